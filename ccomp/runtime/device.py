@@ -1,0 +1,92 @@
+"""The interface every execution target implements, and the element-type mapping.
+
+A device compiles the ``kern.kernel`` ops of an L2 module once (``prepare``), then
+the host schedule (``ccomp.runtime.host``) drives it: it allocates buffers, uploads
+inputs, launches kernels over index spaces and downloads results. Buffers are opaque
+handles owned by the device; NumPy arrays cross the boundary only at upload and
+download, so a whole schedule runs with one copy in and one copy out.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from xdsl.dialects.builtin import (
+    Float32Type,
+    Float64Type,
+    IndexType,
+    IntegerType,
+    MemRefType,
+    ModuleOp,
+    VectorType,
+)
+from xdsl.ir import Attribute
+
+
+@dataclass(frozen=True)
+class ElementLayout:
+    """How one memref element is stored: a NumPy scalar dtype times ``lanes``."""
+
+    dtype: np.dtype
+    lanes: int  # 1 for scalars, N for vector<NxT>
+
+
+def scalar_dtype(t: Attribute) -> np.dtype:
+    """The NumPy dtype of a scalar MLIR type."""
+    if isinstance(t, Float32Type):
+        return np.dtype(np.float32)
+    if isinstance(t, Float64Type):
+        return np.dtype(np.float64)
+    if isinstance(t, IndexType):
+        return np.dtype(np.int64)
+    if isinstance(t, IntegerType):
+        width = t.width.data
+        return np.dtype({1: np.bool_, 8: np.int8, 16: np.int16, 32: np.int32, 64: np.int64}[width])
+    raise TypeError(f"no NumPy dtype for {t}")
+
+
+def element_layout(t: Attribute) -> ElementLayout:
+    """The storage layout of a memref element type (scalar or ``vector<NxT>``)."""
+    if isinstance(t, VectorType):
+        return ElementLayout(scalar_dtype(t.element_type), t.get_shape()[0])
+    return ElementLayout(scalar_dtype(t), 1)
+
+
+def array_shape(memref: MemRefType, dims: Sequence[int]) -> tuple[int, ...]:
+    """The NumPy shape of a memref with runtime ``dims``: vector lanes become a last axis."""
+    layout = element_layout(memref.element_type)
+    return tuple(dims) + ((layout.lanes,) if layout.lanes > 1 else ())
+
+
+class Device(ABC):
+    """One execution target. Subclasses: LLVM (host cores), OpenCL, GLSL."""
+
+    name: str = "device"
+
+    @abstractmethod
+    def prepare(self, module: ModuleOp) -> None:
+        """Compile every ``kern.kernel`` in ``module``; called once before any launch."""
+
+    @abstractmethod
+    def alloc(self, memref: MemRefType, dims: Sequence[int]) -> Any:
+        """A new uninitialised buffer for ``memref`` with runtime ``dims``."""
+
+    @abstractmethod
+    def upload(self, memref: MemRefType, array: np.ndarray) -> Any:
+        """A buffer holding ``array`` (already of the right shape and dtype)."""
+
+    @abstractmethod
+    def download(self, buffer: Any) -> np.ndarray:
+        """The buffer's contents as a NumPy array of the memref's shape."""
+
+    @abstractmethod
+    def launch(self, kernel: str, grid: Sequence[int], args: Sequence[Any]) -> Any:
+        """Run ``kernel`` over ``grid`` with ``args`` (buffers and Python scalars, in
+        binding order). Returns the combined value of a reduce kernel, else None."""
+
+    def release(self, buffer: Any) -> None:
+        """Give a buffer back early; the default lets garbage collection do it."""

@@ -1,0 +1,225 @@
+"""The ``kern`` dialect: the backend-neutral kernel contract (level L2).
+
+A ``kern.kernel`` is a function over an N-d index space (N = ``rank``, 1 to 3). Its
+block arguments are its bindings: ``memref`` values are buffers, everything else is
+a scalar uniform. The body is plain ``arith``/``math``/``vector``/``scf``/``memref``
+code computing one point of the index space; ``kern.index d`` is the point's
+coordinate along ``d`` (0 = x, the fastest-varying, i.e. the column of an image) and
+``kern.extent d`` the index space's size along ``d``. A backend runs the body for
+every point, in any order and in parallel, so a kernel must not read what another
+point of the same launch writes.
+
+A kernel with a ``reduce`` kind (``add``, ``min``, ``max``) yields one value per
+point; the launch combines them into a single result.
+
+Images are ``memref<?x?xT>`` indexed ``[y, x]`` (rows first, NumPy order) with ``T``
+a scalar or ``vector<NxT>``.
+
+The host schedule is a ``func.func`` whose body allocates buffers (``memref.alloc``),
+reads extents (``memref.dim``), does scalar arithmetic and runs kernels with
+``kern.launch``::
+
+    kern.kernel @tonemap_0 rank 2 {
+    ^bb0(%src: memref<?x?xvector<4xf32>>, %out: memref<?x?xvector<4xf32>>, %gain: f32):
+      %x = kern.index 0
+      %y = kern.index 1
+      %v = memref.load %src[%y, %x] : memref<?x?xvector<4xf32>>
+      ...
+      memref.store %r, %out[%y, %x] : memref<?x?xvector<4xf32>>
+      kern.yield
+    }
+    func.func @tonemap(%src: memref<?x?xvector<4xf32>>, %gain: f32) -> memref<?x?xvector<4xf32>> {
+      ...
+      %out = memref.alloc(%h, %w) : memref<?x?xvector<4xf32>>
+      kern.launch @tonemap_0 [%w, %h] (%src, %out, %gain) : (memref<?x?xvector<4xf32>>, memref<?x?xvector<4xf32>>, f32) -> ()
+      func.return %out : memref<?x?xvector<4xf32>>
+    }
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from xdsl.dialects.builtin import (
+    I64,
+    IndexType,
+    IntegerAttr,
+    StringAttr,
+    SymbolNameConstraint,
+    SymbolRefAttr,
+    i64,
+)
+from xdsl.ir import Attribute, Dialect, Region, SSAValue
+from xdsl.irdl import (
+    AttrSizedOperandSegments,
+    IRDLOperation,
+    irdl_op_definition,
+    opt_prop_def,
+    prop_def,
+    region_def,
+    result_def,
+    traits_def,
+    var_operand_def,
+    var_result_def,
+)
+from xdsl.traits import (
+    HasParent,
+    IsolatedFromAbove,
+    IsTerminator,
+    Pure,
+    SymbolOpInterface,
+)
+from xdsl.utils.exceptions import VerifyException
+
+REDUCTIONS = ("add", "min", "max")
+
+
+@irdl_op_definition
+class KernelOp(IRDLOperation):
+    """A kernel over a ``rank``-dimensional index space; block arguments are bindings."""
+
+    name = "kern.kernel"
+    sym_name = prop_def(SymbolNameConstraint())
+    rank = prop_def(IntegerAttr[I64])
+    reduce = opt_prop_def(StringAttr)
+    body = region_def("single_block")
+    traits = traits_def(SymbolOpInterface(), IsolatedFromAbove())
+
+    assembly_format = "$sym_name `rank` $rank (`reduce` $reduce^)? attr-dict-with-keyword $body"
+
+    def __init__(self, name: str, rank: int, body: Region, reduce: str | None = None):
+        props: dict[str, Attribute] = {"sym_name": StringAttr(name), "rank": IntegerAttr(rank, i64)}
+        if reduce is not None:
+            props["reduce"] = StringAttr(reduce)
+        super().__init__(properties=props, regions=[body])
+
+    @property
+    def kernel_name(self) -> str:
+        return self.sym_name.data
+
+    def verify_(self) -> None:
+        if not 1 <= self.rank.value.data <= 3:
+            raise VerifyException("kern.kernel rank must be 1, 2 or 3")
+        last = self.body.block.last_op
+        if not isinstance(last, YieldOp):
+            raise VerifyException("kern.kernel body must end with kern.yield")
+        if self.reduce is None and last.values:
+            raise VerifyException("only a reduce kernel yields a value")
+        if self.reduce is not None:
+            if self.reduce.data not in REDUCTIONS:
+                raise VerifyException(f"kern.kernel reduce must be one of {', '.join(REDUCTIONS)}")
+            if len(last.values) != 1:
+                raise VerifyException("a reduce kernel yields exactly one value")
+
+
+@irdl_op_definition
+class YieldOp(IRDLOperation):
+    """Ends a kernel body; a reduce kernel yields the point's contribution."""
+
+    name = "kern.yield"
+    values = var_operand_def()
+    traits = traits_def(IsTerminator(), HasParent(KernelOp), Pure())
+    assembly_format = "($values^ `:` type($values))? attr-dict"
+
+    def __init__(self, values: Sequence[SSAValue] = ()):
+        super().__init__(operands=[values])
+
+
+def _check_dim(op: IRDLOperation, dim: int) -> None:
+    kernel = op.parent_op()
+    while kernel is not None and not isinstance(kernel, KernelOp):
+        kernel = kernel.parent_op()
+    if kernel is None:
+        raise VerifyException(f"{op.name} must be inside a kern.kernel")
+    if not 0 <= dim < kernel.rank.value.data:
+        raise VerifyException(f"{op.name} dim {dim} is outside the kernel's rank {kernel.rank.value.data}")
+
+
+@irdl_op_definition
+class IndexOp(IRDLOperation):
+    """The current point's coordinate along ``dim`` (0 = x, fastest varying)."""
+
+    name = "kern.index"
+    dim = prop_def(IntegerAttr[I64])
+    result = result_def(IndexType)
+    traits = traits_def(Pure())
+    assembly_format = "$dim attr-dict"
+
+    def __init__(self, dim: int):
+        super().__init__(properties={"dim": IntegerAttr(dim, i64)}, result_types=[IndexType()])
+
+    def verify_(self) -> None:
+        _check_dim(self, self.dim.value.data)
+
+
+@irdl_op_definition
+class ExtentOp(IRDLOperation):
+    """The size of the launch's index space along ``dim``."""
+
+    name = "kern.extent"
+    dim = prop_def(IntegerAttr[I64])
+    result = result_def(IndexType)
+    traits = traits_def(Pure())
+    assembly_format = "$dim attr-dict"
+
+    def __init__(self, dim: int):
+        super().__init__(properties={"dim": IntegerAttr(dim, i64)}, result_types=[IndexType()])
+
+    def verify_(self) -> None:
+        _check_dim(self, self.dim.value.data)
+
+
+@irdl_op_definition
+class LaunchOp(IRDLOperation):
+    """Run ``kernel`` over the index space ``[grid...]`` with ``args`` bound in order.
+
+    A reduce kernel's launch has one result: the combined value."""
+
+    name = "kern.launch"
+    kernel = prop_def(SymbolRefAttr)
+    grid = var_operand_def(IndexType)
+    args = var_operand_def()
+    res = var_result_def()
+    irdl_options = (AttrSizedOperandSegments(as_property=True),)
+
+    assembly_format = (
+        "$kernel `[` $grid `]` `(` $args `)` attr-dict `:` functional-type($args, $res)"
+    )
+
+    def __init__(
+        self,
+        kernel: str,
+        grid: Sequence[SSAValue],
+        args: Sequence[SSAValue],
+        result_types: Sequence[Attribute] = (),
+    ):
+        super().__init__(
+            operands=[grid, args],
+            properties={"kernel": SymbolRefAttr(kernel)},
+            result_types=[result_types],
+        )
+
+    @property
+    def kernel_name(self) -> str:
+        return self.kernel.root_reference.data
+
+    def verify_(self) -> None:
+        from xdsl.traits import SymbolTable
+
+        kernel = SymbolTable.lookup_symbol(self, self.kernel)
+        if not isinstance(kernel, KernelOp):
+            raise VerifyException(f"kern.launch refers to unknown kernel @{self.kernel_name}")
+        if len(self.grid) != kernel.rank.value.data:
+            raise VerifyException(
+                f"kern.launch of @{self.kernel_name} gives {len(self.grid)} grid sizes, kernel rank is {kernel.rank.value.data}"
+            )
+        params = [a.type for a in kernel.body.block.args]
+        if [a.type for a in self.args] != params:
+            raise VerifyException(f"kern.launch arguments do not match the bindings of @{self.kernel_name}")
+        expected = [] if kernel.reduce is None else [kernel.body.block.last_op.values[0].type]
+        if [r.type for r in self.res] != expected:
+            raise VerifyException(f"kern.launch results do not match what @{self.kernel_name} yields")
+
+
+Kern = Dialect("kern", [KernelOp, YieldOp, IndexOp, ExtentOp, LaunchOp], [])
+
