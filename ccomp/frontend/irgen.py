@@ -1,0 +1,345 @@
+"""IR generation: a checked ComputeNodes ``graph`` becomes an L1 ``func.func``.
+
+Each ``let`` or ``return`` expression that is a field becomes one ``graph.map``
+holding its whole pointwise expression tree; the names, blurs and captures it reads
+become the map's inputs, uniforms are used directly from the enclosing function.
+``graph-fuse`` later splices maps together. Every op carries the location of the
+expression that produced it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, FloatAttr, IntegerAttr, ModuleOp, StringAttr, f32, i1, i32
+from xdsl.ir import Block, Region, SSAValue
+
+from ccomp.diagnostics import CompileError, Source, error_at
+from ccomp.dialects import graph
+from ccomp.frontend import ast
+from ccomp.frontend.builtins import BUILTINS, coerce
+from ccomp.frontend.emit import Emitter
+from ccomp.frontend.typecheck import ARITH_OPS, CMP_OPS, REDUCTIONS, TypeChecker, swizzle_lanes
+from ccomp.frontend.types import FIELD, IMAGE, IMAGE_ELEMENTS, SCALARS, UNIFORM, Ty, mlir_type
+
+
+@dataclass
+class Val:
+    """A named value at the function's top level; ``extent`` is the image whose size
+    a field is evaluated over (None: no image read, any extent)."""
+
+    ty: Ty
+    ssa: SSAValue
+    extent: SSAValue | None
+
+
+@dataclass
+class MapCtx:
+    """A ``graph.map`` body under construction."""
+
+    em: Emitter
+    extent: SSAValue | None
+    inputs: list[SSAValue] = field(default_factory=list)
+    args: dict[SSAValue, SSAValue] = field(default_factory=dict)
+
+    def arg(self, value: SSAValue) -> SSAValue:
+        if value not in self.args:
+            self.inputs.append(value)
+            self.args[value] = self.em.block.insert_arg(graph.element_of(value.type), len(self.em.block.args))
+        return self.args[value]
+
+
+class GraphGen:
+    """Generates one ``graph`` declaration."""
+
+    def __init__(self, decl: ast.GraphDecl, source: Source):
+        self.decl, self.source = decl, source
+        self.env: dict[str, Val] = {}
+        self.tc = TypeChecker(lambda n: self.env[n].ty if n in self.env else None, self.fail)
+        self.default_extent: SSAValue | None = None
+
+    def fail(self, node: ast.Node, message: str) -> CompileError:
+        return error_at(self.source, node.pos.line, node.pos.col, message)
+
+    # ----- declaration ------------------------------------------------------
+
+    def generate(self) -> func.FuncOp:
+        d = self.decl
+        arg_types, arg_attrs = [], []
+        for p in d.params:
+            ty = self.param_type(p.type)
+            arg_types.append(mlir_type(ty.elem) if ty.kind == UNIFORM else graph.ImageType(mlir_type(ty.elem)))
+            attrs = {"graph.name": StringAttr(p.name)}
+            if p.default is not None:
+                attrs["graph.default"] = self.default_attr(p, ty)
+            arg_attrs.append(DictionaryAttr(attrs))
+        block = Block(arg_types=arg_types)
+        self.top = Emitter(block, self.source.name)
+        for p, arg in zip(d.params, block.args):
+            ty = self.param_type(p.type)
+            if p.name in self.env:
+                raise self.fail(p, f"parameter '{p.name}' is declared twice")
+            arg.name_hint = p.name
+            self.env[p.name] = Val(ty, arg, arg if ty.kind == IMAGE else None)
+            if ty.kind == IMAGE and self.default_extent is None:
+                self.default_extent = arg
+        results = [self.param_type(r.type) for r in d.results]
+        names = self.result_names()
+        outputs = self.body(d.body, results)
+        ret = func.ReturnOp(*outputs)
+        self.top.at(d.body.stmts[-1].pos.line, d.body.stmts[-1].pos.col).add(ret)
+        res_types = [o.type for o in outputs]
+        fn = func.FuncOp(d.name, (arg_types, res_types), Region(block), arg_attrs=ArrayAttr(arg_attrs))
+        fn.attributes["graph.outputs"] = ArrayAttr([StringAttr(n) for n in names])
+        self.top.at(d.pos.line, d.pos.col)
+        fn.location = self.top.loc
+        return fn
+
+    def result_names(self) -> list[str]:
+        rs = self.decl.results
+        if len(rs) == 1 and rs[0].name is None:
+            return ["out"]
+        names = [r.name or f"out{i}" for i, r in enumerate(rs)]
+        if len(set(names)) != len(names):
+            raise self.fail(rs[0], "output names must be distinct")
+        return names
+
+    def param_type(self, t: ast.TypeRef) -> Ty:
+        if t.name in SCALARS and not t.args:
+            return Ty(t.name)
+        if t.name == "image":
+            elems = [a for a in t.args if isinstance(a, ast.TypeRef)]
+            if len(elems) != 1 or elems[0].args:
+                raise self.fail(t, "image needs one element type, as in image<f32> or image<vec4>")
+            if elems[0].name not in IMAGE_ELEMENTS:
+                raise self.fail(elems[0], f"unknown image element type '{elems[0].name}'; "
+                                          f"expected one of {', '.join(IMAGE_ELEMENTS)}")
+            return Ty(elems[0].name, IMAGE)
+        if t.name in ("volume", "tensor"):
+            raise self.fail(t, f"{t.name} types are not supported yet by this version of ccomp")
+        raise self.fail(t, f"unknown type '{t.name}'")
+
+    def default_attr(self, p: ast.Param, ty: Ty):
+        e, sign = p.default, 1
+        if isinstance(e, ast.Unary) and e.op == "-":
+            e, sign = e.operand, -1
+        if ty.kind != UNIFORM:
+            raise self.fail(p.default, "only scalar parameters can have a default")
+        if isinstance(e, ast.Number) and ty.elem == "f32":
+            return FloatAttr(sign * float(e.value), f32)
+        if isinstance(e, ast.Number) and ty.elem == "i32" and not e.is_float:
+            return IntegerAttr(sign * e.value, i32)
+        if isinstance(e, ast.Bool) and ty.elem == "bool":
+            return IntegerAttr(int(e.value), i1)
+        raise self.fail(p.default, f"the default of '{p.name}' must be a {ty.elem} literal")
+
+    def body(self, block: ast.Block, results: list[Ty]) -> list[SSAValue]:
+        for i, stmt in enumerate(block.stmts):
+            if isinstance(stmt, ast.Let):
+                if stmt.name in self.env:
+                    raise self.fail(stmt, f"'{stmt.name}' is already defined")
+                ty = self.tc.type_of(stmt.value)
+                v = self.gen(stmt.value, None)
+                v.name_hint = stmt.name
+                self.env[stmt.name] = Val(ty, v, v if ty.kind == IMAGE else self.extent_of(stmt.value))
+            elif isinstance(stmt, ast.Return):
+                if i != len(block.stmts) - 1:
+                    raise self.fail(block.stmts[i + 1], "statements after 'return' are never reached")
+                return self.returns(stmt, results)
+            else:
+                raise self.fail(stmt, "'yield' belongs inside a repeat zone")
+        raise self.fail(block, f"graph '{self.decl.name}' does not return its outputs")
+
+    def returns(self, stmt: ast.Return, results: list[Ty]) -> list[SSAValue]:
+        if len(stmt.values) != len(results):
+            raise self.fail(stmt, f"'{self.decl.name}' returns {len(results)} value"
+                                  f"{'s' if len(results) != 1 else ''}, but {len(stmt.values)} given")
+        outs = []
+        for e, want in zip(stmt.values, results):
+            got = self.tc.type_of(e)
+            if want.kind == IMAGE:
+                if got.kind == UNIFORM:
+                    raise self.fail(e, f"expected {want.show()}, got {got.show()}")
+                if got.elem != want.elem:
+                    raise self.fail(e, f"expected elements of {want.elem}, got {got.elem}")
+                outs.append(self.image(e))
+            else:
+                if got.kind != UNIFORM:
+                    raise self.fail(e, f"expected {want.show()}, got {got.show()}; reduce it with sum/mean/min/max")
+                v = self.gen(e, None)
+                if got.elem != want.elem:
+                    if not (got.is_int and want.is_float and got.lanes == want.lanes):
+                        raise self.fail(e, f"expected {want.elem}, got {got.elem}")
+                    v = coerce(self.top.at(e.pos.line, e.pos.col), v, got, want.elem)
+                outs.append(v)
+        return outs
+
+    # ----- expressions --------------------------------------------------------
+
+    def extent_of(self, e: ast.Expr) -> SSAValue | None:
+        """The image whose size a field expression is evaluated over."""
+        if isinstance(e, ast.Name):
+            v = self.env.get(e.name)
+            return v.extent if v is not None else None
+        if isinstance(e, ast.Call) and e.func == "sample":
+            return None
+        if isinstance(e, ast.Call) and e.func == "capture":
+            return self.extent_of(e.args[0]) or self.default_extent
+        children: list[ast.Expr] = []
+        if isinstance(e, ast.Binary):
+            children = [e.lhs, e.rhs]
+        elif isinstance(e, (ast.Unary,)):
+            children = [e.operand]
+        elif isinstance(e, ast.Member):
+            children = [e.base]
+        elif isinstance(e, ast.Index):
+            children = [e.base]
+        elif isinstance(e, ast.Call):
+            children = list(e.args)
+        for c in children:
+            if self.tc.type_of(c).kind != UNIFORM and (ext := self.extent_of(c)) is not None:
+                return ext
+        return None
+
+    def sink_extent(self, e: ast.Expr) -> SSAValue:
+        ext = self.extent_of(e) or self.default_extent
+        if ext is None:
+            raise self.fail(e, "cannot tell the size of this field: it reads no image and the graph has no image input")
+        return ext
+
+    def size_of(self, image: SSAValue, node: ast.Node) -> SSAValue:
+        return self.top.at(node.pos.line, node.pos.col).add(graph.SizeOp(image))
+
+    def image(self, e: ast.Expr) -> SSAValue:
+        """A top-level image for ``e``: fields are captured over their extent."""
+        t = self.tc.type_of(e)
+        v = self.gen(e, None)
+        if t.kind == IMAGE:
+            return v
+        size = self.size_of(self.sink_extent(e), e)
+        return self.top.at(e.pos.line, e.pos.col).add(graph.CaptureOp(v, size))
+
+    def is_source(self, e: ast.Expr) -> bool:
+        """Field/image expressions that are values of their own rather than pointwise code."""
+        if isinstance(e, ast.Name):
+            return e.name in self.env
+        return isinstance(e, ast.Call) and e.func in ("blur", "capture")
+
+    def gen(self, e: ast.Expr, ctx: MapCtx | None) -> SSAValue:
+        t = self.tc.type_of(e)
+        if ctx is None:
+            if t.kind == UNIFORM or self.is_source(e):
+                return self.source_or_uniform(e)
+            return self.build_map(e)
+        if t.kind == UNIFORM:
+            return self.gen(e, None)
+        if self.is_source(e):
+            return ctx.arg(self.source_or_uniform(e))
+        return self.pointwise(e, ctx)
+
+    def source_or_uniform(self, e: ast.Expr) -> SSAValue:
+        if isinstance(e, ast.Name) and e.name in self.env:
+            return self.env[e.name].ssa
+        if isinstance(e, ast.Call) and e.func == "blur":
+            inp = self.gen(e.args[0], None)
+            return self.top.at(e.pos.line, e.pos.col).add(graph.BlurOp(inp, e.args[1].value))
+        if isinstance(e, ast.Call) and e.func == "capture":
+            return self.image(e.args[0])
+        return self.pointwise(e, None)
+
+    def build_map(self, e: ast.Expr) -> SSAValue:
+        ctx = MapCtx(Emitter(Block(), self.source.name), self.extent_of(e) or self.default_extent)
+        value = self.pointwise(e, ctx)
+        ctx.em.at(e.pos.line, e.pos.col).add(graph.YieldOp(value))
+        elem = self.tc.type_of(e).elem
+        op = graph.MapOp(ctx.inputs, mlir_type(elem), Region(ctx.em.block))
+        return self.top.at(e.pos.line, e.pos.col).add(op)
+
+    def pointwise(self, e: ast.Expr, ctx: MapCtx | None) -> SSAValue:
+        em = (ctx.em if ctx else self.top).at(e.pos.line, e.pos.col)
+        t = self.tc.type_of(e)
+        if isinstance(e, (ast.Number, ast.Bool)):
+            return em.const(t, e.value)
+        if isinstance(e, ast.Name):
+            return self.coordinate(e, ctx)
+        if isinstance(e, ast.Unary):
+            v = self.gen(e.operand, ctx)
+            em.at(e.pos.line, e.pos.col)
+            return em.logical_not(v) if e.op == "!" else em.negate(v, t)
+        if isinstance(e, ast.Binary):
+            return self.binary(e, ctx, em)
+        if isinstance(e, ast.Member):
+            v = self.gen(e.base, ctx)
+            lanes = swizzle_lanes(e.name)
+            em.at(e.pos.line, e.pos.col)
+            return em.extract(v, lanes[0]) if len(lanes) == 1 else em.shuffle(v, lanes)
+        if isinstance(e, ast.Index):
+            img = self.image(e.base)
+            ix, iy = (self.gen(i, ctx) for i in e.indices)
+            return em.at(e.pos.line, e.pos.col).add(graph.LoadOp(img, ix, iy))
+        assert isinstance(e, ast.Call)
+        return self.call(e, ctx, em)
+
+    def coordinate(self, e: ast.Name, ctx: MapCtx | None) -> SSAValue:
+        assert ctx is not None, "coordinates are fields"
+        em = ctx.em
+        if e.name in ("x", "y"):
+            return em.add(graph.CoordOp(0 if e.name == "x" else 1))
+        # uv: the element's centre in normalised coordinates, (x + 0.5) / width.
+        if ctx.extent is None:
+            raise self.fail(e, "cannot tell the size 'uv' is relative to: the graph has no image input")
+        size = self.top.at(e.pos.line, e.pos.col).add(graph.SizeOp(ctx.extent))
+        vf = Ty("vec2")
+        sizef = coerce(em, size, Ty("ivec2"), "vec2")
+        xy = em.build([em.add(graph.CoordOp(0)), em.add(graph.CoordOp(1))], Ty("ivec2"))
+        centre = em.binary("+", coerce(em, xy, Ty("ivec2"), "vec2"), em.const(vf, 0.5), vf)
+        return em.binary("/", centre, sizef, vf)
+
+    def binary(self, e: ast.Binary, ctx: MapCtx | None, em: Emitter) -> SSAValue:
+        a, b = self.gen(e.lhs, ctx), self.gen(e.rhs, ctx)
+        ta, tb = self.tc.type_of(e.lhs), self.tc.type_of(e.rhs)
+        em.at(e.pos.line, e.pos.col)
+        if e.op in ("&&", "||"):
+            return em.binary(e.op, a, b, Ty("i32"))
+        elem = Ty(self.tc.type_of(e).elem) if e.op in ARITH_OPS else None
+        if e.op in CMP_OPS:
+            from ccomp.frontend.builtins import unify
+            elem = Ty(unify([ta, tb], lambda m: self.fail(e, m)))
+        a, b = coerce(em, a, ta, elem.elem), coerce(em, b, tb, elem.elem)
+        if e.op in CMP_OPS:
+            return em.compare(e.op, a, b, elem)
+        return em.binary(e.op, a, b, elem)
+
+    def call(self, e: ast.Call, ctx: MapCtx | None, em: Emitter) -> SSAValue:
+        if e.func in REDUCTIONS and len(e.args) == 1:
+            field_val = self.gen(e.args[0], None)
+            size = self.size_of(self.sink_extent(e.args[0]), e)
+            return self.top.at(e.pos.line, e.pos.col).add(graph.ReduceOp(REDUCTIONS[e.func], field_val, size))
+        if e.func == "size":
+            return self.size_of(self.image(e.args[0]), e)
+        if e.func == "sample":
+            img = self.image(e.args[0])
+            uv = self.gen(e.args[1], ctx)
+            return em.at(e.pos.line, e.pos.col).add(graph.SampleOp(img, uv))
+        vals = [self.gen(a, ctx) for a in e.args]
+        tys = [self.tc.type_of(a) for a in e.args]
+        operand = self.tc.operand_elem(e)
+        return BUILTINS[e.func].emit(em.at(e.pos.line, e.pos.col), vals, tys, operand)
+
+
+def generate(program: ast.Program, source: Source) -> ModuleOp:
+    """Lower a checked program to an L1 module with one ``func.func`` per graph."""
+    if not program.decls:
+        raise error_at(source, 1, 1, "the program declares no graph")
+    funcs = []
+    seen: set[str] = set()
+    for decl in program.decls:
+        if decl.kind != "graph":
+            raise error_at(source, decl.pos.line, decl.pos.col,
+                           f"'{decl.kind}' programs are not supported yet by this version of ccomp")
+        if decl.name in seen:
+            raise error_at(source, decl.pos.line, decl.pos.col, f"'{decl.name}' is declared twice")
+        seen.add(decl.name)
+        funcs.append(GraphGen(decl, source).generate())
+    return ModuleOp(funcs)

@@ -1,0 +1,231 @@
+"""Parse ``.cn`` text into the AST (``ccomp.frontend.ast``) with located syntax errors.
+
+The lark grammar lives in ``grammar.lark``; LALR keeps parsing linear and its
+errors precise. The tree is converted afterwards (lark's ``meta`` is not available
+to the inline LALR transformer), so every AST node gets the line and column of the
+first token it covers.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from lark import Lark, Token, Transformer, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from ccomp.diagnostics import CompileError, Source, error_at
+from ccomp.frontend import ast
+
+_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "Hz": 1.0, "kHz": 1e3}
+
+_TOKEN_WORDS = {
+    "NAME": "a name", "NUMBER": "a number", "STRING": "a string", "QUANTITY": "a quantity with a unit",
+    "LPAR": "'('", "RPAR": "')'", "LBRACE": "'{'", "RBRACE": "'}'", "LSQB": "'['", "RSQB": "']'",
+    "COMMA": "','", "COLON": "':'", "EQUAL": "'='", "DOT": "'.'", "MORETHAN": "'>'", "LESSTHAN": "'<'",
+    "ADD_OP": "'+' or '-'", "MUL_OP": "an operator", "CMP_OP": "a comparison", "NEG": "'-'", "NOT": "'!'",
+    "__ANON_0": "'->'", "DIMS": "a size such as 512x512", "SHAPE": "a tensor shape such as ?xf32",
+    "LET": "'let'", "RETURN": "'return'", "YIELD": "'yield'", "GRAPH": "'graph'", "FN": "'fn'",
+    "$END": "the end of the file",
+}
+
+# Declarations the language has but this version of ccomp does not compile yet.
+_UNSUPPORTED = ("network", "message", "actor", "pipeline")
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    return Lark.open("grammar.lark", rel_to=__file__, parser="lalr", propagate_positions=True,
+                     maybe_placeholders=True)
+
+
+def _pos(item: Tree | Token) -> ast.Pos:
+    if isinstance(item, Token):
+        return ast.Pos(item.line or 1, item.column or 1)
+    meta = item.meta
+    return ast.Pos(getattr(meta, "line", 1), getattr(meta, "column", 1))
+
+
+class _ToAst(Transformer):
+    """Bottom-up conversion of the lark tree; positions come from each subtree's meta."""
+
+    def __default__(self, data, children, meta):  # pragma: no cover - grammar covers all rules
+        raise AssertionError(f"unhandled grammar rule {data}")
+
+    def _p(self, meta) -> ast.Pos:
+        return ast.Pos(getattr(meta, "line", 1), getattr(meta, "column", 1))
+
+    # The Transformer calls rule methods with children only; use v_args(meta=True) style by hand.
+    def transform(self, tree):
+        return self._convert(tree)
+
+    def _convert(self, node):
+        if isinstance(node, Token) or node is None:
+            return node
+        children = [self._convert(c) for c in node.children]
+        method = getattr(self, "rule_" + node.data, None)
+        if method is None:
+            raise AssertionError(f"unhandled grammar rule {node.data}")
+        return method(_pos(node), children, node)
+
+    def rule_start(self, p, c, t):
+        return list(c)
+
+    def rule_graph_decl(self, p, c, t, kind="graph"):
+        name, params, results, body = c
+        return ast.GraphDecl(p, kind, str(name), tuple(params or ()), tuple(results), body)
+
+    def rule_fn_decl(self, p, c, t):
+        return self.rule_graph_decl(p, c, t, kind="fn")
+
+    def rule_params(self, p, c, t):
+        return list(c)
+
+    def rule_param(self, p, c, t):
+        name, typ, default = c
+        return ast.Param(_pos(name), str(name), typ, default)
+
+    def rule_single_result(self, p, c, t):
+        return [ast.Result(p, None, c[0])]
+
+    def rule_result_list(self, p, c, t):
+        return list(c)
+
+    def rule_named_result(self, p, c, t):
+        return ast.Result(_pos(c[0]), str(c[0]), c[1])
+
+    def rule_unnamed_result(self, p, c, t):
+        return ast.Result(p, None, c[0])
+
+    def rule_type(self, p, c, t):
+        name, *args = c
+        return ast.TypeRef(_pos(name), str(name), tuple(a for a in args if a is not None))
+
+    def rule_dims(self, p, c, t):
+        return ast.DimsArg(_pos(c[0]), tuple(int(d) for d in str(c[0]).split("x")))
+
+    def rule_shape(self, p, c, t):
+        return ast.ShapeArg(_pos(c[0]), str(c[0]))
+
+    def rule_block(self, p, c, t):
+        return ast.Block(p, tuple(c))
+
+    def rule_let_stmt(self, p, c, t):
+        return ast.Let(p, str(c[0]), c[1])
+
+    def rule_return_stmt(self, p, c, t):
+        return ast.Return(p, tuple(c))
+
+    def rule_yield_stmt(self, p, c, t):
+        return ast.Yield(p, tuple(c))
+
+    def rule_repeat_expr(self, p, c, t):
+        count, *rest = c
+        body = rest[-1]
+        states = tuple(s for s in rest[:-1] if s is not None)
+        return ast.Repeat(p, count, states, body)
+
+    def rule_state(self, p, c, t):
+        return ast.StateInit(_pos(c[0]), str(c[0]), c[1])
+
+    def rule_or_(self, p, c, t):
+        return ast.Binary(c[0].pos, "||", c[0], c[1])
+
+    def rule_and_(self, p, c, t):
+        return ast.Binary(c[0].pos, "&&", c[0], c[1])
+
+    def rule_compare(self, p, c, t):
+        return ast.Binary(_pos(c[1]), str(c[1]), c[0], c[2])
+
+    def rule_binary(self, p, c, t):
+        return ast.Binary(_pos(c[1]), str(c[1]), c[0], c[2])
+
+    def rule_unary_op(self, p, c, t):
+        return ast.Unary(_pos(c[0]), str(c[0]), c[1])
+
+    def rule_member(self, p, c, t):
+        return ast.Member(_pos(c[1]), c[0], str(c[1]))
+
+    def rule_index(self, p, c, t):
+        return ast.Index(c[0].pos, c[0], tuple(c[1:]))
+
+    def rule_number(self, p, c, t):
+        text = str(c[0])
+        is_float = any(ch in text for ch in ".eE")
+        return ast.Number(p, float(text) if is_float else int(text), is_float)
+
+    def rule_quantity(self, p, c, t):
+        m = re.fullmatch(r"(.*?)(ms|us|ns|s|kHz|Hz)", str(c[0]))
+        assert m is not None
+        unit = "Hz" if m.group(2).endswith("Hz") else "s"
+        return ast.Quantity(p, float(m.group(1)) * _UNITS[m.group(2)], unit)
+
+    def rule_string(self, p, c, t):
+        return ast.String(p, str(c[0])[1:-1])
+
+    def rule_true(self, p, c, t):
+        return ast.Bool(p, True)
+
+    def rule_false(self, p, c, t):
+        return ast.Bool(p, False)
+
+    def rule_name(self, p, c, t):
+        return ast.Name(p, str(c[0]))
+
+    def rule_call(self, p, c, t):
+        name, *args = c
+        args = [a for a in args if a is not None]
+        pos_args = tuple(a for a in args if not isinstance(a, ast.KwArg))
+        kwargs = tuple(a for a in args if isinstance(a, ast.KwArg))
+        return ast.Call(_pos(name), str(name), pos_args, kwargs)
+
+    def rule_kwarg(self, p, c, t):
+        return ast.KwArg(_pos(c[0]), str(c[0]), c[1])
+
+
+def _describe_expected(expected: set[str]) -> str:
+    words = sorted({_TOKEN_WORDS.get(e, f"'{e.lower()}'" if e.isupper() else e) for e in expected})
+    if len(words) > 6:
+        words = words[:6] + ["..."]
+    return ", ".join(words)
+
+
+def _syntax_error(source: Source, exc: UnexpectedInput) -> CompileError:
+    line, col = exc.line if exc.line > 0 else 1, exc.column if exc.column > 0 else 1
+    if isinstance(exc, UnexpectedCharacters):
+        ch = source.line_text(line)[col - 1 : col] or "?"
+        return error_at(source, line, col, f"unexpected character '{ch}'")
+    if isinstance(exc, UnexpectedEOF):
+        lines = source.text.splitlines() or [""]
+        return error_at(source, len(lines), len(lines[-1]) + 1,
+                        f"unexpected end of file; expected {_describe_expected(set(exc.expected))}")
+    assert isinstance(exc, UnexpectedToken)
+    tok = exc.token
+    if tok.type == "$END":
+        lines = source.text.splitlines() or [""]
+        return error_at(source, len(lines), len(lines[-1]) + 1,
+                        f"unexpected end of file; expected {_describe_expected(exc.expected)}")
+    return error_at(source, line, col,
+                    f"unexpected '{tok}'; expected {_describe_expected(exc.expected)}")
+
+
+def _reject_unsupported(source: Source) -> None:
+    for lineno, text in enumerate(source.text.splitlines(), start=1):
+        m = re.match(r"\s*(" + "|".join(_UNSUPPORTED) + r")\b", text)
+        if m:
+            raise error_at(source, lineno, m.start(1) + 1,
+                           f"'{m.group(1)}' declarations are not supported yet by this version of ccomp")
+
+
+def parse(source: Source) -> ast.Program:
+    """Parse a whole program; raises :class:`CompileError` on any syntax error."""
+    _reject_unsupported(source)
+    try:
+        tree = _parser().parse(source.text)
+    except UnexpectedInput as exc:
+        raise _syntax_error(source, exc) from None
+    try:
+        decls = _ToAst().transform(tree)
+    except VisitError as exc:  # pragma: no cover - conversion raises nothing user-facing
+        raise exc.orig_exc from None
+    return ast.Program(ast.Pos(1, 1), source.name, tuple(decls))

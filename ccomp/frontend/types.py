@@ -1,0 +1,89 @@
+"""Language-level types of ComputeNodes values and their MLIR element types.
+
+A value has an element type (``f32``, ``i32``, ``bool``, ``vec2``..``vec4``, and
+``ivec2`` for sizes) and a kind: a *uniform* is one value for the whole program, a
+*field* is a lazy value per element, an *image* is a materialised field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.dialects.builtin import IntegerType, VectorType, f32, i1, i32
+from xdsl.ir import Attribute
+
+UNIFORM, FIELD, IMAGE = "uniform", "field", "image"
+
+SCALARS = ("f32", "i32", "bool")
+VECTORS = {"vec2": ("f32", 2), "vec3": ("f32", 3), "vec4": ("f32", 4), "ivec2": ("i32", 2)}
+IMAGE_ELEMENTS = ("f32", "i32", "vec2", "vec3", "vec4")
+SWIZZLE_SETS = ("xyzw", "rgba")
+
+
+@dataclass(frozen=True)
+class Ty:
+    elem: str
+    kind: str = UNIFORM
+
+    @property
+    def lanes(self) -> int:
+        return VECTORS[self.elem][1] if self.elem in VECTORS else 1
+
+    @property
+    def scalar(self) -> str:
+        """The scalar element of a vector, or the type itself."""
+        return VECTORS[self.elem][0] if self.elem in VECTORS else self.elem
+
+    @property
+    def is_float(self) -> bool:
+        return self.scalar == "f32"
+
+    @property
+    def is_int(self) -> bool:
+        return self.scalar == "i32"
+
+    @property
+    def is_vector(self) -> bool:
+        return self.elem in VECTORS
+
+    def with_kind(self, kind: str) -> "Ty":
+        return Ty(self.elem, kind)
+
+    def with_elem(self, elem: str) -> "Ty":
+        return Ty(elem, self.kind)
+
+    def show(self) -> str:
+        return {UNIFORM: self.elem, FIELD: f"field of {self.elem}", IMAGE: f"image<{self.elem}>"}[self.kind]
+
+
+def vector_name(scalar: str, lanes: int) -> str:
+    """The element name for ``lanes`` lanes of ``scalar`` (``f32`` x 3 -> ``vec3``)."""
+    if lanes == 1:
+        return scalar
+    for name, (s, n) in VECTORS.items():
+        if s == scalar and n == lanes:
+            return name
+    raise KeyError(f"no {lanes}-lane vector of {scalar}")
+
+
+def mlir_type(elem: str) -> Attribute:
+    """The MLIR type of one element."""
+    if elem == "f32":
+        return f32
+    if elem == "i32":
+        return i32
+    if elem == "bool":
+        return i1
+    scalar, lanes = VECTORS[elem]
+    return VectorType(mlir_type(scalar), [lanes])
+
+
+def elem_of_mlir(t: Attribute) -> str:
+    """The inverse of :func:`mlir_type`."""
+    if isinstance(t, VectorType):
+        return vector_name(elem_of_mlir(t.element_type), t.get_shape()[0])
+    if t == f32:
+        return "f32"
+    if isinstance(t, IntegerType):
+        return "bool" if t.width.data == 1 else "i32"
+    raise KeyError(str(t))

@@ -1,0 +1,118 @@
+"""Image reads, the box blur and reductions of the reference evaluator.
+
+These are the ``graph`` ops whose meaning is more than one NumPy call. Each follows
+the arithmetic order the backends are held to (see DESIGN.md, "Reference semantics"),
+because float32 results depend on it: bilinear weights and blur sums are float32 in
+the stated order; only reductions sum in float64.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ccomp.reference.values import EvaluationError, is_float
+
+
+def extent_grid(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """The int32 ``(x, y)`` coordinates of every element of an extent, each (H, W)."""
+    ys, xs = np.indices((height, width), dtype=np.int32)
+    return xs, ys
+
+
+def clamp_read(image: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``image[clamp(y, 0, H-1), clamp(x, 0, W-1)]``: reads outside repeat the edge."""
+    height, width = image.shape[:2]
+    if height == 0 or width == 0:
+        raise EvaluationError(f"cannot read from an empty image of shape {image.shape}")
+    return image[np.clip(y, 0, height - 1), np.clip(x, 0, width - 1)]
+
+
+def read_over(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """An image as seen over an extent: itself if the sizes agree, else clamped reads."""
+    if image.shape[:2] == (height, width):
+        return image
+    return clamp_read(image, *extent_grid(width, height))
+
+
+def sample(image: np.ndarray, uv: np.ndarray) -> np.ndarray:
+    """Bilinear, clamp-to-edge read at normalised ``uv`` with texel centres at (i+0.5)/size.
+
+    Computed in the image's float type step by step: ``px = u*W - 0.5``, ``x0 =
+    floor(px)``, ``fx = px - x0`` (likewise y), then ``top = a*(1-fx) + b*fx``,
+    ``bottom = c*(1-fx) + d*fx``, ``top*(1-fy) + bottom*fy``. At a texel centre
+    ``fx == 0`` and the texel comes back exactly.
+    """
+    if not is_float(image.dtype):
+        raise EvaluationError(f"graph.sample needs a float image, got {image.dtype}")
+    height, width = image.shape[:2]
+    f32 = np.float32
+    px = uv[..., 0] * f32(width) - f32(0.5)
+    py = uv[..., 1] * f32(height) - f32(0.5)
+    x0, y0 = np.floor(px), np.floor(py)
+    # Clip before converting so that huge or NaN coordinates stay valid indices;
+    # the reads clamp again, so this changes no result.
+    ix = np.clip(np.nan_to_num(x0, nan=-1.0), -1, width).astype(np.int32)
+    iy = np.clip(np.nan_to_num(y0, nan=-1.0), -1, height).astype(np.int32)
+    lanes = (1,) * (image.ndim - 2)
+    dtype = image.dtype.type
+    fx = np.asarray(px - x0).astype(image.dtype).reshape(np.shape(px) + lanes)
+    fy = np.asarray(py - y0).astype(image.dtype).reshape(np.shape(py) + lanes)
+    one = dtype(1)
+    a, b = clamp_read(image, ix, iy), clamp_read(image, ix + 1, iy)
+    c, d = clamp_read(image, ix, iy + 1), clamp_read(image, ix + 1, iy + 1)
+    top = a * (one - fx) + b * fx
+    bottom = c * (one - fx) + d * fx
+    return top * (one - fy) + bottom * fy
+
+
+def blur(image: np.ndarray, radius: int, width: int, height: int) -> np.ndarray:
+    """The (2r+1)^2 box mean over an extent, reading ``image`` with clamped edges.
+
+    Sums in the image's float type, ``dy`` outer and ``dx`` inner, starting from zero,
+    then multiplies by the reciprocal ``1/(2r+1)^2`` rounded to that type — the order
+    a straightforward kernel loop uses, so float32 results match bit for bit.
+    """
+    if not is_float(image.dtype):
+        raise EvaluationError(f"graph.blur needs a float image, got {image.dtype}")
+    in_height, in_width = image.shape[:2]
+    if in_height == 0 or in_width == 0:
+        return np.zeros((height, width) + image.shape[2:], image.dtype)
+    xs, ys = np.arange(width), np.arange(height)
+    acc = np.zeros((height, width) + image.shape[2:], image.dtype)
+    for dy in range(-radius, radius + 1):
+        rows = np.clip(ys + dy, 0, in_height - 1)[:, None]
+        for dx in range(-radius, radius + 1):
+            acc = acc + image[rows, np.clip(xs + dx, 0, in_width - 1)[None, :]]
+    return acc * image.dtype.type(1.0 / (2 * radius + 1) ** 2)
+
+
+def reduce(kind: str, values: np.ndarray) -> np.ndarray:
+    """Reduce an (H, W) + lanes array over its extent, per lane.
+
+    Floats: ``add`` sums in float64 and rounds once to the element type; ``mean`` is
+    that float64 sum divided by W*H, then rounded; ``min``/``max`` propagate NaN.
+    Integers: ``add`` wraps like repeated i32 addition; ``mean`` is the exact sum over
+    W*H in float64, truncated toward zero. An empty extent gives the identity of
+    ``add``/``min``/``max`` (0, +inf/INT_MAX, -inf/INT_MIN) and NaN for a float mean.
+    """
+    dtype = values.dtype
+    if dtype == np.bool_:
+        raise EvaluationError("graph.reduce over i1 is not supported")
+    count = values.shape[0] * values.shape[1]
+    floating = is_float(dtype)
+    if kind in ("add", "mean"):
+        total = values.sum(axis=(0, 1), dtype=np.float64 if floating else np.int64)
+        if kind == "add":
+            return np.asarray(total).astype(dtype)
+        if count == 0 and not floating:
+            raise EvaluationError("graph.reduce mean of an integer field over an empty extent")
+        return (np.asarray(total, dtype=np.float64) / np.float64(count)).astype(dtype)
+    if kind not in ("min", "max"):
+        raise EvaluationError(f"unknown graph.reduce kind {kind!r}")
+    if count == 0:
+        if floating:
+            identity = np.inf if kind == "min" else -np.inf
+        else:
+            identity = np.iinfo(dtype).max if kind == "min" else np.iinfo(dtype).min
+        return np.full(values.shape[2:], identity, dtype)
+    return np.asarray(values.min(axis=(0, 1)) if kind == "min" else values.max(axis=(0, 1)))
