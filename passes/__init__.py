@@ -1,0 +1,29 @@
+"""ccomp's passes, one file each, named after the flag that runs them.
+
+``get_all_passes`` maps each flag to a factory that imports the pass on demand,
+as xDSL's own registry does, so a tool pays only for the passes it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from xdsl.passes import ModulePass
+
+
+def _graph_fuse() -> type[ModulePass]:
+    from ccomp.passes.graph_fuse import GraphFusePass
+    return GraphFusePass
+
+
+def _graph_to_kern() -> type[ModulePass]:
+    from ccomp.passes.graph_to_kern import GraphToKernPass
+    return GraphToKernPass
+
+
+def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
+    """Flag name -> pass class factory, for ccomp's own passes."""
+    return {
+        "graph-fuse": _graph_fuse,
+        "graph-to-kern": _graph_to_kern,
+    }

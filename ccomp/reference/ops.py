@@ -1,4 +1,4 @@
-"""The pointwise op table of the reference evaluator: ``arith`` and ``math``.
+"""The pointwise op table of the reference evaluator: ``arith`` and ``math`` (``ARITH_MATH_OPS``).
 
 Every handler takes the op and its operand arrays (see ``values``: lanes last, uniform
 or per-element batch first) and returns the result array. Each is written as the
@@ -19,7 +19,6 @@ from xdsl.ir import Operation
 from ccomp.reference.values import constant, elem_shape, scalar_dtype, signed, unsigned
 
 Handler = Callable[[Operation, list[np.ndarray]], np.ndarray]
-OPS: dict[str, Handler] = {}
 
 
 def _pointwise(fn: Callable[..., np.ndarray]) -> Handler:
@@ -169,7 +168,7 @@ def rsqrt(a: np.ndarray) -> np.ndarray:
     return np.reciprocal(np.sqrt(a))
 
 
-OPS.update({
+ARITH_MATH_OPS: dict[str, Handler] = {
     "arith.constant": lambda op, args: constant(op.properties["value"], op.results[0].type),
     "arith.addf": _pointwise(np.add), "arith.subf": _pointwise(np.subtract),
     "arith.mulf": _pointwise(np.multiply), "arith.divf": _pointwise(np.divide),
@@ -216,4 +215,4 @@ OPS.update({
     "math.floor": _pointwise(np.floor), "math.ceil": _pointwise(np.ceil), "math.trunc": _pointwise(np.trunc),
     "math.round": _pointwise(round_half_away), "math.roundeven": _pointwise(np.rint),
     "math.fma": _pointwise(fma),
-})
+}

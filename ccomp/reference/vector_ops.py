@@ -1,4 +1,4 @@
-"""The ``vector`` ops of the reference evaluator (registered into ``ops.OPS``).
+"""The ``vector`` ops of the reference evaluator: the ``VECTOR_OPS`` table.
 
 Vector lanes are the trailing axes of a value (see ``values``), so every handler
 indexes from the end and leaves the leading batch axes — ``()`` for a uniform,
@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 from xdsl.ir import Operation
 
-from ccomp.reference.ops import OPS, _modular, _unsigned_op, fma, maximumf, minimumf
+from ccomp.reference.ops import Handler, _modular, _unsigned_op, fma, maximumf, minimumf
 from ccomp.reference.values import EvaluationError, describe, elem_shape
 
 
@@ -96,11 +96,11 @@ def reduction(op: Operation, args: list[np.ndarray]) -> np.ndarray:
     return acc
 
 
-OPS.update({
+VECTOR_OPS: dict[str, Handler] = {
     "vector.broadcast": broadcast,
     "vector.extract": extract,
     "vector.insert": insert,
     "vector.shuffle": shuffle,
     "vector.reduction": reduction,
     "vector.fma": lambda op, args: fma(*args),
-})
+}

@@ -15,7 +15,7 @@ from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, FloatAttr, IntegerAt
 from xdsl.ir import Operation
 
 from ccomp.backends.llvm.builder import Lowering, fastmath_flags, unsupported
-from ccomp.backends.llvm.types import I1, const, element_of, is_float, like
+from ccomp.backends.llvm.types import const, element_of
 
 OpLowering = Callable[[Lowering, Operation, list[ir.Value], list[ir.Type]], ir.Value]
 
@@ -194,5 +194,3 @@ ARITH_OPS: dict[str, OpLowering] = {
     "arith.index_cast": _index_cast,
     "arith.bitcast": _bitcast,
 }
-
-__all__ = ["ARITH_OPS", "OpLowering", "I1", "is_float", "like"]

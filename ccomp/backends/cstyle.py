@@ -1,0 +1,400 @@
+"""The C-style kernel emitter shared by the GLSL and OpenCL backends.
+
+GLSL compute shaders and OpenCL C are C in different dress: the same statements,
+operators and most built-ins, but other type names, buffer declarations and work-item
+built-ins. As in tinygrad's ``cstyle`` renderer, this base owns what they share -- SSA
+naming, indentation, the op table, structured control flow, buffer indexing, the
+bounds guard and the per-workgroup reduction tree -- and ``glsl.py``/``opencl.py`` only
+override spellings. Every SSA value becomes a typed local (``T name = expr;``): the
+drivers' compilers fold them away and the source stays one-to-one with the IR.
+
+The ABI a runtime needs (which argument goes where) is described by ``KernelSource``
+and ``Binding`` in ``kernel_abi``-style dataclasses at the end of this module's import
+list; see ``ccomp.backends.abi``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from xdsl.dialects import arith, memref
+from xdsl.dialects.builtin import (
+    Float32Type, Float64Type, IndexType, IntegerType, MemRefType, ModuleOp, VectorType,
+)
+from xdsl.ir import Attribute, Block, Operation, SSAValue
+
+from ccomp.backends.abi import Binding, EmitError, KernelSource
+from ccomp.backends.cstyle_ops import OpTable
+from ccomp.dialects.kern import KernelOp
+
+_REDUCE_FN = {"add": None, "min": "min", "max": "max"}
+
+
+def lanes_of(t: Attribute) -> int:
+    """Vector lanes of a value type (1 for scalars); only 1-D vectors of 2-4 lanes exist."""
+    if not isinstance(t, VectorType):
+        return 1
+    shape = t.get_shape()
+    if len(shape) != 1 or not 2 <= shape[0] <= 4:
+        raise EmitError(f"unsupported vector type {t}: only 1-D vectors of 2 to 4 lanes")
+    return shape[0]
+
+
+def element_of(t: Attribute) -> Attribute:
+    """The scalar type of a scalar or vector type."""
+    return t.element_type if isinstance(t, VectorType) else t
+
+
+def is_float(t: Attribute) -> bool:
+    return isinstance(element_of(t), (Float32Type, Float64Type))
+
+
+def is_bool(t: Attribute) -> bool:
+    e = element_of(t)
+    return isinstance(e, IntegerType) and e.width.data == 1
+
+
+def default_local_size(rank: int, max_invocations: int) -> tuple[int, ...]:
+    """16x16 for images, 256 for rank 1, 8x8x8 for rank 3, halved to fit the device.
+
+    Powers of two throughout, which the reduction tree relies on."""
+    size = {1: [256], 2: [16, 16], 3: [8, 8, 8]}[rank]
+    while size[0] * (size[1] if rank > 1 else 1) * (size[2] if rank > 2 else 1) > max_invocations:
+        size[size.index(max(size))] //= 2
+    return tuple(size)
+
+
+class CStyleEmitter(OpTable):
+    """Turns one ``kern.kernel`` into C-like source; subclasses give the spellings."""
+
+    target: ClassVar[str] = "c"
+    BARRIER: ClassVar[str] = ""
+    SWIZZLE = "xyzw"
+
+    def __init__(self, kernel: KernelOp, local_size: tuple[int, ...]):
+        self.kernel = kernel
+        self.rank = kernel.rank.value.data
+        self.local_size = local_size
+        self.reduce = kernel.reduce.data if kernel.reduce is not None else None
+        self.lines: list[str] = []
+        self.depth = 1
+        self.names: dict[SSAValue, str] = {}
+        self.taken: set[str] = set()
+        self.features: set[str] = set()
+        self.buffers: dict[SSAValue, Binding] = {}
+        self.bindings: list[Binding] = []
+        self.yield_targets: list[list[str]] = []
+        self.slots = 0
+
+    # ---- target hooks (spellings) -------------------------------------------------------
+    def scalar_type(self, t: Attribute) -> str:
+        raise NotImplementedError
+
+    def vector_type(self, elem: Attribute, lanes: int) -> str:
+        raise NotImplementedError
+
+    def construct(self, t: Attribute, parts: list[str]) -> str:
+        raise NotImplementedError
+
+    def convert(self, expr: str, src: Attribute, dst: Attribute) -> str:
+        raise NotImplementedError
+
+    def float_literal(self, value: float, t: Attribute) -> str:
+        raise NotImplementedError
+
+    def int_literal(self, value: int, t: Attribute) -> str:
+        raise NotImplementedError
+
+    def global_id(self, dim: int) -> str:
+        raise NotImplementedError
+
+    def local_linear_id(self) -> str:
+        raise NotImplementedError
+
+    def group_id(self, dim: int) -> str:
+        raise NotImplementedError
+
+    def num_groups(self, dim: int) -> str:
+        raise NotImplementedError
+
+    def next_slot(self, role: str) -> int:
+        """The slot of the next parameter: an SSBO binding or a kernel argument index."""
+        raise NotImplementedError
+
+    def assemble(self, body: list[str]) -> str:
+        """Wrap the kernel body lines into a complete translation unit."""
+        raise NotImplementedError
+
+    def storage_type(self, t: Attribute) -> Attribute:
+        """The type a buffer stores for element type ``t`` (index is stored as i64)."""
+        return IntegerType(64) if isinstance(t, IndexType) else t
+
+    def uniform_expr(self, name: str, t: Attribute) -> str:
+        """How the body reads a scalar parameter; OpenCL turns int flags into bools."""
+        return name
+
+    # ---- naming and output --------------------------------------------------------------
+    def type_name(self, t: Attribute) -> str:
+        if isinstance(t, VectorType):
+            return self.vector_type(t.element_type, lanes_of(t))
+        return self.scalar_type(t)
+
+    def fresh(self, hint: str | None, prefix: str = "v") -> str:
+        """A new identifier; sanitised so no hint can hit a keyword or reserved prefix."""
+        base = re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_]", "_", hint or "")).strip("_")
+        base = f"{prefix}_{base}" if base else prefix
+        n = 0
+        name = base
+        while name in self.taken or not re.search(r"_\d+$", name) and prefix == "v":
+            n += 1
+            name = f"{base}_{n}"
+        self.taken.add(name)
+        return name
+
+    def line(self, text: str) -> None:
+        self.lines.append("    " * self.depth + text)
+
+    def name(self, v: SSAValue) -> str:
+        if v not in self.names:
+            raise EmitError(f"{self.target}: value {v} has no emitted definition")
+        return self.names[v]
+
+    def define(self, v: SSAValue, expr: str) -> str:
+        n = self.fresh(v.name_hint)
+        self.names[v] = n
+        self.line(f"{self.type_name(v.type)} {n} = {expr};")
+        return n
+
+    def comp(self, expr: str, k: int) -> str:
+        return f"{expr}.{self.SWIZZLE[k]}"
+
+    def componentwise(self, t: Attribute, fn) -> str:
+        """A vector value built lane by lane, for ops C has no vector form of."""
+        return self.construct(t, [fn(k) for k in range(lanes_of(t))])
+
+    def unsupported(self, op: Operation, why: str = "") -> EmitError:
+        extra = f" ({why})" if why else ""
+        return EmitError(
+            f"{self.target} backend: cannot emit '{op.name}'{extra} in kernel "
+            f"@{self.kernel.kernel_name} at {op.location}"
+        )
+
+    # ---- bindings -----------------------------------------------------------------------
+    def _bind(self) -> None:
+        from ccomp.runtime.device import element_layout
+
+        for i, arg in enumerate(self.kernel.body.block.args):
+            t = arg.type
+            if isinstance(t, MemRefType):
+                name = self.fresh(arg.name_hint or str(i), "b")
+                access = self._access(arg)
+                layout = element_layout(self.storage_type(element_of(t.element_type)))
+                slot = self.next_slot("buffer")
+                dims = tuple(f"{name}_d{k}" for k in range(t.get_num_dims()))
+                dim_slots = tuple(self.next_slot("dim") for _ in dims)
+                b = Binding(name, i, "buffer", slot, str(t), layout.dtype.name,
+                            lanes_of(t.element_type), access, dims, dim_slots)
+                self.buffers[arg] = b
+            else:
+                name = self.fresh(arg.name_hint or str(i), "u")
+                dtype = self.param_dtype(t)
+                b = Binding(name, i, "uniform", self.next_slot("uniform"), str(t), dtype,
+                            lanes_of(t), "read", (), ())
+                self.names[arg] = self.uniform_expr(name, t)
+            self.bindings.append(b)
+        self.extents = tuple(f"ccomp_ext{d}" for d in range(self.rank))
+        self.extent_slots = tuple(self.next_slot("extent") for _ in self.extents)
+
+    def param_dtype(self, t: Attribute) -> str:
+        e = element_of(t)
+        if isinstance(e, IndexType) or is_bool(e):
+            return "int32"
+        from ccomp.runtime.device import scalar_dtype
+
+        return scalar_dtype(e).name
+
+    def _access(self, arg: SSAValue) -> str:
+        reads = writes = False
+        for use in arg.uses:
+            op = use.operation
+            if isinstance(op, memref.LoadOp):
+                reads = True
+            elif isinstance(op, memref.StoreOp) and op.memref is arg:
+                writes = True
+            elif not isinstance(op, memref.DimOp):
+                raise self.unsupported(op, "a buffer may only be loaded, stored or measured")
+        return {(True, True): "read_write", (True, False): "read",
+                (False, True): "write", (False, False): "none"}[(reads, writes)]
+
+    # ---- the kernel ---------------------------------------------------------------------
+    def emit(self) -> KernelSource:
+        self._bind()
+        for d in range(self.rank):
+            self.line(f"int ccomp_gid{d} = {self.global_id(d)};")
+        inside = " && ".join(f"ccomp_gid{d} < ccomp_ext{d}" for d in range(self.rank))
+        partials = None
+        if self.reduce is None:
+            self.line(f"if (!({inside})) return;")
+            self.emit_block(self.kernel.body.block)
+        else:
+            partials = self._emit_reduce(inside)
+        entry = re.sub(r"[^A-Za-z0-9_]", "_", self.kernel.kernel_name)
+        if not re.match(r"[A-Za-z]", entry) or entry in ("main", "kernel"):
+            entry = f"k_{entry}"
+        self.entry = entry
+        return KernelSource(
+            name=self.kernel.kernel_name, entry=entry, target=self.target,
+            source=self.assemble(self.lines), rank=self.rank, local_size=self.local_size,
+            bindings=tuple(self.bindings), extents=self.extents, extent_slots=self.extent_slots,
+            bases=getattr(self, "bases", ()), reduce=self.reduce, partials=partials,
+        )
+
+    def _emit_reduce(self, inside: str) -> Binding:
+        yielded = self.kernel.body.block.last_op.values[0].type
+        if is_bool(yielded):
+            raise EmitError(f"{self.target}: kernel @{self.kernel.kernel_name} reduces i1 values")
+        self.red_type = self.type_name(yielded)
+        t = self.red_type
+        self.line(f"{t} ccomp_val = {self.identity(yielded)};")
+        self.line(f"if ({inside}) {{")
+        self.depth += 1
+        self.emit_block(self.kernel.body.block)
+        self.depth -= 1
+        self.line("}")
+        count = 1
+        for s in self.local_size:
+            count *= s
+        self.red_count = count
+        self.line(f"int ccomp_lid = {self.local_linear_id()};")
+        self.line("ccomp_red[ccomp_lid] = ccomp_val;")
+        self.line(self.BARRIER)
+        self.line(f"for (int s = {count // 2}; s > 0; s >>= 1) {{")
+        a, b = "ccomp_red[ccomp_lid]", "ccomp_red[ccomp_lid + s]"
+        self.line(f"    if (ccomp_lid < s) {a} = {self.combine(a, b, yielded)};")
+        self.line(f"    {self.BARRIER}")
+        self.line("}")
+        group = self.group_id(self.rank - 1)
+        for d in range(self.rank - 2, -1, -1):
+            group = f"{self.group_id(d)} + {self.num_groups(d)} * ({group})"
+        lanes = lanes_of(yielded)
+        self.line(f"if (ccomp_lid == 0) {{")
+        self.line(f"    int ccomp_g = {group};")
+        if lanes == 1:
+            self.line("    ccomp_partials[ccomp_g] = ccomp_red[0];")
+        for k in range(lanes if lanes > 1 else 0):
+            self.line(f"    ccomp_partials[ccomp_g * {lanes} + {k}] = {self.comp('ccomp_red[0]', k)};")
+        self.line("}")
+        from ccomp.runtime.device import scalar_dtype
+
+        e = element_of(yielded)
+        dtype = "int32" if isinstance(e, IndexType) else scalar_dtype(e).name
+        return Binding("ccomp_partials", -1, "buffer", self.next_slot("buffer"), str(yielded),
+                       dtype, lanes, "write", (), ())
+
+    def identity(self, t: Attribute) -> str:
+        e = element_of(t)
+        if self.reduce == "add":
+            lit = self.float_literal(0.0, e) if is_float(e) else self.int_literal(0, e)
+        elif is_float(e):
+            lit = self.float_literal(float("inf") if self.reduce == "min" else float("-inf"), e)
+        else:
+            bits = 63 if isinstance(e, IntegerType) and e.width.data == 64 else 31
+            lit = self.int_literal((1 << bits) - 1 if self.reduce == "min" else -(1 << bits), e)
+        return self.construct(t, [lit]) if isinstance(t, VectorType) else lit
+
+    def combine(self, a: str, b: str, t: Attribute) -> str:
+        if self.reduce == "add":
+            return f"{a} + {b}"
+        fn = self.FUNCS[f"arith.{self.reduce}imumf"] if is_float(t) else _REDUCE_FN[self.reduce]
+        return f"{fn}({a}, {b})"
+
+    # ---- blocks and buffers ---------------------------------------------------------------
+    def emit_block(self, block: Block) -> None:
+        for op in block.ops:
+            self.emit_op(op)
+
+    def emit_op(self, op: Operation) -> None:
+        handler = getattr(self, "op_" + op.name.replace(".", "_"), None)
+        if handler is not None:
+            handler(op)
+        elif op.name in self.BINOPS:
+            self.binary(op)
+        elif op.name in self.FUNCS:
+            args = ", ".join(self.name(o) for o in op.operands)
+            self.define(op.results[0], f"{self.FUNCS[op.name]}({args})")
+        else:
+            raise self.unsupported(op)
+
+    def buffer_of(self, v: SSAValue, op: Operation) -> Binding:
+        if v not in self.buffers:
+            raise self.unsupported(op, "the memref is not a kernel binding")
+        return self.buffers[v]
+
+    def dim_expr(self, b: Binding, k: int, arg: SSAValue) -> str:
+        size = arg.type.get_shape()[k]
+        return str(size) if size >= 0 else b.dims[k]
+
+    def offset(self, b: Binding, arg: SSAValue, indices) -> str:
+        expr = ""
+        for k, index in enumerate(indices):
+            i = self.name(index)
+            expr = i if k == 0 else f"({expr}) * {self.dim_expr(b, k, arg)} + {i}"
+        return expr or "0"
+
+    def load(self, b: Binding, off: str, t: Attribute) -> str:
+        stored = self.storage_type(element_of(t))
+        if lanes_of(t) == 3:
+            return self.construct(t, [f"{b.name}[{off} * 3 + {k}]" for k in range(3)])
+        value = f"{b.name}[{off}]"
+        return value if stored == element_of(t) else self.convert(value, stored, t)
+
+    def store(self, b: Binding, off: str, value: str, t: Attribute) -> None:
+        stored = self.storage_type(element_of(t))
+        if lanes_of(t) == 3:
+            for k in range(3):
+                self.line(f"{b.name}[{off} * 3 + {k}] = {self.comp(value, k)};")
+            return
+        if stored != element_of(t):
+            value = self.convert(value, t, stored)
+        self.line(f"{b.name}[{off}] = {value};")
+
+    def _offset_var(self, b: Binding, op: Operation, lanes: int) -> str:
+        off = self.offset(b, op.memref, op.indices)
+        if lanes == 3 and not re.fullmatch(r"\w+", off):
+            n = self.fresh("off")
+            self.line(f"int {n} = {off};")
+            return n
+        return off
+
+    def op_memref_load(self, op: memref.LoadOp) -> None:
+        b = self.buffer_of(op.memref, op)
+        off = self._offset_var(b, op, lanes_of(op.res.type))
+        self.define(op.res, self.load(b, off, op.res.type))
+
+    def op_memref_store(self, op: memref.StoreOp) -> None:
+        b = self.buffer_of(op.memref, op)
+        off = self._offset_var(b, op, lanes_of(op.value.type))
+        self.store(b, off, self.name(op.value), op.value.type)
+
+    def op_memref_dim(self, op: memref.DimOp) -> None:
+        b = self.buffer_of(op.source, op)
+        owner = op.index.owner
+        if isinstance(owner, arith.ConstantOp):
+            self.define(op.result, self.dim_expr(b, owner.value.value.data, op.source))
+            return
+        i = self.name(op.index)
+        expr = self.dim_expr(b, 0, op.source)
+        for k in range(1, len(b.dims)):
+            expr = f"({i} == {k} ? {self.dim_expr(b, k, op.source)} : {expr})"
+        self.define(op.result, expr)
+
+
+def emit_module(module: ModuleOp, emitter: type[CStyleEmitter], max_invocations: int) -> dict[str, KernelSource]:
+    """Emit every ``kern.kernel`` of ``module`` with ``emitter``, keyed by kernel name."""
+    out: dict[str, KernelSource] = {}
+    for op in module.walk():
+        if isinstance(op, KernelOp):
+            local = default_local_size(op.rank.value.data, max_invocations)
+            out[op.kernel_name] = emitter(op, local).emit()
+    return out

@@ -1,0 +1,106 @@
+"""The contract between the C-style emitters and the runtimes that launch their output.
+
+A ``KernelSource`` is everything a host needs to run one emitted kernel without the
+IR: the source text, where each ``kern.kernel`` binding goes (an SSBO binding point or
+uniform name in GLSL, a kernel-argument index in OpenCL), which uniforms carry buffer
+dims and the launch extent, the workgroup size, and for a reduce kernel the extra
+buffer of per-workgroup partials and how to combine them. It is plain data
+(``dataclasses.asdict`` gives the JSON of a build manifest).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+class EmitError(Exception):
+    """A kernel uses an op or type this backend cannot express; names op and location."""
+
+
+class KernelBuildError(RuntimeError):
+    """The driver rejected an emitted kernel; carries the kernel name and driver log."""
+
+    def __init__(self, target: str, kernel: str, log: str, source: str = ""):
+        super().__init__(f"{target} driver rejected kernel @{kernel}:\n{log.strip()}")
+        self.target, self.kernel, self.log, self.source = target, kernel, log, source
+
+
+class DeviceUnavailableError(RuntimeError):
+    """No driver or device for a target on this machine; the message says what is missing."""
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One kernel parameter.
+
+    ``arg`` is the position among the kernel's block arguments (= launch argument order;
+    -1 for the partials buffer). ``slot`` is the SSBO binding point (GLSL buffers), the
+    kernel-argument index (OpenCL), or -1 (GLSL uniforms, set by ``name``). ``type`` is
+    the MLIR type text, ``dtype``/``lanes`` the element storage (buffers) or the host
+    scalar to pass (uniforms). ``dims`` name the uniforms/arguments carrying a buffer's
+    runtime sizes, outermost first, and ``dim_slots`` their argument indices."""
+
+    name: str
+    arg: int
+    kind: str  # "buffer" | "uniform"
+    slot: int
+    type: str
+    dtype: str
+    lanes: int
+    access: str  # "read" | "write" | "read_write" | "none"
+    dims: tuple[str, ...]
+    dim_slots: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class KernelSource:
+    """One emitted kernel and its ABI.
+
+    ``extents`` name the uniforms/arguments carrying the launch grid (x first);
+    ``bases`` (GLSL only) the per-dimension offsets of a dispatch chunk, used when a
+    grid needs more workgroups than one dispatch allows. ``local_size`` is fixed in
+    the source, so a launch must use it and round the global size up."""
+
+    name: str
+    entry: str
+    target: str
+    source: str
+    rank: int
+    local_size: tuple[int, ...]
+    bindings: tuple[Binding, ...]
+    extents: tuple[str, ...]
+    extent_slots: tuple[int, ...]
+    bases: tuple[str, ...] = ()
+    reduce: str | None = None
+    partials: Binding | None = None
+
+    def groups(self, grid: tuple[int, ...] | list[int]) -> tuple[int, ...]:
+        """Workgroups per dimension covering ``grid``."""
+        return tuple(-(-int(g) // l) for g, l in zip(grid, self.local_size))
+
+
+def combine_partials(ks: KernelSource, partials: np.ndarray, result_dtype: np.dtype) -> Any:
+    """Finish a reduction on the host: one partial per workgroup combined in float64
+    (integers in int64, which wraps like the device's add), then cast to the yielded type.
+
+    Returns a NumPy scalar, or a 1-D array for a vector-typed reduction."""
+    assert ks.partials is not None and ks.reduce is not None
+    lanes = ks.partials.lanes
+    p = partials.reshape(-1, lanes)
+    floating = np.issubdtype(p.dtype, np.floating)
+    if ks.reduce == "add":
+        r = p.sum(axis=0, dtype=np.float64 if floating else np.int64)
+    elif len(p) == 0:
+        if floating:
+            edge = np.inf if ks.reduce == "min" else -np.inf
+        else:
+            info = np.iinfo(result_dtype)
+            edge = info.max if ks.reduce == "min" else info.min
+        r = np.full(lanes, edge)
+    else:
+        r = p.min(axis=0) if ks.reduce == "min" else p.max(axis=0)
+    r = np.asarray(r).astype(result_dtype)
+    return r[0] if lanes == 1 else r

@@ -1,0 +1,270 @@
+"""The NumPy reference evaluator: runs an L1 ``func.func`` directly, whole-array.
+
+Every backend is tested against this, so it is written to be obviously correct
+rather than fast: no fusion, no scheduling, one NumPy expression per op.
+
+How it runs a function:
+
+- Ops at the function's top level run once, in order. Scalars there are *uniforms*
+  (0-d arrays, or ``(N,)`` for vectors), images are ``(H, W) + lanes`` arrays.
+- ``graph.map`` and ``graph.blur`` define *fields*, which are lazy: a field is only
+  evaluated when a sink (``graph.capture``, ``graph.reduce``, a blur of a field, a map
+  that takes it as an input) asks for it over an extent (width, height). A field used
+  by several sinks is evaluated once per distinct extent (results are memoised, since
+  fields are pure).
+- A map body runs once per extent, with every value an ``(H, W) + lanes`` array (or a
+  uniform from outside, broadcast by NumPy), ``graph.coord`` giving the x/y grids.
+
+All arithmetic happens under ``np.errstate(all="ignore")``: IEEE results (inf, NaN) and
+i32 wrap-around are the semantics, not errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import Block, Operation, SSAValue
+
+from ccomp.dialects import graph
+from ccomp.reference import images
+from ccomp.reference.ops import ARITH_MATH_OPS
+from ccomp.reference.values import (
+    EvaluationError,
+    describe,
+    elem_shape,
+    image_argument,
+    scalar_dtype,
+    uniform_argument,
+)
+from ccomp.reference.vector_ops import VECTOR_OPS
+
+log = logging.getLogger(__name__)
+
+OPS = {**ARITH_MATH_OPS, **VECTOR_OPS}
+
+
+@dataclass(frozen=True)
+class _Field:
+    """A lazy field: the ``graph.map`` or ``graph.blur`` that defines it."""
+
+    op: Operation
+
+
+Value = np.ndarray | _Field
+
+
+@dataclass
+class _Frame:
+    """The values of one block evaluation; a map body's frame sees its function's."""
+
+    parent: _Frame | None
+    extent: tuple[int, int] | None = None  # (width, height) inside a map body
+    values: dict[SSAValue, Value] = field(default_factory=dict)
+
+    def get(self, value: SSAValue) -> Value:
+        frame: _Frame | None = self
+        while frame is not None:
+            if value in frame.values:
+                return frame.values[value]
+            frame = frame.parent
+        raise EvaluationError(f"value {value.name_hint or value} is used before it is defined")
+
+
+def _array(value: Value, op: Operation) -> np.ndarray:
+    if isinstance(value, _Field):
+        raise EvaluationError(f"{describe(op)}: a field cannot be an operand here; capture it first")
+    return value
+
+
+def _extent(size: Value, op: Operation) -> tuple[int, int]:
+    """A ``vector<2xi32>`` size as (width, height); it must be a uniform."""
+    size = _array(size, op)
+    if size.shape != (2,):
+        raise EvaluationError(f"{describe(op)}: the size must be uniform (defined outside any graph.map)")
+    width, height = int(size[0]), int(size[1])
+    if width < 0 or height < 0:
+        raise EvaluationError(f"{describe(op)}: negative extent ({width}, {height})")
+    return width, height
+
+
+class _Evaluator:
+    """Runs one function; holds the field memo of that run."""
+
+    def __init__(self, function: func.FuncOp):
+        self.function = function
+        self.top = _Frame(parent=None)
+        self.memo: dict[tuple[Operation, int, int], np.ndarray] = {}
+
+    def call(self, args: Sequence[object]) -> list[np.ndarray | np.generic]:
+        block = self.function.body.block
+        if len(args) != len(block.args):
+            raise EvaluationError(
+                f"@{self.function.sym_name.data} takes {len(block.args)} arguments, got {len(args)}"
+            )
+        for index, (arg, value) in enumerate(zip(block.args, args)):
+            if isinstance(arg.type, graph.ImageType):
+                self.top.values[arg] = image_argument(value, arg.type, index)
+            else:
+                self.top.values[arg] = uniform_argument(value, arg.type, index)
+        results = self._run(block, self.top)
+        return [self._result(value, t) for value, t in zip(results, self.function.function_type.outputs)]
+
+    def _result(self, value: Value, t: object) -> np.ndarray | np.generic:
+        if isinstance(value, _Field):
+            raise EvaluationError("a function result is a field with no extent; capture it first")
+        if isinstance(t, graph.ImageType) or value.shape != ():
+            return np.array(value, copy=True)  # never alias an input or another result
+        return value[()]  # a NumPy scalar of the result's dtype
+
+    # -- running blocks ------------------------------------------------------------
+
+    def _run(self, block: Block, frame: _Frame) -> list[Value]:
+        for op in block.ops:
+            if isinstance(op, (func.ReturnOp, graph.YieldOp)):
+                return [frame.get(v) for v in op.operands]
+            results = self._exec(op, frame)
+            for result, value in zip(op.results, results, strict=True):
+                frame.values[result] = value
+        raise EvaluationError(f"block in @{self.function.sym_name.data} has no terminator")
+
+    def _exec(self, op: Operation, frame: _Frame) -> list[Value]:
+        graph_handler = _GRAPH_OPS.get(op.name)
+        if graph_handler is not None:
+            value = graph_handler(self, op, frame)
+        elif op.name in OPS:
+            value = OPS[op.name](op, [_array(frame.get(v), op) for v in op.operands])
+        else:
+            raise EvaluationError(f"the reference evaluator does not support {describe(op)}")
+        if isinstance(value, _Field):
+            return [value]
+        return [self._checked(np.asarray(value), op, frame)]
+
+    def _checked(self, value: np.ndarray, op: Operation, frame: _Frame) -> np.ndarray:
+        """Catch any dtype promotion or shape slip at the op that caused it."""
+        t = op.results[0].type
+        lanes = elem_shape(t)
+        if isinstance(t, graph.ImageType):
+            shape_ok = value.ndim == 2 + len(lanes) and value.shape[2:] == lanes
+        else:
+            batch = value.shape[: value.ndim - len(lanes)]
+            per_element = () if frame.extent is None else (frame.extent[1], frame.extent[0])
+            shape_ok = value.ndim >= len(lanes) and value.shape[len(batch):] == lanes and batch in ((), per_element)
+        if value.dtype != scalar_dtype(t) or not shape_ok:
+            raise EvaluationError(
+                f"internal: {describe(op)} produced {value.dtype}{list(value.shape)} for type {t}"
+            )
+        return value
+
+    # -- fields ----------------------------------------------------------------------
+
+    def materialise(self, value: Value, width: int, height: int) -> np.ndarray:
+        """A field or image evaluated over an extent, as an (H, W) + lanes array."""
+        if not isinstance(value, _Field):
+            return images.read_over(value, width, height)
+        key = (value.op, width, height)
+        if key not in self.memo:
+            start = time.perf_counter()
+            if isinstance(value.op, graph.MapOp):
+                self.memo[key] = self._map(value.op, width, height)
+            else:
+                self.memo[key] = self._blur(value.op, width, height)
+            log.debug("evaluated %s over %dx%d in %.3f ms", describe(value.op), width, height,
+                      1e3 * (time.perf_counter() - start))
+        return self.memo[key]
+
+    def _map(self, op: graph.MapOp, width: int, height: int) -> np.ndarray:
+        frame = _Frame(parent=self.top, extent=(width, height))
+        for arg, operand in zip(op.body.block.args, op.inputs):
+            frame.values[arg] = self.materialise(self.top.get(operand), width, height)
+        (result,) = self._run(op.body.block, frame)
+        shape = (height, width) + elem_shape(op.result.type)
+        return np.array(np.broadcast_to(_array(result, op), shape))
+
+    def _blur(self, op: graph.BlurOp, width: int, height: int) -> np.ndarray:
+        source = self.top.get(op.input)
+        if isinstance(source, _Field):  # a field input is materialised over this extent first
+            source = self.materialise(source, width, height)
+        return images.blur(source, op.radius.value.data, width, height)
+
+
+def _top_level_only(op: Operation, frame: _Frame) -> None:
+    if frame.extent is not None:
+        raise EvaluationError(f"the reference evaluator does not support {describe(op)} inside a graph.map body")
+
+
+def _field_op(ev: _Evaluator, op: Operation, frame: _Frame) -> _Field:
+    _top_level_only(op, frame)
+    return _Field(op)
+
+
+def _capture(ev: _Evaluator, op: Operation, frame: _Frame) -> np.ndarray:
+    _top_level_only(op, frame)
+    width, height = _extent(frame.get(op.operands[1]), op)
+    return ev.materialise(frame.get(op.operands[0]), width, height)
+
+
+def _reduce(ev: _Evaluator, op: graph.ReduceOp, frame: _Frame) -> np.ndarray:
+    _top_level_only(op, frame)
+    width, height = _extent(frame.get(op.size), op)
+    try:
+        return images.reduce(op.kind.data, ev.materialise(frame.get(op.input), width, height))
+    except EvaluationError as error:
+        raise EvaluationError(f"{describe(op)}: {error}") from None
+
+
+def _coord(ev: _Evaluator, op: graph.CoordOp, frame: _Frame) -> np.ndarray:
+    if frame.extent is None:
+        raise EvaluationError(f"{describe(op)}: graph.coord outside a graph.map body")
+    return images.extent_grid(*frame.extent)[op.dim.value.data]
+
+
+def _size(ev: _Evaluator, op: graph.SizeOp, frame: _Frame) -> np.ndarray:
+    height, width = _array(frame.get(op.image), op).shape[:2]
+    return np.array([width, height], dtype=np.int32)
+
+
+def _load(ev: _Evaluator, op: graph.LoadOp, frame: _Frame) -> np.ndarray:
+    return images.clamp_read(_array(frame.get(op.image), op), frame.get(op.x), frame.get(op.y))
+
+
+def _sample(ev: _Evaluator, op: graph.SampleOp, frame: _Frame) -> np.ndarray:
+    try:
+        return images.sample(_array(frame.get(op.image), op), _array(frame.get(op.uv), op))
+    except EvaluationError as error:
+        raise EvaluationError(f"{describe(op)}: {error}") from None
+
+
+_GRAPH_OPS = {
+    "graph.map": _field_op, "graph.blur": _field_op, "graph.capture": _capture, "graph.reduce": _reduce,
+    "graph.coord": _coord, "graph.size": _size, "graph.load": _load, "graph.sample": _sample,
+}
+
+
+def _find_function(module: ModuleOp, name: str) -> func.FuncOp:
+    for op in module.walk():
+        if isinstance(op, func.FuncOp) and op.sym_name.data == name:
+            if not op.body.blocks:
+                raise EvaluationError(f"@{name} is a declaration without a body")
+            return op
+    raise EvaluationError(f"no function @{name} in the module")
+
+
+def evaluate(module: ModuleOp, function: str, args: Sequence[np.ndarray | int | float]) -> list[np.ndarray | np.generic]:
+    """Run ``@function`` of an L1 module on NumPy inputs and return its results in order.
+
+    Images go in and come out as ``(H, W)`` / ``(H, W, N)`` arrays (row-major, ``y`` is
+    the row); scalars go in as Python or NumPy scalars and come out as NumPy scalars of
+    the result type (``f32`` -> ``np.float32``, ``i32`` -> ``np.int32``). Raises
+    ``EvaluationError`` naming the op and its location for anything unsupported.
+    """
+    start = time.perf_counter()
+    with np.errstate(all="ignore"):
+        results = _Evaluator(_find_function(module, function)).call(args)
+    log.debug("evaluated @%s in %.3f ms", function, 1e3 * (time.perf_counter() - start))
+    return results

@@ -1,0 +1,148 @@
+"""``graph-to-kern``: lower fused L1 graphs to L2 kernels and a host schedule.
+
+Expects ``graph-fuse`` to have run: every ``graph.capture``/``graph.reduce`` consumes
+one ``graph.map`` over images. Each such sink becomes one ``kern.kernel`` over the
+sink's 2-D extent (built by :mod:`ccomp.passes.kern_body`) and one ``kern.launch``
+in the host function, which keeps the L1 function's name and signature with
+images as ``memref<?x?xT>``:
+
+- ``graph.size`` becomes two ``memref.dim``s packed into ``vector<2xi32>``;
+- a capture allocates its result with ``memref.alloc`` and launches a kernel that
+  stores into it; a reduce launches a ``reduce`` kernel whose result is the value;
+  ``mean`` is an ``add`` reduction divided by the element count on the host;
+- uniform code (scalar ``arith``/``math``/``vector`` ops) stays in the host function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import arith, func, memref, vector
+from xdsl.dialects.builtin import IndexType, IntegerAttr, ModuleOp, VectorType, f32, i32
+from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.passes import ModulePass
+
+from ccomp.dialects import graph, kern
+from ccomp.passes.kern_body import KernelBodyBuilder, _extract, _insert, convert_type, image_memref
+
+
+class _HostLowering:
+    """Rewrites one L1 function into a host function plus kernels."""
+
+    def __init__(self, fn: func.FuncOp):
+        self.fn = fn
+        self.kernels: list[kern.KernelOp] = []
+        self.mapping: dict[SSAValue, SSAValue] = {}
+        self.dims: dict[SSAValue, tuple[SSAValue, SSAValue]] = {}  # L1 image -> (w, h) index
+        self.extents: dict[SSAValue, tuple[SSAValue, SSAValue, SSAValue]] = {}  # size -> (w, h, image)
+
+    def add(self, op: Operation, loc_from: Operation) -> SSAValue:
+        op.location = loc_from.location
+        self.block.add_op(op)
+        return op.results[0] if op.results else None  # type: ignore[return-value]
+
+    def lower(self) -> func.FuncOp:
+        old = self.fn.body.block
+        arg_types = [convert_type(a.type) for a in old.args]
+        self.block = Block(arg_types=arg_types)
+        for o, n in zip(old.args, self.block.args):
+            self.mapping[o] = n
+            n.name_hint = o.name_hint
+        for op in old.ops:
+            self.lower_op(op)
+        results = [convert_type(t) for t in self.fn.function_type.outputs]
+        new = func.FuncOp(self.fn.sym_name.data, (arg_types, results), Region(self.block),
+                          arg_attrs=self.fn.arg_attrs, res_attrs=self.fn.res_attrs)
+        new.attributes.update(self.fn.attributes)
+        new.location = self.fn.location
+        return new
+
+    def image_dims(self, image: SSAValue, at: Operation) -> tuple[SSAValue, SSAValue]:
+        if image not in self.dims:
+            buf = self.mapping[image]
+            c0 = self.add(arith.ConstantOp(IntegerAttr(0, IndexType())), at)
+            c1 = self.add(arith.ConstantOp(IntegerAttr(1, IndexType())), at)
+            h = self.add(memref.DimOp.from_source_and_index(buf, c0), at)
+            w = self.add(memref.DimOp.from_source_and_index(buf, c1), at)
+            self.dims[image] = (w, h)
+        return self.dims[image]
+
+    def extent(self, size: SSAValue, at: Operation) -> tuple[SSAValue, SSAValue, SSAValue | None]:
+        """(w, h) as index for a size value, and the image it is the size of, if any."""
+        if size in self.extents:
+            return self.extents[size]
+        s = self.mapping[size]
+        w = self.add(arith.IndexCastOp(self.add(_extract(s, 0), at), IndexType()), at)
+        h = self.add(arith.IndexCastOp(self.add(_extract(s, 1), at), IndexType()), at)
+        return (w, h, None)
+
+    def lower_op(self, op: Operation) -> None:
+        if isinstance(op, graph.SizeOp):
+            w, h = self.image_dims(op.image, op)
+            wi = self.add(arith.IndexCastOp(w, i32), op)
+            hi = self.add(arith.IndexCastOp(h, i32), op)
+            v = self.add(vector.BroadcastOp(wi, graph.SIZE_TYPE), op)
+            self.mapping[op.result] = self.add(_insert(hi, v, 1), op)
+            self.extents[op.result] = (w, h, op.image)
+        elif isinstance(op, graph.MapOp):
+            return  # materialised by the sink that consumes it
+        elif isinstance(op, graph.CaptureOp):
+            self.lower_sink(op, op.input, op.size, None)
+        elif isinstance(op, graph.ReduceOp):
+            kind = "add" if op.kind.data == "mean" else op.kind.data
+            self.lower_sink(op, op.input, op.size, kind)
+        elif isinstance(op, graph.BlurOp):
+            raise AssertionError("graph-to-kern needs graph-fuse to run first")
+        elif isinstance(op, func.ReturnOp):
+            self.add(func.ReturnOp(*[self.mapping[v] for v in op.operands]), op)
+        else:
+            clone = op.clone(value_mapper=self.mapping)
+            self.add(clone, op)
+            for o, n in zip(op.results, clone.results):
+                self.mapping[o] = n
+
+    def lower_sink(self, op: Operation, field: SSAValue, size: SSAValue, reduce: str | None) -> None:
+        fused = field.owner
+        if not isinstance(fused, graph.MapOp):
+            raise AssertionError("graph-to-kern needs graph-fuse to run first")
+        w, h, image = self.extent(size, op)
+        name = f"{self.fn.sym_name.data}_{len(self.kernels)}"
+        builder = KernelBodyBuilder(name, fused, image, reduce, op)
+        self.kernels.append(builder.build())
+        args = [self.mapping[v] for v in builder.bindings]
+        if reduce is None:
+            out_type = image_memref(op.result.type)
+            out = self.add(memref.AllocOp([h, w], [], out_type), op)
+            self.add(kern.LaunchOp(name, [w, h], args + [out]), op)
+            self.mapping[op.result] = out
+            return
+        elem = op.result.type
+        value = self.add(kern.LaunchOp(name, [w, h], args, [elem]), op)
+        if op.kind.data == "mean":
+            count = self.add(arith.MuliOp(w, h), op)
+            count_f = self.add(arith.SIToFPOp(self.add(arith.IndexCastOp(count, i32), op), f32), op)
+            if isinstance(elem, VectorType):
+                count_f = self.add(vector.BroadcastOp(count_f, elem), op)
+            value = self.add(arith.DivfOp(value, count_f), op)
+        self.mapping[op.result] = value
+
+
+@dataclass(frozen=True)
+class GraphToKernPass(ModulePass):
+    """Lower every L1 graph function to kernels plus a host schedule."""
+
+    name = "graph-to-kern"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for fn in [f for f in op.body.block.ops if isinstance(f, func.FuncOp)]:
+            if not any(isinstance(o, (graph.CaptureOp, graph.ReduceOp, graph.SizeOp)) or
+                       any(isinstance(t, graph.ImageType) for t in fn.function_type.inputs)
+                       for o in fn.body.block.ops):
+                continue
+            lowering = _HostLowering(fn)
+            new = lowering.lower()
+            for k in lowering.kernels:
+                op.body.block.insert_op_before(k, fn)
+            op.body.block.insert_op_before(new, fn)
+            op.body.block.erase_op(fn)
