@@ -6,11 +6,8 @@ built-ins. As in tinygrad's ``cstyle`` renderer, this base owns what they share 
 naming, indentation, the op table, structured control flow, buffer indexing, the
 bounds guard and the per-workgroup reduction tree -- and ``glsl.py``/``opencl.py`` only
 override spellings. Every SSA value becomes a typed local (``T name = expr;``): the
-drivers' compilers fold them away and the source stays one-to-one with the IR.
-
-The ABI a runtime needs (which argument goes where) is described by ``KernelSource``
-and ``Binding`` in ``kernel_abi``-style dataclasses at the end of this module's import
-list; see ``ccomp.backends.abi``.
+drivers' compilers fold them away and the source stays one-to-one with the IR. The op
+table lives in ``cstyle_ops.py``; the ABI handed to runtimes in ``kernel_abi.py``.
 """
 
 from __future__ import annotations
@@ -18,13 +15,15 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
+import numpy as np
+
 from xdsl.dialects import arith, memref
 from xdsl.dialects.builtin import (
     Float32Type, Float64Type, IndexType, IntegerType, MemRefType, ModuleOp, VectorType,
 )
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 
-from ccomp.backends.abi import Binding, EmitError, KernelSource
+from ccomp.backends.kernel_abi import Binding, EmitError, KernelSource
 from ccomp.backends.cstyle_ops import OpTable
 from ccomp.dialects.kern import KernelOp
 
@@ -53,6 +52,31 @@ def is_float(t: Attribute) -> bool:
 def is_bool(t: Attribute) -> bool:
     e = element_of(t)
     return isinstance(e, IntegerType) and e.width.data == 1
+
+
+def dtype_name(t: Attribute) -> str:
+    """The NumPy dtype name of a stored scalar (the same mapping as the runtime's)."""
+    if isinstance(t, (Float32Type, Float64Type)):
+        return "float32" if isinstance(t, Float32Type) else "float64"
+    if isinstance(t, IndexType):
+        return "int64"
+    if isinstance(t, IntegerType) and t.width.data in (1, 8, 16, 32, 64):
+        return "bool" if t.width.data == 1 else f"int{t.width.data}"
+    raise EmitError(f"no storage type for {t}")
+
+
+def decimal(value: float, double: bool) -> str:
+    """The shortest decimal that reads back as the same f32 (or f64) value."""
+    s = repr(value) if double else str(np.float32(value))
+    if not any(c in s for c in ".e"):
+        s += ".0"
+    return f"({s})" if s.startswith("-") else s
+
+
+def wrap_int(value: int, width: int) -> int:
+    """``value`` as a signed ``width``-bit integer (IR attributes may hold it unsigned)."""
+    value &= (1 << width) - 1
+    return value - (1 << width) if value >> (width - 1) else value
 
 
 def default_local_size(rank: int, max_invocations: int) -> tuple[int, ...]:
@@ -140,15 +164,20 @@ class CStyleEmitter(OpTable):
             return self.vector_type(t.element_type, lanes_of(t))
         return self.scalar_type(t)
 
-    def fresh(self, hint: str | None, prefix: str = "v") -> str:
-        """A new identifier; sanitised so no hint can hit a keyword or reserved prefix."""
+    def fresh(self, hint: str | None, prefix: str = "") -> str:
+        """A new identifier from an IR name hint.
+
+        Locals are ``hint_N`` (no keyword or built-in ends in ``_N``); bindings are
+        ``b_hint``/``u_hint`` so the ABI names stay stable. Hints are sanitised so none
+        can form a reserved name (``gl_`` prefix, ``__`` inside)."""
         base = re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_]", "_", hint or "")).strip("_")
-        base = f"{prefix}_{base}" if base else prefix
-        n = 0
-        name = base
-        while name in self.taken or not re.search(r"_\d+$", name) and prefix == "v":
-            n += 1
-            name = f"{base}_{n}"
+        if prefix:
+            base = f"{prefix}_{base}" if base else prefix
+        elif not base or not base[0].isalpha() or base.lower().startswith(("gl", "ccomp")):
+            base = f"v_{base}".rstrip("_")
+        name, n = base, len(self.taken)
+        while name in self.taken or (not prefix and name == base):
+            name, n = f"{base}_{n}", n + 1
         self.taken.add(name)
         return name
 
@@ -182,18 +211,16 @@ class CStyleEmitter(OpTable):
 
     # ---- bindings -----------------------------------------------------------------------
     def _bind(self) -> None:
-        from ccomp.runtime.device import element_layout
-
         for i, arg in enumerate(self.kernel.body.block.args):
             t = arg.type
             if isinstance(t, MemRefType):
                 name = self.fresh(arg.name_hint or str(i), "b")
                 access = self._access(arg)
-                layout = element_layout(self.storage_type(element_of(t.element_type)))
+                dtype = dtype_name(self.storage_type(element_of(t.element_type)))
                 slot = self.next_slot("buffer")
                 dims = tuple(f"{name}_d{k}" for k in range(t.get_num_dims()))
                 dim_slots = tuple(self.next_slot("dim") for _ in dims)
-                b = Binding(name, i, "buffer", slot, str(t), layout.dtype.name,
+                b = Binding(name, i, "buffer", slot, str(t), dtype,
                             lanes_of(t.element_type), access, dims, dim_slots)
                 self.buffers[arg] = b
             else:
@@ -208,11 +235,7 @@ class CStyleEmitter(OpTable):
 
     def param_dtype(self, t: Attribute) -> str:
         e = element_of(t)
-        if isinstance(e, IndexType) or is_bool(e):
-            return "int32"
-        from ccomp.runtime.device import scalar_dtype
-
-        return scalar_dtype(e).name
+        return "int32" if isinstance(e, IndexType) or is_bool(e) else dtype_name(e)
 
     def _access(self, arg: SSAValue) -> str:
         reads = writes = False
@@ -233,12 +256,12 @@ class CStyleEmitter(OpTable):
         for d in range(self.rank):
             self.line(f"int ccomp_gid{d} = {self.global_id(d)};")
         inside = " && ".join(f"ccomp_gid{d} < ccomp_ext{d}" for d in range(self.rank))
-        partials = None
+        self.partials: Binding | None = None
         if self.reduce is None:
             self.line(f"if (!({inside})) return;")
             self.emit_block(self.kernel.body.block)
         else:
-            partials = self._emit_reduce(inside)
+            self.partials = self._emit_reduce(inside)
         entry = re.sub(r"[^A-Za-z0-9_]", "_", self.kernel.kernel_name)
         if not re.match(r"[A-Za-z]", entry) or entry in ("main", "kernel"):
             entry = f"k_{entry}"
@@ -247,7 +270,7 @@ class CStyleEmitter(OpTable):
             name=self.kernel.kernel_name, entry=entry, target=self.target,
             source=self.assemble(self.lines), rank=self.rank, local_size=self.local_size,
             bindings=tuple(self.bindings), extents=self.extents, extent_slots=self.extent_slots,
-            bases=getattr(self, "bases", ()), reduce=self.reduce, partials=partials,
+            bases=getattr(self, "bases", ()), reduce=self.reduce, partials=self.partials,
         )
 
     def _emit_reduce(self, inside: str) -> Binding:
@@ -285,10 +308,8 @@ class CStyleEmitter(OpTable):
         for k in range(lanes if lanes > 1 else 0):
             self.line(f"    ccomp_partials[ccomp_g * {lanes} + {k}] = {self.comp('ccomp_red[0]', k)};")
         self.line("}")
-        from ccomp.runtime.device import scalar_dtype
-
         e = element_of(yielded)
-        dtype = "int32" if isinstance(e, IndexType) else scalar_dtype(e).name
+        dtype = "int32" if isinstance(e, IndexType) else dtype_name(e)
         return Binding("ccomp_partials", -1, "buffer", self.next_slot("buffer"), str(yielded),
                        dtype, lanes, "write", (), ())
 
@@ -339,7 +360,8 @@ class CStyleEmitter(OpTable):
         expr = ""
         for k, index in enumerate(indices):
             i = self.name(index)
-            expr = i if k == 0 else f"({expr}) * {self.dim_expr(b, k, arg)} + {i}"
+            outer = expr if re.fullmatch(r"\w+", expr) else f"({expr})"
+            expr = i if k == 0 else f"{outer} * {self.dim_expr(b, k, arg)} + {i}"
         return expr or "0"
 
     def load(self, b: Binding, off: str, t: Attribute) -> str:

@@ -199,7 +199,7 @@ ARITH_MATH_OPS: dict[str, Handler] = {
     "arith.extui": _cast(lambda a, t: unsigned(a).astype(t)),
     "arith.trunci": _cast(trunci),
     "arith.index_cast": _cast(lambda a, t: signed(a).astype(t)),
-    "arith.bitcast": _cast(lambda a, t: np.ascontiguousarray(a).view(t)),
+    "arith.bitcast": _cast(lambda a, t: np.array(a).view(t)),
     "math.sqrt": _pointwise(np.sqrt), "math.rsqrt": _pointwise(rsqrt), "math.cbrt": _pointwise(np.cbrt),
     "math.absf": _pointwise(np.abs), "math.absi": _pointwise(np.abs),
     "math.copysign": _pointwise(np.copysign),

@@ -69,7 +69,7 @@ class KernelEmitter(Lowering):
             self.values[op.results[0]] = self.values[self.substitute[op]]
             return
         try:
-            result_types = [llvm_type(r.type) for r in op.results if not r.type.name.startswith("memref")]
+            result_types = [llvm_type(r.type) for r in op.results]
             results = self._dispatch(op, result_types)
         except UnsupportedType as err:
             raise unsupported(op, str(err)) from None

@@ -49,7 +49,7 @@ def scalar_type(t: Attribute) -> ir.Type:
 def vector_lanes(t: VectorType) -> int:
     """The lane count of a 1-d fixed vector type; anything else is unsupported."""
     shape = t.get_shape()
-    if len(shape) != 1 or any(s.data for s in t.scalable_dims.data):
+    if len(shape) != 1 or any(s.value.data for s in t.scalable_dims.data):
         raise UnsupportedType(f"type {t} is not supported: only 1-d fixed-size vectors are")
     return shape[0]
 

@@ -1,0 +1,172 @@
+"""GLSL 4.30 compute shaders from ``kern.kernel`` (the ``glsl`` target).
+
+Each kernel becomes one shader: a ``std430`` storage buffer per buffer binding (SSBO
+binding points in binding order), uniforms for scalars, buffer dims and the launch
+extent, and a bounds guard, since the dispatch covers whole workgroups. vec3 buffers
+are declared as ``float[]`` and accessed per component because std430 pads ``vec3``
+arrays to 16 bytes while ccomp stores them packed; vec2/vec4 arrays match NumPy's
+packed layout and give vector loads. ``ccomp_base<d>`` uniforms offset a dispatch
+chunk, so a grid can need more workgroups than ``GL_MAX_COMPUTE_WORK_GROUP_COUNT``.
+
+GLSL leaves signed ``/`` and ``%`` on negative operands undefined, so ``divsi`` and
+``remsi`` go through a helper with C semantics; ``math.round`` (half away from zero)
+is spelled out because GLSL's ``round`` may round halves either way.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+from xdsl.dialects.builtin import Float32Type, Float64Type, IndexType, IntegerType, ModuleOp, VectorType
+from xdsl.ir import Attribute, Operation
+
+from ccomp.backends.cstyle import CStyleEmitter, decimal, element_of, emit_module, lanes_of, wrap_int
+from ccomp.backends.kernel_abi import EmitError, KernelSource
+
+_VEC = {"float": "vec", "double": "dvec", "bool": "bvec", "int": "ivec", "int64_t": "i64vec"}
+_SPECIAL = {math.inf: "0x7F800000u", -math.inf: "0xFF800000u"}
+_QUALIFIER = {"read": "readonly ", "write": "writeonly "}
+
+
+class GLSLEmitter(CStyleEmitter):
+    """Spellings of GLSL 4.30 (``#version 430``, core profile)."""
+
+    target = "glsl"
+    BARRIER = "memoryBarrierShared(); barrier();"
+    FUNCS: ClassVar[dict[str, str]] = {
+        **CStyleEmitter.FUNCS, "math.absf": "abs", "math.rsqrt": "inversesqrt",
+        "arith.minimumf": "min", "arith.maximumf": "max", "arith.minnumf": "min",
+        "arith.maxnumf": "max", "math.roundeven": "roundEven", "math.atan2": "atan",
+    }
+
+    def __init__(self, kernel, local_size):
+        super().__init__(kernel, local_size)
+        self.bases = tuple(f"ccomp_base{d}" for d in range(self.rank))
+        self.helpers: dict[str, str] = {}
+
+    def scalar_type(self, t: Attribute) -> str:
+        if isinstance(t, IndexType):
+            return "int"
+        if isinstance(t, Float32Type):
+            return "float"
+        if isinstance(t, Float64Type):
+            return "double"
+        if isinstance(t, IntegerType) and t.width.data in (1, 32, 64):
+            if t.width.data == 64:
+                self.features.add("int64")
+            return {1: "bool", 32: "int", 64: "int64_t"}[t.width.data]
+        raise EmitError(f"glsl backend: unsupported type {t} in kernel @{self.kernel.kernel_name}")
+
+    def vector_type(self, elem: Attribute, lanes: int) -> str:
+        return f"{_VEC[self.scalar_type(elem)]}{lanes}"
+
+    def storage_type(self, t: Attribute) -> Attribute:
+        if isinstance(t, IntegerType) and t.width.data == 1:
+            raise EmitError(f"glsl backend: buffers of i1 are not supported (kernel @{self.kernel.kernel_name})")
+        return super().storage_type(t)
+
+    def construct(self, t: Attribute, parts: list[str]) -> str:
+        return f"{self.type_name(t)}({', '.join(parts)})"
+
+    def convert(self, expr: str, src: Attribute, dst: Attribute) -> str:
+        return f"{self.type_name(dst)}({expr})"
+
+    def as_unsigned(self, expr: str, t: Attribute) -> str:
+        wide = isinstance(element_of(t), IntegerType) and element_of(t).width.data == 64
+        base = "uint64_t" if wide else "uint"
+        if isinstance(t, VectorType):
+            base = f"{'u64vec' if wide else 'uvec'}{lanes_of(t)}"
+        return f"{base}({expr})"
+
+    def float_literal(self, value: float, t: Attribute) -> str:
+        double = isinstance(t, Float64Type)
+        if math.isinf(value) or math.isnan(value):
+            text = f"uintBitsToFloat({_SPECIAL.get(value, '0x7FC00000u')})"
+            return f"double({text})" if double else text
+        return decimal(value, double) + ("lf" if double else "")
+
+    def int_literal(self, value: int, t: Attribute) -> str:
+        width = 64 if isinstance(t, IntegerType) and t.width.data == 64 else 32
+        value = wrap_int(value, width)
+        suffix = "l" if width == 64 else ""
+        if value == -(1 << (width - 1)):
+            return f"({value + 1}{suffix} - 1{suffix})"
+        return f"({value}{suffix})" if value < 0 else f"{value}{suffix}"
+
+    def global_id(self, dim: int) -> str:
+        return f"int(gl_GlobalInvocationID.{'xyz'[dim]}) + ccomp_base{dim}"
+
+    def local_linear_id(self) -> str:
+        return "int(gl_LocalInvocationIndex)"
+
+    def group_id(self, dim: int) -> str:
+        return f"(int(gl_WorkGroupID.{'xyz'[dim]}) + ccomp_base{dim} / {self.local_size[dim]})"
+
+    def num_groups(self, dim: int) -> str:
+        size = self.local_size[dim]
+        return f"((ccomp_ext{dim} + {size - 1}) / {size})"
+
+    def next_slot(self, role: str) -> int:
+        if role != "buffer":
+            return -1
+        self.slots += 1
+        return self.slots - 1
+
+    # ---- ops whose GLSL spelling differs ----------------------------------------------
+    def _helper(self, t: Attribute) -> str:
+        s = self.scalar_type(element_of(t))
+        self.helpers[s] = (f"{s} ccomp_divsi({s} a, {s} b) {{ {s} q = abs(a) / abs(b); "
+                           f"return (a < 0) != (b < 0) ? -q : q; }}")
+        return "ccomp_divsi"
+
+    def op_arith_divsi(self, op: Operation) -> None:
+        fn, (a, b) = self._helper(op.result.type), (self.name(o) for o in op.operands)
+        self.define(op.result, self.lanewise(op.result.type, fn + "({}, {})", a, b))
+
+    def op_arith_remsi(self, op: Operation) -> None:
+        fn, (a, b) = self._helper(op.result.type), (self.name(o) for o in op.operands)
+        self.define(op.result, self.lanewise(op.result.type, "{0} - " + fn + "({0}, {1}) * {1}", a, b))
+
+    def op_math_round(self, op: Operation) -> None:
+        a = self.name(op.operand)
+        self.define(op.result, f"trunc({a}) + step(0.5, abs({a} - trunc({a}))) * sign({a})")
+
+    # ---- the translation unit ---------------------------------------------------------
+    def _buffer_decl(self, slot: int, name: str, access: str, t: Attribute) -> str:
+        elem = self.storage_type(element_of(t))
+        lanes = lanes_of(t)
+        decl = self.scalar_type(elem) if lanes in (1, 3) else self.vector_type(elem, lanes)
+        q = _QUALIFIER.get(access, "")
+        return f"layout(std430, binding = {slot}) {q}buffer {name}_buf {{ {decl} {name}[]; }};"
+
+    def assemble(self, body: list[str]) -> str:
+        args = self.kernel.body.block.args
+        decls = []
+        for b in self.bindings:
+            t = args[b.arg].type
+            if b.kind == "buffer":
+                decls.append(self._buffer_decl(b.slot, b.name, b.access, t.element_type))
+                decls += [f"uniform int {d};" for d in b.dims]
+            else:
+                decls.append(f"uniform {self.type_name(t)} {b.name};")
+        decls += [f"uniform int {n};" for n in self.extents + self.bases]
+        if self.reduce is not None:
+            yielded = self.kernel.body.block.last_op.values[0].type
+            decls.append(f"layout(std430, binding = {self.partials.slot}) writeonly buffer ccomp_partials_buf "
+                         f"{{ {self.scalar_type(element_of(yielded))} ccomp_partials[]; }};")
+            decls.append(f"shared {self.red_type} ccomp_red[{self.red_count}];")
+        sizes = ", ".join(f"local_size_{'xyz'[d]} = {s}" for d, s in enumerate(self.local_size))
+        head = ["#version 430"]
+        if "int64" in self.features:
+            head.append("#extension GL_ARB_gpu_shader_int64 : require")
+        head.append(f"layout({sizes}) in;")
+        return "\n".join(head + decls + list(self.helpers.values()) + ["void main() {"] + body + ["}", ""])
+
+
+def emit_glsl(module: ModuleOp, max_invocations: int = 1024) -> dict[str, KernelSource]:
+    """GLSL compute shaders for every ``kern.kernel`` in ``module``, keyed by kernel name.
+
+    ``max_invocations`` is the driver's ``GL_MAX_COMPUTE_WORK_GROUP_INVOCATIONS``; the
+    default workgroup sizes (256, 16x16, 8x8x8) are halved to fit it."""
+    return emit_module(module, GLSLEmitter, max_invocations)
