@@ -6,8 +6,11 @@ built-ins. As in tinygrad's ``cstyle`` renderer, this base owns what they share 
 naming, indentation, the op table, structured control flow, buffer indexing, the
 bounds guard and the per-workgroup reduction tree -- and ``glsl.py``/``opencl.py`` only
 override spellings. Every SSA value becomes a typed local (``T name = expr;``): the
-drivers' compilers fold them away and the source stays one-to-one with the IR. The op
-table lives in ``cstyle_ops.py``; the ABI handed to runtimes in ``kernel_abi.py``.
+drivers' compilers fold them away and the source stays one-to-one with the IR.
+
+Mixins keep each part small: the op table in ``cstyle_ops.py``, buffer access in
+``cstyle_buffers.py``, type helpers in ``cstyle_types.py``; the ABI handed to runtimes
+is ``kernel_abi.py``.
 """
 
 from __future__ import annotations
@@ -15,81 +18,22 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-import numpy as np
-
-from xdsl.dialects import arith, memref
-from xdsl.dialects.builtin import (
-    Float32Type, Float64Type, IndexType, IntegerType, MemRefType, ModuleOp, VectorType,
-)
+from xdsl.dialects import memref
+from xdsl.dialects.builtin import IndexType, IntegerType, MemRefType, ModuleOp, VectorType
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 
-from ccomp.backends.kernel_abi import Binding, EmitError, KernelSource
+from ccomp.backends.cstyle_buffers import BufferOps
 from ccomp.backends.cstyle_ops import OpTable
+from ccomp.backends.cstyle_types import (  # noqa: F401  (re-exported for the targets)
+    decimal, default_local_size, dtype_name, element_of, is_bool, is_float, lanes_of, wrap_int,
+)
+from ccomp.backends.kernel_abi import Binding, EmitError, KernelSource
 from ccomp.dialects.kern import KernelOp
 
 _REDUCE_FN = {"add": None, "min": "min", "max": "max"}
 
 
-def lanes_of(t: Attribute) -> int:
-    """Vector lanes of a value type (1 for scalars); only 1-D vectors of 2-4 lanes exist."""
-    if not isinstance(t, VectorType):
-        return 1
-    shape = t.get_shape()
-    if len(shape) != 1 or not 2 <= shape[0] <= 4:
-        raise EmitError(f"unsupported vector type {t}: only 1-D vectors of 2 to 4 lanes")
-    return shape[0]
-
-
-def element_of(t: Attribute) -> Attribute:
-    """The scalar type of a scalar or vector type."""
-    return t.element_type if isinstance(t, VectorType) else t
-
-
-def is_float(t: Attribute) -> bool:
-    return isinstance(element_of(t), (Float32Type, Float64Type))
-
-
-def is_bool(t: Attribute) -> bool:
-    e = element_of(t)
-    return isinstance(e, IntegerType) and e.width.data == 1
-
-
-def dtype_name(t: Attribute) -> str:
-    """The NumPy dtype name of a stored scalar (the same mapping as the runtime's)."""
-    if isinstance(t, (Float32Type, Float64Type)):
-        return "float32" if isinstance(t, Float32Type) else "float64"
-    if isinstance(t, IndexType):
-        return "int64"
-    if isinstance(t, IntegerType) and t.width.data in (1, 8, 16, 32, 64):
-        return "bool" if t.width.data == 1 else f"int{t.width.data}"
-    raise EmitError(f"no storage type for {t}")
-
-
-def decimal(value: float, double: bool) -> str:
-    """The shortest decimal that reads back as the same f32 (or f64) value."""
-    s = repr(value) if double else str(np.float32(value))
-    if not any(c in s for c in ".e"):
-        s += ".0"
-    return f"({s})" if s.startswith("-") else s
-
-
-def wrap_int(value: int, width: int) -> int:
-    """``value`` as a signed ``width``-bit integer (IR attributes may hold it unsigned)."""
-    value &= (1 << width) - 1
-    return value - (1 << width) if value >> (width - 1) else value
-
-
-def default_local_size(rank: int, max_invocations: int) -> tuple[int, ...]:
-    """16x16 for images, 256 for rank 1, 8x8x8 for rank 3, halved to fit the device.
-
-    Powers of two throughout, which the reduction tree relies on."""
-    size = {1: [256], 2: [16, 16], 3: [8, 8, 8]}[rank]
-    while size[0] * (size[1] if rank > 1 else 1) * (size[2] if rank > 2 else 1) > max_invocations:
-        size[size.index(max(size))] //= 2
-    return tuple(size)
-
-
-class CStyleEmitter(OpTable):
+class CStyleEmitter(OpTable, BufferOps):
     """Turns one ``kern.kernel`` into C-like source; subclasses give the spellings."""
 
     target: ClassVar[str] = "c"
@@ -257,6 +201,7 @@ class CStyleEmitter(OpTable):
             self.line(f"int ccomp_gid{d} = {self.global_id(d)};")
         inside = " && ".join(f"ccomp_gid{d} < ccomp_ext{d}" for d in range(self.rank))
         self.partials: Binding | None = None
+        self.result_dtype: str | None = None
         if self.reduce is None:
             self.line(f"if (!({inside})) return;")
             self.emit_block(self.kernel.body.block)
@@ -271,6 +216,7 @@ class CStyleEmitter(OpTable):
             source=self.assemble(self.lines), rank=self.rank, local_size=self.local_size,
             bindings=tuple(self.bindings), extents=self.extents, extent_slots=self.extent_slots,
             bases=getattr(self, "bases", ()), reduce=self.reduce, partials=self.partials,
+            result_dtype=self.result_dtype,
         )
 
     def _emit_reduce(self, inside: str) -> Binding:
@@ -309,7 +255,8 @@ class CStyleEmitter(OpTable):
             self.line(f"    ccomp_partials[ccomp_g * {lanes} + {k}] = {self.comp('ccomp_red[0]', k)};")
         self.line("}")
         e = element_of(yielded)
-        dtype = "int32" if isinstance(e, IndexType) else dtype_name(e)
+        self.result_dtype = dtype_name(e)
+        dtype = "int32" if isinstance(e, IndexType) else self.result_dtype
         return Binding("ccomp_partials", -1, "buffer", self.next_slot("buffer"), str(yielded),
                        dtype, lanes, "write", (), ())
 
@@ -346,71 +293,6 @@ class CStyleEmitter(OpTable):
             self.define(op.results[0], f"{self.FUNCS[op.name]}({args})")
         else:
             raise self.unsupported(op)
-
-    def buffer_of(self, v: SSAValue, op: Operation) -> Binding:
-        if v not in self.buffers:
-            raise self.unsupported(op, "the memref is not a kernel binding")
-        return self.buffers[v]
-
-    def dim_expr(self, b: Binding, k: int, arg: SSAValue) -> str:
-        size = arg.type.get_shape()[k]
-        return str(size) if size >= 0 else b.dims[k]
-
-    def offset(self, b: Binding, arg: SSAValue, indices) -> str:
-        expr = ""
-        for k, index in enumerate(indices):
-            i = self.name(index)
-            outer = expr if re.fullmatch(r"\w+", expr) else f"({expr})"
-            expr = i if k == 0 else f"{outer} * {self.dim_expr(b, k, arg)} + {i}"
-        return expr or "0"
-
-    def load(self, b: Binding, off: str, t: Attribute) -> str:
-        stored = self.storage_type(element_of(t))
-        if lanes_of(t) == 3:
-            return self.construct(t, [f"{b.name}[{off} * 3 + {k}]" for k in range(3)])
-        value = f"{b.name}[{off}]"
-        return value if stored == element_of(t) else self.convert(value, stored, t)
-
-    def store(self, b: Binding, off: str, value: str, t: Attribute) -> None:
-        stored = self.storage_type(element_of(t))
-        if lanes_of(t) == 3:
-            for k in range(3):
-                self.line(f"{b.name}[{off} * 3 + {k}] = {self.comp(value, k)};")
-            return
-        if stored != element_of(t):
-            value = self.convert(value, t, stored)
-        self.line(f"{b.name}[{off}] = {value};")
-
-    def _offset_var(self, b: Binding, op: Operation, lanes: int) -> str:
-        off = self.offset(b, op.memref, op.indices)
-        if lanes == 3 and not re.fullmatch(r"\w+", off):
-            n = self.fresh("off")
-            self.line(f"int {n} = {off};")
-            return n
-        return off
-
-    def op_memref_load(self, op: memref.LoadOp) -> None:
-        b = self.buffer_of(op.memref, op)
-        off = self._offset_var(b, op, lanes_of(op.res.type))
-        self.define(op.res, self.load(b, off, op.res.type))
-
-    def op_memref_store(self, op: memref.StoreOp) -> None:
-        b = self.buffer_of(op.memref, op)
-        off = self._offset_var(b, op, lanes_of(op.value.type))
-        self.store(b, off, self.name(op.value), op.value.type)
-
-    def op_memref_dim(self, op: memref.DimOp) -> None:
-        b = self.buffer_of(op.source, op)
-        owner = op.index.owner
-        if isinstance(owner, arith.ConstantOp):
-            self.define(op.result, self.dim_expr(b, owner.value.value.data, op.source))
-            return
-        i = self.name(op.index)
-        expr = self.dim_expr(b, 0, op.source)
-        for k in range(1, len(b.dims)):
-            expr = f"({i} == {k} ? {self.dim_expr(b, k, op.source)} : {expr})"
-        self.define(op.result, expr)
-
 
 def emit_module(module: ModuleOp, emitter: type[CStyleEmitter], max_invocations: int) -> dict[str, KernelSource]:
     """Emit every ``kern.kernel`` of ``module`` with ``emitter``, keyed by kernel name."""

@@ -19,6 +19,8 @@ from xdsl.dialects.arith import CMPF_COMPARISON_OPERATIONS, CMPI_COMPARISON_OPER
 from xdsl.dialects.builtin import VectorType
 from xdsl.ir import Attribute, Operation
 
+from ccomp.backends.cstyle_types import is_bool, is_float, lanes_of
+
 _MIN_MAX_KINDS = {"minsi": "arith.minsi", "maxsi": "arith.maxsi", "minnumf": "arith.minnumf",
                   "maxnumf": "arith.maxnumf", "minimumf": "arith.minimumf",
                   "maximumf": "arith.maximumf"}
@@ -59,8 +61,6 @@ class OpTable:
         raise NotImplementedError
 
     def literal(self, value: float | int, t: Attribute) -> str:
-        from ccomp.backends.cstyle import is_bool, is_float
-
         if is_float(t):
             return self.float_literal(float(value), t)
         if is_bool(t):
@@ -84,8 +84,6 @@ class OpTable:
         self.define(op.result, expr)
 
     def binary(self, op: Operation) -> None:
-        from ccomp.backends.cstyle import is_bool
-
         t = op.results[0].type
         a, b = (self.name(o) for o in op.operands)
         if is_bool(t):
@@ -120,8 +118,6 @@ class OpTable:
         self.define(op.result, expr)
 
     def _cast(self, op: Operation, signed: bool = True) -> None:
-        from ccomp.backends.cstyle import is_bool
-
         src, dst = op.operands[0].type, op.results[0].type
         a = self.name(op.operands[0])
         if not signed and not is_bool(src):
@@ -141,8 +137,6 @@ class OpTable:
         self._cast(op, signed=False)
 
     def op_arith_trunci(self, op: arith.TruncIOp) -> None:
-        from ccomp.backends.cstyle import is_bool
-
         if is_bool(op.result.type):
             self.define(op.result, self.lanewise(op.input.type, "({} & 1) != 0", self.name(op.input)))
         else:
@@ -168,8 +162,6 @@ class OpTable:
         return expr
 
     def op_vector_extract(self, op: vector.ExtractOp) -> None:
-        from ccomp.backends.cstyle import lanes_of
-
         pos = op.get_mixed_position()
         if len(pos) != 1 or isinstance(op.result.type, VectorType):
             raise self.unsupported(op, "only scalar extracts from 1-D vectors")
@@ -188,16 +180,12 @@ class OpTable:
             self.define(op.result, self.componentwise(t, lambda k: f"{i} == {k} ? {s} : {self.comp(d, k)}"))
 
     def op_vector_shuffle(self, op: vector.ShuffleOp) -> None:
-        from ccomp.backends.cstyle import lanes_of
-
         a, b, n = self.name(op.v1), self.name(op.v2), lanes_of(op.v1.type)
         lanes_of(op.v2.type)
         parts = [self.comp(a, max(m, 0)) if m < n else self.comp(b, m - n) for m in op.mask.get_values()]
         self.define(op.result, self.construct(op.result.type, parts))
 
     def op_vector_reduction(self, op: vector.ReductionOp) -> None:
-        from ccomp.backends.cstyle import is_bool, lanes_of
-
         kind, v = op.kind.data.value, self.name(op.vector)
         lanes = [self.comp(v, k) for k in range(lanes_of(op.vector.type))]
         if op.acc is not None:

@@ -76,18 +76,20 @@ class KernelSource:
     bases: tuple[str, ...] = ()
     reduce: str | None = None
     partials: Binding | None = None
+    result_dtype: str | None = None  # NumPy dtype of a reduce kernel's combined value
 
     def groups(self, grid: tuple[int, ...] | list[int]) -> tuple[int, ...]:
         """Workgroups per dimension covering ``grid``."""
         return tuple(-(-int(g) // l) for g, l in zip(grid, self.local_size))
 
 
-def combine_partials(ks: KernelSource, partials: np.ndarray, result_dtype: np.dtype) -> Any:
+def combine_partials(ks: KernelSource, partials: np.ndarray) -> Any:
     """Finish a reduction on the host: one partial per workgroup combined in float64
     (integers in int64, which wraps like the device's add), then cast to the yielded type.
 
     Returns a NumPy scalar, or a 1-D array for a vector-typed reduction."""
-    assert ks.partials is not None and ks.reduce is not None
+    assert ks.partials is not None and ks.reduce is not None and ks.result_dtype is not None
+    result_dtype = np.dtype(ks.result_dtype)
     lanes = ks.partials.lanes
     p = partials.reshape(-1, lanes)
     floating = np.issubdtype(p.dtype, np.floating)

@@ -98,7 +98,14 @@ def _mix(em, vals, tys, elem):
 def _step(em, vals, tys, elem):
     edge, x = _coerced(em, vals, tys, elem)
     ty = Ty(elem)
-    return em.select(em.compare("<", x, edge, ty), em.const(ty, 0.0), em.const(ty, 1.0))
+    if not ty.is_vector:
+        return em.select(em.compare("<", x, edge, ty), em.const(ty, 0.0), em.const(ty, 1.0))
+    # arith.cmpf/select take scalar conditions in xDSL 0.74: step each lane.
+    one = Ty("f32")
+    zero_s, one_s = em.const(one, 0.0), em.const(one, 1.0)
+    lanes = [em.select(em.compare("<", em.extract(x, i), em.extract(edge, i), one), zero_s, one_s)
+             for i in range(ty.lanes)]
+    return em.build(lanes, ty)
 
 
 def _smoothstep(em, vals, tys, elem):

@@ -255,7 +255,9 @@ def _find_function(module: ModuleOp, name: str) -> func.FuncOp:
     raise EvaluationError(f"no function @{name} in the module")
 
 
-def evaluate(module: ModuleOp, function: str, args: Sequence[np.ndarray | int | float]) -> list[np.ndarray | np.generic]:
+def evaluate(
+    module: ModuleOp, function: str, args: Sequence[np.ndarray | int | float]
+) -> list[np.ndarray | np.generic]:
     """Run ``@function`` of an L1 module on NumPy inputs and return its results in order.
 
     Images go in and come out as ``(H, W)`` / ``(H, W, N)`` arrays (row-major, ``y`` is
