@@ -63,8 +63,10 @@ class Diagnostic:
         lines = [head]
         if self.loc is not None and self.source_line is not None:
             text = self.source_line.expandtabs(4)
+            # the caret column counts tabs as expanded, so it stays under the character
+            pad = len(self.source_line[: max(self.loc.col, 1) - 1].expandtabs(4))
             lines.append("    " + text)
-            lines.append("    " + " " * (max(self.loc.col, 1) - 1) + "^")
+            lines.append("    " + " " * pad + "^")
         lines.extend(f"note: {n}" for n in self.notes)
         return "\n".join(lines)
 

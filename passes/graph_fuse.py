@@ -124,7 +124,7 @@ def fuse_sink(sink: graph.CaptureOp | graph.ReduceOp) -> None:
     root = sink.input
     if isinstance(root.owner, graph.MapOp) and all(
         isinstance(i.type, graph.ImageType) for i in root.owner.inputs
-    ) and len(root.uses) == 1:
+    ) and root.has_one_use():
         return  # already fused
     fused = _Fuser(sink, sink.size).build(root)
     Rewriter.insert_op(fused, InsertPoint.before(sink))

@@ -63,8 +63,8 @@ class _HostLowering:
             buf = self.mapping[image]
             c0 = self.add(arith.ConstantOp(IntegerAttr(0, IndexType())), at)
             c1 = self.add(arith.ConstantOp(IntegerAttr(1, IndexType())), at)
-            h = self.add(memref.DimOp.from_source_and_index(buf, c0), at)
-            w = self.add(memref.DimOp.from_source_and_index(buf, c1), at)
+            h = self.add(memref.DimOp(buf, c0), at)
+            w = self.add(memref.DimOp(buf, c1), at)
             self.dims[image] = (w, h)
         return self.dims[image]
 

@@ -80,8 +80,8 @@ class KernelBodyBuilder:
     def dims_of(self, buf: SSAValue) -> tuple[SSAValue, SSAValue]:
         """(width, height) of a buffer binding, as index values."""
         if buf not in self.dims:
-            h = self.add(memref.DimOp.from_source_and_index(buf, self.c_index(0)))
-            w = self.add(memref.DimOp.from_source_and_index(buf, self.c_index(1)))
+            h = self.add(memref.DimOp(buf, self.c_index(0)))
+            w = self.add(memref.DimOp(buf, self.c_index(1)))
             self.dims[buf] = (w, h)
         return self.dims[buf]
 

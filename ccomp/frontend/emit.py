@@ -76,7 +76,10 @@ class Emitter:
         """Convert between i32, f32 and bool, lane-wise for vectors."""
         if src.scalar == dst_scalar:
             return value
-        dst = Ty(vector_name(dst_scalar, src.lanes) if src.lanes > 1 else dst_scalar)
+        if src.is_vector:  # arith casts take scalars only (xDSL 0.74): convert lane by lane
+            lanes = [self.convert(self.extract(value, i), Ty(src.scalar), dst_scalar) for i in range(src.lanes)]
+            return self.build(lanes, Ty(vector_name(dst_scalar, src.lanes)))
+        dst = Ty(dst_scalar)
         target = mlir_type(dst.elem)
         if src.scalar == "i32" and dst_scalar == "f32":
             return self.add(arith.SIToFPOp(value, target))
@@ -97,8 +100,9 @@ class Emitter:
     def binary(self, op: str, a: SSAValue, b: SSAValue, ty: Ty) -> SSAValue:
         """``a op b`` where both operands already have element type ``ty``."""
         if ty.is_float:
-            if op == "%":
-                return self.add(arith.RemFOp(a, b))
+            if op == "%":  # truncated like the integer remainder: a - b * trunc(a / b)
+                q = self.add(math.TruncOp(self.add(arith.DivfOp(a, b))))
+                return self.add(arith.SubfOp(a, self.add(arith.MulfOp(b, q))))
             return self.add(_FLOAT_BIN[op](a, b))
         return self.add(_INT_BIN[op](a, b))
 

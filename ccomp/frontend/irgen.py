@@ -20,7 +20,7 @@ from ccomp.dialects import graph
 from ccomp.frontend import ast
 from ccomp.frontend.builtins import BUILTINS, coerce
 from ccomp.frontend.emit import Emitter
-from ccomp.frontend.typecheck import ARITH_OPS, CMP_OPS, REDUCTIONS, TypeChecker, swizzle_lanes
+from ccomp.frontend.typecheck import ARITH_OPS, CMP_OPS, I32_MAX, REDUCTIONS, TypeChecker, swizzle_lanes
 from ccomp.frontend.types import FIELD, IMAGE, IMAGE_ELEMENTS, SCALARS, UNIFORM, Ty, mlir_type
 
 
@@ -101,12 +101,15 @@ class GraphGen:
         if len(rs) == 1 and rs[0].name is None:
             return ["out"]
         names = [r.name or f"out{i}" for i, r in enumerate(rs)]
-        if len(set(names)) != len(names):
-            raise self.fail(rs[0], "output names must be distinct")
+        for i, (r, n) in enumerate(zip(rs, names)):
+            if n in names[:i]:
+                raise self.fail(r, f"output '{n}' is declared twice")
         return names
 
     def param_type(self, t: ast.TypeRef) -> Ty:
-        if t.name in SCALARS and not t.args:
+        if t.name in SCALARS:
+            if t.args:
+                raise self.fail(t, f"{t.name} takes no type arguments")
             return Ty(t.name)
         if t.name == "image":
             elems = [a for a in t.args if isinstance(a, ast.TypeRef)]
@@ -129,10 +132,13 @@ class GraphGen:
         if isinstance(e, ast.Number) and ty.elem == "f32":
             return FloatAttr(sign * float(e.value), f32)
         if isinstance(e, ast.Number) and ty.elem == "i32" and not e.is_float:
+            if not -I32_MAX - 1 <= sign * e.value <= I32_MAX:
+                raise self.fail(p.default, f"the default of '{p.name}' does not fit in i32")
             return IntegerAttr(sign * e.value, i32)
         if isinstance(e, ast.Bool) and ty.elem == "bool":
             return IntegerAttr(int(e.value), i1)
-        raise self.fail(p.default, f"the default of '{p.name}' must be a {ty.elem} literal")
+        article = "a" if ty.elem == "bool" else "an"
+        raise self.fail(p.default, f"the default of '{p.name}' must be {article} {ty.elem} literal")
 
     def body(self, block: ast.Block, results: list[Ty]) -> list[SSAValue]:
         for i, stmt in enumerate(block.stmts):

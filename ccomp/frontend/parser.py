@@ -183,11 +183,42 @@ class _ToAst(Transformer):
         return ast.KwArg(_pos(c[0]), str(c[0]), c[1])
 
 
+# Listed first when expected: an unclosed bracket is the likeliest cause of an error.
+_CLOSERS = ("RBRACE", "RPAR", "RSQB")
+
+
 def _describe_expected(expected: set[str]) -> str:
-    words = sorted({_TOKEN_WORDS.get(e, f"'{e.lower()}'" if e.isupper() else e) for e in expected})
+    closers = [_TOKEN_WORDS[e] for e in _CLOSERS if e in expected]
+    others = {_TOKEN_WORDS.get(e, f"'{e.lower()}'" if e.isupper() else e) for e in expected}
+    words = closers + sorted(others - set(closers))
     if len(words) > 6:
         words = words[:6] + ["..."]
     return ", ".join(words)
+
+
+_PAIRS = {"LBRACE": "RBRACE", "LPAR": "RPAR", "LSQB": "RSQB"}
+
+
+def _unclosed(source: Source) -> Token | None:
+    """The innermost bracket still open at the end of the text (which lexes cleanly)."""
+    stack: list[Token] = []
+    for tok in _parser().lex(source.text):
+        if tok.type in _PAIRS:
+            stack.append(tok)
+        elif stack and tok.type == _PAIRS[stack[-1].type]:
+            stack.pop()
+    return stack[-1] if stack else None
+
+
+def _eof_error(source: Source, expected: set[str]) -> CompileError:
+    """Reported just after the last character of the program."""
+    lines = source.text.rstrip().splitlines() or [""]
+    line, col = len(lines), len(lines[-1]) + 1
+    opener = _unclosed(source)
+    if opener is not None:
+        return error_at(source, line, col, f"unexpected end of file: the '{opener}' at "
+                                           f"{opener.line}:{opener.column} is never closed")
+    return error_at(source, line, col, f"unexpected end of file; expected {_describe_expected(expected)}")
 
 
 def _syntax_error(source: Source, exc: UnexpectedInput) -> CompileError:
@@ -196,15 +227,11 @@ def _syntax_error(source: Source, exc: UnexpectedInput) -> CompileError:
         ch = source.line_text(line)[col - 1 : col] or "?"
         return error_at(source, line, col, f"unexpected character '{ch}'")
     if isinstance(exc, UnexpectedEOF):
-        lines = source.text.splitlines() or [""]
-        return error_at(source, len(lines), len(lines[-1]) + 1,
-                        f"unexpected end of file; expected {_describe_expected(set(exc.expected))}")
+        return _eof_error(source, set(exc.expected))
     assert isinstance(exc, UnexpectedToken)
     tok = exc.token
     if tok.type == "$END":
-        lines = source.text.splitlines() or [""]
-        return error_at(source, len(lines), len(lines[-1]) + 1,
-                        f"unexpected end of file; expected {_describe_expected(exc.expected)}")
+        return _eof_error(source, set(exc.expected))
     return error_at(source, line, col,
                     f"unexpected '{tok}'; expected {_describe_expected(exc.expected)}")
 

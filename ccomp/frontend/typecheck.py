@@ -18,6 +18,8 @@ COORDS = {"x": Ty("i32", FIELD), "y": Ty("i32", FIELD), "uv": Ty("vec2", FIELD)}
 ARITH_OPS = ("+", "-", "*", "/", "%")
 CMP_OPS = ("<", "<=", ">", ">=", "==", "!=")
 NOT_YET = {"histogram": "histogram", "resize": "resize"}
+I32_MAX = 2**31 - 1
+MAX_BLUR_RADIUS = 16  # graph-fuse unrolls a blur into (2r+1)^2 reads; keep kernels compilable
 
 
 def join_kind(*tys: Ty) -> str:
@@ -48,6 +50,8 @@ class TypeChecker:
 
     def _infer(self, e: ast.Expr) -> Ty:
         if isinstance(e, ast.Number):
+            if not e.is_float and e.value > I32_MAX:
+                raise self.fail(e, f"integer literal {e.value} does not fit in i32")
             return Ty("f32" if e.is_float else "i32")
         if isinstance(e, ast.Bool):
             return Ty("bool")
@@ -140,6 +144,8 @@ class TypeChecker:
                 raise fail(f"blur() expects an image or field, got {tys[0].elem}")
             if not isinstance(e.args[1], ast.Number) or e.args[1].is_float or e.args[1].value < 0:
                 raise self.fail(e.args[1], "blur() radius must be a non-negative integer literal")
+            if e.args[1].value > MAX_BLUR_RADIUS:
+                raise self.fail(e.args[1], f"blur() radius must be at most {MAX_BLUR_RADIUS}")
             if tys[0].scalar != "f32":
                 raise fail(f"blur() expects float elements, got {tys[0].elem}")
             return Ty(tys[0].elem, FIELD)

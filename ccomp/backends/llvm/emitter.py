@@ -30,7 +30,8 @@ PURE_OPS = {**ARITH_OPS, **MATH_OPS, **VECTOR_OPS}
 Buffer = tuple[ir.Value, list[ir.Value]]  # (pointer, sizes)
 
 
-def _byte_size(t: ir.Type) -> int:
+def byte_size(t: ir.Type) -> int:
+    """Bytes of the scalar (lane) type of ``t``: the alignment NumPy guarantees."""
     t = element_of(t)
     return max(1, t.width // 8) if isinstance(t, ir.IntType) else {
         ir.HalfType: 2, ir.FloatType: 4, ir.DoubleType: 8}[type(t)]
@@ -102,31 +103,39 @@ class KernelEmitter(Lowering):
             raise unsupported(op, "only kernel bindings can be accessed as buffers")
         return self.buffers[ref]
 
-    def _address(self, op: Operation, ref: SSAValue, indices: Sequence[SSAValue], t: ir.Type) -> ir.Value:
+    def address(self, op: Operation, ref: SSAValue, indices: Sequence[ir.Value], t: ir.Type) -> ir.Value:
+        """The address of element ``indices`` (row-major) of buffer ``ref``, whose
+        elements have type ``t`` (a vector type counts its lanes as packed scalars)."""
         ptr, dims = self._buffer(op, ref)
         b = self.builder
         offset: ir.Value = ir.Constant(I64, 0)
-        for k, idx in enumerate(indices):
-            v = self.values[idx]
+        for k, v in enumerate(indices):
             offset = v if k == 0 else b.add(b.mul(offset, dims[k], flags=("nsw",)), v, flags=("nsw",))
         lanes = t.count if isinstance(t, ir.VectorType) else 1
         if lanes > 1:
             offset = b.mul(offset, ir.Constant(I64, lanes), flags=("nsw",))
         return b.gep(ptr, [offset], inbounds=True, source_etype=element_of(storage_type(t)))
 
-    def _memref_load(self, op: Operation, rt: list[ir.Type]) -> ir.Value:
-        t = rt[0]
-        addr = self._address(op, op.operands[0], op.operands[1:], t)
-        value = self.builder.load(addr, typ=storage_type(t), align=_byte_size(t))
+    def load(self, addr: ir.Value, t: ir.Type) -> ir.Value:
+        """Load a ``t`` from a buffer (``i1`` lanes are stored as bytes)."""
+        value = self.builder.load(addr, typ=storage_type(t), align=byte_size(t))
         return self.builder.trunc(value, t) if storage_type(t) != t else value
+
+    def store(self, value: ir.Value, addr: ir.Value) -> None:
+        """Store ``value`` into a buffer (``i1`` lanes are stored as bytes)."""
+        t = value.type
+        if storage_type(t) != t:
+            value = self.builder.zext(value, storage_type(t))
+        self.builder.store(value, addr, align=byte_size(t))
+
+    def _memref_load(self, op: Operation, rt: list[ir.Type]) -> ir.Value:
+        indices = [self.values[i] for i in op.operands[1:]]
+        return self.load(self.address(op, op.operands[0], indices, rt[0]), rt[0])
 
     def _memref_store(self, op: Operation, rt: list[ir.Type]) -> Sequence[ir.Value]:
         value = self.values[op.operands[0]]
-        t = value.type
-        addr = self._address(op, op.operands[1], op.operands[2:], t)
-        if storage_type(t) != t:
-            value = self.builder.zext(value, storage_type(t))
-        self.builder.store(value, addr, align=_byte_size(t))
+        indices = [self.values[i] for i in op.operands[2:]]
+        self.store(value, self.address(op, op.operands[1], indices, value.type))
         return []
 
     def _memref_dim(self, op: Operation, rt: list[ir.Type]) -> ir.Value:

@@ -31,6 +31,7 @@ from ccomp.backends.llvm.emitter import PURE_OPS, KernelEmitter
 from ccomp.backends.llvm.interior import BodyPlan, plan_body
 from ccomp.backends.llvm.ops_vector import combine
 from ccomp.backends.llvm.types import F64, I64, const, is_float, like
+from ccomp.backends.llvm.widen import WideEmitter, choose_width
 from ccomp.dialects.kern import KernelOp
 
 _ACC_COMBINE = {("add", True): "fadd", ("add", False): "add", ("min", True): "fminimum",
@@ -88,11 +89,12 @@ def lower_kernel(module: ir.Module, kernel: KernelOp, symbol: str, noalias: bool
     acc = _reduction_slot(em, abi)
     plan = plan_body(kernel.body.block, set(PURE_OPS))
     em.skip = plan.hoisted_ops
+    vf = choose_width(kernel.body.block, abi.reduce is not None)
     b = em.builder
     one = ir.Constant(I64, 1)
     if abi.rank == 1:
         em.index = [one]
-        _emit_row(em, kernel, plan, begin, end)
+        _emit_row(em, kernel, plan, begin, end, vf)
     else:
 
         def row(r: ir.Value, carried: list[ir.Value]) -> list[ir.Value]:
@@ -101,7 +103,7 @@ def lower_kernel(module: ir.Module, kernel: KernelOp, symbol: str, noalias: bool
             else:
                 z = b.sdiv(r, em.extents[1])
                 em.index = [one, b.sub(r, b.mul(z, em.extents[1])), z]
-            _emit_row(em, kernel, plan, ir.Constant(I64, 0), em.extents[0])
+            _emit_row(em, kernel, plan, ir.Constant(I64, 0), em.extents[0], vf)
             return []
 
         em.loop(begin, end, one, [], row, name="row")
@@ -145,8 +147,14 @@ def _reduction_slot(em: KernelEmitter, abi: KernelABI) -> ir.AllocaInstr | None:
     return acc
 
 
-def _emit_row(em: KernelEmitter, kernel: KernelOp, plan: BodyPlan, xlo: ir.Value, xhi: ir.Value) -> None:
-    """One row: its x-invariant ops, then the x loop(s) over ``[xlo, xhi)``."""
+def _emit_row(em: KernelEmitter, kernel: KernelOp, plan: BodyPlan, xlo: ir.Value, xhi: ir.Value,
+              vf: int) -> None:
+    """One row: its x-invariant ops, then the x loops over ``[xlo, xhi)``.
+
+    ``[ia, ib)`` is the interior, where every recognised clamp of x is the identity;
+    it runs the clamp-free body, ``vf`` columns per iteration when ``vf > 1``. The
+    rest — the border columns and the columns left over from the wide loop — runs
+    the body as written, in one loop that jumps the gap."""
     b = em.builder
     for op in plan.hoisted:
         em.emit_op(op)
@@ -158,10 +166,9 @@ def _emit_row(em: KernelEmitter, kernel: KernelOp, plan: BodyPlan, xlo: ir.Value
         em.emit_block(block)
         return []
 
-    if not plan.clamps:
+    if not plan.clamps and vf == 1:
         em.loop(xlo, xhi, one, [], body, name="x")
         return
-    # The interior [ia, ib): every clamp of x is the identity there.
     lo, hi = xlo, xhi
     for clamp in plan.clamps:
         offset: ir.Value = ir.Constant(I64, 0)
@@ -174,7 +181,9 @@ def _emit_row(em: KernelEmitter, kernel: KernelOp, plan: BodyPlan, xlo: ir.Value
             lo = em.intrinsic("smax", [lo, limit])
     ia = em.intrinsic("smin", [lo, xhi])
     ib = em.intrinsic("smin", [em.intrinsic("smax", [hi, ia]), xhi])
-    # Border columns [xlo, ia) and [ib, xhi), clamps kept: one loop that jumps the gap.
+    if vf > 1:
+        step = ir.Constant(I64, vf)
+        ib = b.add(ia, b.mul(b.udiv(b.sub(ib, ia), step), step))
     start = b.select(b.icmp_signed("==", ia, xlo), ib, xlo)
 
     def next_border(x: ir.Value) -> ir.Value:
@@ -183,5 +192,14 @@ def _emit_row(em: KernelEmitter, kernel: KernelOp, plan: BodyPlan, xlo: ir.Value
 
     em.loop(start, xhi, one, [], body, next_index=next_border, name="border")
     em.substitute = {c.op: c.operand for c in plan.clamps}
-    em.loop(ia, ib, one, [], body, name="x")
+    if vf > 1:
+        wide = WideEmitter(em, vf)
+
+        def wide_body(x: ir.Value, carried: list[ir.Value]) -> list[ir.Value]:
+            wide.emit_block(block, x, plan.hoisted_ops)
+            return []
+
+        em.loop(ia, ib, step, [], wide_body, name="wide")
+    else:
+        em.loop(ia, ib, one, [], body, name="x")
     em.substitute = {}
