@@ -44,7 +44,7 @@ def build(args: argparse.Namespace) -> int:
     stage = args.emit if args.emit not in (None, "llvm") else "kern"
     lower(module, stage, after)
     if args.emit == "llvm":
-        from ccomp.backends.llvm import emit_llvm_ir
+        from ccomp.backends.llvm.lower import emit_llvm_ir
         print(emit_llvm_ir(module))
         return 0
     if args.emit is not None:
@@ -70,7 +70,7 @@ def write_artefacts(out: Path, source, module, target: str) -> None:
         _print_ir(module, f)
     files = ["kern.mlir"]
     if target == "llvm":
-        from ccomp.backends.llvm import emit_llvm_ir
+        from ccomp.backends.llvm.lower import emit_llvm_ir
         (out / "kernels.ll").write_text(emit_llvm_ir(module))
         files.append("kernels.ll")
     kernels = [op.sym_name.data for op in module.body.block.ops if isinstance(op, kern.KernelOp)]

@@ -102,7 +102,7 @@ def check_value(port: Port, value: Any, source: Source | None) -> Any:
     rank = port.type.get_num_dims()
     want_ndim = rank + (1 if layout.lanes > 1 else 0)
     if value.ndim != want_ndim or (layout.lanes > 1 and value.shape[-1] != layout.lanes):
-        raise _error(port, f"input '{port.name}' must have shape {port.describe()}, got {tuple(value.shape)}", source)
+        raise _error(port, f"input '{port.name}' must have shape {port.describe().removeprefix('image ')}, got {tuple(value.shape)}", source)
     if any(d == 0 for d in value.shape):
         raise _error(port, f"input '{port.name}' is empty (shape {tuple(value.shape)})", source)
     if value.dtype != layout.dtype:

@@ -244,6 +244,21 @@ def _reject_unsupported(source: Source) -> None:
                            f"'{m.group(1)}' declarations are not supported yet by this version of ccomp")
 
 
+# Checking, IR generation and passes recurse over expressions; deeper nesting than
+# this would exhaust Python's stack (about 200 levels measured), so it is an error.
+MAX_DEPTH = 128
+
+
+def _check_depth(source: Source, tree: Tree) -> None:
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            p = _pos(node)
+            raise error_at(source, p.line, p.col, f"expression nested too deeply (more than {MAX_DEPTH} levels)")
+        stack.extend((c, depth + 1) for c in node.children if isinstance(c, Tree))
+
+
 def parse(source: Source) -> ast.Program:
     """Parse a whole program; raises :class:`CompileError` on any syntax error."""
     _reject_unsupported(source)
@@ -251,6 +266,7 @@ def parse(source: Source) -> ast.Program:
         tree = _parser().parse(source.text)
     except UnexpectedInput as exc:
         raise _syntax_error(source, exc) from None
+    _check_depth(source, tree)
     try:
         decls = _ToAst().transform(tree)
     except VisitError as exc:  # pragma: no cover - conversion raises nothing user-facing
