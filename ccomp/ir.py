@@ -9,8 +9,9 @@ from xdsl.parser import Parser
 
 from ccomp.dialects.graph import Graph
 from ccomp.dialects.kern import Kern
+from ccomp.dialects.loop import Loop
 
-DIALECTS = (Builtin, func.Func, arith.Arith, math.Math, vector.Vector, memref.MemRef, scf.Scf, Graph, Kern)
+DIALECTS = (Builtin, func.Func, arith.Arith, math.Math, vector.Vector, memref.MemRef, scf.Scf, Graph, Kern, Loop)
 
 
 def make_context() -> Context:

@@ -15,6 +15,7 @@ is ``kernel_abi.py``.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import ClassVar
 
@@ -25,19 +26,18 @@ from xdsl.ir import Attribute, Block, Operation, SSAValue
 from ccomp.backends.cstyle_buffers import BufferOps
 from ccomp.backends.cstyle_ops import OpTable
 from ccomp.backends.cstyle_types import (  # noqa: F401  (re-exported for the targets)
-    decimal, default_local_size, dtype_name, element_of, is_bool, is_float, lanes_of, wrap_int,
+    decimal, dtype_name, element_of, fit_local_size, is_bool, is_float, lanes_of, wrap_int,
 )
 from ccomp.backends.kernel_abi import Binding, EmitError, KernelSource
 from ccomp.dialects.kern import KernelOp
-
-_REDUCE_FN = {"add": None, "min": "min", "max": "max"}
-
 
 class CStyleEmitter(OpTable, BufferOps):
     """Turns one ``kern.kernel`` into C-like source; subclasses give the spellings."""
 
     target: ClassVar[str] = "c"
     BARRIER: ClassVar[str] = ""
+    LOCAL_SIZES: ClassVar[dict[int, tuple[int, ...]]] = {1: (256,), 2: (16, 16), 3: (8, 8, 8)}
+    REDUCE_COARSEN: ClassVar[int] = 1  # points per invocation along the slowest dim (reduce)
     SWIZZLE = "xyzw"
 
     def __init__(self, kernel: KernelOp, local_size: tuple[int, ...]):
@@ -54,6 +54,14 @@ class CStyleEmitter(OpTable, BufferOps):
         self.bindings: list[Binding] = []
         self.yield_targets: list[list[str]] = []
         self.slots = 0
+        self.extents: tuple[str, ...] = ()
+        self.extent_slots: tuple[int, ...] = ()
+        self.bases: tuple[str, ...] = ()  # GLSL: dispatch-chunk offsets
+        self.entry = ""
+        self.partials: Binding | None = None  # reduce kernels: per-workgroup results
+        self.result_dtype: str | None = None
+        self.red_type = ""
+        self.red_count = 0
 
     # ---- target hooks (spellings) -------------------------------------------------------
     def scalar_type(self, t: Attribute) -> str:
@@ -116,14 +124,18 @@ class CStyleEmitter(OpTable, BufferOps):
         can form a reserved name (``gl_`` prefix, ``__`` inside)."""
         base = re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_]", "_", hint or "")).strip("_")
         if prefix:
-            base = f"{prefix}_{base}" if base else prefix
-        elif not base or not base[0].isalpha() or base.lower().startswith(("gl", "ccomp")):
+            return self.unique(f"{prefix}_{base}" if base else prefix)
+        if not base or not base[0].isalpha() or base.lower().startswith(("gl", "ccomp")):
             base = f"v_{base}".rstrip("_")
-        name, n = base, len(self.taken)
-        while name in self.taken or (not prefix and name == base):
-            name, n = f"{base}_{n}", n + 1
-        self.taken.add(name)
-        return name
+        return self.unique(f"{base}_{len(self.taken)}")
+
+    def unique(self, name: str) -> str:
+        """``name``, or ``name_N`` if taken; ``ccomp_*`` names are left to the emitter."""
+        candidate, n = name, 1
+        while candidate in self.taken:
+            candidate, n = f"{name}_{n}", n + 1
+        self.taken.add(candidate)
+        return candidate
 
     def line(self, text: str) -> None:
         self.lines.append("    " * self.depth + text)
@@ -162,7 +174,7 @@ class CStyleEmitter(OpTable, BufferOps):
                 access = self._access(arg)
                 dtype = dtype_name(self.storage_type(element_of(t.element_type)))
                 slot = self.next_slot("buffer")
-                dims = tuple(f"{name}_d{k}" for k in range(t.get_num_dims()))
+                dims = tuple(self.unique(f"{name}_d{k}") for k in range(t.get_num_dims()))
                 dim_slots = tuple(self.next_slot("dim") for _ in dims)
                 b = Binding(name, i, "buffer", slot, str(t), dtype,
                             lanes_of(t.element_type), access, dims, dim_slots)
@@ -198,43 +210,50 @@ class CStyleEmitter(OpTable, BufferOps):
     def emit(self) -> KernelSource:
         self._bind()
         for d in range(self.rank):
-            self.line(f"int ccomp_gid{d} = {self.global_id(d)};")
+            reduce_rows = self.reduce is not None and d == self.rank - 1
+            self.line(f"int {'ccomp_first' if reduce_rows else f'ccomp_gid{d}'} = {self.global_id(d)};")
         inside = " && ".join(f"ccomp_gid{d} < ccomp_ext{d}" for d in range(self.rank))
-        self.partials: Binding | None = None
-        self.result_dtype: str | None = None
         if self.reduce is None:
             self.line(f"if (!({inside})) return;")
             self.emit_block(self.kernel.body.block)
         else:
             self.partials = self._emit_reduce(inside)
         entry = re.sub(r"[^A-Za-z0-9_]", "_", self.kernel.kernel_name)
-        if not re.match(r"[A-Za-z]", entry) or entry in ("main", "kernel"):
-            entry = f"k_{entry}"
+        if not re.match(r"[A-Za-z]", entry) or entry in ("main", "kernel") or "__" in entry:
+            entry = "k_" + re.sub(r"_+", "_", entry)
         self.entry = entry
         return KernelSource(
             name=self.kernel.kernel_name, entry=entry, target=self.target,
             source=self.assemble(self.lines), rank=self.rank, local_size=self.local_size,
             bindings=tuple(self.bindings), extents=self.extents, extent_slots=self.extent_slots,
-            bases=getattr(self, "bases", ()), reduce=self.reduce, partials=self.partials,
-            result_dtype=self.result_dtype,
+            bases=self.bases, reduce=self.reduce, partials=self.partials,
+            result_dtype=self.result_dtype, coarsen=self.REDUCE_COARSEN if self.reduce else 1,
         )
 
     def _emit_reduce(self, inside: str) -> Binding:
+        """Body under the guard, then a shared-memory tree: one partial per workgroup.
+
+        Each invocation first folds ``REDUCE_COARSEN`` points strided along the slowest
+        dimension (lanes stay contiguous), so there are that many times fewer workgroups
+        and barriers. Out-of-range points contribute nothing, so any grid size works; the
+        host combines the partials (``kernel_abi.combine_partials``)."""
         yielded = self.kernel.body.block.last_op.values[0].type
         if is_bool(yielded):
             raise EmitError(f"{self.target}: kernel @{self.kernel.kernel_name} reduces i1 values")
         self.red_type = self.type_name(yielded)
-        t = self.red_type
-        self.line(f"{t} ccomp_val = {self.identity(yielded)};")
-        self.line(f"if ({inside}) {{")
-        self.depth += 1
+        self.line(f"{self.red_type} ccomp_val = {self.identity(yielded)};")
+        last, coarsen = self.rank - 1, self.REDUCE_COARSEN
+        span = self.local_size[last] * coarsen
+        stride = f"((ccomp_ext{last} + {span - 1}) / {span}) * {self.local_size[last]}"
+        self.line(f"for (int ccomp_k = 0; ccomp_k < {coarsen}; ccomp_k++) {{")
+        self.line(f"    int ccomp_gid{last} = ccomp_first + ccomp_k * {stride};")
+        self.line(f"    if ({inside}) {{")
+        self.depth += 2
         self.emit_block(self.kernel.body.block)
-        self.depth -= 1
+        self.depth -= 2
+        self.line("    }")
         self.line("}")
-        count = 1
-        for s in self.local_size:
-            count *= s
-        self.red_count = count
+        count = self.red_count = math.prod(self.local_size)
         self.line(f"int ccomp_lid = {self.local_linear_id()};")
         self.line("ccomp_red[ccomp_lid] = ccomp_val;")
         self.line(self.BARRIER)
@@ -247,7 +266,7 @@ class CStyleEmitter(OpTable, BufferOps):
         for d in range(self.rank - 2, -1, -1):
             group = f"{self.group_id(d)} + {self.num_groups(d)} * ({group})"
         lanes = lanes_of(yielded)
-        self.line(f"if (ccomp_lid == 0) {{")
+        self.line("if (ccomp_lid == 0) {")
         self.line(f"    int ccomp_g = {group};")
         if lanes == 1:
             self.line("    ccomp_partials[ccomp_g] = ccomp_red[0];")
@@ -274,10 +293,10 @@ class CStyleEmitter(OpTable, BufferOps):
     def combine(self, a: str, b: str, t: Attribute) -> str:
         if self.reduce == "add":
             return f"{a} + {b}"
-        fn = self.FUNCS[f"arith.{self.reduce}imumf"] if is_float(t) else _REDUCE_FN[self.reduce]
+        fn = self.FUNCS[f"arith.{self.reduce}imumf"] if is_float(t) else self.reduce
         return f"{fn}({a}, {b})"
 
-    # ---- blocks and buffers ---------------------------------------------------------------
+    # ---- dispatch ---------------------------------------------------------------------------
     def emit_block(self, block: Block) -> None:
         for op in block.ops:
             self.emit_op(op)
@@ -294,11 +313,12 @@ class CStyleEmitter(OpTable, BufferOps):
         else:
             raise self.unsupported(op)
 
+
 def emit_module(module: ModuleOp, emitter: type[CStyleEmitter], max_invocations: int) -> dict[str, KernelSource]:
     """Emit every ``kern.kernel`` of ``module`` with ``emitter``, keyed by kernel name."""
     out: dict[str, KernelSource] = {}
     for op in module.walk():
         if isinstance(op, KernelOp):
-            local = default_local_size(op.rank.value.data, max_invocations)
+            local = fit_local_size(emitter.LOCAL_SIZES[op.rank.value.data], max_invocations)
             out[op.kernel_name] = emitter(op, local).emit()
     return out

@@ -97,12 +97,19 @@ class OpTable:
     def op_arith_negf(self, op: arith.NegfOp) -> None:
         self.define(op.result, f"-{self.name(op.operand)}")
 
+    def _check_compare(self, op: Operation) -> None:
+        if isinstance(op.lhs.type, VectorType) and not isinstance(op.result.type, VectorType):
+            # xDSL 0.74 types every cmpf/cmpi result i1, even on vectors: no lane mask to emit
+            raise self.unsupported(op, "a vector comparison needs a vector<Nxi1> result")
+
     def op_arith_cmpf(self, op: arith.CmpfOp) -> None:
+        self._check_compare(op)
         fmt = self.CMPF[CMPF_COMPARISON_OPERATIONS[op.predicate.value.data]]
         self.define(op.result, self.lanewise(op.lhs.type, fmt.replace("{a}", "{0}").replace("{b}", "{1}"),
                                              self.name(op.lhs), self.name(op.rhs)))
 
     def op_arith_cmpi(self, op: arith.CmpiOp) -> None:
+        self._check_compare(op)
         pred = CMPI_COMPARISON_OPERATIONS[op.predicate.value.data]
         e = op.lhs.type.element_type if isinstance(op.lhs.type, VectorType) else op.lhs.type
         a, b = ("{0}", "{1}") if pred[0] != "u" else (self.as_unsigned("{0}", e), self.as_unsigned("{1}", e))
@@ -111,8 +118,8 @@ class OpTable:
 
     def op_arith_select(self, op: arith.SelectOp) -> None:
         c, a, b = self.name(op.cond), self.name(op.lhs), self.name(op.rhs)
-        if isinstance(op.cond.type, VectorType):
-            expr = self.componentwise(op.result.type, lambda k: f"{self.comp(c, k)} ? {self.comp(a, k)} : {self.comp(b, k)}")
+        if isinstance(op.cond.type, VectorType):  # a lane mask (not produced by xDSL 0.74's cmp ops)
+            expr = self.lanewise(op.result.type, "{} ? {} : {}", c, a, b)
         else:
             expr = f"{c} ? {a} : {b}"
         self.define(op.result, expr)
@@ -198,7 +205,8 @@ class OpTable:
             ops = {"add": "+", "mul": "*", "and": "&", "or": "|", "xor": "^"}
             if kind not in ops:
                 raise self.unsupported(op, f"reduction kind {kind}")
-            sym = self.BOOL_BINOPS[f"arith.{kind}i"] if is_bool(op.dest.type) and kind in ("and", "or", "xor") else ops[kind]
+            logical = is_bool(op.dest.type) and kind in ("and", "or", "xor")
+            sym = self.BOOL_BINOPS[f"arith.{kind}i"] if logical else ops[kind]
             expr = f" {sym} ".join(lanes)
         self.define(op.dest, expr)
 
@@ -259,4 +267,4 @@ class OpTable:
 
     def op_kern_yield(self, op: Operation) -> None:
         if self.reduce is not None:
-            self.line(f"ccomp_val = {self.name(op.values[0])};")
+            self.line(f"ccomp_val = {self.combine('ccomp_val', self.name(op.values[0]), op.values[0].type)};")

@@ -4,6 +4,8 @@ live in ``glsl.py`` and ``opencl.py``."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from xdsl.dialects.builtin import Float32Type, Float64Type, IndexType, IntegerType, VectorType
 from xdsl.ir import Attribute
@@ -60,11 +62,13 @@ def wrap_int(value: int, width: int) -> int:
     return value - (1 << width) if value >> (width - 1) else value
 
 
-def default_local_size(rank: int, max_invocations: int) -> tuple[int, ...]:
-    """16x16 for images, 256 for rank 1, 8x8x8 for rank 3, halved to fit the device.
+def fit_local_size(preferred: tuple[int, ...], max_invocations: int) -> tuple[int, ...]:
+    """``preferred`` halved until it fits the device's workgroup limit.
 
-    Powers of two throughout, which the reduction tree relies on."""
-    size = {1: [256], 2: [16, 16], 3: [8, 8, 8]}[rank]
-    while size[0] * (size[1] if rank > 1 else 1) * (size[2] if rank > 2 else 1) > max_invocations:
-        size[size.index(max(size))] //= 2
+    The widest dimension is halved, z before y before x among equals, so rows stay
+    contiguous. Sizes are powers of two throughout, which the reduction tree relies on."""
+    size = list(preferred)
+    while math.prod(size) > max_invocations:
+        widest = max(size)
+        size[len(size) - 1 - size[::-1].index(widest)] //= 2
     return tuple(size)

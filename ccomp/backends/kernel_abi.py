@@ -77,10 +77,12 @@ class KernelSource:
     reduce: str | None = None
     partials: Binding | None = None
     result_dtype: str | None = None  # NumPy dtype of a reduce kernel's combined value
+    coarsen: int = 1  # points each invocation covers along the slowest dimension
 
     def groups(self, grid: tuple[int, ...] | list[int]) -> tuple[int, ...]:
-        """Workgroups per dimension covering ``grid``."""
-        return tuple(-(-int(g) // l) for g, l in zip(grid, self.local_size))
+        """Workgroups per dimension covering ``grid`` (one partial each for a reduce)."""
+        spans = [*self.local_size[:-1], self.local_size[-1] * self.coarsen]
+        return tuple(-(-int(g) // span) for g, span in zip(grid, spans))
 
 
 def combine_partials(ks: KernelSource, partials: np.ndarray) -> Any:

@@ -12,16 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, FloatAttr, IntegerAttr, ModuleOp, StringAttr, f32, i1, i32
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp, StringAttr
 from xdsl.ir import Block, Region, SSAValue
 
 from ccomp.diagnostics import CompileError, Source, error_at
 from ccomp.dialects import graph
-from ccomp.frontend import ast
-from ccomp.frontend.builtins import BUILTINS, coerce
+from ccomp.frontend import ast, decls
+from ccomp.frontend.builtins import BUILTINS, coerce, unify
 from ccomp.frontend.emit import Emitter
-from ccomp.frontend.typecheck import ARITH_OPS, CMP_OPS, I32_MAX, REDUCTIONS, TypeChecker, swizzle_lanes
-from ccomp.frontend.types import FIELD, IMAGE, IMAGE_ELEMENTS, SCALARS, UNIFORM, Ty, mlir_type
+from ccomp.frontend.typecheck import ARITH_OPS, CMP_OPS, REDUCTIONS, TypeChecker, swizzle_lanes
+from ccomp.frontend.types import FIELD, IMAGE, UNIFORM, Ty, mlir_type
 
 
 @dataclass
@@ -56,7 +56,7 @@ class GraphGen:
     def __init__(self, decl: ast.GraphDecl, source: Source):
         self.decl, self.source = decl, source
         self.env: dict[str, Val] = {}
-        self.tc = TypeChecker(lambda n: self.env[n].ty if n in self.env else None, self.fail)
+        self.tc = TypeChecker(lambda n: self.env[n].ty if n in self.env else None, self.fail, self.env.keys)
         self.default_extent: SSAValue | None = None
 
     def fail(self, node: ast.Node, message: str) -> CompileError:
@@ -107,38 +107,10 @@ class GraphGen:
         return names
 
     def param_type(self, t: ast.TypeRef) -> Ty:
-        if t.name in SCALARS:
-            if t.args:
-                raise self.fail(t, f"{t.name} takes no type arguments")
-            return Ty(t.name)
-        if t.name == "image":
-            elems = [a for a in t.args if isinstance(a, ast.TypeRef)]
-            if len(elems) != 1 or elems[0].args:
-                raise self.fail(t, "image needs one element type, as in image<f32> or image<vec4>")
-            if elems[0].name not in IMAGE_ELEMENTS:
-                raise self.fail(elems[0], f"unknown image element type '{elems[0].name}'; "
-                                          f"expected one of {', '.join(IMAGE_ELEMENTS)}")
-            return Ty(elems[0].name, IMAGE)
-        if t.name in ("volume", "tensor"):
-            raise self.fail(t, f"{t.name} types are not supported yet by this version of ccomp")
-        raise self.fail(t, f"unknown type '{t.name}'")
+        return decls.param_type(t, self.fail)
 
     def default_attr(self, p: ast.Param, ty: Ty):
-        e, sign = p.default, 1
-        if isinstance(e, ast.Unary) and e.op == "-":
-            e, sign = e.operand, -1
-        if ty.kind != UNIFORM:
-            raise self.fail(p.default, "only scalar parameters can have a default")
-        if isinstance(e, ast.Number) and ty.elem == "f32":
-            return FloatAttr(sign * float(e.value), f32)
-        if isinstance(e, ast.Number) and ty.elem == "i32" and not e.is_float:
-            if not -I32_MAX - 1 <= sign * e.value <= I32_MAX:
-                raise self.fail(p.default, f"the default of '{p.name}' does not fit in i32")
-            return IntegerAttr(sign * e.value, i32)
-        if isinstance(e, ast.Bool) and ty.elem == "bool":
-            return IntegerAttr(int(e.value), i1)
-        article = "a" if ty.elem == "bool" else "an"
-        raise self.fail(p.default, f"the default of '{p.name}' must be {article} {ty.elem} literal")
+        return decls.default_attr(p, ty, self.fail)
 
     def body(self, block: ast.Block, results: list[Ty]) -> list[SSAValue]:
         for i, stmt in enumerate(block.stmts):
@@ -168,7 +140,7 @@ class GraphGen:
                 if got.kind == UNIFORM:
                     raise self.fail(e, f"expected {want.show()}, got {got.show()}")
                 if got.elem != want.elem:
-                    raise self.fail(e, f"expected elements of {want.elem}, got {got.elem}")
+                    raise self.fail(e, f"expected {want.show()}, got {got.show()}")
                 outs.append(self.image(e))
             else:
                 if got.kind != UNIFORM:
@@ -295,11 +267,11 @@ class GraphGen:
         # uv: the element's centre in normalised coordinates, (x + 0.5) / width.
         if ctx.extent is None:
             raise self.fail(e, "cannot tell the size 'uv' is relative to: the graph has no image input")
-        size = self.top.at(e.pos.line, e.pos.col).add(graph.SizeOp(ctx.extent))
+        top = self.top.at(e.pos.line, e.pos.col)
         vf = Ty("vec2")
-        sizef = coerce(em, size, Ty("ivec2"), "vec2")
-        xy = em.build([em.add(graph.CoordOp(0)), em.add(graph.CoordOp(1))], Ty("ivec2"))
-        centre = em.binary("+", coerce(em, xy, Ty("ivec2"), "vec2"), em.const(vf, 0.5), vf)
+        sizef = coerce(top, top.add(graph.SizeOp(ctx.extent)), Ty("ivec2"), "vec2")  # uniform
+        xy = em.build([em.convert(em.add(graph.CoordOp(d)), Ty("i32"), "f32") for d in (0, 1)], vf)
+        centre = em.binary("+", xy, em.const(vf, 0.5), vf)
         return em.binary("/", centre, sizef, vf)
 
     def binary(self, e: ast.Binary, ctx: MapCtx | None, em: Emitter) -> SSAValue:
@@ -310,9 +282,11 @@ class GraphGen:
             return em.binary(e.op, a, b, Ty("i32"))
         elem = Ty(self.tc.type_of(e).elem) if e.op in ARITH_OPS else None
         if e.op in CMP_OPS:
-            from ccomp.frontend.builtins import unify
             elem = Ty(unify([ta, tb], lambda m: self.fail(e, m)))
-        a, b = coerce(em, a, ta, elem.elem), coerce(em, b, tb, elem.elem)
+        # a uniform operand is converted once, at the top level, not per element
+        top = self.top.at(e.pos.line, e.pos.col)
+        a = coerce(top if ta.kind == UNIFORM else em, a, ta, elem.elem)
+        b = coerce(top if tb.kind == UNIFORM else em, b, tb, elem.elem)
         if e.op in CMP_OPS:
             return em.compare(e.op, a, b, elem)
         return em.binary(e.op, a, b, elem)

@@ -23,8 +23,8 @@ _TOKEN_WORDS = {
     "NAME": "a name", "NUMBER": "a number", "STRING": "a string", "QUANTITY": "a quantity with a unit",
     "LPAR": "'('", "RPAR": "')'", "LBRACE": "'{'", "RBRACE": "'}'", "LSQB": "'['", "RSQB": "']'",
     "COMMA": "','", "COLON": "':'", "EQUAL": "'='", "DOT": "'.'", "MORETHAN": "'>'", "LESSTHAN": "'<'",
-    "ADD_OP": "'+' or '-'", "MUL_OP": "an operator", "CMP_OP": "a comparison", "NEG": "'-'", "NOT": "'!'",
-    "__ANON_0": "'->'", "DIMS": "a size such as 512x512", "SHAPE": "a tensor shape such as ?xf32",
+    "ADD_OP": "'+' or '-'", "MUL_OP": "'*', '/' or '%'", "CMP_OP": "a comparison", "NEG": "'-'", "NOT": "'!'",
+    "DIMS": "a size such as 512x512", "SHAPE": "a tensor shape such as ?xf32",
     "LET": "'let'", "RETURN": "'return'", "YIELD": "'yield'", "GRAPH": "'graph'", "FN": "'fn'",
     "$END": "the end of the file",
 }
@@ -187,10 +187,38 @@ class _ToAst(Transformer):
 _CLOSERS = ("RBRACE", "RPAR", "RSQB")
 
 
+def _key(terminal: str) -> str:
+    """A terminal's name, or for anonymous ones (lark's ``__ANON_n``) its literal text."""
+    if terminal.startswith("__"):
+        for t in _parser().terminals:
+            if t.name == terminal and t.pattern.type == "str":
+                return t.pattern.value
+    return terminal
+
+
+def _word(key: str) -> str:
+    if key in _TOKEN_WORDS:
+        return _TOKEN_WORDS[key]
+    return f"'{key.lower()}'" if key.isupper() else f"'{key}'"  # keywords, '->', '&&'
+
+
+# Where any expression may start or any operator may follow, say so instead of listing tokens.
+_GROUPS = (
+    ("an expression", {"NAME", "NUMBER"},
+     {"NAME", "NUMBER", "QUANTITY", "STRING", "LPAR", "NEG", "NOT", "TRUE", "FALSE", "REPEAT"}),
+    ("an operator", {"ADD_OP", "MUL_OP"}, {"ADD_OP", "MUL_OP", "CMP_OP", "DOT", "LSQB", "LPAR", "&&", "||"}),
+)
+
+
 def _describe_expected(expected: set[str]) -> str:
-    closers = [_TOKEN_WORDS[e] for e in _CLOSERS if e in expected]
-    others = {_TOKEN_WORDS.get(e, f"'{e.lower()}'" if e.isupper() else e) for e in expected}
-    words = closers + sorted(others - set(closers))
+    keys = {_key(e) for e in expected}
+    words = [_TOKEN_WORDS[k] for k in _CLOSERS if k in keys]
+    keys -= set(_CLOSERS)
+    for word, trigger, members in _GROUPS:
+        if trigger <= keys:
+            words.append(word)
+            keys -= members
+    words += sorted(_word(k) for k in keys)
     if len(words) > 6:
         words = words[:6] + ["..."]
     return ", ".join(words)
@@ -199,23 +227,19 @@ def _describe_expected(expected: set[str]) -> str:
 _PAIRS = {"LBRACE": "RBRACE", "LPAR": "RPAR", "LSQB": "RSQB"}
 
 
-def _unclosed(source: Source) -> Token | None:
-    """The innermost bracket still open at the end of the text (which lexes cleanly)."""
+def _eof_error(source: Source, expected: set[str]) -> CompileError:
+    """Reported just after the last token (the text lexes cleanly, or lark would not
+    have reached its end), naming the innermost bracket left open if it may close here."""
     stack: list[Token] = []
+    line, col = 1, 1
     for tok in _parser().lex(source.text):
+        line, col = tok.end_line, tok.end_column
         if tok.type in _PAIRS:
             stack.append(tok)
         elif stack and tok.type == _PAIRS[stack[-1].type]:
             stack.pop()
-    return stack[-1] if stack else None
-
-
-def _eof_error(source: Source, expected: set[str]) -> CompileError:
-    """Reported just after the last character of the program."""
-    lines = source.text.rstrip().splitlines() or [""]
-    line, col = len(lines), len(lines[-1]) + 1
-    opener = _unclosed(source)
-    if opener is not None:
+    opener = stack[-1] if stack else None
+    if opener is not None and _PAIRS[opener.type] in expected:
         return error_at(source, line, col, f"unexpected end of file: the '{opener}' at "
                                            f"{opener.line}:{opener.column} is never closed")
     return error_at(source, line, col, f"unexpected end of file; expected {_describe_expected(expected)}")
@@ -230,6 +254,10 @@ def _syntax_error(source: Source, exc: UnexpectedInput) -> CompileError:
         return _eof_error(source, set(exc.expected))
     assert isinstance(exc, UnexpectedToken)
     tok = exc.token
+    try:  # LALR merges states, so exc.expected may list tokens that cannot follow here
+        exc.expected = exc.interactive_parser.accepts() - {"$END"} or exc.expected
+    except Exception:  # pragma: no cover - accepts() replays the parse; keep the plain set
+        pass
     if tok.type == "$END":
         return _eof_error(source, set(exc.expected))
     return error_at(source, line, col,

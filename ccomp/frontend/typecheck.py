@@ -7,7 +7,8 @@ an image, and where a field's extent comes from.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from difflib import get_close_matches
 
 from ccomp.frontend import ast
 from ccomp.frontend.builtins import BUILTINS, result_elem, unify
@@ -17,6 +18,7 @@ REDUCTIONS = {"sum": "add", "mean": "mean", "min": "min", "max": "max"}
 COORDS = {"x": Ty("i32", FIELD), "y": Ty("i32", FIELD), "uv": Ty("vec2", FIELD)}
 ARITH_OPS = ("+", "-", "*", "/", "%")
 CMP_OPS = ("<", "<=", ">", ">=", "==", "!=")
+FUNCTIONS = ("blur", "capture", "size", "sample", *REDUCTIONS)  # node functions beside BUILTINS
 NOT_YET = {"histogram": "histogram", "resize": "resize"}
 I32_MAX = 2**31 - 1
 MAX_BLUR_RADIUS = 16  # graph-fuse unrolls a blur into (2r+1)^2 reads; keep kernels compilable
@@ -25,6 +27,12 @@ MAX_BLUR_RADIUS = 16  # graph-fuse unrolls a blur into (2r+1)^2 reads; keep kern
 def join_kind(*tys: Ty) -> str:
     kinds = {t.kind for t in tys}
     return FIELD if (FIELD in kinds or IMAGE in kinds) else UNIFORM
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for a close match of a misspelt name, else ``""``."""
+    close = get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.7)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def swizzle_lanes(name: str) -> list[int] | None:
@@ -37,9 +45,11 @@ def swizzle_lanes(name: str) -> list[int] | None:
 class TypeChecker:
     """Infers and caches the type of each expression; ``lookup`` resolves names."""
 
-    def __init__(self, lookup: Callable[[str], Ty | None], fail: Callable[[ast.Node, str], Exception]):
+    def __init__(self, lookup: Callable[[str], Ty | None], fail: Callable[[ast.Node, str], Exception],
+                 names: Callable[[], Iterable[str]] = tuple):
         self.lookup = lookup
         self.fail = fail
+        self.names = names  # the names in scope, for suggestions
         self.cache: dict[int, Ty] = {}
 
     def type_of(self, e: ast.Expr) -> Ty:
@@ -60,7 +70,7 @@ class TypeChecker:
             if t is None:
                 t = COORDS.get(e.name)
             if t is None:
-                raise self.fail(e, f"unknown name '{e.name}'")
+                raise self.fail(e, f"unknown name '{e.name}'" + did_you_mean(e.name, [*self.names(), *COORDS]))
             return t
         if isinstance(e, ast.Binary):
             return self._binary(e)
@@ -96,7 +106,9 @@ class TypeChecker:
             return Ty("bool", kind)
         if e.op == "@":
             raise self.fail(e, "'@' is the matrix product of tensors; graphs have no tensors")
-        elem = unify([a, b], lambda m: self.fail(e, f"cannot apply '{e.op}' to {a.elem} and {b.elem}: {m}"))
+        # unify's message names the operand types too ("...: vec3 and vec4"); keep its first part
+        elem = unify([a, b], lambda m: self.fail(e, f"cannot apply '{e.op}' to {a.elem} and {b.elem}: "
+                                                    f"{m.split(':')[0]}"))
         if e.op in CMP_OPS:
             if Ty(elem).is_vector:
                 raise self.fail(e, f"comparison of vectors ({elem}) is not defined; compare components")
@@ -168,7 +180,7 @@ class TypeChecker:
                 raise self.fail(e.args[1], f"sample() coordinates must be vec2, got {tys[1].elem}")
             return Ty(tys[0].elem, FIELD)
         if name not in BUILTINS:
-            raise fail(f"unknown function '{name}'")
+            raise fail(f"unknown function '{name}'" + did_you_mean(name, [*BUILTINS, *FUNCTIONS]))
         operand = result_elem(name, tys, fail)
         elem = "f32" if name in ("dot", "length") else operand
         return Ty(elem, join_kind(*tys))

@@ -24,15 +24,20 @@ from ccomp.backends.glsl import emit_glsl
 from ccomp.backends.kernel_abi import DeviceUnavailableError, KernelBuildError, KernelSource, combine_partials
 from ccomp.runtime.device import Device, array_shape, element_layout
 
+try:  # never fatal at import: probe() must report a missing driver
+    import moderngl
+
+    _IMPORT_ERROR = ""
+except ImportError as e:  # pragma: no cover - moderngl is a dependency
+    moderngl, _IMPORT_ERROR = None, str(e)
+
 log = logging.getLogger(__name__)
 
 
 def _context() -> Any:
     """A headless OpenGL >= 4.3 context, or ``DeviceUnavailableError`` saying why not."""
-    try:
-        import moderngl
-    except ImportError as e:  # pragma: no cover - moderngl is a dependency
-        raise DeviceUnavailableError(f"glsl: moderngl is not installed ({e})") from e
+    if moderngl is None:  # pragma: no cover - moderngl is a dependency
+        raise DeviceUnavailableError(f"glsl: moderngl cannot be imported ({_IMPORT_ERROR})")
     try:
         return moderngl.create_standalone_context(backend="egl", require=430)
     except Exception as e:
@@ -83,8 +88,6 @@ class GLDevice(Device):
 
     def compile(self, ks: KernelSource) -> None:
         """Compile one emitted shader; a driver rejection names the kernel and its log."""
-        import moderngl
-
         try:
             shader = self.ctx.compute_shader(ks.source)
         except moderngl.Error as e:
@@ -110,13 +113,15 @@ class GLDevice(Device):
         dims = tuple(array.shape[: memref.get_num_dims()])
         n = self._nbytes(memref, dims)
         data = np.ascontiguousarray(array, dtype=element_layout(memref.element_type).dtype)
-        buffer = self.ctx.buffer(data.tobytes() if n else bytes(16))
+        buffer = self.ctx.buffer(data if n else bytes(16))
         return GLBuffer(buffer, memref, dims, n)
 
     def download(self, buffer: GLBuffer) -> np.ndarray:
         layout = element_layout(buffer.memref.element_type)
-        data = buffer.buffer.read(size=buffer.nbytes) if buffer.nbytes else b""
-        return np.frombuffer(data, dtype=layout.dtype).reshape(array_shape(buffer.memref, buffer.dims)).copy()
+        out = np.empty(array_shape(buffer.memref, buffer.dims), dtype=layout.dtype)
+        if buffer.nbytes:
+            buffer.buffer.read_into(out, size=buffer.nbytes)
+        return out
 
     def release(self, buffer: GLBuffer) -> None:
         buffer.buffer.release()
@@ -134,6 +139,8 @@ class GLDevice(Device):
                 arg.buffer.bind_to_storage_buffer(b.slot)
                 for name, d in zip(b.dims, arg.dims):
                     self._set(shader, name, int(d))
+            elif b.dtype == "int64":  # declared ivec2 (low, high) by the emitter
+                self._set(shader, b.name, tuple(np.asarray(arg, dtype=np.int64).reshape(1).view(np.int32).tolist()))
             elif b.lanes > 1:
                 self._set(shader, b.name, tuple(np.asarray(arg, dtype=b.dtype).tolist()))
             else:
@@ -151,7 +158,8 @@ class GLDevice(Device):
         if partials is None:
             return None
         count = int(np.prod(groups)) * ks.partials.lanes
-        values = np.frombuffer(partials.read(size=count * np.dtype(ks.partials.dtype).itemsize), ks.partials.dtype)
+        data = partials.read(size=count * np.dtype(ks.partials.dtype).itemsize) if count else b""
+        values = np.frombuffer(data, ks.partials.dtype)
         partials.release()
         return combine_partials(ks, values)
 

@@ -5,9 +5,10 @@ Buffers are plain C-contiguous NumPy arrays (a ``memref<?x?xvector<4xf32>>`` of 
 and kernels read and write the arrays in place.
 
 A launch splits the index space's rows (see ``ccomp.backends.llvm.abi``) into
-contiguous chunks and calls the compiled kernel once per chunk from a thread pool.
-ctypes releases the GIL for the duration of a foreign call, so the chunks run truly
-in parallel; small launches run on the calling thread, where a pool round trip would
+contiguous chunks and calls the compiled kernel once per chunk, from the launching
+thread and ``threads - 1`` pool threads claiming chunks as they become free. ctypes
+releases the GIL for the duration of a foreign call, so the chunks run truly in
+parallel; small launches run on the calling thread alone, where waking a helper would
 cost more than the work.
 """
 
@@ -15,7 +16,9 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import math
 import os
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -37,13 +40,43 @@ MIN_PARALLEL_POINTS = 1 << 15  # below this a launch runs on the calling thread
 CHUNKS_PER_THREAD = 4  # more chunks than threads evens out uneven rows
 
 
+@dataclass(frozen=True)
+class _Slot:
+    """One binding, as a launch needs it: worked out once per kernel at ``prepare``."""
+
+    index: int
+    buffer: bool
+    dtype: np.dtype
+    lanes: int
+    rank: int  # memref rank (buffers)
+    ndim: int  # NumPy ndim of a buffer: rank, plus the lanes axis of vector elements
+    dims_offset: int
+    written: bool
+    type_text: str
+
+
 @dataclass
 class _Kernel:
     abi: KernelABI
     fn: Any  # the ctypes entry point
     module: ModuleOp  # to lower the may-alias variant on demand
     prefix: str
+    slots: tuple[_Slot, ...]
     aliasing_fn: Any = None
+
+
+def _slots(abi: KernelABI) -> tuple[_Slot, ...]:
+    slots = []
+    for b in abi.bindings:
+        layout = element_layout(b.type.element_type if b.is_buffer else b.type)  # type: ignore[attr-defined]
+        ndim = b.rank + (1 if layout.lanes > 1 else 0)
+        slots.append(_Slot(b.index, b.is_buffer, layout.dtype, layout.lanes, b.rank, ndim, b.dims_offset,
+                           b.written, str(b.type)))
+    return tuple(slots)
+
+
+def _address(a: np.ndarray) -> int:
+    return a.__array_interface__["data"][0]  # cheaper than a.ctypes.data on every launch
 
 
 class LLVMDevice(Device):
@@ -51,33 +84,39 @@ class LLVMDevice(Device):
 
     name = "llvm"
 
-    def __init__(self, threads: int | None = None, opt_level: int = 3):
+    def __init__(self, threads: int | None = None, opt_level: int = 3, widen: bool = True):
+        """``threads``: worker threads per launch (default: all cores); ``widen``: run
+        vector-typed bodies several columns per iteration (see the backend's ``widen``)."""
         self.threads = max(1, threads or os.cpu_count() or 1)
+        self.widen = widen
         self.jit = Jit(opt_level)
         self.kernels: dict[str, _Kernel] = {}
         self.optimised_ir = ""  # the last compiled module, optimised (for inspection)
         self._pool: ThreadPoolExecutor | None = None
         self._modules = 0
+        self._compiling = threading.Lock()  # one JIT, possibly many launching threads
 
     # -- compilation ---------------------------------------------------------------
 
     def prepare(self, module: ModuleOp) -> None:
         start = time.perf_counter()
-        prefix = f"ccomp{self._modules}_"
-        self._modules += 1
-        lowered = lower_module(module, prefix=prefix)
-        addresses, self.optimised_ir = self.jit.compile(lowered)
+        with self._compiling:
+            prefix = f"ccomp{self._modules}_"
+            self._modules += 1
+            lowered = lower_module(module, prefix=prefix, widen=self.widen)
+            addresses, self.optimised_ir = self.jit.compile(lowered)
         for name, abi in lowered.kernels.items():
-            self.kernels[name] = _Kernel(abi, _KERNEL_FN(addresses[name]), module, prefix)
+            self.kernels[name] = _Kernel(abi, _KERNEL_FN(addresses[name]), module, prefix, _slots(abi))
         log.info("llvm: prepared %d kernel(s) in %.1f ms", len(lowered.kernels), 1e3 * (time.perf_counter() - start))
 
     def _aliasing_variant(self, kernel: _Kernel) -> Any:
         """The kernel compiled without ``noalias``, for launches binding overlapping buffers."""
-        if kernel.aliasing_fn is None:
-            lowered = lower_module(kernel.module, prefix=kernel.prefix + "alias_", noalias=False,
-                                   only=[kernel.abi.name])
-            addresses, _ = self.jit.compile(lowered)
-            kernel.aliasing_fn = _KERNEL_FN(addresses[kernel.abi.name])
+        with self._compiling:
+            if kernel.aliasing_fn is None:
+                lowered = lower_module(kernel.module, prefix=kernel.prefix + "alias_", noalias=False,
+                                       only=[kernel.abi.name], widen=self.widen)
+                addresses, _ = self.jit.compile(lowered)
+                kernel.aliasing_fn = _KERNEL_FN(addresses[kernel.abi.name])
         return kernel.aliasing_fn
 
     # -- buffers -------------------------------------------------------------------
@@ -99,21 +138,30 @@ class LLVMDevice(Device):
             raise KeyError(f"llvm device: no prepared kernel @{kernel}")
         abi = k.abi
         grid = tuple(int(g) for g in grid)
-        if len(grid) != abi.rank or len(args) != len(abi.bindings):
-            raise ValueError(f"@{kernel} takes a rank-{abi.rank} grid and {len(abi.bindings)} arguments")
-        ctx, keep = self._context(abi, grid, args)
-        fn = self._aliasing_variant(k) if _overlapping(abi, args) else k.fn
-        rows = abi.rows(grid) if min(grid) > 0 else 0
-        chunks = self._chunks(rows, int(np.prod(grid)))
-        partials = np.zeros((max(len(chunks), 1), abi.reduce_lanes), np.float64 if abi.reduce_float else np.int64)
-        base, stride = partials.ctypes.data, partials.strides[0]
-        calls = [(ctx.ctypes.data, lo, hi, base + i * stride) for i, (lo, hi) in enumerate(chunks)]
+        if len(grid) != abi.rank or len(args) != len(k.slots):
+            raise ValueError(f"@{kernel} takes a rank-{abi.rank} grid and {len(k.slots)} arguments")
+        words, keep, spans = _pack(abi, k.slots, args)
+        words[abi.extents_offset: abi.extents_offset + abi.rank] = grid
+        ctx = np.array(words, np.int64)
+        fn = self._aliasing_variant(k) if _overlapping(spans) else k.fn
+        chunks = self._chunks(abi.rows(grid) if min(grid) > 0 else 0, math.prod(grid))
+        if abi.reduce is None:
+            partials, base, stride = None, 0, 0
+        else:
+            partials = np.zeros((max(len(chunks), 1), abi.reduce_lanes), np.float64 if abi.reduce_float else np.int64)
+            base, stride = _address(partials), partials.strides[0]
+        addr = _address(ctx)
+        calls = [(addr, lo, hi, base + i * stride) for i, (lo, hi) in enumerate(chunks)]
         if len(calls) == 1:
             fn(*calls[0])
         elif calls:
-            list(self._executor().map(lambda c: fn(*c), calls))
-        del keep
-        return None if abi.reduce is None else _combine(abi, partials[: len(chunks)])
+            run = _Chunks(fn, calls)
+            for _ in range(min(self.threads, len(calls)) - 1):
+                self._executor().submit(run.work)
+            run.work()  # the caller works too, from the first moment
+            run.finished.wait()
+        del keep, ctx
+        return None if partials is None else _combine(abi, partials[: len(chunks)])
 
     def _chunks(self, rows: int, points: int) -> list[tuple[int, int]]:
         if rows == 0:
@@ -129,30 +177,6 @@ class LLVMDevice(Device):
             self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="ccomp-llvm")
         return self._pool
 
-    @staticmethod
-    def _context(abi: KernelABI, grid: tuple[int, ...], args: Sequence[Any]) -> tuple[np.ndarray, list[np.ndarray]]:
-        """The ``ctx`` word array of one launch, and the scalar boxes it points into."""
-        ctx = np.zeros(abi.ctx_words, np.int64)
-        keep: list[np.ndarray] = []
-        for bind, value in zip(abi.bindings, args, strict=True):
-            if bind.is_buffer:
-                layout = element_layout(bind.type.element_type)  # type: ignore[attr-defined]
-                if not isinstance(value, np.ndarray) or value.dtype != layout.dtype or not value.flags.c_contiguous:
-                    raise TypeError(f"@{abi.name} binding {bind.index}: expected a C-contiguous {layout.dtype} array")
-                expect = bind.rank + (1 if layout.lanes > 1 else 0)
-                if value.ndim != expect or (layout.lanes > 1 and value.shape[-1] != layout.lanes):
-                    raise ValueError(f"@{abi.name} binding {bind.index}: array of shape {value.shape} "
-                                     f"does not fit {bind.type}")
-                ctx[bind.index] = value.ctypes.data
-                ctx[bind.dims_offset: bind.dims_offset + bind.rank] = value.shape[: bind.rank]
-            else:
-                layout = element_layout(bind.type)
-                box = np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=layout.dtype), (layout.lanes,)))
-                keep.append(box)
-                ctx[bind.index] = box.ctypes.data
-        ctx[abi.extents_offset: abi.extents_offset + abi.rank] = grid
-        return ctx, keep
-
     def close(self) -> None:
         """Stop the worker threads (they also stop when the device is collected)."""
         if self._pool is not None:
@@ -160,12 +184,65 @@ class LLVMDevice(Device):
             self._pool = None
 
 
-def _overlapping(abi: KernelABI, args: Sequence[Any]) -> bool:
-    """True when a buffer the kernel writes may share memory with another binding."""
-    buffers = [(b, args[b.index]) for b in abi.bindings if b.is_buffer]
-    for i, (bi, ai) in enumerate(buffers):
-        for bj, aj in buffers[i + 1:]:
-            if (bi.written or bj.written) and np.may_share_memory(ai, aj):
+class _Chunks:
+    """The chunk calls of one launch, claimed one at a time by whichever thread is free.
+
+    Waking a pool thread costs tens of microseconds on a busy machine, so the launching
+    thread does not wait for helpers to start: it claims chunks itself, and waits only
+    for chunks already under way. A helper that wakes after the last chunk was claimed
+    finds nothing to do and touches nothing of the launch."""
+
+    def __init__(self, fn: Any, calls: list[tuple[int, int, int, int]]):
+        self.fn, self.calls = fn, calls
+        self.claimed = self.done = 0
+        self.lock = threading.Lock()
+        self.finished = threading.Event()
+
+    def work(self) -> None:
+        while True:
+            with self.lock:
+                i = self.claimed
+                if i == len(self.calls):
+                    return
+                self.claimed += 1
+            self.fn(*self.calls[i])  # ctypes releases the GIL for the call
+            with self.lock:
+                self.done += 1
+                if self.done == len(self.calls):
+                    self.finished.set()
+
+
+def _pack(abi: KernelABI, slots: tuple[_Slot, ...], args: Sequence[Any]) -> tuple[list[int], list[np.ndarray], list[tuple[int, int, bool]]]:
+    """The ``ctx`` words of a launch (extents left to fill), the scalar boxes they point
+    into, and each buffer's byte span with whether the kernel writes it."""
+    words = [0] * abi.ctx_words
+    keep: list[np.ndarray] = []
+    spans: list[tuple[int, int, bool]] = []
+    for slot, value in zip(slots, args, strict=True):
+        if slot.buffer:
+            if type(value) is not np.ndarray or value.dtype != slot.dtype or not value.flags.c_contiguous:
+                raise TypeError(f"@{abi.name} binding {slot.index}: expected a C-contiguous {slot.dtype} array")
+            if value.ndim != slot.ndim or (slot.lanes > 1 and value.shape[-1] != slot.lanes):
+                raise ValueError(f"@{abi.name} binding {slot.index}: array of shape {value.shape} "
+                                 f"does not fit {slot.type_text}")
+            start = _address(value)
+            words[slot.index] = start
+            words[slot.dims_offset: slot.dims_offset + slot.rank] = value.shape[: slot.rank]
+            spans.append((start, start + value.nbytes, slot.written))
+        else:
+            box = np.array(value, slot.dtype)
+            if box.size != slot.lanes:
+                box = np.ascontiguousarray(np.broadcast_to(box, (slot.lanes,)))
+            keep.append(box)
+            words[slot.index] = _address(box)
+    return words, keep, spans
+
+
+def _overlapping(spans: list[tuple[int, int, bool]]) -> bool:
+    """True when a buffer the kernel writes shares memory with another bound buffer."""
+    for i, (s0, e0, w0) in enumerate(spans):
+        for s1, e1, w1 in spans[i + 1:]:
+            if (w0 or w1) and s0 < e1 and s1 < e0:
                 return True
     return False
 

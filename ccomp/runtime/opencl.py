@@ -27,6 +27,13 @@ from ccomp.backends.kernel_abi import (
 from ccomp.backends.opencl import emit_opencl
 from ccomp.runtime.device import Device, array_shape, element_layout
 
+try:  # imported here, not at use, but never fatal: probe() must report a missing driver
+    import pyopencl as cl
+
+    _IMPORT_ERROR = ""
+except ImportError as e:  # pragma: no cover - pyopencl is a dependency
+    cl, _IMPORT_ERROR = None, str(e)
+
 log = logging.getLogger(__name__)
 
 
@@ -45,10 +52,8 @@ def _set_cache_dir() -> None:
 def _pick_device() -> Any:
     """The first GPU of any platform, else the first device; or a clear error."""
     _set_cache_dir()
-    try:
-        import pyopencl as cl
-    except ImportError as e:  # pragma: no cover - pyopencl is a dependency
-        raise DeviceUnavailableError(f"opencl: pyopencl is not installed ({e})") from e
+    if cl is None:  # pragma: no cover - pyopencl is a dependency
+        raise DeviceUnavailableError(f"opencl: pyopencl cannot be imported ({_IMPORT_ERROR})")
     try:
         platforms = cl.get_platforms()
     except cl.Error as e:
@@ -87,8 +92,6 @@ class CLDevice(Device):
     name = "opencl"
 
     def __init__(self, device: Any = None) -> None:
-        import pyopencl as cl
-
         self.device = device if device is not None else _pick_device()
         self.ctx = cl.Context([self.device])
         self.queue = cl.CommandQueue(self.ctx)
@@ -104,8 +107,6 @@ class CLDevice(Device):
         """Build kernels as one program; a driver rejection names the kernel and its log.
 
         If the joint build fails, each kernel is built alone to find the one to blame."""
-        import pyopencl as cl
-
         text = "\n".join(ks.source for ks in sources)
         program = cl.Program(self.ctx, text)
         try:
@@ -115,22 +116,18 @@ class CLDevice(Device):
                 for ks in sources:
                     self.build([ks])
             build_log = program.get_build_info(self.device, cl.program_build_info.LOG) or str(e)
-            raise KernelBuildError("opencl", sources[0].name, build_log, text) from e
+            raise KernelBuildError("opencl", ", @".join(ks.name for ks in sources), build_log, text) from e
         for ks in sources:
             self.kernels[ks.name] = (ks, cl.Kernel(program, ks.entry))
 
     # ---- buffers ------------------------------------------------------------------------
     def alloc(self, memref: MemRefType, dims: Sequence[int]) -> CLBuffer:
-        import pyopencl as cl
-
         layout = element_layout(memref.element_type)
         n = int(np.prod(dims, dtype=np.int64)) * layout.lanes * layout.dtype.itemsize
         buffer = cl.Buffer(self.ctx, cl.mem_flags.READ_WRITE, size=max(n, 16))
         return CLBuffer(buffer, memref, tuple(int(d) for d in dims), n)
 
     def upload(self, memref: MemRefType, array: np.ndarray) -> CLBuffer:
-        import pyopencl as cl
-
         data = np.ascontiguousarray(array, dtype=element_layout(memref.element_type).dtype)
         dims = tuple(array.shape[: memref.get_num_dims()])
         if data.nbytes == 0:
@@ -139,8 +136,6 @@ class CLDevice(Device):
         return CLBuffer(cl.Buffer(self.ctx, flags, hostbuf=data), memref, dims, data.nbytes)
 
     def download(self, buffer: CLBuffer) -> np.ndarray:
-        import pyopencl as cl
-
         layout = element_layout(buffer.memref.element_type)
         out = np.empty(array_shape(buffer.memref, buffer.dims), dtype=layout.dtype)
         if buffer.nbytes:
@@ -162,8 +157,6 @@ class CLDevice(Device):
         return out
 
     def launch(self, kernel: str, grid: Sequence[int], args: Sequence[Any]) -> Any:
-        import pyopencl as cl
-
         ks, k = self.kernels[kernel]
         for b, arg in zip(ks.bindings, args, strict=True):
             if b.kind == "buffer":

@@ -21,8 +21,9 @@ are ``(z, y)`` pairs flattened as ``z * extent(1) + y``.
 
 For a reduce kernel, ``partial`` points to ``lanes`` slots (``lanes`` = 1 for a scalar
 yield) where the call writes the combination of its own points: float yields are
-accumulated in ``double`` and integer yields in ``i64``; the host combines the partials
-of all chunks. Other kernels ignore ``partial``.
+accumulated in ``double`` and integer yields in ``i64`` (sign-extended; ``min``/``max``
+compare signed, ``i1`` counts as 0/1); the host combines the partials of all chunks
+in float64/int64 and casts to the yielded type. Other kernels ignore ``partial``.
 
 The exported function unpacks ``ctx`` and calls an internal ``k.body`` whose buffer
 parameters are ``noalias``, which is what lets LLVM vectorise; the runtime uses a
@@ -39,8 +40,8 @@ from xdsl.dialects import memref
 from xdsl.dialects.builtin import MemRefType, NoneAttr
 from xdsl.ir import Attribute
 
-from ccomp.backends.llvm.builder import unsupported
-from ccomp.backends.llvm.types import I64, PTR, llvm_type, storage_type
+from ccomp.backends.llvm.builder import LoweringError, describe_location
+from ccomp.backends.llvm.types import I64, PTR, UnsupportedType, llvm_type, storage_type
 from ccomp.dialects.kern import KernelOp
 
 
@@ -94,15 +95,20 @@ def describe_kernel(kernel: KernelOp, symbol: str) -> KernelABI:
     bindings, offset = [], len(args)
     for i, arg in enumerate(args):
         t = arg.type
+        try:
+            if isinstance(t, MemRefType):
+                if not isinstance(t.layout, NoneAttr):
+                    raise UnsupportedType(f"type {t} is not supported: only identity layouts are")
+                llvm_type(t.element_type)
+            else:
+                llvm_type(t)
+        except UnsupportedType as err:
+            raise LoweringError(f"{describe_location(kernel)}: binding {i} of @{kernel.kernel_name}: {err}") from None
         if isinstance(t, MemRefType):
-            if not isinstance(t.layout, NoneAttr):
-                raise unsupported(kernel, f"binding {i} has a non-identity memref layout")
-            llvm_type(t.element_type)  # refuse unsupported element types early
             rank = len(t.get_shape())
             bindings.append(BindingABI(i, t, rank, offset, "read" in used[i], "written" in used[i]))
             offset += rank
         else:
-            llvm_type(t)
             bindings.append(BindingABI(i, t, 0, -1, True, False))
     rank = kernel.rank.value.data
     reduce = kernel.reduce.data if kernel.reduce is not None else None

@@ -25,11 +25,11 @@ def describe_location(op: Operation) -> str:
     loc = op.location
     if isinstance(loc, FileLineColLoc):
         return f"{loc.filename.data}:{loc.line.data}:{loc.column.data}"
-    parent = op.parent_op()
-    while parent is not None and parent.name != "kern.kernel":
-        parent = parent.parent_op()
-    if parent is not None:
-        return f"in kern.kernel @{parent.properties['sym_name'].data}"  # type: ignore[union-attr]
+    node: Operation | None = op
+    while node is not None and node.name != "kern.kernel":
+        node = node.parent_op()
+    if node is not None:
+        return f"in kern.kernel @{node.properties['sym_name'].data}"  # type: ignore[attr-defined]
     return "at an unknown location"
 
 

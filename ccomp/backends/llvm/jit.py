@@ -5,8 +5,11 @@ used where present) and one MCJIT engine; every module handed to it is optimised
 added to that engine, so a device pays LLVM's start-up cost once. The O3 pipeline of
 llvmlite 0.50 vectorises only when the tuning options ask for it, which they do here.
 
-Math intrinsics that LLVM turns into calls (``sinf``, ``tanf``, ...) resolve against
-the C math library, loaded into the JIT's symbol space once per process.
+Math intrinsics that LLVM turns into calls resolve against the C math library
+(``sinf``, ``tanf``, ...) and the GCC runtime (``__powisf2`` for ``llvm.powi``), both
+loaded into the JIT's symbol space once per process: MCJIT would otherwise jump to
+address 0 instead of reporting the missing symbol. Functions the IR declares are
+checked before compiling for the same reason.
 """
 
 from __future__ import annotations
@@ -34,9 +37,10 @@ def _initialise_llvm() -> None:
             return
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
-        libm = ctypes.util.find_library("m")
-        if libm is not None:
-            llvm.load_library_permanently(libm)
+        for lib in ("m", "gcc_s"):
+            path = ctypes.util.find_library(lib)
+            if path is not None:
+                llvm.load_library_permanently(path)
         _initialised = True
 
 
@@ -79,6 +83,10 @@ class Jit:
         name, and the optimised IR text (for inspection and tests)."""
         start = time.perf_counter()
         module = self.optimise(str(lowered.module))
+        missing = [f.name for f in module.functions if f.is_declaration and not f.name.startswith("llvm.")
+                   and llvm.address_of_symbol(f.name) is None]
+        if missing:
+            raise RuntimeError(f"llvm: kernels call functions the JIT cannot find: {', '.join(missing)}")
         optimised = str(module)
         self.engine.add_module(module)
         self.engine.finalize_object()

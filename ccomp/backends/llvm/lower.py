@@ -55,20 +55,23 @@ def emit_llvm_ir(module: ModuleOp) -> str:
 
 
 def lower_module(module: ModuleOp, prefix: str = "", noalias: bool = True,
-                 only: Sequence[str] | None = None) -> LoweredModule:
+                 only: Sequence[str] | None = None, widen: bool = True) -> LoweredModule:
     """Lower the kernels of ``module`` (or just those named in ``only``).
 
     ``prefix`` is prepended to every LLVM symbol so that several modules can live in
-    one JIT; ``noalias=False`` drops the no-aliasing promise on buffer parameters."""
+    one JIT; ``noalias=False`` drops the no-aliasing promise on buffer parameters;
+    ``widen=False`` turns off x-widening (``widen.py``), leaving one column per
+    iteration (for comparison and tests)."""
     out = ir.Module(name="ccomp")
     kernels: dict[str, KernelABI] = {}
     for op in module.walk():
         if isinstance(op, KernelOp) and (only is None or op.kernel_name in only):
-            kernels[op.kernel_name] = lower_kernel(out, op, prefix + op.kernel_name, noalias)
+            kernels[op.kernel_name] = lower_kernel(out, op, prefix + op.kernel_name, noalias, widen)
     return LoweredModule(out, kernels)
 
 
-def lower_kernel(module: ir.Module, kernel: KernelOp, symbol: str, noalias: bool = True) -> KernelABI:
+def lower_kernel(module: ir.Module, kernel: KernelOp, symbol: str, noalias: bool = True,
+                 widen: bool = True) -> KernelABI:
     """Emit ``symbol.body`` and the exported ``symbol`` for one kernel; returns its ABI."""
     abi = describe_kernel(kernel, symbol)
     fn = ir.Function(module, ir.FunctionType(ir.VoidType(), body_signature(abi)), name=symbol + ".body")
@@ -89,11 +92,11 @@ def lower_kernel(module: ir.Module, kernel: KernelOp, symbol: str, noalias: bool
     acc = _reduction_slot(em, abi)
     plan = plan_body(kernel.body.block, set(PURE_OPS))
     em.skip = plan.hoisted_ops
-    vf = choose_width(kernel.body.block, abi.reduce is not None)
+    vf = choose_width(kernel.body.block, abi.reduce is not None) if widen else 1
     b = em.builder
     one = ir.Constant(I64, 1)
     if abi.rank == 1:
-        em.index = [one]
+        em.index = [one]  # index[0], x, is set by each x loop
         _emit_row(em, kernel, plan, begin, end, vf)
     else:
 

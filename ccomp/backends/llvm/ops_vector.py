@@ -67,11 +67,24 @@ def _insert(lw: Lowering, op: Operation, args: list[ir.Value], rt: list[ir.Type]
 
 
 def _shuffle(lw: Lowering, op: Operation, args: list[ir.Value], rt: list[ir.Type]) -> ir.Value:
-    if not isinstance(args[0].type, ir.VectorType):
+    a, b = args
+    if not isinstance(a.type, ir.VectorType):
         raise unsupported(op, "0-d vector operands")
+    n1, n2 = a.type.count, b.type.count
+    n = max(n1, n2)
+
+    def pad(v: ir.Value, have: int) -> ir.Value:
+        # LLVM shuffles two vectors of one type: lengthen the shorter with don't-care lanes.
+        if have == n:
+            return v
+        lanes = list(range(have)) + [0] * (n - have)
+        return lw.builder.shuffle_vector(v, ir.Constant(v.type, ir.Undefined),
+                                         ir.Constant(ir.VectorType(I32, n), lanes))
+
     # -1 marks a lane whose value does not matter: any in-range lane will do.
-    mask = [max(m, 0) for m in op.properties["mask"].get_values()]  # type: ignore[attr-defined]
-    return lw.builder.shuffle_vector(args[0], args[1], ir.Constant(ir.VectorType(I32, len(mask)), mask))
+    mask = [0 if m < 0 else m if m < n1 else n + m - n1
+            for m in op.properties["mask"].get_values()]  # type: ignore[attr-defined]
+    return lw.builder.shuffle_vector(pad(a, n1), pad(b, n2), ir.Constant(ir.VectorType(I32, len(mask)), mask))
 
 
 def combine(lw: Lowering, base: str, a: ir.Value, b: ir.Value, flags: tuple[str, ...] = ()) -> ir.Value:

@@ -13,7 +13,10 @@ Each body value is one of:
 * uniform: the same for every column (row-invariant values, bindings);
 * affine: an ``index`` equal to ``base + p`` in column ``p`` (``kern.index 0`` and
   ``x + c``), which keeps addresses contiguous;
-* varying: a wide vector as above.
+* varying: a wide vector as above. A per-column *scalar* may also be held
+  replicated, ``R`` copies per column (``<VF*R x T>``): reductions and lane
+  extracts produce it with in-register shuffles, and broadcasting it back to a
+  ``vector<R>`` — the usual fate of a luminance or a mask in shading code — is free.
 
 Elementwise ops run unchanged on the wide vectors; ``vector`` ops that move lanes
 become shuffles; ops with no wide form run once per column on extracted values
@@ -29,13 +32,15 @@ from llvmlite import ir
 from xdsl.dialects.builtin import DYNAMIC_INDEX, VectorType
 from xdsl.ir import Block, Operation, SSAValue
 
+from ccomp.backends.llvm.builder import fastmath_flags
 from ccomp.backends.llvm.emitter import PURE_OPS, KernelEmitter
 from ccomp.backends.llvm.ops_vector import _REDUCE_KINDS, combine
-from ccomp.backends.llvm.types import I32, I64, element_of, is_float, llvm_type
+from ccomp.backends.llvm.types import I32, I64, UnsupportedType, element_of, is_float, llvm_type
 
 _LANE_MOVES = {"vector.broadcast", "vector.extract", "vector.insert", "vector.shuffle", "vector.reduction"}
 ELEMENTWISE = set(PURE_OPS) - _LANE_MOVES - {"arith.constant"}
-TARGET_BITS = 512  # two AVX2 registers per wide value: enough independent work per op
+TARGET_BITS = 1024  # 4 AVX2 registers per wide value: enough independent chains per iteration
+# to keep the FP pipes busy (VF 8 for vector<4xf32>; measured ~7% over 512 on the tonemap kernel)
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,14 @@ class W:
 
 def _lanes(v: SSAValue) -> int:
     return v.type.get_shape()[0] if isinstance(v.type, VectorType) else 1
+
+
+def _result_lanes(op: Operation) -> int:
+    """Per-column lanes of ``op``'s result. Comparisons follow their operands: xDSL
+    0.74 types ``arith.cmpf`` of two vectors as ``i1``, though it is lane-wise."""
+    if op.name in ("arith.cmpf", "arith.cmpi"):
+        return _lanes(op.operands[0])
+    return _lanes(op.results[0])
 
 
 def _lane_bits(t: ir.Type) -> int:
@@ -71,7 +84,10 @@ def choose_width(block: Block, reduce: bool) -> int:
             return 1
         for v in (*op.operands, *op.results):
             if isinstance(v.type, VectorType):
-                widest = max(widest, _lanes(v) * _lane_bits(llvm_type(v.type)))
+                try:
+                    widest = max(widest, _lanes(v) * _lane_bits(llvm_type(v.type)))
+                except UnsupportedType:
+                    return 1  # the op using it will report the type, with its location
     if widest == 0:
         return 1
     vf = max(2, TARGET_BITS // widest)
@@ -121,8 +137,8 @@ class WideEmitter:
             v, have = self._shuffle(one, [0] * vf), 1
         if have == lanes:
             return v
-        assert have == 1, "only per-column scalars spread over lanes"
-        return self._shuffle(v, [p for p in range(vf) for _ in range(lanes)])
+        # a per-column scalar changes layout: compact (one lane per column) or replicated
+        return self._shuffle(v, [p * have for p in range(vf) for _ in range(lanes)])
 
     def pixel(self, v: SSAValue, p: int) -> ir.Value:
         """Column ``p``'s own value of ``v``, as the scalar emitter would have it."""
@@ -131,8 +147,8 @@ class WideEmitter:
             return w.value
         if w.kind == "affine":
             return self.b.add(w.value, ir.Constant(I64, p))
-        if w.lanes == 1:
-            return self.b.extract_element(w.value, ir.Constant(I32, p))
+        if w.lanes == 1 or not isinstance(v.type, VectorType):  # compact or replicated scalar
+            return self.b.extract_element(w.value, ir.Constant(I32, p * w.lanes))
         return self._shuffle(w.value, [p * w.lanes + k for k in range(w.lanes)])
 
     def gather(self, per_pixel: list[ir.Value]) -> W:
@@ -165,12 +181,15 @@ class WideEmitter:
         kinds = [self.get(o).kind for o in op.operands]
         if op.name == "kern.index":
             self.w[op.results[0]] = W("affine", x)
-        elif op.name in ("arith.addi", "arith.subi") and sorted(kinds) == ["affine", "uniform"]:
+        elif kinds in (["affine", "uniform"], ["uniform", "affine"]) and (
+                op.name == "arith.addi" or (op.name == "arith.subi" and kinds[0] == "affine")):
             self._affine(op, kinds)
         elif op.name in ("memref.load", "memref.store") and self._contiguous(op):
             self._access(op)
-        elif op.name in PURE_OPS and all(k == "uniform" for k in kinds):
-            em.emit_op(op)  # same for every column: the scalar form, once
+        elif (op.name in PURE_OPS or op.name == "memref.load") and all(k == "uniform" for k in kinds):
+            # Same for every column: the scalar form, once. (A load too: no column of
+            # the launch may write what another reads.)
+            em.emit_op(op)
         elif op.name in ELEMENTWISE:
             self._elementwise(op)
         elif op.name in _LANE_MOVES and self._lane_move(op):
@@ -186,8 +205,14 @@ class WideEmitter:
 
     def _elementwise(self, op: Operation) -> None:
         res = op.results[0]
-        lanes = _lanes(res)
-        args = [self.varying(self.get(o), lanes) for o in op.operands]
+        lanes = _result_lanes(op)
+        if lanes == 1:  # a per-column scalar: stay replicated if an operand is
+            reps = {w.lanes for w in map(self.get, op.operands) if w.kind == "varying" and w.lanes > 1}
+            lanes = reps.pop() if len(reps) == 1 else 1
+        if op.name in ("arith.bitcast", "vector.bitcast") and isinstance(res.type, VectorType):
+            args = [self.varying(self.get(o), _lanes(o)) for o in op.operands]  # lane counts may differ
+        else:  # a select's scalar condition spreads over the lanes of its column
+            args = [self.varying(self.get(o), lanes) for o in op.operands]
         t = llvm_type(res.type)
         wide_t = ir.VectorType(element_of(t), self.vf * lanes)
         self.w[res] = W("varying", PURE_OPS[op.name](self.em, op, args, [wide_t]), lanes)
@@ -225,31 +250,31 @@ class WideEmitter:
             if len(pos) != 1 or pos[0] == DYNAMIC_INDEX:
                 return False
             k = pos[0]
-            if op.name == "vector.extract":
+            if op.name == "vector.extract":  # replicated: lane k fills its column's lanes
                 n = _lanes(op.operands[0])
                 self.w[res] = W("varying", self._shuffle(self.varying(self.get(op.operands[0]), n),
-                                                         [p * n + k for p in range(vf)]), 1)
+                                                         [p * n + k for p in range(vf) for _ in range(n)]), n)
                 return True
             n = _lanes(op.operands[1])
-            dest, src = self.varying(self.get(op.operands[1]), n), self.varying(self.get(op.operands[0]), 1)
-            src = self._shuffle(src, [p % vf for p in range(vf * n)])  # same length as dest
-            mask = [vf * n + p if j == k else p * n + j for p in range(vf) for j in range(n)]
+            dest, src = self.varying(self.get(op.operands[1]), n), self.varying(self.get(op.operands[0]), n)
+            mask = [vf * n + p * n + j if j == k else p * n + j for p in range(vf) for j in range(n)]
             self.w[res] = W("varying", self._shuffle(dest, mask, src), n)
             return True
         if op.name == "vector.shuffle":
             n1, n2, m = _lanes(op.operands[0]), _lanes(op.operands[1]), _lanes(res)
-            mask = [max(i, 0) for i in op.properties["mask"].get_values()]  # type: ignore[attr-defined]
-            a, c = self.varying(self.get(op.operands[0]), n1), self.varying(self.get(op.operands[1]), n2)
             if n1 != n2:
                 return False
+            mask = [max(i, 0) for i in op.properties["mask"].get_values()]  # type: ignore[attr-defined]
+            a, c = self.varying(self.get(op.operands[0]), n1), self.varying(self.get(op.operands[1]), n2)
             lanes = [p * n1 + i if i < n1 else vf * n1 + p * n2 + (i - n1) for p in range(vf) for i in mask]
             self.w[res] = W("varying", self._shuffle(a, lanes, c), m)
             return True
         return self._reduction(op)
 
     def _reduction(self, op: Operation) -> bool:
-        """Per-column reduction: lane ``k`` of every column is one strided shuffle; the
-        columns' lanes are then folded in order, as LLVM's ordered reduction does."""
+        """Per-column reduction into the replicated layout: lane ``k`` of every column is
+        spread over its column by one in-register shuffle, and the lanes are folded in
+        order, as LLVM's ordered reduction does, so results match bit for bit."""
         kind = op.properties["kind"].data.value  # type: ignore[attr-defined]
         vec = op.operands[0]
         n = _lanes(vec)
@@ -257,16 +282,16 @@ class WideEmitter:
         base = _REDUCE_KINDS[kind][1 if is_float(v.type) else 0]
         if base is None:
             return False
-        flags = tuple(sorted(str(getattr(f, "value", f)) for f in op.properties["fastmath"].data))  # type: ignore
-        lanes = [self._shuffle(v, [p * n + k for p in range(self.vf)]) for k in range(n)]
-        acc = self.varying(self.get(op.operands[1]), 1) if len(op.operands) > 1 else None
+        flags = fastmath_flags(op)
+        lanes = [self._shuffle(v, [p * n + k for p in range(self.vf) for _ in range(n)]) for k in range(n)]
+        acc = self.varying(self.get(op.operands[1]), n) if len(op.operands) > 1 else None
         ordered = base in ("fadd", "fmul")
         total = acc if (acc is not None and ordered) else None
         for lane in lanes:
             total = lane if total is None else combine(self.em, base, total, lane, flags)
         if acc is not None and not ordered:
             total = combine(self.em, base, total, acc, flags)
-        self.w[op.results[0]] = W("varying", total, 1)
+        self.w[op.results[0]] = W("varying", total, n)
         return True
 
     def _per_column(self, op: Operation) -> None:

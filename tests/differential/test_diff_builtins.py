@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import TARGETS, assert_matches, reference
+from diffutil import TARGETS, assert_matches, reference
 
 CASES = {
     "arith": "a * k + 0.5 - a / (k + 2.0)",

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import TARGETS, assert_matches, reference
+from diffutil import TARGETS, assert_matches, reference
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
