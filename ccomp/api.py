@@ -3,8 +3,9 @@
     prog = ccomp.compile("examples/tonemap.cn", target="llvm")
     out = prog(src=image, gain=1.2)
 
-This module wires the stages together — frontend, passes, device — which is why it
-(with the CLI and ``ccomp-opt``) is the only place that imports all of them.
+This module wires the stages together — frontend, passes, code generation, device —
+which is why it (with the CLI and ``ccomp-opt``) is the only place that imports
+all of them. Compiled builds are cached on disk (:mod:`ccomp.cache`).
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from typing import Any
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 
-from ccomp.diagnostics import CompileError, Source, SourceLoc
+from ccomp.backends.kernel_abi import KernelBuildError
+from ccomp.build import Build, BuildError, read_build
+from ccomp.diagnostics import CompileError, Source, SourceLoc, error_at_location
 from ccomp.frontend import lower_to_l1, parse
 from ccomp.pipeline import PassCallback, PassTiming, lower
 from ccomp.runtime.host import HostRunner
+from ccomp.runtime.pool import BufferPool
 from ccomp.runtime.targets import TARGETS, TargetUnavailable, create_device
-from ccomp.signature import Port, bind_inputs, signature_of
 
 log = logging.getLogger(__name__)
 
@@ -44,34 +47,80 @@ def check_target(target: str) -> str:
     return target
 
 
+def param_locations(source: Source) -> dict[str, SourceLoc]:
+    program = parse(source)
+    return {p.name: SourceLoc(source.name, p.pos.line, p.pos.col) for d in program.decls for p in d.params}
+
+
+def compile_to_kern(source: Source, after_pass: PassCallback | None = None,
+                    timings: list[PassTiming] | None = None) -> ModuleOp:
+    """Frontend plus passes: the L2 module a device prepares."""
+    return lower(lower_to_l1(source), "kern", after_pass, timings)
+
+
+def generate(module: ModuleOp, target: str) -> tuple[dict[str, Any], str | None]:
+    """Target code for every kernel: C-style sources, or LLVM IR text."""
+    if target == "glsl":
+        from ccomp.backends.glsl import emit_glsl
+        return emit_glsl(module), None
+    if target == "opencl":
+        from ccomp.backends.opencl import emit_opencl
+        return emit_opencl(module), None
+    from ccomp.backends.llvm.lower import emit_llvm_ir
+    return {}, emit_llvm_ir(module)
+
+
+def build_program(source: Source, target: str, function: str | None = None) -> Build:
+    """Compile ``source`` for ``target`` into an in-memory :class:`Build`."""
+    module = compile_to_kern(source)
+    names = [op.sym_name.data for op in module.body.block.ops if isinstance(op, func.FuncOp)]
+    if function is None:
+        function = names[-1]
+    elif function not in names:
+        raise CompileError(f"no graph named '{function}'; the program has {', '.join(names)}")
+    sources, llvm_ir = generate(module, target)
+    return Build(source, target, module, function, param_locations(source), sources, llvm_ir)
+
+
 class Program:
     """A compiled program bound to a device; call it with inputs by name or position."""
 
-    def __init__(self, source: Source, module: ModuleOp, target: str, function: str | None,
-                 param_locs: dict[str, SourceLoc], compile_seconds: float):
-        self.source, self.module, self.target = source, module, target
-        fns = [op for op in module.body.block.ops if isinstance(op, func.FuncOp)]
-        if function is None:
-            fn = fns[-1]
-        else:
-            matches = [f for f in fns if f.sym_name.data == function]
-            if not matches:
-                raise CompileError(f"no graph named '{function}'; the program has "
-                                   f"{', '.join(f.sym_name.data for f in fns)}")
-            fn = matches[0]
-        self.name = fn.sym_name.data
-        self.inputs, self.outputs = signature_of(fn, param_locs)
-        self.compile_seconds = compile_seconds
+    def __init__(self, build: Build, compile_seconds: float = 0.0, cached: bool = False):
+        from ccomp.signature import bind_inputs  # noqa: F401  (imported for __call__)
+
+        self.build, self.source, self.target = build, build.source, build.target
+        self.name = build.function
+        self.inputs, self.outputs = build.ports()
+        self.compile_seconds, self.cached = compile_seconds, cached
+        start = time.perf_counter()
         try:
-            self.device = create_device(target)
-            start = time.perf_counter()
-            self.device.prepare(module)
-            self.backend_seconds = time.perf_counter() - start
+            self.device = create_device(self.target)
+            self.device.load(build.module, build.sources)
         except TargetUnavailable as exc:
             raise CompileError(str(exc)) from None
-        self._runner = HostRunner(fn, self.device)
+        except KernelBuildError as exc:
+            raise self._driver_error(exc) from None
+        self.backend_seconds = time.perf_counter() - start
+        self.pool = BufferPool(self.device)
+        self._runner = HostRunner(build.host, self.device, self.pool)
         names = [p.name for p in self.outputs]
         self._result_type = namedtuple(f"{self.name}_outputs", names, rename=True) if len(names) > 1 else None
+
+    def _driver_error(self, exc: KernelBuildError) -> CompileError:
+        """The driver's log plus where in the program the rejected kernel's code came from."""
+        from ccomp.dialects import kern
+
+        locs = []
+        for op in self.build.module.body.block.ops:
+            if isinstance(op, kern.KernelOp) and op.kernel_name in exc.kernel:
+                for inner in op.walk():
+                    text = str(inner.location)
+                    if "loc(" in text and text not in locs:
+                        locs.append(text)
+        err = error_at_location(None, f"the {exc.target} driver rejected kernel @{exc.kernel}",
+                                notes=[f"driver log:\n{exc.log.strip()}"] +
+                                      ([f"the kernel computes code from {', '.join(locs[:6])}"] if locs else []))
+        return err
 
     @property
     def timings(self) -> dict[str, float]:
@@ -79,6 +128,8 @@ class Program:
         return dict(self._runner.timings)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from ccomp.signature import bind_inputs
+
         bound = bind_inputs(self.inputs, args, kwargs, self.source, f"'{self.name}'")
         outs = self._runner.run(bound)
         if self._result_type is None:
@@ -91,28 +142,44 @@ class Program:
         return f"<ccomp.Program {self.name}({ins}) -> ({outs}) on {self.target}>"
 
 
-def param_locations(source: Source) -> dict[str, SourceLoc]:
-    program = parse(source)
-    return {p.name: SourceLoc(source.name, p.pos.line, p.pos.col) for d in program.decls for p in d.params}
+def get_build(source: Source, target: str, function: str | None = None, cache: bool = True) -> tuple[Build, bool]:
+    """A build of ``source`` for ``target``: from the cache when the program, target and
+    options are unchanged (and ``cache`` is on), else compiled (and cached)."""
+    from ccomp import cache as build_cache
+
+    key = build_cache.cache_key(source.text, target, function)
+    build = build_cache.lookup(key) if cache else None
+    if build is None:
+        build = build_program(source, target, function)
+        if cache:
+            build_cache.store(key, build)
+        return build, False
+    build.source = source  # report diagnostics under the name the caller used
+    build.param_locs = {n: SourceLoc(source.name, loc.line, loc.col) for n, loc in build.param_locs.items()}
+    return build, True
 
 
-def compile_to_kern(source: Source, after_pass: PassCallback | None = None,
-                    timings: list[PassTiming] | None = None) -> ModuleOp:
-    """Frontend plus passes: the L2 module a device prepares."""
-    return lower(lower_to_l1(source), "kern", after_pass, timings)
-
-
-def compile(src_or_path: str | Path, target: str = "llvm", function: str | None = None) -> Program:
+def compile(src_or_path: str | Path, target: str = "llvm", function: str | None = None,
+            cache: bool = True) -> Program:
     """Compile a ``.cn`` program (a path or its text) for ``target`` and return a
-    callable :class:`Program`. Errors are :class:`ccomp.CompileError` with a located
+    callable :class:`Program`. An unchanged program is served from the build cache
+    unless ``cache=False``. Errors are :class:`ccomp.CompileError` with a located
     diagnostic as their message."""
     start = time.perf_counter()
     target = check_target(target)
     source = load_source(src_or_path)
-    module = compile_to_kern(source)
+    build, cached = get_build(source, target, function, cache)
     seconds = time.perf_counter() - start
-    log.info("compiled %s to kern in %.3f s", source.name, seconds)
-    return Program(source, module, target, function, param_locations(source), seconds)
+    log.info("%s %s for %s in %.3f s", "loaded" if cached else "compiled", source.name, target, seconds)
+    return Program(build, seconds, cached)
 
 
-__all__ = ["compile", "Program", "Port", "CompileError"]
+def load(folder: str | Path) -> Program:
+    """A :class:`Program` from a build folder written by ``ccomp build -o``."""
+    try:
+        return Program(read_build(Path(folder)))
+    except BuildError as exc:
+        raise CompileError(str(exc)) from None
+
+
+__all__ = ["compile", "load", "Program", "CompileError"]

@@ -47,11 +47,16 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--emit", metavar="STAGE",
                    help=f"print the program at STAGE and stop: {', '.join(STAGES)}")
     b.add_argument("--print-ir-after-all", action="store_true", help="print the IR after every pass (to stderr)")
+    b.add_argument("--save-ir", action="store_true", help="also write the IR after each stage to DIR/ir/")
+    b.add_argument("--graph", metavar="NAME", help="which graph to build when the file declares several")
+    b.add_argument("--no-cache", action="store_true", help="compile afresh instead of using the build cache")
 
     r = sub.add_parser("run", help="compile and run a program on inputs from files",
                        description="Compile FILE and run it. Inputs and outputs are PNG or .npy files; "
                                    "a scalar input is given as a number; scalar outputs are printed.")
-    r.add_argument("file", help="the .cn program")
+    r.add_argument("file", nargs="?", help="the .cn program (or use --build)")
+    r.add_argument("--build", metavar="DIR", help="run a build folder written by 'ccomp build -o DIR' instead")
+    r.add_argument("--no-cache", action="store_true", help="compile afresh instead of using the build cache")
     r.add_argument("-t", "--target", default="llvm", metavar="TARGET",
                    help=f"where to run: {', '.join(targets)} (default: llvm)")
     r.add_argument("--input", "-i", action="append", default=[], metavar="NAME=FILE|VALUE",

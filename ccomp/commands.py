@@ -20,7 +20,8 @@ def _print_ir(module, stream) -> None:
 
 
 def build(args: argparse.Namespace) -> int:
-    from ccomp.api import check_target, load_source
+    from ccomp.api import check_target, get_build, load_source
+    from ccomp.build import write_build
     from ccomp.frontend import lower_to_l1, parse
     from ccomp.frontend.astprint import format_ast
     from ccomp.pipeline import lower
@@ -32,52 +33,53 @@ def build(args: argparse.Namespace) -> int:
     if args.emit == "ast":
         print(format_ast(parse(source)))
         return 0
-    after = None
-    if args.print_ir_after_all:
-        def after(flag, module):
+    if args.emit is None and not args.print_ir_after_all and not args.save_ir:
+        build, cached = get_build(source, target, args.graph, cache=not args.no_cache)
+        out = Path(args.output or "build")
+        write_build(build, out)
+        print(f"built {source.name} for {target} in {out}/" + (" (from the cache)" if cached else ""))
+        return 0
+    stages: dict[str, str] = {}
+
+    def after(flag, module):
+        if args.print_ir_after_all:
             sys.stderr.write(f"// -----// IR after {flag} //----- //\n")
             _print_ir(module, sys.stderr)
+
     module = lower_to_l1(source)
-    if args.print_ir_after_all:
-        sys.stderr.write("// -----// IR after frontend //----- //\n")
-        _print_ir(module, sys.stderr)
-    stage = args.emit if args.emit not in (None, "llvm") else "kern"
-    lower(module, stage, after)
+    stages["graph"] = _text(module)
+    after("frontend", module)
+    stop = args.emit if args.emit not in (None, "llvm") else "kern"
+    for stage in STAGES[STAGES.index("graph") + 1 : STAGES.index(stop) + 1]:
+        lower(module, stage, after) if stage == "fused" else None
+        if stage == "kern":
+            from ccomp.pipeline import STAGE_PASSES, run_passes
+            run_passes(module, STAGE_PASSES["kern"], after)
+        stages[stage] = _text(module)
     if args.emit == "llvm":
         from ccomp.backends.llvm.lower import emit_llvm_ir
         print(emit_llvm_ir(module))
         return 0
     if args.emit is not None:
-        _print_ir(module, sys.stdout)
+        sys.stdout.write(stages[args.emit])
         return 0
+    from ccomp.api import build_program
+    build = build_program(source, target, args.graph)
     out = Path(args.output or "build")
-    write_artefacts(out, source, module, target)
+    write_build(build, out)
+    if args.save_ir:
+        (out / "ir").mkdir(exist_ok=True)
+        for stage, text in stages.items():
+            (out / "ir" / f"{stage}.mlir").write_text(text)
     print(f"built {source.name} for {target} in {out}/")
     return 0
 
 
-def write_artefacts(out: Path, source, module, target: str) -> None:
-    """The build folder: the kernel IR, the generated code, and a manifest."""
-    from xdsl.dialects import func
-
-    from ccomp.dialects import kern
-
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CompileError(f"cannot create output folder '{out}': {exc}") from None
-    with open(out / "kern.mlir", "w") as f:
-        _print_ir(module, f)
-    files = ["kern.mlir"]
-    if target == "llvm":
-        from ccomp.backends.llvm.lower import emit_llvm_ir
-        (out / "kernels.ll").write_text(emit_llvm_ir(module))
-        files.append("kernels.ll")
-    kernels = [op.sym_name.data for op in module.body.block.ops if isinstance(op, kern.KernelOp)]
-    graphs = [op.sym_name.data for op in module.body.block.ops if isinstance(op, func.FuncOp)]
-    manifest = {"schema": "ccomp-build", "version": 1, "source": source.name, "target": target,
-                "graphs": graphs, "kernels": kernels, "files": files}
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+def _text(module) -> str:
+    import io
+    s = io.StringIO()
+    _print_ir(module, s)
+    return s.getvalue()
 
 
 def _split(item: str, flag: str) -> tuple[str, str]:
@@ -89,10 +91,16 @@ def _split(item: str, flag: str) -> tuple[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     import ccomp
+    import ccomp.api
     from ccomp.imageio import read_array, write_array
     from ccomp.runtime.device import element_layout
 
-    prog = ccomp.compile(args.file, target=args.target, function=args.graph)
+    if args.build:
+        prog = ccomp.api.load(args.build)
+    elif args.file is None:
+        raise CompileError("give a program (FILE) or a build folder (--build DIR)")
+    else:
+        prog = ccomp.compile(args.file, target=args.target, function=args.graph, cache=not args.no_cache)
     ports = {p.name: p for p in prog.inputs}
     kwargs = {}
     for item in args.input:

@@ -26,6 +26,26 @@ def convert_type(t: Attribute) -> Attribute:
     return image_memref(t) if isinstance(t, graph.ImageType) else t
 
 
+def is_constant(v: SSAValue) -> bool:
+    """True for values computed from constants alone (splats and vectors of literals),
+    which are cloned into kernels rather than passed as uniforms."""
+    owner = v.owner
+    if isinstance(owner, arith.ConstantOp):
+        return True
+    if isinstance(owner, (vector.BroadcastOp, vector.InsertOp, vector.ExtractOp, vector.ShuffleOp)):
+        return all(is_constant(o) for o in owner.operands)
+    return False
+
+
+def clone_constant(v: SSAValue, mapping: dict[SSAValue, SSAValue], add) -> SSAValue:
+    """Clone the constant tree computing ``v`` into the current kernel (memoised)."""
+    if v not in mapping:
+        for o in v.owner.operands:
+            clone_constant(o, mapping, add)
+        mapping[v] = add(v.owner.clone(value_mapper=mapping))
+    return mapping[v]
+
+
 def outer_values(op: graph.MapOp) -> list[SSAValue]:
     """Values used in the map body but defined outside it, in first-use order."""
     inside: set[SSAValue] = set()
@@ -53,7 +73,7 @@ class KernelBodyBuilder:
         self.loc = loc_from.location
         self.bindings: list[SSAValue] = list(fused.inputs)
         for v in outer_values(fused):
-            if not isinstance(v.owner, arith.ConstantOp) and v not in self.bindings:
+            if not is_constant(v) and v not in self.bindings:
                 self.bindings.append(v)
         types = [convert_type(v.type) for v in self.bindings]
         if reduce is None:
@@ -107,8 +127,8 @@ class KernelBodyBuilder:
             else:
                 self.mapping[arg] = self.load_clamped(image, self.coord(0), self.coord(1))
         for v in outer_values(self.fused):
-            if isinstance(v.owner, arith.ConstantOp):
-                self.mapping[v] = self.add(v.owner.clone())
+            if is_constant(v):
+                clone_constant(v, self.mapping, self.add)
             else:
                 self.mapping[v] = self.args[v]
         for op in self.fused.body.block.ops:

@@ -29,7 +29,8 @@ _TOKEN_WORDS = {
     "$END": "the end of the file",
 }
 
-# Declarations the language has but this version of ccomp does not compile yet.
+# Declarations the language has but this version of ccomp does not compile yet; they
+# are reported where the parser meets one in place of a declaration.
 _UNSUPPORTED = ("network", "message", "actor", "pipeline")
 
 
@@ -260,16 +261,10 @@ def _syntax_error(source: Source, exc: UnexpectedInput) -> CompileError:
         pass
     if tok.type == "$END":
         return _eof_error(source, set(exc.expected))
+    if tok.type == "NAME" and str(tok) in _UNSUPPORTED and {"GRAPH", "FN"} <= set(exc.expected):
+        return error_at(source, line, col, f"'{tok}' declarations are not supported yet by this version of ccomp")
     return error_at(source, line, col,
                     f"unexpected '{tok}'; expected {_describe_expected(exc.expected)}")
-
-
-def _reject_unsupported(source: Source) -> None:
-    for lineno, text in enumerate(source.text.splitlines(), start=1):
-        m = re.match(r"\s*(" + "|".join(_UNSUPPORTED) + r")\b", text)
-        if m:
-            raise error_at(source, lineno, m.start(1) + 1,
-                           f"'{m.group(1)}' declarations are not supported yet by this version of ccomp")
 
 
 # Checking, IR generation and passes recurse over expressions; deeper nesting than
@@ -289,7 +284,6 @@ def _check_depth(source: Source, tree: Tree) -> None:
 
 def parse(source: Source) -> ast.Program:
     """Parse a whole program; raises :class:`CompileError` on any syntax error."""
-    _reject_unsupported(source)
     try:
         tree = _parser().parse(source.text)
     except UnexpectedInput as exc:

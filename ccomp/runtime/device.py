@@ -66,10 +66,24 @@ class Device(ABC):
     """One execution target. Subclasses: LLVM (host cores), OpenCL, GLSL."""
 
     name: str = "device"
+    upload_copies: bool = True
+    """False when ``upload`` wraps the caller's array instead of copying it."""
+    download_is_view: bool = False
+    """True when ``download`` returns the buffer's own storage rather than a copy."""
 
     @abstractmethod
     def prepare(self, module: ModuleOp) -> None:
         """Compile every ``kern.kernel`` in ``module``; called once before any launch."""
+
+    def emit(self, module: ModuleOp) -> dict[str, Any]:
+        """The generated source of each kernel (``KernelSource``), for a build folder.
+        Targets that compile straight from the IR (LLVM) return nothing."""
+        return {}
+
+    def load(self, module: ModuleOp, sources: dict[str, Any]) -> None:
+        """Make the kernels runnable from sources ``emit`` gave (possibly read back from
+        a build folder); the default compiles from ``module`` itself."""
+        self.prepare(module)
 
     @abstractmethod
     def alloc(self, memref: MemRefType, dims: Sequence[int]) -> Any:

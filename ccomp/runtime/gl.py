@@ -83,7 +83,13 @@ class GLDevice(Device):
         log.debug("glsl device: %s, OpenGL %s", info["GL_RENDERER"], info["GL_VERSION"])
 
     def prepare(self, module: ModuleOp) -> None:
-        for ks in emit_glsl(module, self.max_invocations).values():
+        self.load(module, self.emit(module))
+
+    def emit(self, module: ModuleOp) -> dict[str, KernelSource]:
+        return emit_glsl(module, self.max_invocations)
+
+    def load(self, module: ModuleOp, sources: dict[str, KernelSource]) -> None:
+        for ks in sources.values():
             self.compile(ks)
 
     def compile(self, ks: KernelSource) -> None:

@@ -1,102 +1,208 @@
 """Runs a host schedule — an L2 ``func.func`` — on a :class:`Device`.
 
-The schedule allocates buffers, reads extents, does uniform arithmetic and launches
-kernels; it is short (a handful of ops per kernel), so it is interpreted, while
-the kernels themselves run compiled on the device. Scalar ``arith``/``math``/
-``vector`` ops share the reference evaluator's op table, so host arithmetic has
-exactly the semantics the reference gives it.
+The schedule allocates buffers, reads extents, does uniform arithmetic, loops
+(``scf.for``) and launches kernels. It is compiled once into a list of Python
+closures over a register file, so a loop of a few hundred iterations costs
+microseconds per op rather than an IR walk. After each op, the registers whose
+value is not used again are cleared: a buffer nobody references any more goes back
+to the :class:`BufferPool` at once, so buffers with disjoint lifetimes share
+storage. Scalar ``arith``/``math``/``vector`` ops use the reference evaluator's op
+table, so host arithmetic has exactly the reference semantics.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from xdsl.dialects import arith, func, memref
+from xdsl.dialects import arith, func, memref, scf
 from xdsl.dialects.builtin import IntegerAttr, MemRefType
-from xdsl.ir import Operation, SSAValue
+from xdsl.ir import Block, Operation, SSAValue
 
 from ccomp.dialects import kern
 from ccomp.reference.ops import ARITH_MATH_OPS
 from ccomp.reference.vector_ops import VECTOR_OPS
-from ccomp.runtime.device import Device, array_shape, scalar_dtype
+from ccomp.runtime.device import Device, scalar_dtype
+from ccomp.runtime.pool import Buffer, BufferPool
 
 log = logging.getLogger(__name__)
 
 _SCALAR_OPS = {**ARITH_MATH_OPS, **VECTOR_OPS}
-
-
-class Buffer:
-    """A device buffer with the shape the host knows it by."""
-
-    __slots__ = ("handle", "type", "dims")
-
-    def __init__(self, handle: Any, type: MemRefType, dims: tuple[int, ...]):
-        self.handle, self.type, self.dims = handle, type, dims
+Step = Callable[[list], None]
 
 
 class HostRunner:
     """Executes the host function ``fn`` with kernels already prepared on ``device``."""
 
-    def __init__(self, fn: func.FuncOp, device: Device):
+    def __init__(self, fn: func.FuncOp, device: Device, pool: BufferPool | None = None):
         self.fn, self.device = fn, device
+        self.pool = pool or BufferPool(device)
         self.timings: dict[str, float] = {}
+        self.launches = 0
+        self.slots: dict[SSAValue, int] = {}
+        self.args = [self.slot(a) for a in fn.body.block.args]
+        self.steps, self.returns = self.compile_block(fn.body.block, keep=set(fn.body.block.args))
+
+    def slot(self, v: SSAValue) -> int:
+        if v not in self.slots:
+            self.slots[v] = len(self.slots)
+        return self.slots[v]
+
+    # ----- running -------------------------------------------------------------------
 
     def run(self, args: Sequence[Any]) -> list[Any]:
         """``args`` in declaration order: C-contiguous arrays of the memref shapes for
         buffers, NumPy scalars for uniforms. Returns arrays and NumPy scalars."""
-        env: dict[SSAValue, Any] = {}
+        regs: list[Any] = [None] * len(self.slots)
         start = time.perf_counter()
-        for arg, value in zip(self.fn.body.block.args, args):
+        inputs = set()
+        for arg, slot, value in zip(self.fn.body.block.args, self.args, args):
             if isinstance(arg.type, MemRefType):
-                dims = value.shape[: arg.type.get_num_dims()]
-                env[arg] = Buffer(self.device.upload(arg.type, value), arg.type, tuple(dims))
+                dims = tuple(value.shape[: arg.type.get_num_dims()])
+                handle = self.device.upload(arg.type, value)
+                owner = self.pool if self.device.upload_copies else None
+                regs[slot] = Buffer(handle, arg.type, dims, owner)
+                inputs.add(id(regs[slot]))
             else:
-                env[arg] = np.asarray(value, dtype=scalar_dtype(arg.type))
-        self.timings["upload"] = time.perf_counter() - start
+                regs[slot] = np.asarray(value, dtype=scalar_dtype(arg.type))
+        self.timings = {"upload": time.perf_counter() - start}
+        self.launches = 0
         start = time.perf_counter()
-        for op in self.fn.body.block.ops:
-            if isinstance(op, func.ReturnOp):
-                self.timings["run"] = time.perf_counter() - start
-                start = time.perf_counter()
-                outs = [self.result(env[v], v in self.fn.body.block.args) for v in op.operands]
-                self.timings["download"] = time.perf_counter() - start
-                return outs
-            self.execute(op, env)
-        raise RuntimeError(f"host function @{self.fn.sym_name.data} has no return")
+        for step in self.steps:
+            step(regs)
+        self.timings["run"] = time.perf_counter() - start
+        start = time.perf_counter()
+        outs, seen = [], set()
+        for slot in self.returns:
+            value = regs[slot]
+            if isinstance(value, Buffer):
+                array = self.device.download(value.handle)
+                aliased = id(value) in inputs or id(value) in seen
+                if aliased or not self.device.download_is_view:
+                    array = np.array(array, copy=True) if aliased else array
+                else:
+                    value.detach()  # the caller owns this storage now
+                seen.add(id(value))
+                outs.append(array)
+            else:
+                outs.append(value[()] if isinstance(value, np.ndarray) and value.shape == () else value)
+        self.timings["download"] = time.perf_counter() - start
+        return outs
 
-    def result(self, value: Any, is_input: bool) -> Any:
-        if isinstance(value, Buffer):
-            out = self.device.download(value.handle)
-            return np.array(out, copy=True) if is_input else out
-        return value[()] if isinstance(value, np.ndarray) and value.shape == () else value
+    # ----- compiling the schedule into closures ------------------------------------------
 
-    def execute(self, op: Operation, env: dict[SSAValue, Any]) -> None:
+    def compile_block(self, block: Block, keep: set[SSAValue]) -> tuple[list[Step], list[int]]:
+        """Steps for ``block`` (up to its terminator) and the slots its terminator returns."""
+        ops = list(block.ops)
+        last_use: dict[SSAValue, int] = {}
+        for i, op in enumerate(ops):
+            for v in _used_values(op):
+                last_use[v] = i
+        terminator = ops[-1]
+        steps: list[Step] = []
+        for i, op in enumerate(ops[:-1]):
+            steps.append(self.compile_op(op))
+            dead = [self.slot(v) for v, j in last_use.items()
+                    if j == i and v not in keep and v in self.slots and v.owner is not terminator]
+            if dead:
+                steps.append(_clear(dead))
+        return steps, [self.slot(v) for v in terminator.operands]
+
+    def compile_op(self, op: Operation) -> Step:
         if isinstance(op, kern.LaunchOp):
-            grid = [int(env[g]) for g in op.grid]
-            args = [env[a].handle if isinstance(env[a], Buffer) else env[a][()] for a in op.args]
-            t0 = time.perf_counter()
-            value = self.device.launch(op.kernel_name, grid, args)
-            log.debug("launch @%s %s: %.3f ms", op.kernel_name, grid, 1e3 * (time.perf_counter() - t0))
-            if op.res:
-                env[op.res[0]] = np.asarray(value, dtype=scalar_dtype(op.res[0].type))
-        elif isinstance(op, memref.AllocOp):
-            dims = tuple(int(env[d]) for d in op.dynamic_sizes)
-            env[op.memref] = Buffer(self.device.alloc(op.memref.type, dims), op.memref.type, dims)
-        elif isinstance(op, memref.DimOp):
-            buf: Buffer = env[op.source]
-            env[op.result] = np.asarray(buf.dims[int(env[op.index])], dtype=np.int64)
-        elif isinstance(op, arith.ConstantOp) and isinstance(op.value, IntegerAttr) and \
-                not isinstance(op.result.type, MemRefType):
-            env[op.result] = np.asarray(op.value.value.data, dtype=scalar_dtype(op.result.type))
-        elif op.name in _SCALAR_OPS:
-            value = _SCALAR_OPS[op.name](op, [np.asarray(env[v]) for v in op.operands])
-            env[op.results[0]] = np.asarray(value)
-        else:
-            raise NotImplementedError(f"the host schedule cannot run {op.name}")
+            return self.compile_launch(op)
+        if isinstance(op, memref.AllocOp):
+            t, out = op.memref.type, self.slot(op.memref)
+            sizes = [self.slot(d) for d in op.dynamic_sizes]
+            pool = self.pool
+
+            def alloc(regs):
+                regs[out] = pool.alloc(t, [int(regs[s]) for s in sizes])
+            return alloc
+        if isinstance(op, memref.DimOp):
+            src, idx, out = self.slot(op.source), self.slot(op.index), self.slot(op.result)
+
+            def dim(regs):
+                regs[out] = np.int64(regs[src].dims[int(regs[idx])])
+            return dim
+        if isinstance(op, memref.DeallocOp):
+            src = self.slot(op.memref)
+            return _clear([src])
+        if isinstance(op, scf.ForOp):
+            return self.compile_for(op)
+        if isinstance(op, arith.ConstantOp) and isinstance(op.value, IntegerAttr):
+            value, out = np.asarray(op.value.value.data, dtype=scalar_dtype(op.result.type)), self.slot(op.result)
+
+            def const(regs):
+                regs[out] = value
+            return const
+        if op.name in _SCALAR_OPS:
+            handler = _SCALAR_OPS[op.name]
+            ins, out = [self.slot(v) for v in op.operands], self.slot(op.results[0])
+
+            def scalar(regs):
+                regs[out] = np.asarray(handler(op, [np.asarray(regs[s]) for s in ins]))
+            return scalar
+        raise NotImplementedError(f"the host schedule cannot run {op.name}")
+
+    def compile_launch(self, op: kern.LaunchOp) -> Step:
+        name, device = op.kernel_name, self.device
+        grid = [self.slot(g) for g in op.grid]
+        args = [self.slot(a) for a in op.args]
+        out = self.slot(op.res[0]) if op.res else None
+        dtype = scalar_dtype(op.res[0].type) if op.res else None
+
+        def launch(regs):
+            values = [regs[s].handle if isinstance(regs[s], Buffer) else regs[s][()] for s in args]
+            result = device.launch(name, [int(regs[g]) for g in grid], values)
+            self.launches += 1
+            if out is not None:
+                regs[out] = np.asarray(result, dtype=dtype)
+        return launch
+
+    def compile_for(self, op: scf.ForOp) -> Step:
+        lb, ub, step = self.slot(op.lb), self.slot(op.ub), self.slot(op.step)
+        inits = [self.slot(v) for v in op.iter_args]
+        body = op.body.block
+        iv, carried = self.slot(body.args[0]), [self.slot(a) for a in body.args[1:]]
+        results = [self.slot(r) for r in op.results]
+        steps, yields = self.compile_block(body, keep=set())
+
+        def loop(regs):
+            values = [regs[s] for s in inits]
+            for i in range(int(regs[lb]), int(regs[ub]), int(regs[step])):
+                regs[iv] = np.int64(i)
+                for s, v in zip(carried, values):
+                    regs[s] = v
+                values = None  # drop the previous state so it can go back to the pool
+                for st in steps:
+                    st(regs)
+                values = [regs[s] for s in yields]
+                for s in carried + yields:
+                    regs[s] = None
+            for s, v in zip(results, values):
+                regs[s] = v
+        return loop
 
 
-__all__ = ["HostRunner", "Buffer", "array_shape"]
+def _used_values(op: Operation) -> list[SSAValue]:
+    """Operands of ``op`` and of everything nested in it (uses inside a loop count as
+    uses by the loop op itself)."""
+    used = list(op.operands)
+    for region in op.regions:
+        for inner in region.walk():
+            used.extend(inner.operands)
+    return used
+
+
+def _clear(slots: list[int]) -> Step:
+    def clear(regs):
+        for s in slots:
+            regs[s] = None
+    return clear
+
+
+__all__ = ["HostRunner", "Buffer"]

@@ -99,9 +99,14 @@ class CLDevice(Device):
         log.debug("opencl device: %s on %s", self.device.name, self.device.platform.name)
 
     def prepare(self, module: ModuleOp) -> None:
-        sources = list(emit_opencl(module, self.device.max_work_group_size).values())
+        self.load(module, self.emit(module))
+
+    def emit(self, module: ModuleOp) -> dict[str, KernelSource]:
+        return emit_opencl(module, self.device.max_work_group_size)
+
+    def load(self, module: ModuleOp, sources: dict[str, KernelSource]) -> None:
         if sources:
-            self.build(sources)
+            self.build(list(sources.values()))
 
     def build(self, sources: Sequence[KernelSource]) -> None:
         """Build kernels as one program; a driver rejection names the kernel and its log.

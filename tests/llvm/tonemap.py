@@ -13,6 +13,8 @@ LUMA = (0.2126, 0.7152, 0.0722, 0.0)
 
 
 def _taps() -> str:
+    """Clamped reads of the 3x3 neighbourhood, summed row by row: ``(l + c) + r`` per row,
+    then ``(top + middle) + bottom`` — the order the NumPy and Numba versions use too."""
     lines = []
     for j, dy in enumerate((-1, 0, 1)):
         lines.append(f"  %yo{j} = arith.addi %y, %d{dy + 1} : index")
@@ -22,13 +24,14 @@ def _taps() -> str:
         lines.append(f"  %xo{i} = arith.addi %x, %d{dx + 1} : index")
         lines.append(f"  %xlo{i} = arith.maxsi %xo{i}, %c0 : index")
         lines.append(f"  %xx{i} = arith.minsi %xlo{i}, %wm1 : index")
-    acc = "%zero"
     for j in range(3):
         for i in range(3):
             lines.append(f"  %t{j}{i} = memref.load %src[%yy{j}, %xx{i}] : memref<?x?xvector<4xf32>>")
-            lines.append(f"  %s{j}{i} = arith.addf {acc}, %t{j}{i} : vector<4xf32>")
-            acc = f"%s{j}{i}"
-    lines.append(f"  %blur = arith.mulf {acc}, %ninth : vector<4xf32>")
+        lines.append(f"  %r{j}a = arith.addf %t{j}0, %t{j}1 : vector<4xf32>")
+        lines.append(f"  %r{j} = arith.addf %r{j}a, %t{j}2 : vector<4xf32>")
+    lines.append("  %r01 = arith.addf %r0, %r1 : vector<4xf32>")
+    lines.append("  %sum = arith.addf %r01, %r2 : vector<4xf32>")
+    lines.append("  %blur = arith.mulf %sum, %ninth : vector<4xf32>")
     return "\n".join(lines)
 
 
@@ -79,47 +82,42 @@ def tonemap_numpy(src: np.ndarray, gain: float, bias: float) -> np.ndarray:
     """The reference, in float32 with the kernel's order of operations."""
     h, w, _ = src.shape
     pad = np.pad(src, ((1, 1), (1, 1), (0, 0)), mode="edge")
-    acc = np.zeros_like(src)
-    for j in range(3):
-        for i in range(3):
-            acc = acc + pad[j: j + h, i: i + w]
-    blur = acc * np.float32(0.111111112)
+    rows = [(pad[j: j + h, 0:w] + pad[j: j + h, 1: w + 1]) + pad[j: j + h, 2: w + 2] for j in range(3)]
+    blur = ((rows[0] + rows[1]) + rows[2]) * np.float32(0.111111112)
     lin = blur * np.float32(gain) + np.float32(bias)
     c = np.minimum(np.maximum(lin, np.float32(0)), np.float32(1))
-    lum = (c * np.array(LUMA, np.float32)).sum(axis=-1, dtype=np.float32)
+    cw = c * np.array(LUMA, np.float32)
+    lum = ((cw[..., 0] + cw[..., 1]) + cw[..., 2]) + cw[..., 3]
     t = np.where(lum >= np.float32(0.5), np.float32(1), np.float32(0))[..., None]
     return c + ((np.float32(1) - c) - c) * t
 
 
-def make_numba_tonemap():
-    """The Numba baseline: the same arithmetic fused in one ``@njit(parallel=True)`` loop nest."""
+def make_numba_tonemap(fastmath: bool = False):
+    """The Numba baseline: the same arithmetic fused in one ``@njit(parallel=True)`` loop
+    nest; ``fastmath=True`` lets LLVM reassociate (results then differ in the last bits)."""
     import numba
 
-    @numba.njit(parallel=True, fastmath=False, cache=False)
+    @numba.njit(parallel=True, fastmath=fastmath, cache=False)
     def tonemap(src, out, gain, bias):
         h, w, _ = src.shape
         ninth = np.float32(0.111111112)
-        l0, l1, l2, l3 = np.float32(LUMA[0]), np.float32(LUMA[1]), np.float32(LUMA[2]), np.float32(LUMA[3])
+        luma = np.array(LUMA, np.float32)
         for y in numba.prange(h):
+            y0, y2 = max(y - 1, 0), min(y + 1, h - 1)
+            c = np.empty(4, np.float32)
             for x in range(w):
-                a0 = a1 = a2 = a3 = np.float32(0.0)
-                for dy in range(-1, 2):
-                    yy = min(max(y + dy, 0), h - 1)
-                    for dx in range(-1, 2):
-                        xx = min(max(x + dx, 0), w - 1)
-                        a0 += src[yy, xx, 0]
-                        a1 += src[yy, xx, 1]
-                        a2 += src[yy, xx, 2]
-                        a3 += src[yy, xx, 3]
-                c0 = min(max(a0 * ninth * gain + bias, np.float32(0)), np.float32(1))
-                c1 = min(max(a1 * ninth * gain + bias, np.float32(0)), np.float32(1))
-                c2 = min(max(a2 * ninth * gain + bias, np.float32(0)), np.float32(1))
-                c3 = min(max(a3 * ninth * gain + bias, np.float32(0)), np.float32(1))
-                lum = c0 * l0 + c1 * l1 + c2 * l2 + c3 * l3
+                x0, x2 = max(x - 1, 0), min(x + 1, w - 1)
+                lum = np.float32(0.0)
+                for k in range(4):
+                    r0 = (src[y0, x0, k] + src[y0, x, k]) + src[y0, x2, k]
+                    r1 = (src[y, x0, k] + src[y, x, k]) + src[y, x2, k]
+                    r2 = (src[y2, x0, k] + src[y2, x, k]) + src[y2, x2, k]
+                    v = ((r0 + r1) + r2) * ninth * gain + bias
+                    v = min(max(v, np.float32(0.0)), np.float32(1.0))
+                    c[k] = v
+                    lum = v * luma[k] if k == 0 else lum + v * luma[k]
                 t = np.float32(1.0) if lum >= np.float32(0.5) else np.float32(0.0)
-                out[y, x, 0] = c0 + ((np.float32(1) - c0) - c0) * t
-                out[y, x, 1] = c1 + ((np.float32(1) - c1) - c1) * t
-                out[y, x, 2] = c2 + ((np.float32(1) - c2) - c2) * t
-                out[y, x, 3] = c3 + ((np.float32(1) - c3) - c3) * t
+                for k in range(4):
+                    out[y, x, k] = c[k] + ((np.float32(1.0) - c[k]) - c[k]) * t
 
     return tonemap

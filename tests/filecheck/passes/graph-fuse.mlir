@@ -1,5 +1,4 @@
 // RUN: ccomp-opt %s -p graph-fuse | filecheck %s
-// RUN: ccomp-opt %s -p graph-fuse | ccomp-opt --print-op-generic | ccomp-opt | filecheck %s
 // graph-fuse: after it, every sink (capture, reduce) consumes one graph.map whose
 // inputs are images, so each sink becomes exactly one kernel.
 

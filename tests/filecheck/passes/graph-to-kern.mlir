@@ -1,5 +1,4 @@
 // RUN: ccomp-opt %s -p graph-to-kern | filecheck %s
-// RUN: ccomp-opt %s -p graph-to-kern | ccomp-opt --print-op-generic | ccomp-opt | filecheck %s
 // graph-to-kern on fused L1 (every sink reads one map over images): each sink
 // becomes one kern.kernel plus a kern.launch in the host function.
 
