@@ -254,17 +254,16 @@ def _syntax_error(source: Source, exc: UnexpectedInput) -> CompileError:
     if isinstance(exc, UnexpectedEOF):
         return _eof_error(source, set(exc.expected))
     assert isinstance(exc, UnexpectedToken)
-    tok = exc.token
+    tok, expected = exc.token, set(exc.expected)
     try:  # LALR merges states, so exc.expected may list tokens that cannot follow here
-        exc.expected = exc.interactive_parser.accepts() - {"$END"} or exc.expected
+        expected = exc.interactive_parser.accepts() - {"$END"} or expected
     except Exception:  # pragma: no cover - accepts() replays the parse; keep the plain set
         pass
     if tok.type == "$END":
-        return _eof_error(source, set(exc.expected))
-    if tok.type == "NAME" and str(tok) in _UNSUPPORTED and {"GRAPH", "FN"} <= set(exc.expected):
+        return _eof_error(source, expected)
+    if tok.type == "NAME" and str(tok) in _UNSUPPORTED and {"GRAPH", "FN"} <= expected:
         return error_at(source, line, col, f"'{tok}' declarations are not supported yet by this version of ccomp")
-    return error_at(source, line, col,
-                    f"unexpected '{tok}'; expected {_describe_expected(exc.expected)}")
+    return error_at(source, line, col, f"unexpected '{tok}'; expected {_describe_expected(expected)}")
 
 
 # Checking, IR generation and passes recurse over expressions; deeper nesting than

@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tonemap import TONEMAP_IR, make_numba_tonemap, tonemap_numpy  # noqa: E402
+from llvm_tonemap import TONEMAP_IR, make_numba_tonemap, tonemap_numpy  # noqa: E402
 
 from ccomp.ir import parse_module  # noqa: E402
 from ccomp.runtime.llvm import LLVMDevice  # noqa: E402

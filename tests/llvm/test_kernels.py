@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import f32, i32, run_kernel
+from llvm_testutil import f32, i32, run_kernel
 
 from ccomp.ir import parse_module
 from ccomp.runtime.llvm import LLVMDevice

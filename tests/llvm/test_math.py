@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import f32, i32, run_kernel
+from llvm_testutil import f32, i32, run_kernel
 
 N = 37
 

@@ -8,8 +8,8 @@ import re
 
 import numpy as np
 import pytest
-from conftest import f32, run_kernel
-from tonemap import TONEMAP_IR, tonemap_numpy
+from llvm_testutil import f32, run_kernel
+from llvm_tonemap import TONEMAP_IR, tonemap_numpy
 
 from ccomp.backends.llvm.emitter import PURE_OPS
 from ccomp.backends.llvm.interior import plan_body

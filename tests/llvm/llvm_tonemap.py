@@ -2,7 +2,7 @@
 
 Per pixel: 3x3 box blur with clamped neighbour reads, multiply-add (gain, bias),
 clamp to [0, 1], luminance dot product, step at 0.5, mix toward the inverse colour.
-Used by ``test_tonemap.py`` (correctness, vectorisation) and ``bench_tonemap.py``.
+Used by ``test_stencil.py`` (correctness, vectorisation) and ``bench_tonemap.py``.
 """
 
 from __future__ import annotations
