@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 def load_source(src_or_path: str | Path) -> Source:
     """A path (ending in ``.cn`` or naming a file) or program text."""
     text = str(src_or_path)
-    if isinstance(src_or_path, Path) or ("\n" not in text and (text.endswith(".cn") or Path(text).is_file())):
+    if isinstance(src_or_path, Path) or ("\n" not in text and "{" not in text):
         return Source.from_path(text)
     return Source(text, "<string>")
 

@@ -37,6 +37,8 @@ class Source:
             return cls(p.read_text(encoding="utf-8"), str(path))
         except FileNotFoundError:
             raise CompileError(f"no such file: '{path}'") from None
+        except IsADirectoryError:
+            raise CompileError(f"'{path}' is a folder, not a .cn program") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise CompileError(f"cannot read '{path}': {exc}") from None
 

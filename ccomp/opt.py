@@ -53,6 +53,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CompileError as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    except FileNotFoundError as exc:
+        print(f"error: no such file: '{exc.filename}'", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # xDSL reports unknown passes and bad pass options this way
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,8 +1,9 @@
 """The LLVM device: kernels JIT-compiled for the host CPU, run on all of its cores.
 
 Buffers are plain C-contiguous NumPy arrays (a ``memref<?x?xvector<4xf32>>`` of size
-``h x w`` is an ``(h, w, 4)`` float32 array), so upload and download are one copy each
-and kernels read and write the arrays in place.
+``h x w`` is an ``(h, w, 4)`` float32 array) that kernels read and write in place, so
+upload and download copy nothing: an input array of the right dtype and layout is
+the buffer, and an output buffer is handed to the caller as is.
 
 A launch splits the index space's rows (see ``ccomp.backends.llvm.abi``) into
 contiguous chunks and calls the compiled kernel once per chunk, from the launching
@@ -83,6 +84,8 @@ class LLVMDevice(Device):
     """Runs ``kern`` kernels as native code via llvmlite MCJIT on ``threads`` cores."""
 
     name = "llvm"
+    upload_copies = False  # host memory is device memory: a fitting array is used as is
+    download_is_view = True
 
     def __init__(self, threads: int | None = None, opt_level: int = 3, widen: bool = True):
         """``threads``: worker threads per launch (default: all cores); ``widen``: run
@@ -125,10 +128,13 @@ class LLVMDevice(Device):
         return np.empty(array_shape(memref, dims), dtype=element_layout(memref.element_type).dtype)
 
     def upload(self, memref: MemRefType, array: np.ndarray) -> np.ndarray:
-        return np.array(array, dtype=element_layout(memref.element_type).dtype, order="C", copy=True)
+        """The array itself when it is C-contiguous of the element dtype, else a copy that
+        is (``upload_copies`` is False: the host treats the result as the caller's)."""
+        return np.ascontiguousarray(array, dtype=element_layout(memref.element_type).dtype)
 
     def download(self, buffer: np.ndarray) -> np.ndarray:
-        return buffer.copy()
+        """The buffer itself (``download_is_view``): the host copies when it must."""
+        return buffer
 
     # -- launches ------------------------------------------------------------------
 

@@ -66,7 +66,7 @@ def test_build_writes_artefacts(tmp_path):
     res = ccomp("build", "examples/tonemap.cn", "-o", str(tmp_path / "build"))
     assert res.returncode == 0, res.stderr
     names = {p.name for p in (tmp_path / "build").iterdir()}
-    assert {"manifest.json", "kern.mlir"} <= names
+    assert {"manifest.json", "host.mlir", "program.cn", "kernels.ll"} <= names
 
 
 @pytest.mark.parametrize("stage,marker", [("ast", "GraphDecl"), ("graph", "graph.map"),
@@ -87,6 +87,16 @@ def test_print_ir_after_all():
 
 def test_missing_program_file():
     assert_user_error(ccomp("build", "nope.cn"), "no such file", "nope.cn")
+    assert_user_error(ccomp("build", "nope"), "no such file: 'nope'")
+    assert_user_error(ccomp("build", "examples"), "'examples' is a folder")
+
+
+def test_ccomp_opt_errors_are_not_tracebacks():
+    res = subprocess.run([sys.executable, "-m", "ccomp.opt", "missing.cn"], capture_output=True, text=True)
+    assert res.returncode == 1 and "no such file" in res.stderr and "Traceback" not in res.stderr
+    res = subprocess.run([sys.executable, "-m", "ccomp.opt", "examples/edges.cn", "-p", "no-such-pass"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 1 and "no-such-pass" in res.stderr and "Traceback" not in res.stderr
 
 
 def test_unknown_stage_and_target():

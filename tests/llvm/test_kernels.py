@@ -229,13 +229,17 @@ def test_upload_download_roundtrip(device):
     memref = module.body.block.first_op.body.block.args[0].type
     src = f32(5, 6, 4)
     buf = device.upload(memref, src)
+    assert buf is src and not device.upload_copies  # a fitting array is the buffer
+    converted = device.upload(memref, src.astype(np.float64)[:, ::-1])
+    assert converted.dtype == np.float32 and converted.flags.c_contiguous
     out = device.alloc(memref, (5, 6))
     assert out.shape == (5, 6, 4) and out.dtype == np.float32
     device.prepare(module)
     assert device.launch("k", (6, 5), [buf, out]) is None
-    np.testing.assert_array_equal(device.download(out), src * 2)
-    src[:] = 0  # upload copied
-    np.testing.assert_array_equal(device.download(buf), device.download(out) / 2)
+    assert device.download(out) is out and device.download_is_view
+    np.testing.assert_array_equal(out, src * 2)
+    assert device.launch("k", (6, 5), [converted, out]) is None
+    np.testing.assert_array_equal(out, src[:, ::-1] * 2)
 
 
 def test_bad_arguments_are_reported(device):

@@ -70,6 +70,51 @@ kern.kernel @blur rank 2 {{
 """
 
 
+FRONTEND_STYLE = """
+kern.kernel @k rank 2 {{
+^bb0(%src: memref<?x?xvector<4xf32>>, %out: memref<?x?xvector<4xf32>>):
+  %x = kern.index 0
+  %y = kern.index 1
+  %x32 = arith.index_cast %x : index to i32
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %w = memref.dim %src, %c1 : memref<?x?xvector<4xf32>>
+  %wm1 = arith.subi %w, %c1 : index
+  %left = arith.constant {left} : i32
+  %right = arith.constant {right} : i32
+  %xl32 = arith.addi %x32, %left : i32
+  %xr32 = arith.addi %x32, %right : i32
+  %xl = arith.index_cast %xl32 : i32 to index
+  %xr = arith.index_cast %xr32 : i32 to index
+  %xl0 = arith.maxsi %xl, %c0 : index
+  %xlc = arith.minsi %xl0, %wm1 : index
+  %xr0 = arith.maxsi %xr, %c0 : index
+  %xrc = arith.minsi %xr0, %wm1 : index
+  %a = memref.load %src[%y, %xlc] : memref<?x?xvector<4xf32>>
+  %b = memref.load %src[%y, %xrc] : memref<?x?xvector<4xf32>>
+  %s = arith.addf %a, %b : vector<4xf32>
+  memref.store %s, %out[%y, %x] : memref<?x?xvector<4xf32>>
+  kern.yield
+}}
+"""
+
+
+@pytest.mark.parametrize("left,right", [(-1, 1), (-3, 2), (2147483000, -2147483000)])
+def test_clamps_of_i32_coordinates(device, left, right):
+    """Coordinates computed in i32 then cast to index (as the frontend emits them) get
+    the interior split too; where the i32 sum wraps, the interior excludes it."""
+    text = FRONTEND_STYLE.format(left=left, right=right)
+    plan = plan_body(parse_module(text).body.block.first_op.body.block, set(PURE_OPS))
+    assert len(plan.clamps) == 4
+    src = f32(5, 1000, 4)
+    out = np.zeros_like(src)
+    run_kernel(device, text, "k", (1000, 5), [src, out])
+    x = np.arange(1000, dtype=np.int32)
+    with np.errstate(over="ignore"):
+        xl, xr = np.clip(x + np.int32(left), 0, 999), np.clip(x + np.int32(right), 0, 999)
+    np.testing.assert_array_equal(out, src[:, xl] + src[:, xr])
+
+
 def blur_numpy(src: np.ndarray, radius: int) -> np.ndarray:
     h, w = src.shape[:2]
     pad = np.pad(src, ((radius, radius), (radius, radius)) + ((0, 0),) * (src.ndim - 2), mode="edge")

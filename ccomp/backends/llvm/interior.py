@@ -16,9 +16,9 @@ vectorises:
 
 A clamp is recognised as ``arith.minsi``/``arith.maxsi`` (either operand order) of a
 row-invariant bound and an *x-affine* value: ``kern.index 0``, ``addi``/``subi`` of an
-x-affine value and a row-invariant one, or another recognised clamp (inside the
-interior it equals its operand, so two-sided clamps compose). Only ``index``/``i64``
-values are considered.
+x-affine value and a row-invariant one, an ``index_cast`` of one, or another
+recognised clamp (inside the interior it equals its operand, so two-sided clamps
+compose).
 """
 
 from __future__ import annotations
@@ -36,30 +36,49 @@ _ALWAYS_HOISTABLE = {"kern.extent", "memref.dim"}
 _PURE_PREFIXES = ("arith.", "math.", "vector.")
 
 
+Terms = tuple[tuple[int, SSAValue], ...]  # x + sum(sign * term)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """``x + sum(sign * term) <= bound`` when ``upper``, else ``>= bound``: one side of
+    the interval where the interior copy of the body is valid. ``bound`` is a
+    row-invariant value or a constant."""
+
+    terms: Terms
+    bound: SSAValue | int
+    upper: bool
+
+
 @dataclass(frozen=True)
 class Clamp:
-    """``op`` bounds its x-affine operand ``operand = x + sum(sign * term)`` by ``bound``:
-    from above (``arith.minsi``) when ``upper``, else from below (``arith.maxsi``)."""
+    """``op`` (``arith.minsi``/``arith.maxsi``) equals its x-affine ``operand`` wherever
+    ``bound`` holds."""
 
     op: Operation
     operand: SSAValue
-    terms: tuple[tuple[int, SSAValue], ...]
-    bound: SSAValue
-    upper: bool
+    bound: Bound
 
 
 @dataclass
 class BodyPlan:
-    """The analysis result: ops to emit once per row, and the clamps of ``x``."""
+    """The analysis result: ops to emit once per row, the clamps of ``x``, and every
+    bound on the interior (the clamps', and the no-overflow ranges of narrow
+    integers the x-affine values pass through)."""
 
     hoisted: list[Operation] = field(default_factory=list)  # in program order
     hoisted_ops: set[Operation] = field(default_factory=set)
     clamps: list[Clamp] = field(default_factory=list)
+    bounds: list[Bound] = field(default_factory=list)
 
 
-def _is_i64_like(v: SSAValue) -> bool:
+def _int_width(v: SSAValue) -> int | None:
     t = v.type
-    return isinstance(t, IndexType) or (isinstance(t, IntegerType) and t.width.data == 64)
+    if isinstance(t, IndexType):
+        return 64
+    if isinstance(t, IntegerType) and t.width.data > 1:
+        return t.width.data
+    return None
 
 
 def _hoistable(op: Operation, invariant: set[SSAValue], supported: set[str]) -> bool:
@@ -72,34 +91,52 @@ def _hoistable(op: Operation, invariant: set[SSAValue], supported: set[str]) -> 
     return op.name.startswith(_PURE_PREFIXES) and op.name in supported
 
 
+def _affine_terms(op: Operation, affine: dict[SSAValue, Terms], invariant: set[SSAValue]) -> Terms | None:
+    """The terms of ``op``'s result if it is x-affine: the index itself, a cast of an
+    x-affine value, or one plus/minus a row-invariant value."""
+    if op.name == "kern.index":
+        return ()
+    if op.name == "arith.index_cast" and op.operands[0] in affine:
+        return affine[op.operands[0]]
+    if op.name in ("arith.addi", "arith.subi"):
+        a, b = op.operands
+        if a in affine and b in invariant:
+            return affine[a] + ((1 if op.name == "arith.addi" else -1, b),)
+        if b in affine and a in invariant and op.name == "arith.addi":
+            return affine[b] + ((1, a),)
+    return None
+
+
 def plan_body(block: Block, supported: set[str]) -> BodyPlan:
-    """Analyse a kernel body: ``supported`` names the ops of the pure op tables."""
+    """Analyse a kernel body: ``supported`` names the ops of the pure op tables.
+
+    x-affine values may pass through narrower integers (frontends compute coordinates
+    in ``i32`` and cast to ``index``): each such value adds the bounds that keep it
+    free of wrap-around, so in the interior it is exactly ``x`` plus its terms."""
     plan = BodyPlan()
     invariant: set[SSAValue] = set(block.args)
-    # x-affine value -> its terms: x + sum(sign * term)
-    affine: dict[SSAValue, tuple[tuple[int, SSAValue], ...]] = {}
+    affine: dict[SSAValue, Terms] = {}
     for op in block.ops:
         if _hoistable(op, invariant, supported):
             plan.hoisted.append(op)
             plan.hoisted_ops.add(op)
             invariant.update(op.results)
             continue
-        if len(op.results) != 1 or not _is_i64_like(op.results[0]):
+        if len(op.results) != 1 or (width := _int_width(op.results[0])) is None:
             continue
         res = op.results[0]
-        if op.name == "kern.index":
-            affine[res] = ()
-        elif op.name in ("arith.addi", "arith.subi"):
-            a, b = op.operands
-            if a in affine and b in invariant:
-                affine[res] = affine[a] + ((1 if op.name == "arith.addi" else -1, b),)
-            elif b in affine and a in invariant and op.name == "arith.addi":
-                affine[res] = affine[b] + ((1, a),)
+        terms = _affine_terms(op, affine, invariant)
+        if terms is not None:
+            affine[res] = terms
+            if width < 64:
+                plan.bounds += [Bound(terms, -(1 << (width - 1)), False), Bound(terms, (1 << (width - 1)) - 1, True)]
         elif op.name in ("arith.minsi", "arith.maxsi"):
             a, b = op.operands
             if a in invariant and b in affine:
                 a, b = b, a
             if a in affine and b in invariant:
-                plan.clamps.append(Clamp(op, a, affine[a], b, op.name == "arith.minsi"))
+                bound = Bound(affine[a], b, op.name == "arith.minsi")
+                plan.clamps.append(Clamp(op, a, bound))
+                plan.bounds.append(bound)
                 affine[res] = affine[a]
     return plan

@@ -172,13 +172,18 @@ def _emit_row(em: KernelEmitter, kernel: KernelOp, plan: BodyPlan, xlo: ir.Value
     if not plan.clamps and vf == 1:
         em.loop(xlo, xhi, one, [], body, name="x")
         return
+
+    def as_i64(v: ir.Value) -> ir.Value:
+        return b.sext(v, I64) if v.type != I64 else v
+
     lo, hi = xlo, xhi
-    for clamp in plan.clamps:
+    for bound in plan.bounds:
         offset: ir.Value = ir.Constant(I64, 0)
-        for sign, term in clamp.terms:
-            offset = (b.add if sign > 0 else b.sub)(offset, em.values[term])
-        limit = b.sub(em.values[clamp.bound], offset)
-        if clamp.upper:
+        for sign, term in bound.terms:
+            offset = (b.add if sign > 0 else b.sub)(offset, as_i64(em.values[term]))
+        value = ir.Constant(I64, bound.bound) if isinstance(bound.bound, int) else as_i64(em.values[bound.bound])
+        limit = b.sub(value, offset)
+        if bound.upper:
             hi = em.intrinsic("smin", [hi, b.add(limit, one)])
         else:
             lo = em.intrinsic("smax", [lo, limit])

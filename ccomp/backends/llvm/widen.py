@@ -11,8 +11,8 @@ neighbouring columns are single wide loads and stores — and a scalar becomes
 Each body value is one of:
 
 * uniform: the same for every column (row-invariant values, bindings);
-* affine: an ``index`` equal to ``base + p`` in column ``p`` (``kern.index 0`` and
-  ``x + c``), which keeps addresses contiguous;
+* affine: an integer equal to ``base + p`` in column ``p`` (``kern.index 0``,
+  ``x + c`` and casts of them), which keeps addresses contiguous;
 * varying: a wide vector as above. A per-column *scalar* may also be held
   replicated, ``R`` copies per column (``<VF*R x T>``): reductions and lane
   extracts produce it with in-register shuffles, and broadcasting it back to a
@@ -35,7 +35,7 @@ from xdsl.ir import Block, Operation, SSAValue
 from ccomp.backends.llvm.builder import fastmath_flags
 from ccomp.backends.llvm.emitter import PURE_OPS, KernelEmitter
 from ccomp.backends.llvm.ops_vector import _REDUCE_KINDS, combine
-from ccomp.backends.llvm.types import I32, I64, UnsupportedType, element_of, is_float, llvm_type
+from ccomp.backends.llvm.types import I32, UnsupportedType, element_of, is_float, llvm_type
 
 _LANE_MOVES = {"vector.broadcast", "vector.extract", "vector.insert", "vector.shuffle", "vector.reduction"}
 ELEMENTWISE = set(PURE_OPS) - _LANE_MOVES - {"arith.constant"}
@@ -125,9 +125,10 @@ class WideEmitter:
         if w.kind == "varying":
             v, have = w.value, w.lanes
         elif w.kind == "affine":
-            base = self._shuffle(b.insert_element(ir.Constant(ir.VectorType(I64, vf), ir.Undefined), w.value,
-                                                  ir.Constant(I32, 0)), [0] * vf)
-            v, have = b.add(base, ir.Constant(ir.VectorType(I64, vf), list(range(vf)))), 1
+            t = ir.VectorType(w.value.type, vf)
+            base = self._shuffle(b.insert_element(ir.Constant(t, ir.Undefined), w.value, ir.Constant(I32, 0)),
+                                 [0] * vf)
+            v, have = b.add(base, ir.Constant(t, list(range(vf)))), 1
         elif isinstance(w.value.type, ir.VectorType):
             have = w.value.type.count
             v = self._shuffle(w.value, [k for _ in range(vf) for k in range(have)])
@@ -146,7 +147,7 @@ class WideEmitter:
         if w.kind == "uniform":
             return w.value
         if w.kind == "affine":
-            return self.b.add(w.value, ir.Constant(I64, p))
+            return self.b.add(w.value, ir.Constant(w.value.type, p))
         if w.lanes == 1 or not isinstance(v.type, VectorType):  # compact or replicated scalar
             return self.b.extract_element(w.value, ir.Constant(I32, p * w.lanes))
         return self._shuffle(w.value, [p * w.lanes + k for k in range(w.lanes)])
@@ -184,6 +185,10 @@ class WideEmitter:
         elif kinds in (["affine", "uniform"], ["uniform", "affine"]) and (
                 op.name == "arith.addi" or (op.name == "arith.subi" and kinds[0] == "affine")):
             self._affine(op, kinds)
+        elif op.name == "arith.index_cast" and kinds == ["affine"]:
+            # exact in the interior, which excludes columns where the narrow value would wrap
+            self.w[op.results[0]] = W("affine", PURE_OPS[op.name](em, op, [self.get(op.operands[0]).value],
+                                                                  [llvm_type(op.results[0].type)]))
         elif op.name in ("memref.load", "memref.store") and self._contiguous(op):
             self._access(op)
         elif (op.name in PURE_OPS or op.name == "memref.load") and all(k == "uniform" for k in kinds):
