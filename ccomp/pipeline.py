@@ -29,7 +29,7 @@ STAGES = ("ast", "graph", "fused", "kern", "llvm")
 # The passes that lead from one IR stage to the next.
 STAGE_PASSES: dict[str, tuple[str, ...]] = {
     "fused": ("graph-fuse",),
-    "kern": ("graph-to-kern", "canonicalize", "cse"),
+    "kern": ("graph-to-kern", "loop-pingpong", "canonicalize", "cse"),
 }
 
 PassCallback = Callable[[str, ModuleOp], None]

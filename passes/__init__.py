@@ -21,9 +21,15 @@ def _graph_to_kern() -> type[ModulePass]:
     return GraphToKernPass
 
 
+def _loop_pingpong() -> type[ModulePass]:
+    from ccomp.passes.loop_pingpong import LoopPingPongPass
+    return LoopPingPongPass
+
+
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     """Flag name -> pass class factory, for ccomp's own passes."""
     return {
         "graph-fuse": _graph_fuse,
         "graph-to-kern": _graph_to_kern,
+        "loop-pingpong": _loop_pingpong,
     }

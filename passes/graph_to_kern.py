@@ -23,7 +23,7 @@ from xdsl.dialects.builtin import IndexType, IntegerAttr, ModuleOp, VectorType, 
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
-from ccomp.dialects import graph, kern
+from ccomp.dialects import graph, kern, loop
 from ccomp.passes.kern_body import KernelBodyBuilder, _extract, _insert, convert_type, image_memref
 
 
@@ -96,11 +96,34 @@ class _HostLowering:
             raise AssertionError("graph-to-kern needs graph-fuse to run first")
         elif isinstance(op, func.ReturnOp):
             self.add(func.ReturnOp(*[self.mapping[v] for v in op.operands]), op)
+        elif isinstance(op, loop.RepeatOp):
+            self.lower_repeat(op)
+        elif isinstance(op, loop.YieldOp):
+            self.add(loop.YieldOp([self.mapping[v] for v in op.values]), op)
         else:
             clone = op.clone(value_mapper=self.mapping)
             self.add(clone, op)
             for o, n in zip(op.results, clone.results):
                 self.mapping[o] = n
+
+    def lower_repeat(self, op: loop.RepeatOp) -> None:
+        """The zone keeps its shape, with buffers as state; ``loop-pingpong`` makes it a
+        host loop. Extents computed inside the body stay inside it."""
+        old = op.body.block
+        body = Block(arg_types=[convert_type(a.type) for a in old.args])
+        for o, n in zip(old.args, body.args):
+            self.mapping[o] = n
+            n.name_hint = o.name_hint
+        outer, dims, extents = self.block, dict(self.dims), dict(self.extents)
+        self.block = body
+        for inner in old.ops:
+            self.lower_op(inner)
+        self.block, self.dims, self.extents = outer, dims, extents
+        new = loop.RepeatOp(self.mapping[op.count], [self.mapping[v] for v in op.inits], Region(body),
+                            [convert_type(r.type) for r in op.res])
+        self.add(new, op)
+        for o, n in zip(op.res, new.res):
+            self.mapping[o] = n
 
     def lower_sink(self, op: Operation, field: SSAValue, size: SSAValue, reduce: str | None) -> None:
         fused = field.owner

@@ -22,6 +22,7 @@ from ccomp.frontend.builtins import BUILTINS, coerce, unify
 from ccomp.frontend.emit import Emitter
 from ccomp.frontend.typecheck import ARITH_OPS, CMP_OPS, REDUCTIONS, TypeChecker, swizzle_lanes
 from ccomp.frontend.types import FIELD, IMAGE, UNIFORM, Ty, mlir_type
+from ccomp.frontend.zones import ZoneGen
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Val:
     ty: Ty
     ssa: SSAValue
     extent: SSAValue | None
+    fields: dict[str, "Val"] | None = None  # the states of a multi-state repeat zone
 
 
 @dataclass
@@ -50,14 +52,20 @@ class MapCtx:
         return self.args[value]
 
 
-class GraphGen:
+class GraphGen(ZoneGen):
     """Generates one ``graph`` declaration."""
 
     def __init__(self, decl: ast.GraphDecl, source: Source):
         self.decl, self.source = decl, source
         self.env: dict[str, Val] = {}
-        self.tc = TypeChecker(lambda n: self.env[n].ty if n in self.env else None, self.fail, self.env.keys)
+        self.tc = TypeChecker(lambda n: self.env[n].ty if n in self.env else None, self.fail, self.env.keys,
+                              self.members)
         self.default_extent: SSAValue | None = None
+        self.sources: dict[int, SSAValue] = {}  # generated images/fields by expression, generated once
+
+    def members(self, name: str) -> dict[str, Ty] | None:
+        v = self.env.get(name)
+        return {k: f.ty for k, f in v.fields.items()} if v is not None and v.fields else None
 
     def fail(self, node: ast.Node, message: str) -> CompileError:
         return error_at(self.source, node.pos.line, node.pos.col, message)
@@ -115,12 +123,7 @@ class GraphGen:
     def body(self, block: ast.Block, results: list[Ty]) -> list[SSAValue]:
         for i, stmt in enumerate(block.stmts):
             if isinstance(stmt, ast.Let):
-                if stmt.name in self.env:
-                    raise self.fail(stmt, f"'{stmt.name}' is already defined")
-                ty = self.tc.type_of(stmt.value)
-                v = self.gen(stmt.value, None)
-                v.name_hint = stmt.name
-                self.env[stmt.name] = Val(ty, v, v if ty.kind == IMAGE else self.extent_of(stmt.value))
+                self.let(stmt)
             elif isinstance(stmt, ast.Return):
                 if i != len(block.stmts) - 1:
                     raise self.fail(block.stmts[i + 1], "statements after 'return' are never reached")
@@ -128,6 +131,23 @@ class GraphGen:
             else:
                 raise self.fail(stmt, "'yield' belongs inside a repeat zone")
         raise self.fail(block, f"graph '{self.decl.name}' does not return its outputs")
+
+    def let(self, stmt: ast.Let) -> None:
+        if stmt.name in self.env:
+            raise self.fail(stmt, f"'{stmt.name}' is already defined")
+        ty = self.tc.type_of(stmt.value)
+        v = self.gen(stmt.value, None)
+        v.name_hint = stmt.name
+        fields = None
+        if isinstance(stmt.value, ast.Repeat) and len(stmt.value.states) > 1:
+            states = self.tc.repeat_states(stmt.value)
+            results = self.gen_repeat_results(stmt.value)
+            fields = {n: Val(t, r, r if t.kind == IMAGE else None) for (n, t), r in zip(states, results)}
+        self.env[stmt.name] = Val(ty, v, v if ty.kind == IMAGE else self.extent_of(stmt.value), fields)
+
+    def gen_repeat_results(self, e: ast.Repeat) -> list[SSAValue]:
+        first = self.sources.get(id(e))
+        return list(first.owner.results) if first is not None else self.gen_repeat(e)
 
     def returns(self, stmt: ast.Return, results: list[Ty]) -> list[SSAValue]:
         if len(stmt.values) != len(results):
@@ -164,6 +184,10 @@ class GraphGen:
             return None
         if isinstance(e, ast.Call) and e.func == "capture":
             return self.extent_of(e.args[0]) or self.default_extent
+        if (isinstance(e, ast.Call) and e.func == "resize") or isinstance(e, ast.Repeat) or (
+                isinstance(e, ast.Member) and self.is_source(e)):
+            v = self.source_or_uniform(e)  # an image of its own size: generate it to know it
+            return v if isinstance(v.type, graph.ImageType) else None
         children: list[ast.Expr] = []
         if isinstance(e, ast.Binary):
             children = [e.lhs, e.rhs]
@@ -202,7 +226,9 @@ class GraphGen:
         """Field/image expressions that are values of their own rather than pointwise code."""
         if isinstance(e, ast.Name):
             return e.name in self.env
-        return isinstance(e, ast.Call) and e.func in ("blur", "capture")
+        if isinstance(e, ast.Member):
+            return isinstance(e.base, ast.Name) and self.members(e.base.name) is not None
+        return isinstance(e, ast.Repeat) or (isinstance(e, ast.Call) and e.func in ("blur", "capture", "resize"))
 
     def gen(self, e: ast.Expr, ctx: MapCtx | None) -> SSAValue:
         t = self.tc.type_of(e)
@@ -219,12 +245,22 @@ class GraphGen:
     def source_or_uniform(self, e: ast.Expr) -> SSAValue:
         if isinstance(e, ast.Name) and e.name in self.env:
             return self.env[e.name].ssa
-        if isinstance(e, ast.Call) and e.func == "blur":
-            inp = self.gen(e.args[0], None)
-            return self.top.at(e.pos.line, e.pos.col).add(graph.BlurOp(inp, e.args[1].value))
-        if isinstance(e, ast.Call) and e.func == "capture":
-            return self.image(e.args[0])
-        return self.pointwise(e, None)
+        if isinstance(e, ast.Member) and self.is_source(e):
+            return self.env[e.base.name].fields[e.name].ssa
+        if not self.is_source(e):
+            return self.pointwise(e, None)
+        if id(e) not in self.sources:
+            if isinstance(e, ast.Repeat):
+                v = self.gen_repeat(e)[0]
+            elif e.func == "blur":
+                inp = self.gen(e.args[0], None)
+                v = self.top.at(e.pos.line, e.pos.col).add(graph.BlurOp(inp, e.args[1].value))
+            elif e.func == "resize":
+                v = self.gen_resize(e)
+            else:
+                v = self.image(e.args[0])
+            self.sources[id(e)] = v
+        return self.sources[id(e)]
 
     def build_map(self, e: ast.Expr) -> SSAValue:
         ctx = MapCtx(Emitter(Block(), self.source.name), self.extent_of(e) or self.default_extent)

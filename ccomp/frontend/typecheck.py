@@ -19,7 +19,7 @@ COORDS = {"x": Ty("i32", FIELD), "y": Ty("i32", FIELD), "uv": Ty("vec2", FIELD)}
 ARITH_OPS = ("+", "-", "*", "/", "%")
 CMP_OPS = ("<", "<=", ">", ">=", "==", "!=")
 FUNCTIONS = ("blur", "capture", "size", "sample", *REDUCTIONS)  # node functions beside BUILTINS
-NOT_YET = {"histogram": "histogram", "resize": "resize"}
+NOT_YET = {"histogram": "histogram"}
 I32_MAX = 2**31 - 1
 MAX_BLUR_RADIUS = 16  # graph-fuse unrolls a blur into (2r+1)^2 reads; keep kernels compilable
 
@@ -46,8 +46,10 @@ class TypeChecker:
     """Infers and caches the type of each expression; ``lookup`` resolves names."""
 
     def __init__(self, lookup: Callable[[str], Ty | None], fail: Callable[[ast.Node, str], Exception],
-                 names: Callable[[], Iterable[str]] = tuple):
+                 names: Callable[[], Iterable[str]] = tuple,
+                 members: Callable[[str], dict[str, Ty] | None] = lambda name: None):
         self.lookup = lookup
+        self.members = members  # the states of a multi-state repeat bound by name
         self.fail = fail
         self.names = names  # the names in scope, for suggestions
         self.cache: dict[int, Ty] = {}
@@ -90,7 +92,7 @@ class TypeChecker:
         if isinstance(e, ast.Call):
             return self._call(e)
         if isinstance(e, ast.Repeat):
-            raise self.fail(e, "repeat zones are not supported yet by this version of ccomp")
+            return self.repeat_states(e)[0][1]
         if isinstance(e, ast.String):
             raise self.fail(e, "a string is not a value here")
         if isinstance(e, ast.Quantity):
@@ -115,7 +117,31 @@ class TypeChecker:
             return Ty("bool", kind)
         return Ty(elem, kind)
 
+    def repeat_states(self, e: ast.Repeat) -> list[tuple[str, Ty]]:
+        """The state of a repeat zone: its type is fixed by the initial value (a field
+        is materialised, so image state is always an image)."""
+        count = self.type_of(e.count)
+        if count.elem != "i32" or count.kind != UNIFORM:
+            raise self.fail(e.count, f"the repeat count must be an i32 value, got {count.show()}")
+        if not e.states:
+            raise self.fail(e, "a repeat zone needs at least one state, as in repeat n (s = init) { ... }")
+        states: list[tuple[str, Ty]] = []
+        for st in e.states:
+            if any(st.name == n for n, _ in states):
+                raise self.fail(st, f"state '{st.name}' is declared twice")
+            t = self.type_of(st.init)
+            if t.kind != UNIFORM:
+                self._image_element(st.init, t)
+                t = t.with_kind(IMAGE)
+            states.append((st.name, t))
+        return states
+
     def _member(self, e: ast.Member) -> Ty:
+        if isinstance(e.base, ast.Name) and (fields := self.members(e.base.name)) is not None:
+            if e.name not in fields:
+                raise self.fail(e, f"the repeat zone '{e.base.name}' has no state '{e.name}'; "
+                                   f"its states are {', '.join(fields)}")
+            return fields[e.name]
         base = self.type_of(e.base)
         lanes = swizzle_lanes(e.name)
         if not base.is_vector:
@@ -172,6 +198,13 @@ class TypeChecker:
             if tys[0].kind == UNIFORM:
                 raise fail(f"size() expects an image, got {tys[0].elem}")
             return Ty("ivec2", UNIFORM)
+        if name == "resize":
+            self._arity(e, 2)
+            if tys[0].kind == UNIFORM or tys[0].scalar != "f32":
+                raise fail(f"resize() expects an image of floats first, got {tys[0].show()}")
+            if tys[1].elem != "ivec2" or tys[1].kind != UNIFORM:
+                raise self.fail(e.args[1], f"resize() takes the new size as size(...) arithmetic, got {tys[1].show()}")
+            return Ty(tys[0].elem, IMAGE)
         if name == "sample":
             self._arity(e, 2)
             if tys[0].kind == UNIFORM:

@@ -31,7 +31,7 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block, Operation, SSAValue
 
-from ccomp.dialects import graph
+from ccomp.dialects import graph, loop
 from ccomp.reference import images
 from ccomp.reference.ops import ARITH_MATH_OPS
 from ccomp.reference.values import (
@@ -49,11 +49,13 @@ log = logging.getLogger(__name__)
 OPS = {**ARITH_MATH_OPS, **VECTOR_OPS}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Field:
-    """A lazy field: the ``graph.map`` or ``graph.blur`` that defines it."""
+    """A lazy field: the ``graph.map`` or ``graph.blur`` that defines it, and the frame
+    it was defined in (a repeat zone's body gets a new frame every iteration)."""
 
     op: Operation
+    frame: "_Frame"
 
 
 Value = np.ndarray | _Field
@@ -66,6 +68,7 @@ class _Frame:
     parent: _Frame | None
     extent: tuple[int, int] | None = None  # (width, height) inside a map body
     values: dict[SSAValue, Value] = field(default_factory=dict)
+    memo: dict[tuple[Operation, int, int], np.ndarray] = field(default_factory=dict)  # fields evaluated here
 
     def get(self, value: SSAValue) -> Value:
         frame: _Frame | None = self
@@ -99,7 +102,6 @@ class _Evaluator:
     def __init__(self, function: func.FuncOp):
         self.function = function
         self.top = _Frame(parent=None)
-        self.memo: dict[tuple[Operation, int, int], np.ndarray] = {}
 
     def call(self, args: Sequence[object]) -> list[np.ndarray | np.generic]:
         block = self.function.body.block
@@ -126,12 +128,29 @@ class _Evaluator:
 
     def _run(self, block: Block, frame: _Frame) -> list[Value]:
         for op in block.ops:
-            if isinstance(op, (func.ReturnOp, graph.YieldOp)):
+            if isinstance(op, (func.ReturnOp, graph.YieldOp, loop.YieldOp)):
                 return [frame.get(v) for v in op.operands]
-            results = self._exec(op, frame)
+            results = self._repeat(op, frame) if isinstance(op, loop.RepeatOp) else self._exec(op, frame)
             for result, value in zip(op.results, results, strict=True):
                 frame.values[result] = value
         raise EvaluationError(f"block in @{self.function.sym_name.data} has no terminator")
+
+    def _repeat(self, op: loop.RepeatOp, frame: _Frame) -> list[Value]:
+        """Run a repeat zone: ``count`` times (none if not positive), each iteration in a
+        fresh frame so that its fields are evaluated anew."""
+        _top_level_only(op, frame)
+        state = [frame.get(v) for v in op.inits]
+        block = op.body.block
+        for i in range(int(_array(frame.get(op.count), op))):
+            body = _Frame(parent=frame)
+            body.values[block.args[0]] = np.asarray(i, dtype=np.int32)
+            for arg, v in zip(block.args[1:], state):
+                body.values[arg] = v
+            state = self._run(block, body)
+        for v, res in zip(state, op.res):
+            if isinstance(v, _Field):
+                raise EvaluationError(f"{describe(op)}: repeat state {res.type} must be materialised")
+        return state
 
     def _exec(self, op: Operation, frame: _Frame) -> list[Value]:
         graph_handler = _GRAPH_OPS.get(op.name)
@@ -168,26 +187,31 @@ class _Evaluator:
         if not isinstance(value, _Field):
             return images.read_over(value, width, height)
         key = (value.op, width, height)
-        if key not in self.memo:
+        memo = value.frame.memo
+        if key not in memo:
             start = time.perf_counter()
             if isinstance(value.op, graph.MapOp):
-                self.memo[key] = self._map(value.op, width, height)
+                memo[key] = self._map(value, width, height)
             else:
-                self.memo[key] = self._blur(value.op, width, height)
+                memo[key] = self._blur(value, width, height)
             log.debug("evaluated %s over %dx%d in %.3f ms", describe(value.op), width, height,
                       1e3 * (time.perf_counter() - start))
-        return self.memo[key]
+        return memo[key]
 
-    def _map(self, op: graph.MapOp, width: int, height: int) -> np.ndarray:
-        frame = _Frame(parent=self.top, extent=(width, height))
+    def _map(self, value: _Field, width: int, height: int) -> np.ndarray:
+        op = value.op
+        assert isinstance(op, graph.MapOp)
+        frame = _Frame(parent=value.frame, extent=(width, height))
         for arg, operand in zip(op.body.block.args, op.inputs):
-            frame.values[arg] = self.materialise(self.top.get(operand), width, height)
+            frame.values[arg] = self.materialise(value.frame.get(operand), width, height)
         (result,) = self._run(op.body.block, frame)
         shape = (height, width) + elem_shape(op.result.type)
         return np.array(np.broadcast_to(_array(result, op), shape))
 
-    def _blur(self, op: graph.BlurOp, width: int, height: int) -> np.ndarray:
-        source = self.top.get(op.input)
+    def _blur(self, value: _Field, width: int, height: int) -> np.ndarray:
+        op = value.op
+        assert isinstance(op, graph.BlurOp)
+        source = value.frame.get(op.input)
         if isinstance(source, _Field):  # a field input is materialised over this extent first
             source = self.materialise(source, width, height)
         return images.blur(source, op.radius.value.data, width, height)
@@ -200,7 +224,7 @@ def _top_level_only(op: Operation, frame: _Frame) -> None:
 
 def _field_op(ev: _Evaluator, op: Operation, frame: _Frame) -> _Field:
     _top_level_only(op, frame)
-    return _Field(op)
+    return _Field(op, frame)
 
 
 def _capture(ev: _Evaluator, op: Operation, frame: _Frame) -> np.ndarray:

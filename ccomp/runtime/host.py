@@ -102,11 +102,12 @@ class HostRunner:
             for v in _used_values(op):
                 last_use[v] = i
         terminator = ops[-1]
+        local = set(block.args) | {r for op in ops for r in op.results}  # outer values stay alive
         steps: list[Step] = []
         for i, op in enumerate(ops[:-1]):
             steps.append(self.compile_op(op))
             dead = [self.slot(v) for v, j in last_use.items()
-                    if j == i and v not in keep and v in self.slots and v.owner is not terminator]
+                    if j == i and v in local and v not in keep and v in self.slots]
             if dead:
                 steps.append(_clear(dead))
         return steps, [self.slot(v) for v in terminator.operands]

@@ -146,12 +146,12 @@ def test_example_files_compile(path):
     lower(compile_l1(path.read_text(), str(path)), "kern")
 
 
-@pytest.mark.parametrize("text,name,line,col", [(HEAT, "heat.cn", 3, 12), (PYRAMID, "pyramid.cn", 3, 12)])
-def test_repeat_zones_are_a_clear_not_yet(text, name, line, col):
-    err = compile_error(text, name)
-    assert str(err).startswith(f"{name}:{line}:{col}: error: repeat zones are not supported yet")
-    assert err.diagnostic.source_line == "    return repeat " + ("steps (u = u0) {" if "heat" in name
-                                                                  else "levels (p = src) {")
+@pytest.mark.parametrize("text,name", [(HEAT, "heat.cn"), (PYRAMID, "pyramid.cn")])
+def test_repeat_zones_lower_to_loops(text, name):
+    module = compile_l1(text, name)
+    assert len(ops_named(module, "loop.repeat")) == 1
+    lower(module, "kern")
+    assert not ops_named(module, "loop.repeat") and len(ops_named(module, "scf.for")) == 1
 
 
 def test_repeat_zone_parses():

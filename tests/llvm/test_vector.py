@@ -180,3 +180,49 @@ def test_vector_bitcast(device):
     out = np.zeros((N, 8), np.int16)
     run_kernel(device, BITCAST, "k", (N,), [a, out])
     np.testing.assert_array_equal(out, a.view(np.int16))
+
+
+PADDED = """
+kern.kernel @k rank 1 {
+^bb0(%a: memref<?xvector<4xf32>>, %ai: memref<?xvector<4xi32>>, %o3: memref<?xvector<3xf32>>,
+     %os: memref<?xf32>, %o4: memref<?xvector<4xf32>>, %oq: memref<?xvector<3xi32>>):
+  %x = kern.index 0
+  %v = memref.load %a[%x] : memref<?xvector<4xf32>>
+  %rgb = vector.shuffle %v, %v [0, 1, 2] : vector<4xf32>, vector<4xf32>
+  %w = arith.constant dense<[0.25, 0.5, 0.125]> : vector<3xf32>
+  %m = arith.mulf %rgb, %w : vector<3xf32>
+  %neg = arith.negf %m : vector<3xf32>
+  %c = arith.cmpf olt, %m, %neg : vector<3xf32>
+  %sel = arith.select %c, %m, %neg : vector<3xf32>
+  memref.store %sel, %o3[%x] : memref<?xvector<3xf32>>
+  %s = vector.reduction <add>, %m : vector<3xf32> into f32
+  memref.store %s, %os[%x] : memref<?xf32>
+  %b = vector.broadcast %s : f32 to vector<4xf32>
+  %e = vector.extract %rgb[1] : f32 from vector<3xf32>
+  %ins = vector.insert %e, %b[3] : f32 into vector<4xf32>
+  memref.store %ins, %o4[%x] : memref<?xvector<4xf32>>
+  %vi = memref.load %ai[%x] : memref<?xvector<4xi32>>
+  %ri = vector.shuffle %vi, %vi [0, 1, 2] : vector<4xi32>, vector<4xi32>
+  %q = arith.divsi %ri, %ri : vector<3xi32>
+  memref.store %q, %oq[%x] : memref<?xvector<3xi32>>
+  kern.yield
+}
+"""
+
+
+def test_prefix_shuffles_keep_padding(device):
+    """``.rgb`` of a vector<4> flows through elementwise ops, a reduction, extract,
+    insert and stores; lane 3 of the integer input is 0, so a division that saw the
+    padding lane would trap."""
+    a = f32(N, 4, seed=13)
+    ai = i32(N, 4, lo=1, hi=50, seed=14)
+    ai[:, 3] = 0
+    o3, os_, o4 = np.zeros((N, 3), np.float32), np.zeros(N, np.float32), np.zeros((N, 4), np.float32)
+    oq = np.zeros((N, 3), np.int32)
+    run_kernel(device, PADDED, "k", (N,), [a, ai, o3, os_, o4, oq])
+    m = a[:, :3] * np.array([0.25, 0.5, 0.125], np.float32)
+    np.testing.assert_array_equal(o3, np.where(m < -m, m, -m))
+    s = (m[:, 0] + m[:, 1]) + m[:, 2]
+    np.testing.assert_array_equal(os_, s)
+    np.testing.assert_array_equal(o4, np.stack([s, s, s, a[:, 1]], axis=1))
+    np.testing.assert_array_equal(oq, np.ones((N, 3), np.int32))

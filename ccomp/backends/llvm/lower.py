@@ -9,7 +9,9 @@ The loops are shaped for LLVM's vectorisers: a call runs a contiguous range of r
 and for each row the full ``x`` range in an innermost counted loop. Ops that do not
 depend on ``x`` are emitted once per row; when the body clamps ``x``-relative
 neighbour reads, the interior columns run a clamp-free copy of the body
-(``interior.py`` says why and how).
+(``interior.py`` says why and how). LLVM vectorises scalar bodies across ``x`` by
+itself, but refuses bodies over ``vector<NxT>`` values: those run their interior
+``VF`` columns per iteration, widened here (``widen.py``).
 
 ``emit_llvm_ir`` gives the unoptimised text (``ccomp build --emit llvm``);
 ``lower_module`` gives the llvmlite module plus the ABI of every kernel, which is what

@@ -5,28 +5,16 @@ so a body over ``vector<4xf32>`` pixels would run one 128-bit pixel per iteratio
 with a dependency chain per pixel. Here the backend vectorises across ``x`` itself:
 a value of type ``vector<NxT>`` becomes ``<VF*N x T>`` holding the ``VF`` pixels'
 vectors back to back — the order they lie in memory, so reads and writes of
-neighbouring columns are single wide loads and stores — and a scalar becomes
-``<VF x T>``.
-
-Each body value is one of:
-
-* uniform: the same for every column (row-invariant values, bindings);
-* affine: an integer equal to ``base + p`` in column ``p`` (``kern.index 0``,
-  ``x + c`` and casts of them), which keeps addresses contiguous;
-* varying: a wide vector as above. A per-column *scalar* may also be held
-  replicated, ``R`` copies per column (``<VF*R x T>``): reductions and lane
-  extracts produce it with in-register shuffles, and broadcasting it back to a
-  ``vector<R>`` — the usual fate of a luminance or a mask in shading code — is free.
+neighbouring columns are single wide loads and stores — and a scalar ``<VF x T>``
+(``lanes.py`` describes the layouts, padded and replicated ones included).
 
 Elementwise ops run unchanged on the wide vectors; ``vector`` ops that move lanes
 become shuffles; ops with no wide form run once per column on extracted values
 ("per-column fallback"), so every op a scalar body supports works here too. Bodies
-with regions (``scf.for``/``scf.if``) are not widened.
+with regions (``scf.for``/``scf.if``) and reduce kernels are not widened.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from llvmlite import ir
 from xdsl.dialects.builtin import DYNAMIC_INDEX, VectorType
@@ -34,34 +22,22 @@ from xdsl.ir import Block, Operation, SSAValue
 
 from ccomp.backends.llvm.builder import fastmath_flags
 from ccomp.backends.llvm.emitter import PURE_OPS, KernelEmitter
+from ccomp.backends.llvm.lanes import Lanes, W
 from ccomp.backends.llvm.ops_vector import _REDUCE_KINDS, combine
-from ccomp.backends.llvm.types import I32, UnsupportedType, element_of, is_float, llvm_type
+from ccomp.backends.llvm.types import UnsupportedType, element_of, is_float, llvm_type
 
 _LANE_MOVES = {"vector.broadcast", "vector.extract", "vector.insert", "vector.shuffle", "vector.reduction"}
 ELEMENTWISE = set(PURE_OPS) - _LANE_MOVES - {"arith.constant"}
+# Ops that must not see the don't-care lanes of padded vectors (a zero there traps),
+# or that reinterpret lanes.
+_DENSE_ONLY = {"arith.divsi", "arith.divui", "arith.remsi", "arith.remui", "arith.floordivsi",
+               "arith.ceildivsi", "arith.ceildivui", "arith.bitcast", "vector.bitcast"}
 TARGET_BITS = 1024  # 4 AVX2 registers per wide value: enough independent chains per iteration
 # to keep the FP pipes busy (VF 8 for vector<4xf32>; measured ~7% over 512 on the tonemap kernel)
 
 
-@dataclass(frozen=True)
-class W:
-    """A body value over the ``VF`` columns: ``kind`` is uniform, affine or varying."""
-
-    kind: str
-    value: ir.Value
-    lanes: int = 1  # per-column lanes of a varying value
-
-
 def _lanes(v: SSAValue) -> int:
     return v.type.get_shape()[0] if isinstance(v.type, VectorType) else 1
-
-
-def _result_lanes(op: Operation) -> int:
-    """Per-column lanes of ``op``'s result. Comparisons follow their operands: xDSL
-    0.74 types ``arith.cmpf`` of two vectors as ``i1``, though it is lane-wise."""
-    if op.name in ("arith.cmpf", "arith.cmpi"):
-        return _lanes(op.operands[0])
-    return _lanes(op.results[0])
 
 
 def _lane_bits(t: ir.Type) -> int:
@@ -74,8 +50,7 @@ def _lane_bits(t: ir.Type) -> int:
 def choose_width(block: Block, reduce: bool) -> int:
     """How many columns to emit per iteration; 1 when widening does not apply (bodies
     with regions, reduce kernels, or all-scalar bodies, which LLVM vectorises itself).
-    Wide values aim at ``TARGET_BITS``: enough independent lanes per instruction to
-    hide latency without exhausting registers."""
+    Wide values aim at ``TARGET_BITS``."""
     if reduce:
         return 1
     widest = 0
@@ -101,9 +76,8 @@ class WideEmitter:
         self.em = em
         self.b = em.builder
         self.vf = vf
+        self.lanes = Lanes(em.builder, vf)
         self.w: dict[SSAValue, W] = {}
-
-    # -- value views -----------------------------------------------------------------
 
     def get(self, v: SSAValue) -> W:
         if v in self.w:
@@ -112,56 +86,13 @@ class WideEmitter:
             return W("uniform", self.em.buffers[v][0])
         return W("uniform", self.em.values[v])
 
-    def _mask(self, lanes: list[int]) -> ir.Constant:
-        return ir.Constant(ir.VectorType(I32, len(lanes)), lanes)
-
-    def _shuffle(self, v: ir.Value, lanes: list[int], other: ir.Value | None = None) -> ir.Value:
-        return self.b.shuffle_vector(v, other if other is not None else ir.Constant(v.type, ir.Undefined),
-                                     self._mask(lanes))
-
-    def varying(self, w: W, lanes: int) -> ir.Value:
-        """``w`` as a wide vector of ``lanes`` per column (scalars spread over lanes)."""
-        vf, b = self.vf, self.b
-        if w.kind == "varying":
-            v, have = w.value, w.lanes
-        elif w.kind == "affine":
-            t = ir.VectorType(w.value.type, vf)
-            base = self._shuffle(b.insert_element(ir.Constant(t, ir.Undefined), w.value, ir.Constant(I32, 0)),
-                                 [0] * vf)
-            v, have = b.add(base, ir.Constant(t, list(range(vf)))), 1
-        elif isinstance(w.value.type, ir.VectorType):
-            have = w.value.type.count
-            v = self._shuffle(w.value, [k for _ in range(vf) for k in range(have)])
-        else:
-            one = b.insert_element(ir.Constant(ir.VectorType(w.value.type, 1), ir.Undefined), w.value,
-                                   ir.Constant(I32, 0))
-            v, have = self._shuffle(one, [0] * vf), 1
-        if have == lanes:
-            return v
-        # a per-column scalar changes layout: compact (one lane per column) or replicated
-        return self._shuffle(v, [p * have for p in range(vf) for _ in range(lanes)])
-
-    def pixel(self, v: SSAValue, p: int) -> ir.Value:
-        """Column ``p``'s own value of ``v``, as the scalar emitter would have it."""
+    def stride(self, v: SSAValue) -> int:
+        """The stride ``v`` has (a varying value's own, else its dense size)."""
         w = self.get(v)
-        if w.kind == "uniform":
-            return w.value
-        if w.kind == "affine":
-            return self.b.add(w.value, ir.Constant(w.value.type, p))
-        if w.lanes == 1 or not isinstance(v.type, VectorType):  # compact or replicated scalar
-            return self.b.extract_element(w.value, ir.Constant(I32, p * w.lanes))
-        return self._shuffle(w.value, [p * w.lanes + k for k in range(w.lanes)])
+        return w.lanes if w.kind == "varying" else _lanes(v)
 
-    def gather(self, per_pixel: list[ir.Value]) -> W:
-        """A varying value from one value per column."""
-        b, first = self.b, per_pixel[0].type
-        lanes = first.count if isinstance(first, ir.VectorType) else 1
-        out = ir.Constant(ir.VectorType(element_of(first), self.vf * lanes), ir.Undefined)
-        for p, v in enumerate(per_pixel):
-            for k in range(lanes):
-                lane = b.extract_element(v, ir.Constant(I32, k)) if lanes > 1 else v
-                out = b.insert_element(out, lane, ir.Constant(I32, p * lanes + k))
-        return W("varying", out, lanes)
+    def wide(self, v: SSAValue, lanes: int) -> ir.Value:
+        return self.lanes.wide(self.get(v), lanes)
 
     # -- ops ---------------------------------------------------------------------------
 
@@ -184,11 +115,14 @@ class WideEmitter:
             self.w[op.results[0]] = W("affine", x)
         elif kinds in (["affine", "uniform"], ["uniform", "affine"]) and (
                 op.name == "arith.addi" or (op.name == "arith.subi" and kinds[0] == "affine")):
-            self._affine(op, kinds)
+            a, c = op.operands if kinds[0] == "affine" else op.operands[::-1]
+            base, off = self.get(a).value, self.get(c).value
+            value = self.b.add(base, off) if op.name == "arith.addi" else self.b.sub(base, off)
+            self.w[op.results[0]] = W("affine", value)
         elif op.name == "arith.index_cast" and kinds == ["affine"]:
-            # exact in the interior, which excludes columns where the narrow value would wrap
-            self.w[op.results[0]] = W("affine", PURE_OPS[op.name](em, op, [self.get(op.operands[0]).value],
-                                                                  [llvm_type(op.results[0].type)]))
+            # exact in the interior, which excludes columns where a narrow value would wrap
+            cast = PURE_OPS[op.name](em, op, [self.get(op.operands[0]).value], [llvm_type(op.results[0].type)])
+            self.w[op.results[0]] = W("affine", cast)
         elif op.name in ("memref.load", "memref.store") and self._contiguous(op):
             self._access(op)
         elif (op.name in PURE_OPS or op.name == "memref.load") and all(k == "uniform" for k in kinds):
@@ -197,30 +131,29 @@ class WideEmitter:
             em.emit_op(op)
         elif op.name in ELEMENTWISE:
             self._elementwise(op)
-        elif op.name in _LANE_MOVES and self._lane_move(op):
-            pass
-        else:
+        elif not (op.name in _LANE_MOVES and self._lane_move(op)):
             self._per_column(op)
-
-    def _affine(self, op: Operation, kinds: list[str]) -> None:
-        a, c = op.operands if kinds[0] == "affine" else op.operands[::-1]
-        base, off = self.get(a).value, self.get(c).value
-        value = self.b.add(base, off) if op.name == "arith.addi" else self.b.sub(base, off)
-        self.w[op.results[0]] = W("affine", value)
 
     def _elementwise(self, op: Operation) -> None:
         res = op.results[0]
-        lanes = _result_lanes(op)
-        if lanes == 1:  # a per-column scalar: stay replicated if an operand is
-            reps = {w.lanes for w in map(self.get, op.operands) if w.kind == "varying" and w.lanes > 1}
-            lanes = reps.pop() if len(reps) == 1 else 1
+        ws = [self.get(o) for o in op.operands]
+        # Lanes that mean something per column. Comparisons follow their operands: xDSL
+        # 0.74 types ``arith.cmpf`` of two vectors as ``i1``, though it is lane-wise.
+        n = max([_lanes(res)] + [w.n for w in ws if w.kind == "varying"])
+        if op.name in ("arith.cmpf", "arith.cmpi"):
+            n = max(n, _lanes(op.operands[0]))
+        if n == 1:  # a per-column scalar: stay replicated if an operand is
+            strides = {w.lanes for w in ws if w.kind == "varying"}
+        else:  # a vector: keep the operands' padding
+            strides = {w.lanes for w in ws if w.kind == "varying" and w.n == n}
+        lanes = strides.pop() if len(strides) == 1 and op.name not in _DENSE_ONLY else n
         if op.name in ("arith.bitcast", "vector.bitcast") and isinstance(res.type, VectorType):
-            args = [self.varying(self.get(o), _lanes(o)) for o in op.operands]  # lane counts may differ
+            args = [self.wide(o, _lanes(o)) for o in op.operands]  # lane counts may differ
+            lanes = n = _lanes(res)
         else:  # a select's scalar condition spreads over the lanes of its column
-            args = [self.varying(self.get(o), lanes) for o in op.operands]
-        t = llvm_type(res.type)
-        wide_t = ir.VectorType(element_of(t), self.vf * lanes)
-        self.w[res] = W("varying", PURE_OPS[op.name](self.em, op, args, [wide_t]), lanes)
+            args = [self.lanes.wide(w, lanes) for w in ws]
+        wide_t = ir.VectorType(element_of(llvm_type(res.type)), self.vf * lanes)
+        self.w[res] = W("varying", PURE_OPS[op.name](self.em, op, args, [wide_t]), lanes, n)
 
     def _contiguous(self, op: Operation) -> bool:
         indices = op.operands[1:] if op.name == "memref.load" else op.operands[2:]
@@ -233,22 +166,26 @@ class WideEmitter:
             ref, indices, t = op.operands[0], op.operands[1:], llvm_type(op.results[0].type)
         else:
             ref, indices, t = op.operands[1], op.operands[2:], llvm_type(op.operands[0].type)
-        lanes = t.count if isinstance(t, ir.VectorType) else 1
-        wide_t = ir.VectorType(element_of(t), self.vf * lanes)
+        n = t.count if isinstance(t, ir.VectorType) else 1
         addr = em.address(op, ref, [self.get(i).value for i in indices], t)
         if op.name == "memref.load":
-            self.w[op.results[0]] = W("varying", em.load(addr, wide_t), lanes)
+            wide_t = ir.VectorType(element_of(t), self.vf * n)
+            self.w[op.results[0]] = W("varying", em.load(addr, wide_t), n, n)
         else:
-            em.store(self.varying(self.get(op.operands[0]), lanes), addr)
+            em.store(self.wide(op.operands[0], n), addr)  # memory is dense
 
     def _lane_move(self, op: Operation) -> bool:
         """Vector ops that only move lanes, as shuffles of the wide vectors; False when
         this form does not apply (dynamic positions) and the op must run per column."""
-        vf, res = self.vf, op.results[0]
+        vf, res, shuffle = self.vf, op.results[0], self.lanes.shuffle
         if op.name == "vector.broadcast":
-            if _lanes(op.operands[0]) not in (1, _lanes(res)):
+            src, n = self.get(op.operands[0]), _lanes(res)
+            if _lanes(op.operands[0]) not in (1, n):
                 return False
-            self.w[res] = W("varying", self.varying(self.get(op.operands[0]), _lanes(res)), _lanes(res))
+            if src.kind == "varying" and src.n == 1 and src.lanes >= n:  # replicated: free
+                self.w[res] = W("varying", src.value, src.lanes, n)
+            else:
+                self.w[res] = W("varying", self.lanes.wide(src, n), n, n)
             return True
         if op.name in ("vector.extract", "vector.insert"):
             pos = op.properties["static_position"].get_values()  # type: ignore[attr-defined]
@@ -256,25 +193,35 @@ class WideEmitter:
                 return False
             k = pos[0]
             if op.name == "vector.extract":  # replicated: lane k fills its column's lanes
-                n = _lanes(op.operands[0])
-                self.w[res] = W("varying", self._shuffle(self.varying(self.get(op.operands[0]), n),
-                                                         [p * n + k for p in range(vf) for _ in range(n)]), n)
+                s = self.stride(op.operands[0])
+                v = shuffle(self.wide(op.operands[0], s), [p * s + k for p in range(vf) for _ in range(s)])
+                self.w[res] = W("varying", v, s, 1)
                 return True
-            n = _lanes(op.operands[1])
-            dest, src = self.varying(self.get(op.operands[1]), n), self.varying(self.get(op.operands[0]), n)
-            mask = [vf * n + p * n + j if j == k else p * n + j for p in range(vf) for j in range(n)]
-            self.w[res] = W("varying", self._shuffle(dest, mask, src), n)
+            s, n = self.stride(op.operands[1]), _lanes(op.operands[1])
+            dest, src = self.wide(op.operands[1], s), self.wide(op.operands[0], s)
+            mask = [vf * s + p * s + j if j == k else p * s + j for p in range(vf) for j in range(s)]
+            self.w[res] = W("varying", shuffle(dest, mask, src), s, n)
             return True
         if op.name == "vector.shuffle":
-            n1, n2, m = _lanes(op.operands[0]), _lanes(op.operands[1]), _lanes(res)
-            if n1 != n2:
-                return False
-            mask = [max(i, 0) for i in op.properties["mask"].get_values()]  # type: ignore[attr-defined]
-            a, c = self.varying(self.get(op.operands[0]), n1), self.varying(self.get(op.operands[1]), n2)
-            lanes = [p * n1 + i if i < n1 else vf * n1 + p * n2 + (i - n1) for p in range(vf) for i in mask]
-            self.w[res] = W("varying", self._shuffle(a, lanes, c), m)
-            return True
+            return self._shuffle(op)
         return self._reduction(op)
+
+    def _shuffle(self, op: Operation) -> bool:
+        a, c, res = op.operands[0], op.operands[1], op.results[0]
+        n1, n2, m = _lanes(a), _lanes(c), _lanes(res)
+        mask = [max(i, 0) for i in op.properties["mask"].get_values()]  # type: ignore[attr-defined]
+        s = self.stride(a)
+        if mask == list(range(m)) and m <= n1 and self.get(a).kind == "varying":
+            # a prefix (``.rgb`` of a vector<4>): the same lanes, now padded
+            self.w[res] = W("varying", self.get(a).value, s, m)
+            return True
+        if n1 != n2:
+            return False
+        if self.stride(c) != s:
+            s = n1
+        lanes = [p * s + i if i < n1 else self.vf * s + p * s + (i - n1) for p in range(self.vf) for i in mask]
+        self.w[res] = W("varying", self.lanes.shuffle(self.wide(a, s), lanes, self.wide(c, s)), m, m)
+        return True
 
     def _reduction(self, op: Operation) -> bool:
         """Per-column reduction into the replicated layout: lane ``k`` of every column is
@@ -282,21 +229,21 @@ class WideEmitter:
         order, as LLVM's ordered reduction does, so results match bit for bit."""
         kind = op.properties["kind"].data.value  # type: ignore[attr-defined]
         vec = op.operands[0]
-        n = _lanes(vec)
-        v = self.varying(self.get(vec), n)
+        n, s = _lanes(vec), self.stride(vec)
+        v = self.wide(vec, s)
         base = _REDUCE_KINDS[kind][1 if is_float(v.type) else 0]
         if base is None:
             return False
         flags = fastmath_flags(op)
-        lanes = [self._shuffle(v, [p * n + k for p in range(self.vf) for _ in range(n)]) for k in range(n)]
-        acc = self.varying(self.get(op.operands[1]), n) if len(op.operands) > 1 else None
+        lanes = [self.lanes.shuffle(v, [p * s + k for p in range(self.vf) for _ in range(s)]) for k in range(n)]
+        acc = self.wide(op.operands[1], s) if len(op.operands) > 1 else None
         ordered = base in ("fadd", "fmul")
         total = acc if (acc is not None and ordered) else None
         for lane in lanes:
             total = lane if total is None else combine(self.em, base, total, lane, flags)
         if acc is not None and not ordered:
             total = combine(self.em, base, total, acc, flags)
-        self.w[op.results[0]] = W("varying", total, n)
+        self.w[op.results[0]] = W("varying", total, s, 1)
         return True
 
     def _per_column(self, op: Operation) -> None:
@@ -305,9 +252,9 @@ class WideEmitter:
         for p in range(self.vf):
             for o in op.operands:
                 if o not in em.buffers:
-                    em.values[o] = self.pixel(o, p)
+                    em.values[o] = self.lanes.column(self.get(o), p)
             em.emit_op(op)
             for k, r in enumerate(op.results):
                 outs[k].append(em.values[r])
         for r, vals in zip(op.results, outs, strict=True):
-            self.w[r] = self.gather(vals)
+            self.w[r] = self.lanes.gather(vals)

@@ -1,0 +1,127 @@
+"""``loop-pingpong``: repeat zones over buffers become host loops (``scf.for``).
+
+Run after ``graph-to-kern``. Each iteration of a zone allocates the buffer its next
+state is written to. Where that buffer has the size of the state it replaces (the
+``memref.alloc`` takes its sizes from ``memref.dim`` of the state), the zone is
+double-buffered: two buffers are allocated once, before the loop, and swap roles
+every iteration — the first iteration reads the initial value, so the caller's input
+is never written, and the final state is whichever buffer was written last (right
+for odd and even counts alike; a count of zero returns the initial value). State
+whose size changes per iteration keeps its per-iteration allocation, sized afresh
+each time; the runtime's buffer pool recycles those.
+
+    %r = loop.repeat %n (%u0) {              %a = memref.alloc(...)   %b = memref.alloc(...)
+      %next = memref.alloc(dims of %u)  ==>  %r:3 = scf.for %i = 0 to n iter_args(%u = %u0, %x = %a, %y = %b) {
+      kern.launch @k (%u, %next)               kern.launch @k (%u, %x)
+      loop.yield %next                         scf.yield %x, %y, %x
+    }                                        }
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import arith, memref, scf
+from xdsl.dialects.builtin import IndexType, IntegerAttr, MemRefType, ModuleOp, i32
+from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.rewriter import InsertPoint, Rewriter
+
+from ccomp.dialects import kern, loop
+
+
+def _const_index(op: Operation | None) -> int | None:
+    if isinstance(op, arith.ConstantOp) and isinstance(op.value, IntegerAttr):
+        return op.value.value.data
+    return None
+
+
+def _same_size_alloc(value: SSAValue, state: SSAValue) -> bool:
+    """``value`` is a fresh buffer allocated with exactly the dims of ``state``."""
+    alloc = value.owner
+    if not isinstance(alloc, memref.AllocOp) or not isinstance(state.type, MemRefType):
+        return False
+    sizes = list(alloc.dynamic_sizes)
+    if len(sizes) != state.type.get_num_dims():
+        return False
+    for axis, size in enumerate(sizes):
+        dim = size.owner
+        if not (isinstance(dim, memref.DimOp) and dim.source is state and _const_index(dim.index.owner) == axis):
+            return False
+    return True
+
+
+def _only_read(state: SSAValue) -> bool:
+    """The state buffer is only read in the body (so its storage is free afterwards)."""
+    return all(isinstance(use.operation, (memref.DimOp, kern.LaunchOp)) for use in state.uses)
+
+
+def lower_repeat(op: loop.RepeatOp) -> None:
+    old = op.body.block
+    yielded = list(old.last_op.values)
+    before = InsertPoint.before(op)
+    new_ops: list[Operation] = []
+
+    def emit(o: Operation) -> SSAValue:
+        o.location = op.location
+        new_ops.append(o)
+        return o.results[0]
+
+    c0 = emit(arith.ConstantOp(IntegerAttr(0, IndexType())))
+    c1 = emit(arith.ConstantOp(IntegerAttr(1, IndexType())))
+    count = emit(arith.IndexCastOp(op.count, IndexType()))
+    pingpong = [_same_size_alloc(v, a) and _only_read(a) for v, a in zip(yielded, old.args[1:])]
+    inits: list[SSAValue] = []
+    for init, pp in zip(op.inits, pingpong):
+        inits.append(init)
+        if pp:
+            dims = [emit(memref.DimOp(init, emit(arith.ConstantOp(IntegerAttr(d, IndexType())))))
+                    for d in range(init.type.get_num_dims())]
+            inits += [emit(memref.AllocOp(dims, [], init.type)), emit(memref.AllocOp(dims, [], init.type))]
+    Rewriter.insert_op(new_ops, before)
+
+    body = Block(arg_types=[IndexType()] + [v.type for v in inits])
+    iteration = arith.IndexCastOp(body.args[0], i32)
+    body.add_op(iteration)
+    old.args[0].replace_all_uses_with(iteration.result)
+    slot, yields = 1, []
+    for arg, value, pp in zip(old.args[1:], yielded, pingpong):
+        arg.replace_all_uses_with(body.args[slot])
+        if pp:
+            spare, other = body.args[slot + 1], body.args[slot + 2]
+            alloc = value.owner
+            value.replace_all_uses_with(spare)
+            Rewriter.erase_op(alloc)
+            yields += [spare, other, spare]
+            slot += 3
+        else:
+            yields.append(value)
+            slot += 1
+    Rewriter.erase_op(old.last_op)
+    for inner in list(old.ops):
+        inner.detach()
+        body.add_op(inner)
+    body.add_op(scf.YieldOp(*yields))
+    for_op = scf.ForOp(c0, count, c1, inits, Region(body))
+    for_op.location = op.location
+    Rewriter.insert_op(for_op, before)
+    results, slot = [], 0
+    for pp in pingpong:
+        results.append(for_op.results[slot])
+        slot += 3 if pp else 1
+    for res, new in zip(op.res, results):
+        res.replace_all_uses_with(new)
+    Rewriter.erase_op(op)
+
+
+@dataclass(frozen=True)
+class LoopPingPongPass(ModulePass):
+    """Turn every ``loop.repeat`` into an ``scf.for``, double-buffering fixed-size state."""
+
+    name = "loop-pingpong"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        # innermost first: an outer zone's body then holds plain scf.for ops
+        for rep in reversed([o for o in op.walk() if isinstance(o, loop.RepeatOp)]):
+            lower_repeat(rep)
