@@ -127,6 +127,11 @@ class Program:
         """Seconds spent in upload, run and download by the last call."""
         return dict(self._runner.timings)
 
+    @property
+    def launches(self) -> list[tuple[str, tuple[int, ...]]]:
+        """The kernels the last call ran, in order, with their grids (x first)."""
+        return list(self._runner.launches)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         from ccomp.signature import bind_inputs
 

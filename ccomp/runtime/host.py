@@ -13,6 +13,7 @@ table, so host arithmetic has exactly the reference semantics.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -41,7 +42,8 @@ class HostRunner:
         self.fn, self.device = fn, device
         self.pool = pool or BufferPool(device)
         self.timings: dict[str, float] = {}
-        self.launches = 0
+        self.launches: list[tuple[str, tuple[int, ...]]] = []  # (kernel, grid) of the last run
+        self.handed_out: list[tuple[MemRefType, tuple[int, ...], np.ndarray]] = []
         self.slots: dict[SSAValue, int] = {}
         self.args = [self.slot(a) for a in fn.body.block.args]
         self.steps, self.returns = self.compile_block(fn.body.block, keep=set(fn.body.block.args))
@@ -57,6 +59,7 @@ class HostRunner:
         """``args`` in declaration order: C-contiguous arrays of the memref shapes for
         buffers, NumPy scalars for uniforms. Returns arrays and NumPy scalars."""
         regs: list[Any] = [None] * len(self.slots)
+        self.reclaim()
         start = time.perf_counter()
         inputs = set()
         for arg, slot, value in zip(self.fn.body.block.args, self.args, args):
@@ -69,7 +72,7 @@ class HostRunner:
             else:
                 regs[slot] = np.asarray(value, dtype=scalar_dtype(arg.type))
         self.timings = {"upload": time.perf_counter() - start}
-        self.launches = 0
+        self.launches = []
         start = time.perf_counter()
         for step in self.steps:
             step(regs)
@@ -85,12 +88,26 @@ class HostRunner:
                     array = np.array(array, copy=True) if aliased else array
                 else:
                     value.detach()  # the caller owns this storage now
+                    self.handed_out.append((value.type, value.dims, array))
                 seen.add(id(value))
                 outs.append(array)
             else:
                 outs.append(value[()] if isinstance(value, np.ndarray) and value.shape == () else value)
         self.timings["download"] = time.perf_counter() - start
         return outs
+
+    def reclaim(self) -> None:
+        """Take back output arrays of earlier calls that the caller no longer holds, so a
+        program called in a loop reuses its output storage instead of faulting in fresh
+        pages every call (only for devices whose outputs are the buffers themselves)."""
+        kept = []
+        for t, dims, array in self.handed_out:
+            # references: this list entry, the loop variable, getrefcount's argument
+            if sys.getrefcount(array) <= 3 and array.base is None:
+                self.pool.give_back(t, dims, array)
+            else:
+                kept.append((t, dims, array))
+        self.handed_out = kept
 
     # ----- compiling the schedule into closures ------------------------------------------
 
@@ -158,8 +175,9 @@ class HostRunner:
 
         def launch(regs):
             values = [regs[s].handle if isinstance(regs[s], Buffer) else regs[s][()] for s in args]
-            result = device.launch(name, [int(regs[g]) for g in grid], values)
-            self.launches += 1
+            extent = [int(regs[g]) for g in grid]
+            result = device.launch(name, extent, values)
+            self.launches.append((name, tuple(extent)))
             if out is not None:
                 regs[out] = np.asarray(result, dtype=dtype)
         return launch
