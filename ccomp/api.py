@@ -53,9 +53,9 @@ def param_locations(source: Source) -> dict[str, SourceLoc]:
 
 
 def compile_to_kern(source: Source, after_pass: PassCallback | None = None,
-                    timings: list[PassTiming] | None = None) -> ModuleOp:
+                    timings: list[PassTiming] | None = None, target: str = "llvm") -> ModuleOp:
     """Frontend plus passes: the L2 module a device prepares."""
-    return lower(lower_to_l1(source), "kern", after_pass, timings)
+    return lower(lower_to_l1(source), "kern", after_pass, timings, target)
 
 
 def generate(module: ModuleOp, target: str) -> tuple[dict[str, Any], str | None]:
@@ -72,7 +72,7 @@ def generate(module: ModuleOp, target: str) -> tuple[dict[str, Any], str | None]
 
 def build_program(source: Source, target: str, function: str | None = None) -> Build:
     """Compile ``source`` for ``target`` into an in-memory :class:`Build`."""
-    module = compile_to_kern(source)
+    module = compile_to_kern(source, target=target)
     names = [op.sym_name.data for op in module.body.block.ops if isinstance(op, func.FuncOp)]
     if function is None:
         function = names[-1]

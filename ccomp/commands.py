@@ -24,7 +24,6 @@ def build(args: argparse.Namespace) -> int:
     from ccomp.build import write_build
     from ccomp.frontend import lower_to_l1, parse
     from ccomp.frontend.astprint import format_ast
-    from ccomp.pipeline import lower
 
     target = check_target(args.target)
     if args.emit is not None and args.emit not in STAGES:
@@ -50,11 +49,9 @@ def build(args: argparse.Namespace) -> int:
     stages["graph"] = _text(module)
     after("frontend", module)
     stop = args.emit if args.emit not in (None, "llvm") else "kern"
+    from ccomp.pipeline import STAGE_PASSES, run_passes
     for stage in STAGES[STAGES.index("graph") + 1 : STAGES.index(stop) + 1]:
-        lower(module, stage, after) if stage == "fused" else None
-        if stage == "kern":
-            from ccomp.pipeline import STAGE_PASSES, run_passes
-            run_passes(module, STAGE_PASSES["kern"], after)
+        run_passes(module, STAGE_PASSES[stage], after, target=target)
         stages[stage] = _text(module)
     if args.emit == "llvm":
         from ccomp.backends.llvm.lower import emit_llvm_ir

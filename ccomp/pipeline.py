@@ -28,19 +28,26 @@ STAGES = ("ast", "graph", "fused", "kern", "llvm")
 
 # The passes that lead from one IR stage to the next.
 STAGE_PASSES: dict[str, tuple[str, ...]] = {
-    "fused": ("graph-fuse",),
+    "fused": ("graph-fuse", "graph-schedule"),
     "kern": ("graph-to-kern", "loop-pingpong", "canonicalize", "cse"),
 }
 
 PassCallback = Callable[[str, ModuleOp], None]
 
+# Buffers one kernel may bind, per target (0: no limit). OpenGL guarantees 8 shader
+# storage blocks per compute shader; OpenCL and native code have no small limit.
+MAX_BINDINGS = {"glsl": 8, "opencl": 0, "llvm": 0}
 
-def make_pass(flag: str) -> ModulePass:
+
+def make_pass(flag: str, target: str = "llvm") -> ModulePass:
     if flag == "canonicalize":
         return CanonicalizePass()
     if flag == "cse":
         return CommonSubexpressionElimination()
-    return get_all_passes()[flag]()()
+    cls = get_all_passes()[flag]()
+    if flag == "graph-schedule":
+        return cls(max_bindings=MAX_BINDINGS.get(target, 0))
+    return cls()
 
 
 @dataclass
@@ -50,12 +57,12 @@ class PassTiming:
 
 
 def run_passes(module: ModuleOp, flags: tuple[str, ...], after_pass: PassCallback | None = None,
-               timings: list[PassTiming] | None = None) -> None:
+               timings: list[PassTiming] | None = None, target: str = "llvm") -> None:
     """Apply ``flags`` in order, verifying after each (passes assume verified input)."""
     ctx = make_context()
     for flag in flags:
         start = time.perf_counter()
-        make_pass(flag).apply(ctx, module)
+        make_pass(flag, target).apply(ctx, module)
         try:
             module.verify()
         except Exception as exc:
@@ -67,9 +74,10 @@ def run_passes(module: ModuleOp, flags: tuple[str, ...], after_pass: PassCallbac
 
 
 def lower(module: ModuleOp, to_stage: str, after_pass: PassCallback | None = None,
-          timings: list[PassTiming] | None = None) -> ModuleOp:
-    """Lower an L1 module (stage ``graph``) in place up to IR stage ``to_stage``."""
+          timings: list[PassTiming] | None = None, target: str = "llvm") -> ModuleOp:
+    """Lower an L1 module (stage ``graph``) in place up to IR stage ``to_stage``,
+    with the limits of ``target``."""
     for stage in STAGES[STAGES.index("graph") + 1 : STAGES.index(to_stage) + 1]:
         if stage in STAGE_PASSES:
-            run_passes(module, STAGE_PASSES[stage], after_pass, timings)
+            run_passes(module, STAGE_PASSES[stage], after_pass, timings, target)
     return module

@@ -21,6 +21,11 @@ def _graph_to_kern() -> type[ModulePass]:
     return GraphToKernPass
 
 
+def _graph_schedule() -> type[ModulePass]:
+    from ccomp.passes.graph_schedule import GraphSchedulePass
+    return GraphSchedulePass
+
+
 def _loop_pingpong() -> type[ModulePass]:
     from ccomp.passes.loop_pingpong import LoopPingPongPass
     return LoopPingPongPass
@@ -30,6 +35,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     """Flag name -> pass class factory, for ccomp's own passes."""
     return {
         "graph-fuse": _graph_fuse,
+        "graph-schedule": _graph_schedule,
         "graph-to-kern": _graph_to_kern,
         "loop-pingpong": _loop_pingpong,
     }

@@ -24,7 +24,8 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
 from ccomp.dialects import graph, kern, loop
-from ccomp.passes.kern_body import KernelBodyBuilder, _extract, _insert, convert_type, image_memref
+from ccomp.passes.graph_schedule import GROUP_ATTR
+from ccomp.passes.kern_body import KernelBodyBuilder, _extract, _insert, convert_type, image_memref, _extract, _insert, convert_type, image_memref
 
 
 class _HostLowering:
@@ -87,11 +88,8 @@ class _HostLowering:
             self.extents[op.result] = (w, h, op.image)
         elif isinstance(op, graph.MapOp):
             return  # materialised by the sink that consumes it
-        elif isinstance(op, graph.CaptureOp):
-            self.lower_sink(op, op.input, op.size, None)
-        elif isinstance(op, graph.ReduceOp):
-            kind = "add" if op.kind.data == "mean" else op.kind.data
-            self.lower_sink(op, op.input, op.size, kind)
+        elif isinstance(op, (graph.CaptureOp, graph.ReduceOp)):
+            self.lower_sink(op)
         elif isinstance(op, graph.BlurOp):
             raise AssertionError("graph-to-kern needs graph-fuse to run first")
         elif isinstance(op, func.ReturnOp):
@@ -125,30 +123,46 @@ class _HostLowering:
         for o, n in zip(op.res, new.res):
             self.mapping[o] = n
 
-    def lower_sink(self, op: Operation, field: SSAValue, size: SSAValue, reduce: str | None) -> None:
-        fused = field.owner
-        if not isinstance(fused, graph.MapOp):
-            raise AssertionError("graph-to-kern needs graph-fuse to run first")
-        w, h, image = self.extent(size, op)
+    def lower_sink(self, op: Operation) -> None:
+        """Lower a sink's group (``graph.kernel`` from graph-schedule; alone without it)
+        when its last member is reached, so every operand of the group is available."""
+        group = op.attributes.get(GROUP_ATTR)
+        members = [op] if group is None else [
+            o for o in op.parent_block().ops
+            if isinstance(o, (graph.CaptureOp, graph.ReduceOp)) and o.attributes.get(GROUP_ATTR) == group]
+        if members[-1] is not op:
+            return
+        for m in members:
+            if not isinstance(m.operands[0].owner, graph.MapOp):
+                raise AssertionError("graph-to-kern needs graph-fuse to run first")
+        w, h, image = self.extent(members[0].size, op)
+        reduces = [m for m in members if isinstance(m, graph.ReduceOp)]
+        reduce = None if not reduces else ("add" if reduces[0].kind.data == "mean" else reduces[0].kind.data)
         name = f"{self.fn.sym_name.data}_{len(self.kernels)}"
-        builder = KernelBodyBuilder(name, fused, image, reduce, op)
+        parts = [(m.operands[0].owner, isinstance(m, graph.ReduceOp)) for m in members]
+        builder = KernelBodyBuilder(name, parts, image, reduce, op)
         self.kernels.append(builder.build())
         args = [self.mapping[v] for v in builder.bindings]
-        if reduce is None:
-            out_type = image_memref(op.result.type)
-            out = self.add(memref.AllocOp([h, w], [], out_type), op)
-            self.add(kern.LaunchOp(name, [w, h], args + [out]), op)
-            self.mapping[op.result] = out
+        outs = []
+        for m in members:
+            if isinstance(m, graph.CaptureOp):
+                out_type = image_memref(m.result.type)
+                out = self.add(memref.AllocOp([h, w], [], out_type), m)
+                self.mapping[m.result] = out
+                outs.append(out)
+        result_types = [reduces[0].result.type] if reduces else []
+        launch = kern.LaunchOp(name, [w, h], args + outs, result_types)
+        value = self.add(launch, op)
+        if not reduces:
             return
-        elem = op.result.type
-        value = self.add(kern.LaunchOp(name, [w, h], args, [elem]), op)
-        if op.kind.data == "mean":
-            count = self.add(arith.MuliOp(w, h), op)
-            count_f = self.add(arith.SIToFPOp(self.add(arith.IndexCastOp(count, i32), op), f32), op)
-            if isinstance(elem, VectorType):
-                count_f = self.add(vector.BroadcastOp(count_f, elem), op)
-            value = self.add(arith.DivfOp(value, count_f), op)
-        self.mapping[op.result] = value
+        red = reduces[0]
+        if red.kind.data == "mean":
+            count = self.add(arith.MuliOp(w, h), red)
+            count_f = self.add(arith.SIToFPOp(self.add(arith.IndexCastOp(count, i32), red), f32), red)
+            if isinstance(red.result.type, VectorType):
+                count_f = self.add(vector.BroadcastOp(count_f, red.result.type), red)
+            value = self.add(arith.DivfOp(value, count_f), red)
+        self.mapping[red.result] = value
 
 
 @dataclass(frozen=True)

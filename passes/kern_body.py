@@ -65,21 +65,26 @@ def outer_values(op: graph.MapOp) -> list[SSAValue]:
 
 
 class KernelBodyBuilder:
-    """Creates one kernel for a sink; ``bindings`` lists the L1 values to launch with."""
+    """Creates one kernel computing one or more sinks of the same extent.
 
-    def __init__(self, name: str, fused: graph.MapOp, extent_image: SSAValue | None,
+    ``parts`` are the fused maps in order, each flagged whether its sink is the
+    (single) reduction; every other part's element is stored to an output buffer.
+    ``bindings`` lists the L1 values to launch with; the output buffers follow them."""
+
+    def __init__(self, name: str, parts: list[tuple[graph.MapOp, bool]], extent_image: SSAValue | None,
                  reduce: str | None, loc_from: Operation):
-        self.fused, self.extent_image, self.reduce = fused, extent_image, reduce
+        self.parts, self.extent_image, self.reduce = parts, extent_image, reduce
         self.loc = loc_from.location
-        self.bindings: list[SSAValue] = list(fused.inputs)
-        for v in outer_values(fused):
-            if not is_constant(v) and v not in self.bindings:
-                self.bindings.append(v)
+        self.bindings: list[SSAValue] = []
+        for fused, _ in parts:
+            for v in [*fused.inputs, *outer_values(fused)]:
+                if not is_constant(v) and v not in self.bindings:
+                    self.bindings.append(v)
         types = [convert_type(v.type) for v in self.bindings]
-        if reduce is None:
-            types.append(image_memref(graph.ImageType(fused.result.type.element)))
+        types += [image_memref(graph.ImageType(m.result.type.element)) for m, is_reduce in parts if not is_reduce]
         self.block = Block(arg_types=types)
         self.args = dict(zip(self.bindings, self.block.args))
+        self.outputs = list(self.block.args[len(self.bindings):])
         self.mapping: dict[SSAValue, SSAValue] = {}
         self.dims: dict[SSAValue, tuple[SSAValue, SSAValue]] = {}
         self.name = name
@@ -121,19 +126,42 @@ class KernelBodyBuilder:
         self.xi = self.add(kern.IndexOp(0))
         self.yi = self.add(kern.IndexOp(1))
         self.coords: list[SSAValue] | None = None
-        for arg, image in zip(self.fused.body.block.args, self.fused.inputs):
-            if image is self.extent_image:
-                self.mapping[arg] = self.add(memref.LoadOp.get(self.args[image], [self.yi, self.xi]))
-            else:
-                self.mapping[arg] = self.load_clamped(image, self.coord(0), self.coord(1))
-        for v in outer_values(self.fused):
-            if is_constant(v):
-                clone_constant(v, self.mapping, self.add)
-            else:
-                self.mapping[v] = self.args[v]
-        for op in self.fused.body.block.ops:
-            self.lower(op)
+        self.loaded: dict[SSAValue, SSAValue] = {}  # image -> its element here, shared by parts
+        reduced: list[SSAValue] = []
+        outputs = iter(self.outputs)
+        done: set[graph.MapOp] = set()
+        for fused, is_reduce in self.parts:
+            if fused in done:  # a map shared by two sinks (graph-schedule): computed once
+                self.finish(fused, is_reduce, reduced, outputs)
+                continue
+            done.add(fused)
+            for arg, image in zip(fused.body.block.args, fused.inputs):
+                if image not in self.loaded:
+                    if image is self.extent_image:
+                        self.loaded[image] = self.add(memref.LoadOp.get(self.args[image], [self.yi, self.xi]))
+                    else:
+                        self.loaded[image] = self.load_clamped(image, self.coord(0), self.coord(1))
+                self.mapping[arg] = self.loaded[image]
+            for v in outer_values(fused):
+                if is_constant(v):
+                    clone_constant(v, self.mapping, self.add)
+                else:
+                    self.mapping[v] = self.args[v]
+            for op in fused.body.block.ops:
+                if isinstance(op, graph.YieldOp):
+                    self.finish(fused, is_reduce, reduced, outputs)
+                else:
+                    self.lower(op)
+        self.add(kern.YieldOp(reduced))
         return kern.KernelOp(self.name, 2, Region(self.block), self.reduce)
+
+    def finish(self, fused: graph.MapOp, is_reduce: bool, reduced: list[SSAValue], outputs) -> None:
+        """Store a part's element to its output, or keep it as the reduced value."""
+        value = self.mapping[fused.body.block.last_op.value]
+        if is_reduce:
+            reduced.append(value)
+        else:
+            self.add(memref.StoreOp.get(value, next(outputs), [self.yi, self.xi]))
 
     def coord(self, dim: int) -> SSAValue:
         if self.coords is None:
@@ -153,14 +181,6 @@ class KernelBodyBuilder:
             wi, hi = self.add(arith.IndexCastOp(w, i32)), self.add(arith.IndexCastOp(h, i32))
             v = self.add(vector.BroadcastOp(wi, graph.SIZE_TYPE))
             m[op.result] = self.add(_insert(hi, v, 1))
-        elif isinstance(op, graph.YieldOp):
-            value = m[op.value]
-            if self.reduce is None:
-                out = self.block.args[-1]
-                self.add(memref.StoreOp.get(value, out, [self.yi, self.xi]))
-                self.add(kern.YieldOp())
-            else:
-                self.add(kern.YieldOp([value]))
         else:
             clone = op.clone(value_mapper=m)
             self.add(clone)

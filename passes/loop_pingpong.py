@@ -57,9 +57,19 @@ def _only_read(state: SSAValue) -> bool:
     return all(isinstance(use.operation, (memref.DimOp, kern.LaunchOp)) for use in state.uses)
 
 
+def _yielded_once(value: SSAValue, term: Operation) -> bool:
+    """``value`` becomes one state and nothing else: it is yielded once and otherwise
+    only written or read by launches. A buffer yielded as two states, or passed on in
+    any other way, would outlive the iteration after next, when ping-pong overwrites it."""
+    uses = list(value.uses)
+    return sum(use.operation is term for use in uses) == 1 and all(
+        use.operation is term or isinstance(use.operation, (memref.DimOp, kern.LaunchOp)) for use in uses)
+
+
 def lower_repeat(op: loop.RepeatOp) -> None:
     old = op.body.block
-    yielded = list(old.last_op.values)
+    term = old.last_op
+    yielded = list(term.values)
     before = InsertPoint.before(op)
     new_ops: list[Operation] = []
 
@@ -71,7 +81,8 @@ def lower_repeat(op: loop.RepeatOp) -> None:
     c0 = emit(arith.ConstantOp(IntegerAttr(0, IndexType())))
     c1 = emit(arith.ConstantOp(IntegerAttr(1, IndexType())))
     count = emit(arith.IndexCastOp(op.count, IndexType()))
-    pingpong = [_same_size_alloc(v, a) and _only_read(a) for v, a in zip(yielded, old.args[1:])]
+    pingpong = [_same_size_alloc(v, a) and _only_read(a) and _yielded_once(v, term)
+                for v, a in zip(yielded, old.args[1:])]
     inits: list[SSAValue] = []
     for init, pp in zip(op.inits, pingpong):
         inits.append(init)
@@ -89,16 +100,18 @@ def lower_repeat(op: loop.RepeatOp) -> None:
     for arg, value, pp in zip(old.args[1:], yielded, pingpong):
         arg.replace_all_uses_with(body.args[slot])
         if pp:
-            spare, other = body.args[slot + 1], body.args[slot + 2]
+            spare = body.args[slot + 1]
             alloc = value.owner
             value.replace_all_uses_with(spare)
             Rewriter.erase_op(alloc)
-            yields += [spare, other, spare]
-            slot += 3
-        else:
-            yields.append(value)
-            slot += 1
-    Rewriter.erase_op(old.last_op)
+        slot += 3 if pp else 1
+    # read the yielded values only now: a state may yield another state's argument
+    # (``yield b, a``), which the loop above has just replaced by the new block's
+    slot = 1
+    for value, pp in zip(term.operands, pingpong):
+        yields += [value, body.args[slot + 2], value] if pp else [value]
+        slot += 3 if pp else 1
+    Rewriter.erase_op(term)
     for inner in list(old.ops):
         inner.detach()
         body.add_op(inner)

@@ -66,8 +66,10 @@ class HostRunner:
             if isinstance(arg.type, MemRefType):
                 dims = tuple(value.shape[: arg.type.get_num_dims()])
                 handle = self.device.upload(arg.type, value)
-                owner = self.pool if self.device.upload_copies else None
-                regs[slot] = Buffer(handle, arg.type, dims, owner)
+                if self.device.upload_copies:  # the device's copy: freed when the run drops it
+                    regs[slot] = self.pool.adopt(handle, arg.type, dims)
+                else:  # the caller's own array
+                    regs[slot] = Buffer(handle, arg.type, dims, None)
                 inputs.add(id(regs[slot]))
             else:
                 regs[slot] = np.asarray(value, dtype=scalar_dtype(arg.type))

@@ -29,12 +29,15 @@ DEFAULT_BUDGET = 1 << 30  # bytes of free buffers kept for reuse
 
 class Buffer:
     """A device buffer and the shape the host knows it by. When the last reference to
-    it goes, its storage returns to its pool (if it has one)."""
+    it goes, its storage returns to its pool (if it has one), or to the driver if the
+    pool only adopted it (``transient``)."""
 
-    __slots__ = ("handle", "type", "dims", "pool", "__weakref__")
+    __slots__ = ("handle", "type", "dims", "pool", "transient", "__weakref__")
 
-    def __init__(self, handle: Any, type: MemRefType, dims: tuple[int, ...], pool: "BufferPool | None"):
+    def __init__(self, handle: Any, type: MemRefType, dims: tuple[int, ...], pool: "BufferPool | None",
+                 transient: bool = False):
         self.handle, self.type, self.dims, self.pool = handle, type, dims, pool
+        self.transient = transient
 
     def detach(self) -> Any:
         """Take the storage out of pool management (it now belongs to the caller)."""
@@ -46,7 +49,7 @@ class Buffer:
         if pool is not None:
             self.pool = None
             try:
-                pool.give_back(self.type, self.dims, self.handle)
+                pool.give_back(self.type, self.dims, self.handle, release=self.transient)
             except Exception:  # never raise from a finaliser (e.g. at interpreter exit)
                 pass
 
@@ -81,14 +84,26 @@ class BufferPool:
         size = nbytes(t, dims)
         return self._live(Buffer(self.device.alloc(t, dims), t, dims, self), size)
 
+    def adopt(self, handle: Any, t: MemRefType, dims: Sequence[int]) -> Buffer:
+        """A buffer the device made outside the pool (an uploaded input): counted live
+        while held, then released to the driver rather than kept. Uploads never draw on
+        the free list, so keeping them would add one free buffer per call: memory that
+        grows with the number of calls."""
+        dims = tuple(int(d) for d in dims)
+        return self._live(Buffer(handle, t, dims, self, transient=True), nbytes(t, dims))
+
     def _live(self, buf: Buffer, size: int) -> Buffer:
         self.live_bytes += size
         self.peak_bytes = max(self.peak_bytes, self.live_bytes + self.free_bytes)
         return buf
 
-    def give_back(self, t: MemRefType, dims: tuple[int, ...], handle: Any) -> None:
+    def give_back(self, t: MemRefType, dims: tuple[int, ...], handle: Any, release: bool = False) -> None:
+        """Take back a buffer nobody holds: kept for reuse, or (``release``) freed."""
         size = nbytes(t, dims)
         self.live_bytes -= size
+        if release:
+            self.device.release(handle)
+            return
         self._ids += 1
         self.free[self._ids] = ((str(t), dims), handle, size)
         self.free_bytes += size
