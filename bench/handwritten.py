@@ -246,6 +246,8 @@ class GLHand(HandWritten):
 
     def upload(self, inputs) -> None:
         src = np.ascontiguousarray(inputs["src"], dtype=np.float32)
+        if getattr(self, "src", None) is not None:
+            self.src.release()  # moderngl never frees a buffer on garbage collection
         self.src, self.shape = self.ctx.buffer(src), src.shape
         self.gain = float(inputs.get("gain", 1.5))
         pix, red = self.grids(src.shape)

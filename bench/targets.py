@@ -52,6 +52,7 @@ class Contender:
     backend_s: float
     front_s: float | None = None
     phases: Callable[[], dict] = dict  # upload/run/download seconds of the last call
+    close: Callable[[], None] = lambda: None  # moderngl frees nothing on garbage collection
     stats: dict = field(default_factory=dict)
 
 
@@ -80,8 +81,9 @@ def warm_up() -> None:
     compile is timed, so the compile columns hold only per-program work."""
     import ccomp
 
-    warm = "graph warm(a: image<f32>) -> image<f32> {\n    return a * 2.0\n}\n"
-    one = np.ones((4, 4), np.float32)
+    # vec4, a stencil and clamp, so the libraries tonemap's kernel uses are loaded too
+    warm = "graph warm(a: image<vec4>) -> image<vec4> {\n    return clamp(blur(a, 1) * 2.0, 0.0, 1.0)\n}\n"
+    one = np.ones((4, 4, 4), np.float32)
     for target in TARGETS:  # loads PoCL's and llvmpipe's compilers, which build lazily
         prog = ccomp.compile(warm, target, cache=False)
         in_context(getattr(prog.device, "ctx", None), lambda: prog(a=one))()
@@ -164,12 +166,12 @@ def contenders(program: str, inputs: dict, targets: list[str]) -> list[Contender
         ctx = getattr(prog.device, "ctx", None)
         out.append(Contender(f"ccomp {target}", target, in_context(ctx, lambda p=prog: tuple_out(p(**inputs))),
                              in_context(ctx, ccomp_kernel(prog, inputs)), prog.backend_seconds,
-                             prog.compile_seconds, lambda p=prog: p.timings))
+                             prog.compile_seconds, lambda p=prog: p.timings, lambda p=prog, c=ctx: release(p.pool, c)))
         if target in RUNNERS:
             hand = RUNNERS[target](program)
             out.append(Contender(f"hand {target}", target, in_context(hand.ctx, lambda h=hand: h(**inputs)),
                                  in_context(hand.ctx, hand.kernel), hand.compile_seconds, None,
-                                 lambda h=hand: h.timings))
+                                 lambda h=hand: h.timings, lambda h=hand: release(None, h.ctx)))
     return out
 
 
@@ -185,6 +187,13 @@ def in_context(ctx, fn: Callable[[], object]) -> Callable[[], object]:
         with ctx:
             return fn()
     return run
+
+
+def release(pool, ctx) -> None:
+    if pool is not None:
+        in_context(ctx, pool.clear)()
+    if hasattr(ctx, "compute_shader"):
+        ctx.release()
 
 
 def tuple_out(value):
@@ -269,6 +278,8 @@ def main() -> None:
         table(f"{program} {n}x{n} {kind} ({mp:.1f} MP), ms, best of {args.repeat} (median in brackets), "
               f"load average {os.getloadavg()[0]:.2f}", rows, mp)
         summary += [f"{program}:"] + ratios(rows)
+        for c in rows:
+            c.close()
         del rows, inputs
         gc.collect()
     print("\nratios, time ccomp / time other (>1: ccomp slower)")

@@ -120,11 +120,14 @@ def materialise(field: SSAValue, size: SSAValue, before: Operation, loc_from: Op
 
 
 def fuse_sink(sink: graph.CaptureOp | graph.ReduceOp) -> None:
-    """Give ``sink`` a single fused map over images as its input."""
+    """Give ``sink`` a single fused map over images as its input, placed right before it
+    (later passes rely on that: the map may then use anything the sink can)."""
     root = sink.input
     if isinstance(root.owner, graph.MapOp) and all(
         isinstance(i.type, graph.ImageType) for i in root.owner.inputs
     ) and root.has_one_use():
+        root.owner.detach()
+        Rewriter.insert_op(root.owner, InsertPoint.before(sink))
         return  # already fused
     fused = _Fuser(sink, sink.size).build(root)
     Rewriter.insert_op(fused, InsertPoint.before(sink))

@@ -187,6 +187,20 @@ def materialise_value(sink: Sink, fused: graph.MapOp, value: SSAValue) -> None:
     for op in reversed(order):
         if not any(r.uses for r in op.results):
             Rewriter.erase_op(op)
+    prune_inputs(fused)
+
+
+def prune_inputs(m: graph.MapOp) -> None:
+    """Drop the inputs a map's body no longer reads."""
+    block = m.body.block
+    keep = [i for i, arg in enumerate(block.args) if arg.uses]
+    if len(keep) == len(block.args):
+        return
+    operands = [m.inputs[i] for i in keep]
+    for i in reversed(range(len(block.args))):
+        if i not in keep:
+            block.erase_arg(block.args[i])
+    m.operands = operands
 
 
 @dataclass(frozen=True)

@@ -191,6 +191,10 @@ class HostRunner:
         iv, carried = self.slot(body.args[0]), [self.slot(a) for a in body.args[1:]]
         results = [self.slot(r) for r in op.results]
         steps, yields = self.compile_block(body, keep=set())
+        # per-iteration registers to drop; a yielded value defined outside the loop (an
+        # input, a buffer computed before it) is not the loop's to clear
+        local = set(body.args) | {r for inner in body.ops for r in inner.results}
+        scratch = [self.slot(v) for v in [*body.args[1:], *body.last_op.operands] if v in local]
 
         def loop(regs):
             values = [regs[s] for s in inits]
@@ -202,7 +206,7 @@ class HostRunner:
                 for st in steps:
                     st(regs)
                 values = [regs[s] for s in yields]
-                for s in carried + yields:
+                for s in scratch:
                     regs[s] = None
             for s, v in zip(results, values):
                 regs[s] = v

@@ -35,3 +35,20 @@ def test_edges(target, compiled, rng):
     # the named tuple reads by name too
     out = compiled(text, target)(src)
     assert_matches(out.mag, want_mag)
+
+
+NINE = "graph nine(" + ", ".join(f"i{k}: image<f32>" for k in range(9)) + ") -> (s: image<f32>, m: f32) {\n" \
+    "    let t = " + " + ".join(f"i{k} * {k + 1}.0" for k in range(9)) + "\n    return t, mean(t)\n}\n"
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_more_images_than_bindings(target, compiled, rng):
+    """Nine inputs and an output exceed GLSL's 8 buffers a shader: graph-schedule splits."""
+    images = [rng.random((19, 23), dtype=np.float32) for _ in range(9)]
+    prog = compiled(NINE, target)
+    s, m = prog(*images)
+    want_s, want_m = reference(NINE, "nine", images)
+    assert_matches(s, want_s)
+    np.testing.assert_allclose(m, want_m, rtol=1e-5)
+    if target == "glsl":
+        assert len(prog.launches) > 1

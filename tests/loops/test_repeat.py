@@ -72,17 +72,27 @@ ITERATION = """graph ramp(src: image<f32>, n: i32) -> image<f32> {
 }"""
 
 # loop-pingpong regressions: a state that yields another state's argument, the same
-# buffer yielded as two states, a state handed on unchanged
-SWAP = """graph swap(src: image<f32>, n: i32) -> (a: image<f32>, b: image<f32>, c: image<f32>) {
-    let r = repeat n (a = src, b = src * 2.0, c = src) {
+# buffer yielded as two states, a state handed on unchanged; (host runner) a value from
+# outside the zone yielded as state
+SWAP = """graph swap(src: image<f32>, n: i32) -> (a: image<f32>, b: image<f32>) {
+    let r = repeat n (a = src, b = src * 2.0) { yield b + 1.0, a }
+    return r.a, r.b
+}"""
+TWICE = """graph twice(src: image<f32>, n: i32) -> (a: image<f32>, b: image<f32>) {
+    let r = repeat n (a = src, b = src) {
         let t = capture(a * 0.5 + 1.0)
-        yield b + 1.0, t, t
+        yield t, t
     }
-    return r.a, r.b, r.c
+    return r.a, r.b
 }"""
 LAG = """graph lag(src: image<f32>, n: i32) -> (a: image<f32>, b: image<f32>, c: image<f32>) {
     let r = repeat n (a = src, b = src, c = src) { yield a + 1.0, a, b }
     return r.a, r.b, r.c
+}"""
+OUTER = """graph outer(src: image<f32>, n: i32) -> (img: image<f32>, s: f32) {
+    let m = mean(src)
+    let r = repeat n (a = src * 2.0, s = 0.0) { yield src, m }
+    return r.a + src, r.s + m
 }"""
 SAME = "graph same(src: image<f32>, n: i32) -> image<f32> {\n    return repeat n (a = src) { yield a }\n}"
 
@@ -180,7 +190,7 @@ def test_iteration_index_in_the_body(target):
 
 
 @pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("src_text", [SWAP, LAG, SAME], ids=["swap", "lag", "same"])
+@pytest.mark.parametrize("src_text", [SWAP, TWICE, LAG, SAME, OUTER], ids=["swap", "twice", "lag", "same", "outer"])
 def test_state_handed_between_states(target, src_text):
     for n in (0, 1, 2, 5):
         check(src_text, target, [rand(5, 7), np.int32(n)])
