@@ -31,16 +31,3 @@ def report(rows: list[tuple[str, float, float]], unit: str, baseline: str) -> No
     for name, seconds, rate in rows:
         print(f"{name:28} {seconds * 1e3:10.2f} {rate:12.1f} {base / seconds:13.2f}x")
 
-
-def time_stats(fn: Callable[[], object], repeat: int = 7, warmup: int = 1) -> tuple[float, float]:
-    """(fastest, median) of ``repeat`` runs after ``warmup`` runs, in seconds. On a shared
-    machine the fastest is the estimate and the median says how noisy the runs were."""
-    for _ in range(warmup):
-        fn()
-    runs = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - start)
-    runs.sort()
-    return runs[0], runs[len(runs) // 2]

@@ -142,8 +142,8 @@ class HandWritten:
     api = ""
     local = (1, 1)
 
-    def __init__(self, program: str):
-        self.program, self.timings = program, {}
+    def __init__(self, program: str, local: tuple[int, int] | None = None):
+        self.program, self.timings, self.local = program, {}, local or self.local
         start = time.perf_counter()
         self._build()
         self.compile_seconds = time.perf_counter() - start

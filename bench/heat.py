@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import best_time, timed  # noqa: E402
+from common import timed  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ALPHA = np.float32(0.2)
@@ -77,20 +78,33 @@ def make_numba_heat():
     return heat
 
 
-def report(rows: list[tuple[str, float, float]], baseline: str) -> None:
-    """bench/common.py's table with three decimals: rates here are a few Gcell/s."""
-    base = dict((r[0], r[1]) for r in rows)[baseline]
-    print(f"{'contender':28} {'time (ms)':>10} {'Gcell/s':>10} {'vs ' + baseline:>18}")
-    for name, seconds, rate in rows:
-        print(f"{name:28} {seconds * 1e3:10.1f} {rate:10.3f} {base / seconds:17.2f}x")
+def interleaved(contenders: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
+    """Seconds per call of each contender, timed in turn round after round, so that a
+    busy spell on a shared machine lands on all of them rather than on one."""
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            times[name].append(timed(fn)[1])
+    return times
 
 
-def launch_overhead(prog, steps: int) -> float:
-    """Seconds per launch of the host loop on an 8x8 grid: dispatch and bookkeeping,
-    with next to no kernel work."""
-    tiny = np.random.default_rng(1).random((8, 8), dtype=np.float32)
-    best_time(lambda: prog(u0=tiny, steps=steps), repeat=5, warmup=1)
-    return prog.timings["run"] / max(len(prog.launches), 1)
+def report(times: dict[str, list[float]], gcells: float, baseline: str) -> None:
+    """bench/common.py's table with the median beside the fastest (how noisy the runs
+    were) and three decimals: rates here are a few Gcell/s."""
+    base = min(times[baseline])
+    print(f"{'contender':22} {'best (ms)':>10} {'median (ms)':>12} {'Gcell/s':>9} {'vs ' + baseline:>18}")
+    for name, runs in times.items():
+        best, median = min(runs), sorted(runs)[len(runs) // 2]
+        print(f"{name:22} {best * 1e3:10.1f} {median * 1e3:12.1f} {gcells / best:9.3f} {base / best:17.2f}x")
+
+
+def per_launch(prog, u0: np.ndarray, steps: int, repeat: int = 5) -> float:
+    """Fastest host-loop time per launch (``prog.timings['run']`` over the launches)."""
+    best = float("inf")
+    for _ in range(repeat):
+        prog(u0=u0, steps=steps)
+        best = min(best, prog.timings["run"] / max(len(prog.launches), 1))
+    return best
 
 
 def main() -> None:
@@ -98,12 +112,13 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=1024)
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--targets", default="llvm,opencl,glsl")
+    ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     import ccomp
 
     n, steps = args.size, args.steps
     u0 = np.random.default_rng(0).random((n, n), dtype=np.float32)
-    gcells = n * n * steps / 1e9
+    tiny = np.random.default_rng(1).random((8, 8), dtype=np.float32)
 
     progs, compile_s = {}, {}
     for target in args.targets.split(","):
@@ -121,26 +136,22 @@ def main() -> None:
         if err > 1e-4:  # float32 sums in a different order (or contracted) over 200 steps
             raise SystemExit(f"{name} disagrees with NumPy: max abs error {err}")
 
-    rows, notes = [], []
-    for target, prog in progs.items():
-        t = best_time(lambda: prog(u0=u0, steps=steps), repeat=5)
-        launches, timings = len(prog.launches), prog.timings
-        split = ", ".join(f"{k} {v * 1e3:.1f} ms" for k, v in timings.items())
-        overhead = launch_overhead(prog, steps)
-        notes.append(f"  {target:7} compile {compile_s[target] * 1e3:5.0f} ms (backend "
-                     f"{prog.backend_seconds * 1e3:4.0f} ms) | last call: {split} | {launches} launches, "
-                     f"{timings['run'] / launches * 1e6:7.1f} us each at {n}x{n}, "
-                     f"{overhead * 1e6:5.1f} us each at 8x8")
-        rows.append((f"ccomp ({target})", t, gcells / t))
-    t_numba = best_time(lambda: heat_nb(u0, steps), repeat=5)
-    t_numpy = best_time(lambda: numpy_heat(u0, steps), repeat=3, warmup=1)
-    rows += [("numba parallel", t_numba, gcells / t_numba), ("numpy whole-array", t_numpy, gcells / t_numpy)]
+    contenders = {f"ccomp ({t})": (lambda p=p: p(u0=u0, steps=steps)) for t, p in progs.items()}
+    contenders["numba parallel"] = lambda: heat_nb(u0, steps)
+    contenders["numpy whole-array"] = lambda: numpy_heat(u0, steps)
+    times = interleaved(contenders, args.rounds)
 
     print(f"heat {n}x{n} f32, {steps} steps — numba compile + first call "
           f"{(numba_compile_s + first_call) * 1e3:.0f} ms")
-    print("ccomp per target (one kernel launch per step):")
-    print("\n".join(notes))
-    report(rows, "numba parallel")
+    print("ccomp: one kernel launch per step; host-loop time per launch at full size and at 8x8 "
+          "(where it is all overhead):")
+    for target, prog in progs.items():
+        big, small = per_launch(prog, u0, steps, repeat=2), per_launch(prog, tiny, steps)
+        split = ", ".join(f"{k} {v * 1e3:.1f} ms" for k, v in prog.timings.items())
+        print(f"  {target:7} compile {compile_s[target] * 1e3:5.0f} ms (backend {prog.backend_seconds * 1e3:4.0f} ms)"
+              f" | {len(prog.launches)} launches | {big * 1e6:8.1f} us/launch at {n}x{n}, "
+              f"{small * 1e6:6.1f} us/launch at 8x8 (last call: {split})")
+    report(times, n * n * steps / 1e9, "numba parallel")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,19 @@
 """``graph-fuse``: splice every pointwise producer into the consumer that materialises it.
 
 After this pass each sink — ``graph.capture`` and ``graph.reduce`` — consumes one
-``graph.map`` whose inputs are all images, so each sink becomes exactly one kernel.
-Producers are duplicated into every sink that needs them (pointwise recomputation
-is cheaper than a round trip through memory). A ``graph.blur`` becomes neighbour
-reads (``graph.load``) in the consumer's body; if the blurred value is itself an
-un-captured field, it is first materialised over the consumer's extent, since a
-stencil cannot read a value that exists only per element. Results never change:
-every rewrite here is an exact substitution of the producer's computation.
+``graph.map`` whose inputs are all images, placed right before it, so each sink is
+one kernel. Producers are duplicated into every sink that needs them (pointwise
+recomputation is cheaper than a round trip through memory). A ``graph.blur``
+becomes neighbour reads (``graph.load``) in the consumer's body.
+
+A stencil read of a field that is not materialised yet — a blur of a field, or a
+neighbour read of a field the frontend captured implicitly (``graph.implicit``) —
+is either **recomputed** at each neighbour, or **materialised** once and read back.
+The cost rule: recompute when ``taps * cost <= cost + recompute-cost``, where
+``cost`` counts the producer's ops and ``recompute-cost`` is what one extra pass over
+memory is worth in ops (0 always materialises). A recomputed neighbour is evaluated
+at the clamped coordinate, exactly as the materialised image would be read, so the
+choice never changes results. A ``capture`` the user wrote is always kept.
 
     %b = graph.blur %src radius 1 : ...             %m = graph.map(%src) {
     %m = graph.map(%b) { ... }              ==>        9 x graph.load %src[x+dx, y+dy], sum, scale
@@ -20,23 +26,38 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects import arith
-from xdsl.dialects.builtin import FloatAttr, IntegerAttr, ModuleOp, VectorType, f32, i32
+from xdsl.dialects import arith, vector
+from xdsl.dialects.builtin import DenseArrayBase, FloatAttr, IntegerAttr, ModuleOp, VectorType, f32, i32, i64
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from ccomp.dialects import graph
 
+IMPLICIT = "graph.implicit"  # a capture the frontend inserted; the fuser may undo it
+Point = tuple[SSAValue, SSAValue] | None  # where a value is evaluated; None: the current element
+
+
+def cost(value: SSAValue) -> int:
+    """Ops needed to compute a field at one element (images cost one read)."""
+    owner = value.owner
+    if isinstance(value.type, graph.ImageType) or not isinstance(owner, Operation):
+        return 1
+    if isinstance(owner, graph.MapOp):
+        return len(owner.body.block.ops) + sum(cost(v) for v in owner.inputs)
+    if isinstance(owner, graph.BlurOp):
+        return (2 * owner.radius.value.data + 1) ** 2 * (cost(owner.input) + 1)
+    return 1
+
 
 class _Fuser:
     """Builds one fused ``graph.map`` for one sink, inserting captures before it."""
 
-    def __init__(self, sink: Operation, size: SSAValue):
-        self.sink, self.size = sink, size
+    def __init__(self, sink: Operation, size: SSAValue, pass_cost: int):
+        self.sink, self.size, self.pass_cost = sink, size, pass_cost
         self.block = Block()
         self.inputs: list[SSAValue] = []
-        self.memo: dict[SSAValue, SSAValue] = {}
+        self.memo: dict[tuple[SSAValue, Point], SSAValue] = {}
         self.coords: tuple[SSAValue, SSAValue] | None = None
 
     def add(self, op: Operation, loc_from: Operation | None = None) -> SSAValue:
@@ -50,52 +71,88 @@ class _Fuser:
             self.coords = (self.add(graph.CoordOp(0)), self.add(graph.CoordOp(1)))
         return self.coords
 
-    def element(self, value: SSAValue) -> SSAValue:
-        """The value of field or image ``value`` at the current element, in the new body."""
-        if value in self.memo:
-            return self.memo[value]
+    def recompute(self, producer_cost: int, taps: int) -> bool:
+        return self.pass_cost > 0 and taps * producer_cost <= producer_cost + self.pass_cost
+
+    def element(self, value: SSAValue, at: Point = None) -> SSAValue:
+        """The value of field or image ``value`` at ``at`` (the current element if None)."""
+        key = (value, at)
+        if key in self.memo:
+            return self.memo[key]
         owner = value.owner
         if isinstance(value.type, graph.ImageType):
-            self.inputs.append(value)
-            result = self.block.insert_arg(value.type.element, len(self.block.args))
+            if at is None:
+                self.inputs.append(value)
+                result = self.block.insert_arg(value.type.element, len(self.block.args))
+            else:
+                result = self.add(graph.LoadOp(value, *at), self.sink)
         elif isinstance(owner, graph.MapOp):
-            result = self.inline_map(owner)
+            result = self.inline_map(owner, at)
         elif isinstance(owner, graph.BlurOp):
-            result = self.inline_blur(owner)
+            result = self.inline_blur(owner, at)
         else:
             raise AssertionError(f"graph-fuse: unexpected field producer {owner}")
-        self.memo[value] = result
+        self.memo[key] = result
         return result
 
-    def inline_map(self, op: graph.MapOp) -> SSAValue:
+    def inline_map(self, op: graph.MapOp, at: Point) -> SSAValue:
         mapping: dict[SSAValue, SSAValue] = {
-            arg: self.element(inp) for arg, inp in zip(op.body.block.args, op.inputs)
+            arg: self.element(inp, at) for arg, inp in zip(op.body.block.args, op.inputs)
         }
         for inner in op.body.block.ops:
             if isinstance(inner, graph.YieldOp):
                 return mapping.get(inner.value, inner.value)
-            self.block.add_op(inner.clone(value_mapper=mapping))
+            if isinstance(inner, graph.CoordOp) and at is not None:
+                mapping[inner.result] = at[inner.dim.value.data]
+            elif isinstance(inner, graph.LoadOp) and self.recomputable(inner.image):
+                capture = inner.image.owner
+                point = self.clamped(mapping.get(inner.x, inner.x), mapping.get(inner.y, inner.y), capture.size, inner)
+                mapping[inner.result] = self.element(capture.input, point)
+            else:
+                self.block.add_op(inner.clone(value_mapper=mapping))
         raise AssertionError("graph.map without graph.yield")
 
-    def inline_blur(self, op: graph.BlurOp) -> SSAValue:
-        image = op.input
-        if isinstance(image.type, graph.FieldType):
-            image = materialise(image, self.size, before=self.sink, loc_from=op)
+    def recomputable(self, image: SSAValue) -> bool:
+        """An implicit capture of a cheap field, read only by neighbour reads."""
+        capture = image.owner
+        if not isinstance(capture, graph.CaptureOp) or IMPLICIT not in capture.attributes:
+            return False
+        if not all(isinstance(u.operation, graph.LoadOp) for u in image.uses):
+            return False
+        return self.recompute(cost(capture.input), sum(1 for _ in image.uses))
+
+    def clamped(self, x: SSAValue, y: SSAValue, size: SSAValue, loc: Operation) -> tuple[SSAValue, SSAValue]:
+        """(x, y) clamped into the extent ``size``: where a materialised read would land."""
+        out = []
+        for lane, v in enumerate((x, y)):
+            extent = self.add(vector.ExtractOp.create(
+                operands=[size], result_types=[i32],
+                properties={"static_position": DenseArrayBase.from_list(i64, [lane])}), loc)
+            last = self.add(arith.SubiOp(extent, self.const_i(1, loc)), loc)
+            out.append(self.add(arith.MinSIOp(self.add(arith.MaxSIOp(v, self.const_i(0, loc)), loc), last), loc))
+        return out[0], out[1]
+
+    def inline_blur(self, op: graph.BlurOp, at: Point) -> SSAValue:
+        source = op.input
         r = op.radius.value.data
-        elem = image.type.element
-        x, y = self.coord()
+        taps = (2 * r + 1) ** 2
+        recompute = isinstance(source.type, graph.FieldType) and self.recompute(cost(source), taps)
+        if isinstance(source.type, graph.FieldType) and not recompute:
+            source = materialise(source, self.size, before=self.sink, loc_from=op, pass_cost=self.pass_cost)
+        x, y = at if at is not None else self.coord()
         total: SSAValue | None = None
         for dy in range(-r, r + 1):
             for dx in range(-r, r + 1):
                 tx = x if dx == 0 else self.add(arith.AddiOp(x, self.const_i(dx, op)), op)
                 ty = y if dy == 0 else self.add(arith.AddiOp(y, self.const_i(dy, op)), op)
-                tap = self.add(graph.LoadOp(image, tx, ty), op)
+                if recompute:  # the field at the clamped neighbour, as the blur of an image reads it
+                    tap = self.element(source, self.clamped(tx, ty, self.size, op))
+                else:
+                    tap = self.add(graph.LoadOp(source, tx, ty), op)
                 total = tap if total is None else self.add(arith.AddfOp(total, tap), op)
-        n = (2 * r + 1) ** 2
-        scale = self.add(arith.ConstantOp(FloatAttr(1.0 / n, f32)), op)
-        if isinstance(elem, VectorType):
-            from xdsl.dialects import vector
-            scale = self.add(vector.BroadcastOp(scale, elem), op)
+        scale = self.add(arith.ConstantOp(FloatAttr(1.0 / taps, f32)), op)
+        if isinstance(total.type, VectorType):
+            scale = self.add(vector.BroadcastOp(scale, total.type), op)
         return self.add(arith.MulfOp(total, scale), op)
 
     def const_i(self, v: int, op: Operation) -> SSAValue:
@@ -110,26 +167,28 @@ class _Fuser:
         return fused
 
 
-def materialise(field: SSAValue, size: SSAValue, before: Operation, loc_from: Operation) -> SSAValue:
+def materialise(field: SSAValue, size: SSAValue, before: Operation, loc_from: Operation, pass_cost: int) -> SSAValue:
     """Insert ``graph.capture field, size`` before ``before`` and fuse it at once."""
     capture = graph.CaptureOp(field, size)
     capture.location = loc_from.location
     Rewriter.insert_op(capture, InsertPoint.before(before))
-    fuse_sink(capture)
+    fuse_sink(capture, pass_cost)
     return capture.result
 
 
-def fuse_sink(sink: graph.CaptureOp | graph.ReduceOp) -> None:
+def fuse_sink(sink: graph.CaptureOp | graph.ReduceOp, pass_cost: int) -> None:
     """Give ``sink`` a single fused map over images as its input, placed right before it
     (later passes rely on that: the map may then use anything the sink can)."""
     root = sink.input
-    if isinstance(root.owner, graph.MapOp) and all(
-        isinstance(i.type, graph.ImageType) for i in root.owner.inputs
-    ) and root.has_one_use():
-        root.owner.detach()
-        Rewriter.insert_op(root.owner, InsertPoint.before(sink))
+    owner = root.owner
+    if isinstance(owner, graph.MapOp) and root.has_one_use() and all(
+            isinstance(i.type, graph.ImageType) for i in owner.inputs) and not any(
+            isinstance(o, graph.LoadOp) and _Fuser(sink, sink.size, pass_cost).recomputable(o.image)
+            for o in owner.body.walk()):
+        owner.detach()
+        Rewriter.insert_op(owner, InsertPoint.before(sink))
         return  # already fused
-    fused = _Fuser(sink, sink.size).build(root)
+    fused = _Fuser(sink, sink.size, pass_cost).build(root)
     Rewriter.insert_op(fused, InsertPoint.before(sink))
     sink.operands[0] = fused.result
 
@@ -139,7 +198,7 @@ def _erase_dead(block: Block) -> None:
     while changed:
         changed = False
         for op in reversed(list(block.ops)):
-            if isinstance(op, (graph.MapOp, graph.BlurOp)) and not op.results[0].uses:
+            if isinstance(op, (graph.MapOp, graph.BlurOp, graph.CaptureOp)) and not op.results[0].uses:
                 Rewriter.erase_op(op)
                 changed = True
 
@@ -149,11 +208,13 @@ class GraphFusePass(ModulePass):
     """Fuse pointwise chains and stencils into one map per sink (see module docstring)."""
 
     name = "graph-fuse"
+    recompute_cost: int = 40
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        blocks = {sink.parent_block() for sink in op.walk() if isinstance(sink, (graph.CaptureOp, graph.ReduceOp))}
-        for sink in [s for s in op.walk() if isinstance(s, (graph.CaptureOp, graph.ReduceOp))]:
-            fuse_sink(sink)
+        sinks = [s for s in op.walk() if isinstance(s, (graph.CaptureOp, graph.ReduceOp))]
+        blocks = {sink.parent_block() for sink in sinks}
+        for sink in sinks:
+            fuse_sink(sink, self.recompute_cost)
         for block in blocks:
             if block is not None:
                 _erase_dead(block)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp, StringAttr
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp, StringAttr, UnitAttr
 from xdsl.ir import Block, Region, SSAValue
 
 from ccomp.diagnostics import CompileError, Source, error_at
@@ -290,6 +290,9 @@ class GraphGen(ZoneGen):
             return em.extract(v, lanes[0]) if len(lanes) == 1 else em.shuffle(v, lanes)
         if isinstance(e, ast.Index):
             img = self.image(e.base)
+            if self.tc.type_of(e.base).kind == FIELD and isinstance(img.owner, graph.CaptureOp):
+                # the program never asked for this image: graph-fuse may recompute instead
+                img.owner.attributes["graph.implicit"] = UnitAttr()
             ix, iy = (self.gen(i, ctx) for i in e.indices)
             return em.at(e.pos.line, e.pos.col).add(graph.LoadOp(img, ix, iy))
         assert isinstance(e, ast.Call)
