@@ -1,6 +1,7 @@
 """The on-disk cache of builds, keyed by program text, target, options and ccomp version.
 
-A second compile of an unchanged program is served from here: no frontend, no
+A second compile of an unchanged program (same target, options and compiler code)
+is served from here: no frontend, no
 passes, no code generation. Entries are ordinary build folders (:mod:`ccomp.build`),
 so a corrupted entry fails its checksums and is rebuilt, never trusted. The cache
 lives in ``$CCOMP_CACHE_DIR`` or ``~/.cache/ccomp/builds``.
@@ -26,9 +27,32 @@ def cache_dir() -> Path:
     return Path(root) if root else Path.home() / ".cache" / "ccomp" / "builds"
 
 
+_COMPILER_DIGEST: str | None = None
+
+
+def compiler_digest() -> str:
+    """A hash of ccomp's own code (sources and grammar), so that a changed compiler —
+    a new release or a local edit — never reuses builds an older one made."""
+    global _COMPILER_DIGEST
+    if _COMPILER_DIGEST is None:
+        import ccomp
+        import ccomp.dialects
+        import ccomp.passes
+
+        h = hashlib.sha256()
+        roots = {Path(m.__file__).parent for m in (ccomp, ccomp.dialects, ccomp.passes)}
+        for root in sorted(roots):
+            for f in sorted(root.rglob("*")):
+                if f.suffix in (".py", ".lark") and "__pycache__" not in f.parts:
+                    h.update(str(f.relative_to(root)).encode())
+                    h.update(f.read_bytes())
+        _COMPILER_DIGEST = h.hexdigest()
+    return _COMPILER_DIGEST
+
+
 def cache_key(text: str, target: str, function: str | None, options: str = "") -> str:
     h = hashlib.sha256()
-    for part in (__version__, target, function or "", options, text):
+    for part in (__version__, compiler_digest(), target, function or "", options, text):
         h.update(part.encode())
         h.update(b"\0")
     return h.hexdigest()[:32]

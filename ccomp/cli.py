@@ -18,7 +18,7 @@ EPILOG = """\
 examples:
   ccomp build examples/tonemap.cn -o build/             compile, write artefacts to build/
   ccomp build examples/tonemap.cn --emit kern           print the kernel-level IR
-  ccomp run examples/edges.cn --input src=examples/data/lena.png --output mag=mag.png
+  ccomp run examples/edges.cn --input src=examples/data/card.png --output mag=mag.png
   ccomp run examples/tonemap.cn --input src=in.npy --input gain=1.2 --output out=out.png
   ccomp targets                                         list targets usable on this machine
 """

@@ -198,7 +198,7 @@ def _erase_dead(block: Block) -> None:
     while changed:
         changed = False
         for op in reversed(list(block.ops)):
-            if isinstance(op, (graph.MapOp, graph.BlurOp, graph.CaptureOp)) and not op.results[0].uses:
+            if isinstance(op, (graph.MapOp, graph.BlurOp, graph.CaptureOp, graph.ReduceOp)) and not op.results[0].uses:
                 Rewriter.erase_op(op)
                 changed = True
 

@@ -157,11 +157,16 @@ class _HostLowering:
             return
         red = reduces[0]
         if red.kind.data == "mean":
-            count = self.add(arith.MuliOp(w, h), red)
-            count_f = self.add(arith.SIToFPOp(self.add(arith.IndexCastOp(count, i32), red), f32), red)
-            if isinstance(red.result.type, VectorType):
-                count_f = self.add(vector.BroadcastOp(count_f, red.result.type), red)
-            value = self.add(arith.DivfOp(value, count_f), red)
+            count = self.add(arith.IndexCastOp(self.add(arith.MuliOp(w, h), red), i32), red)
+            elem = red.result.type
+            scalar = elem.element_type if isinstance(elem, VectorType) else elem
+            if scalar == i32:  # an integer mean truncates toward zero, like integer division
+                div, count_e = arith.DivSIOp, count
+            else:
+                div, count_e = arith.DivfOp, self.add(arith.SIToFPOp(count, f32), red)
+            if isinstance(elem, VectorType):
+                count_e = self.add(vector.BroadcastOp(count_e, elem), red)
+            value = self.add(div(value, count_e), red)
         self.mapping[red.result] = value
 
 

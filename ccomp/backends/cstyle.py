@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from xdsl.dialects import memref
 from xdsl.dialects.builtin import IndexType, IntegerType, MemRefType, ModuleOp, VectorType
@@ -106,6 +106,10 @@ class CStyleEmitter(OpTable, BufferOps):
         """The type a buffer stores for element type ``t`` (index is stored as i64)."""
         return IntegerType(64) if isinstance(t, IndexType) else t
 
+    def texture_format(self, t: Attribute, access: str) -> str:
+        """The buffer-texture format to read a buffer of element ``t`` through ("": none)."""
+        return ""
+
     def uniform_expr(self, name: str, t: Attribute) -> str:
         """How the body reads a scalar parameter; OpenCL turns int flags into bools."""
         return name
@@ -173,11 +177,12 @@ class CStyleEmitter(OpTable, BufferOps):
                 name = self.fresh(arg.name_hint or str(i), "b")
                 access = self._access(arg)
                 dtype = dtype_name(self.storage_type(element_of(t.element_type)))
-                slot = self.next_slot("buffer")
+                texture = self.texture_format(t.element_type, access)
+                slot = self.next_slot("texture" if texture else "buffer")
                 dims = tuple(self.unique(f"{name}_d{k}") for k in range(t.get_num_dims()))
                 dim_slots = tuple(self.next_slot("dim") for _ in dims)
                 b = Binding(name, i, "buffer", slot, str(t), dtype,
-                            lanes_of(t.element_type), access, dims, dim_slots)
+                            lanes_of(t.element_type), access, dims, dim_slots, texture)
                 self.buffers[arg] = b
             else:
                 name = self.fresh(arg.name_hint or str(i), "u")
@@ -314,11 +319,13 @@ class CStyleEmitter(OpTable, BufferOps):
             raise self.unsupported(op)
 
 
-def emit_module(module: ModuleOp, emitter: type[CStyleEmitter], max_invocations: int) -> dict[str, KernelSource]:
-    """Emit every ``kern.kernel`` of ``module`` with ``emitter``, keyed by kernel name."""
+def emit_module(module: ModuleOp, emitter: type[CStyleEmitter], max_invocations: int,
+                **options: Any) -> dict[str, KernelSource]:
+    """Emit every ``kern.kernel`` of ``module`` with ``emitter``, keyed by kernel name;
+    ``options`` go to the emitter's constructor (driver limits, say)."""
     out: dict[str, KernelSource] = {}
     for op in module.walk():
         if isinstance(op, KernelOp):
             local = fit_local_size(emitter.LOCAL_SIZES[op.rank.value.data], max_invocations)
-            out[op.kernel_name] = emitter(op, local).emit()
+            out[op.kernel_name] = emitter(op, local, **options).emit()
     return out

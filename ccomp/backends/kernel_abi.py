@@ -1,8 +1,8 @@
 """The contract between the C-style emitters and the runtimes that launch their output.
 
 A ``KernelSource`` is everything a host needs to run one emitted kernel without the
-IR: the source text, where each ``kern.kernel`` binding goes (an SSBO binding point or
-uniform name in GLSL, a kernel-argument index in OpenCL), which uniforms carry buffer
+IR: the source text, where each ``kern.kernel`` binding goes (an SSBO binding point,
+a buffer-texture unit or a uniform name in GLSL, a kernel-argument index in OpenCL), which uniforms carry buffer
 dims and the launch extent, the workgroup size, and for a reduce kernel the extra
 buffer of per-workgroup partials and how to combine them. It is plain data
 (``dataclasses.asdict`` gives the JSON of a build manifest).
@@ -38,10 +38,17 @@ class Binding:
 
     ``arg`` is the position among the kernel's block arguments (= launch argument order;
     -1 for the partials buffer). ``slot`` is the SSBO binding point (GLSL buffers), the
-    kernel-argument index (OpenCL), or -1 (GLSL uniforms, set by ``name``). ``type`` is
+    texture unit (GLSL buffers with a ``texture_format``), the kernel-argument index
+    (OpenCL), or -1 (GLSL uniforms, set by ``name``). ``type`` is
     the MLIR type text, ``dtype``/``lanes`` the element storage (buffers) or the host
     scalar to pass (uniforms). ``dims`` name the uniforms/arguments carrying a buffer's
-    runtime sizes, outermost first, and ``dim_slots`` their argument indices."""
+    runtime sizes, outermost first, and ``dim_slots`` their argument indices.
+
+    ``texture_format`` (GLSL only) is empty for an SSBO; otherwise the buffer is read
+    through a ``samplerBuffer``/``isamplerBuffer`` at texture unit ``slot``, a buffer
+    texture over the same buffer object with this internal format (e.g. ``GL_RGBA32F``):
+    on llvmpipe texel fetches are several times cheaper than SSBO loads, which cost per
+    component. The buffer itself is allocated and uploaded like any other."""
 
     name: str
     arg: int
@@ -53,6 +60,7 @@ class Binding:
     access: str  # "read" | "write" | "read_write" | "none"
     dims: tuple[str, ...]
     dim_slots: tuple[int, ...]
+    texture_format: str = ""
 
 
 @dataclass(frozen=True)

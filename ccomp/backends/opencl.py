@@ -20,7 +20,7 @@ import math
 from typing import ClassVar
 
 from xdsl.dialects.builtin import Float32Type, Float64Type, IndexType, IntegerType, ModuleOp, VectorType
-from xdsl.ir import Attribute
+from xdsl.ir import Attribute, Operation
 
 from ccomp.backends.cstyle import CStyleEmitter, decimal, element_of, emit_module, is_bool, lanes_of, wrap_int
 from ccomp.backends.kernel_abi import EmitError, KernelSource
@@ -42,6 +42,10 @@ class OpenCLEmitter(CStyleEmitter):
         "arith.minimumf": "fmin", "arith.maximumf": "fmax", "arith.minnumf": "fmin",
         "arith.maxnumf": "fmax", "math.round": "round", "math.roundeven": "rint",
         "math.atan2": "atan2",
+        # PoCL's built-in integer min/max are library calls it never inlines, which
+        # stops the work-item loop from vectorising (measured: tonemap's clamped reads
+        # ran 2x slower than the same kernel with conditional expressions).
+        "arith.minsi": "CCOMP_MINI", "arith.maxsi": "CCOMP_MAXI",
     }
 
     def scalar_type(self, t: Attribute) -> str:
@@ -127,6 +131,15 @@ class OpenCLEmitter(CStyleEmitter):
         self.line(f"vstore3({value}, {off}, {b.name});")
 
     # ---- the translation unit ---------------------------------------------------------
+    def op_arith_divsi(self, op: Operation) -> None:
+        """x / 0 = 0 and INT_MIN / -1 wraps, as on every other target (C leaves both undefined)."""
+        a, b = (self.name(o) for o in op.operands)
+        self.define(op.result, f"CCOMP_DIVI({a}, {b})")
+
+    def op_arith_remsi(self, op: Operation) -> None:
+        a, b = (self.name(o) for o in op.operands)
+        self.define(op.result, f"CCOMP_REMI({a}, {b})")
+
     def _pointer(self, name: str, access: str, t: Attribute) -> str:
         elem, lanes = self.storage_type(element_of(t)), lanes_of(t)
         decl = self.scalar_type(elem) if lanes in (1, 3) else f"{self.scalar_type(elem)}{lanes}"
@@ -143,7 +156,12 @@ class OpenCLEmitter(CStyleEmitter):
             else:
                 params.append((b.slot, f"{'int' if is_bool(t) else self.type_name(t)} {b.name}"))
         params += [(s, f"int {n}") for s, n in zip(self.extent_slots, self.extents)]
-        head = []
+        head = ["#ifndef CCOMP_MINI",
+                "#define CCOMP_MINI(a, b) ((a) < (b) ? (a) : (b))",
+                "#define CCOMP_MAXI(a, b) ((a) > (b) ? (a) : (b))",
+                "#define CCOMP_DIVI(a, b) ((b) == 0 ? 0 : (b) == -1 ? -(a) : (a) / (b))",
+                "#define CCOMP_REMI(a, b) ((b) == 0 || (b) == -1 ? 0 : (a) % (b))",
+                "#endif"]
         if self.reduce is not None:
             yielded = self.kernel.body.block.last_op.values[0].type
             params.append((self.partials.slot, f"__global {self.scalar_type(element_of(yielded))}* ccomp_partials"))

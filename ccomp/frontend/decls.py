@@ -29,6 +29,10 @@ def param_type(t: ast.TypeRef, fail: Fail) -> Ty:
         if elems[0].name not in IMAGE_ELEMENTS:
             raise fail(elems[0], f"unknown image element type '{elems[0].name}'; "
                                  f"expected one of {', '.join(IMAGE_ELEMENTS)}")
+        dims = [a for a in t.args if isinstance(a, ast.DimsArg)]
+        if dims:  # refuse rather than silently ignore the size
+            raise fail(dims[0], "static image sizes are not supported yet by this version of ccomp; "
+                                "write image<T>: the size comes from the input")
         return Ty(elems[0].name, IMAGE)
     if t.name in ("volume", "tensor", "f64", "i64"):
         raise fail(t, f"{t.name} types are not supported yet by this version of ccomp")

@@ -21,6 +21,7 @@ CMP_OPS = ("<", "<=", ">", ">=", "==", "!=")
 FUNCTIONS = ("blur", "capture", "size", "sample", *REDUCTIONS)  # node functions beside BUILTINS
 NOT_YET = {"histogram": "histogram"}
 I32_MAX = 2**31 - 1
+F32_MAX = 3.4028234663852886e38
 MAX_BLUR_RADIUS = 16  # graph-fuse unrolls a blur into (2r+1)^2 reads; keep kernels compilable
 
 
@@ -64,6 +65,8 @@ class TypeChecker:
         if isinstance(e, ast.Number):
             if not e.is_float and e.value > I32_MAX:
                 raise self.fail(e, f"integer literal {e.value} does not fit in i32")
+            if e.is_float and abs(e.value) > F32_MAX:
+                raise self.fail(e, f"float literal {e.value} does not fit in f32 (largest about 3.4e38)")
             return Ty("f32" if e.is_float else "i32")
         if isinstance(e, ast.Bool):
             return Ty("bool")
@@ -148,7 +151,11 @@ class TypeChecker:
             raise self.fail(e, f"'.{e.name}' needs a vector, but this is {base.elem}")
         if lanes is None or len(lanes) > 4 or max(lanes) >= base.lanes:
             raise self.fail(e, f"{base.elem} has no component '.{e.name}'")
-        return Ty(vector_name(base.scalar, len(lanes)), join_kind(base))
+        try:
+            return Ty(vector_name(base.scalar, len(lanes)), join_kind(base))
+        except KeyError:
+            raise self.fail(e, f"'.{e.name}' would make a {len(lanes)}-lane vector of {base.scalar}, "
+                               f"which the language does not have") from None
 
     def _index(self, e: ast.Index) -> Ty:
         base = self.type_of(e.base)
@@ -212,6 +219,8 @@ class TypeChecker:
             if tys[1].elem != "vec2":
                 raise self.fail(e.args[1], f"sample() coordinates must be vec2, got {tys[1].elem}")
             return Ty(tys[0].elem, FIELD)
+        if name in REDUCTIONS and name not in BUILTINS:
+            raise fail(f"{name}() takes 1 argument (an image or field), got {len(tys)}")
         if name not in BUILTINS:
             raise fail(f"unknown function '{name}'" + did_you_mean(name, [*BUILTINS, *FUNCTIONS]))
         operand = result_elem(name, tys, fail)

@@ -43,10 +43,21 @@ def _modular(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[[np
 # -- integer division: MLIR truncates toward zero, NumPy's // floors -----------------
 
 def divsi(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Signed division truncating toward zero (C semantics)."""
-    q = np.floor_divide(a, b)
-    inexact = (a - q * b) != 0
-    return q + (inexact & ((a < 0) != (b < 0))).astype(q.dtype)
+    """Signed division truncating toward zero (C semantics); ccomp defines x / 0 = 0 and
+    INT_MIN / -1 = INT_MIN (wrapping), where C and MLIR leave them undefined."""
+    a, b = np.broadcast_arrays(np.asarray(a), np.asarray(b))
+    safe = np.where((b == 0) | (b == -1), np.ones_like(b), b)
+    q = np.floor_divide(a, safe)
+    q = q + (((a - q * safe) != 0) & ((a < 0) != (safe < 0))).astype(q.dtype)
+    q = np.where(b == -1, (np.zeros_like(a) - a), q)
+    return np.where(b == 0, np.zeros_like(q), q).astype(a.dtype)
+
+
+def remsi(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Signed remainder with the sign of the dividend; x % 0 = 0 and x % -1 = 0."""
+    a, b = np.broadcast_arrays(np.asarray(a), np.asarray(b))
+    safe = np.where((b == 0) | (b == -1), np.ones_like(b), b)
+    return np.where((b == 0) | (b == -1), np.zeros_like(a), np.fmod(a, safe)).astype(a.dtype)
 
 
 def ceildivsi(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -178,7 +189,7 @@ ARITH_MATH_OPS: dict[str, Handler] = {
     "arith.addi": _pointwise(_modular(np.add)), "arith.subi": _pointwise(_modular(np.subtract)),
     "arith.muli": _pointwise(_modular(np.multiply)),
     "arith.divsi": _pointwise(divsi), "arith.ceildivsi": _pointwise(ceildivsi),
-    "arith.floordivsi": _pointwise(np.floor_divide), "arith.remsi": _pointwise(np.fmod),
+    "arith.floordivsi": _pointwise(np.floor_divide), "arith.remsi": _pointwise(remsi),
     "arith.divui": _pointwise(_unsigned_op(np.floor_divide)),
     "arith.remui": _pointwise(_unsigned_op(np.remainder)),
     "arith.minsi": _pointwise(np.minimum), "arith.maxsi": _pointwise(np.maximum),

@@ -26,7 +26,7 @@ from xdsl.ir import Block, Operation, SSAValue
 from ccomp.dialects import kern
 from ccomp.reference.ops import ARITH_MATH_OPS
 from ccomp.reference.vector_ops import VECTOR_OPS
-from ccomp.runtime.device import Device, scalar_dtype
+from ccomp.runtime.device import Device, element_layout, scalar_dtype
 from ccomp.runtime.pool import Buffer, BufferPool
 
 log = logging.getLogger(__name__)
@@ -164,7 +164,8 @@ class HostRunner:
             ins, out = [self.slot(v) for v in op.operands], self.slot(op.results[0])
 
             def scalar(regs):
-                regs[out] = np.asarray(handler(op, [np.asarray(regs[s]) for s in ins]))
+                with np.errstate(all="ignore"):  # IEEE results and wrap-around are the semantics
+                    regs[out] = np.asarray(handler(op, [np.asarray(regs[s]) for s in ins]))
             return scalar
         raise NotImplementedError(f"the host schedule cannot run {op.name}")
 
@@ -173,7 +174,7 @@ class HostRunner:
         grid = [self.slot(g) for g in op.grid]
         args = [self.slot(a) for a in op.args]
         out = self.slot(op.res[0]) if op.res else None
-        dtype = scalar_dtype(op.res[0].type) if op.res else None
+        dtype = element_layout(op.res[0].type).dtype if op.res else None
 
         def launch(regs):
             values = [regs[s].handle if isinstance(regs[s], Buffer) else regs[s][()] for s in args]

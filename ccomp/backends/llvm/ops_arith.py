@@ -83,6 +83,29 @@ def _negf(lw: Lowering, op: Operation, args: list[ir.Value], rt: list[ir.Type]) 
     return lw.builder.fneg(args[0], flags=fastmath_flags(op))
 
 
+def _safe_div(method: str) -> OpLowering:
+    """Integer division and remainder that cannot trap: x / 0 = 0 and x % 0 = 0 (as
+    the reference evaluator and the GPU targets give), and x / -1 is a negation, so
+    INT_MIN / -1 wraps instead of raising SIGFPE and killing the host process."""
+    signed = method.startswith("s")
+
+    def lower(lw: Lowering, op: Operation, args: list[ir.Value], rt: list[ir.Type]) -> ir.Value:
+        b = lw.builder
+        a, d = args
+        t = a.type
+        is_zero = b.icmp_unsigned("==", d, const(t, 0))
+        bad = is_zero
+        if signed:
+            is_minus1 = b.icmp_signed("==", d, const(t, -1))
+            bad = b.or_(is_zero, is_minus1)
+        q = getattr(b, method)(a, b.select(bad, const(t, 1), d))
+        if method == "sdiv":
+            q = b.select(is_minus1, b.sub(const(t, 0), a), q)
+        return b.select(is_zero, const(t, 0), q) if method != "srem" else b.select(bad, const(t, 0), q)
+
+    return lower
+
+
 def _div_rounded(toward: str) -> OpLowering:
     """``floordivsi`` / ``ceildivsi``: ``sdiv`` truncates, so step the quotient by one
     when the remainder is non-zero and its sign says truncation went the wrong way."""
@@ -158,10 +181,10 @@ ARITH_OPS: dict[str, OpLowering] = {
     "arith.addi": _binary("add"),
     "arith.subi": _binary("sub"),
     "arith.muli": _binary("mul"),
-    "arith.divsi": _binary("sdiv"),
-    "arith.divui": _binary("udiv"),
-    "arith.remsi": _binary("srem"),
-    "arith.remui": _binary("urem"),
+    "arith.divsi": _safe_div("sdiv"),
+    "arith.divui": _safe_div("udiv"),
+    "arith.remsi": _safe_div("srem"),
+    "arith.remui": _safe_div("urem"),
     "arith.floordivsi": _div_rounded("floor"),
     "arith.ceildivsi": _div_rounded("ceil"),
     "arith.ceildivui": _ceildivui,
