@@ -86,8 +86,6 @@ class Program:
     """A compiled program bound to a device; call it with inputs by name or position."""
 
     def __init__(self, build: Build, compile_seconds: float = 0.0, cached: bool = False):
-        from ccomp.signature import bind_inputs  # noqa: F401  (imported for __call__)
-
         self.build, self.source, self.target = build, build.source, build.target
         self.name = build.function
         self.inputs, self.outputs = build.ports()

@@ -77,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    from ccomp import commands
+    from ccomp import cli_commands as commands
 
     try:
         return {"build": commands.build, "run": commands.run, "targets": commands.targets}[args.command](args)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from xdsl.dialects import func
-from xdsl.dialects.builtin import FloatAttr, IntegerAttr, MemRefType, StringAttr
+from xdsl.dialects.builtin import FloatAttr, IntegerAttr, MemRefType
 
 from ccomp.diagnostics import CompileError, Source, SourceLoc
 from ccomp.runtime.device import array_shape, element_layout, scalar_dtype

@@ -25,7 +25,7 @@ from xdsl.passes import ModulePass
 
 from ccomp.dialects import graph, kern, loop
 from ccomp.passes.graph_schedule import GROUP_ATTR
-from ccomp.passes.kern_body import KernelBodyBuilder, _extract, _insert, convert_type, image_memref, _extract, _insert, convert_type, image_memref
+from ccomp.passes.kern_body import KernelBodyBuilder, _extract, _insert, convert_type, image_memref
 
 
 class _HostLowering:

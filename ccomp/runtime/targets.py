@@ -35,7 +35,7 @@ def device_class(target: str) -> type[Device]:
 def probe(target: str) -> tuple[bool, str]:
     """(available, description or the reason it is not)."""
     try:
-        cls = device_class(target)
+        device_class(target)
     except TargetUnavailable as exc:
         return False, str(exc)
     module = importlib.import_module(TARGETS[target][0])

@@ -36,15 +36,19 @@ def test_shader_shape_and_bindings() -> None:
     src = ks.source
     assert src.startswith("#version 430\n")
     assert "layout(local_size_x = 16, local_size_y = 16) in;" in src
-    # vec3 buffers are packed float arrays; vec2 buffers use vec2 (8-byte stride matches)
-    assert "layout(std430, binding = 0) readonly buffer b_V3_buf { float b_V3[]; };" in src
-    assert "layout(std430, binding = 1) readonly buffer b_V2_buf { vec2 b_V2[]; };" in src
-    assert "writeonly buffer b_O3_buf" in src and "uniform vec3 u_w;" in src
+    # read-only buffers are buffer textures (packed vec3 is RGB32F, one texel per element)
+    assert "layout(binding = 0) uniform samplerBuffer b_V3;" in src
+    assert "layout(binding = 1) uniform samplerBuffer b_V2;" in src
+    assert "texelFetch(b_V3, off_18).xyz;" in src and "texelFetch(b_V2, y_17 * b_V2_d1 + x_16).xy;" in src
+    # written vec3 buffers are packed float arrays; vec2 buffers use vec2 (8-byte stride matches)
+    assert "layout(std430, binding = 0) writeonly buffer b_O3_buf { float b_O3[]; };" in src
+    assert "layout(std430, binding = 1) writeonly buffer b_O2_buf { vec2 b_O2[]; };" in src
+    assert "uniform vec3 u_w;" in src
     assert "if (!(ccomp_gid0 < ccomp_ext0 && ccomp_gid1 < ccomp_ext1)) return;" in src
-    kinds = [(b.name, b.kind, b.slot, b.access, b.lanes) for b in ks.bindings]
-    assert kinds == [("b_V3", "buffer", 0, "read", 3), ("b_V2", "buffer", 1, "read", 2),
-                     ("b_O3", "buffer", 2, "write", 3), ("b_O2", "buffer", 3, "write", 2),
-                     ("b_OS", "buffer", 4, "write", 1), ("u_w", "uniform", -1, "read", 3)]
+    kinds = [(b.name, b.kind, b.slot, b.access, b.lanes, b.texture_format) for b in ks.bindings]
+    assert kinds == [("b_V3", "buffer", 0, "read", 3, "GL_RGB32F"), ("b_V2", "buffer", 1, "read", 2, "GL_RG32F"),
+                     ("b_O3", "buffer", 0, "write", 3, ""), ("b_O2", "buffer", 1, "write", 2, ""),
+                     ("b_OS", "buffer", 2, "write", 1, ""), ("u_w", "uniform", -1, "read", 3, "")]
     assert ks.bindings[0].dims == ("b_V3_d0", "b_V3_d1") and ks.extents == ("ccomp_ext0", "ccomp_ext1")
     assert emit_glsl(parse_module(bk.RANK3.ir))["k"].local_size == (8, 8, 8)
     assert emit_glsl(parse_module(bc.FLOAT_ARITH.ir))["k"].local_size == (256,)
@@ -63,7 +67,25 @@ def test_reduce_shader_has_a_workgroup_tree() -> None:
     ks = emit_glsl(parse_module(bk.reduce_ir("min")))["k"]
     assert "shared float ccomp_red[256];" in ks.source and "barrier();" in ks.source
     assert "ccomp_val = uintBitsToFloat(0x7F800000u)" in ks.source  # +inf: out-of-range points
-    assert ks.partials is not None and ks.partials.slot == 1 and ks.result_dtype == "float32"
+    assert ks.partials is not None and ks.partials.slot == 0 and ks.result_dtype == "float32"
+    assert ks.bindings[0].texture_format == "GL_R32F" and ks.bindings[0].slot == 0  # unit 0, not SSBO 0
+
+
+def test_texture_units_are_capped_and_64_bit_buffers_stay_ssbos() -> None:
+    one = emit_glsl(parse_module(bk.VEC23.ir), max_textures=1)["k"]
+    assert [b.texture_format for b in one.bindings[:2]] == ["GL_RGB32F", ""]
+    assert "layout(std430, binding = 0) readonly buffer b_V2_buf { vec2 b_V2[]; };" in one.source
+    assert [b.slot for b in one.bindings[:3]] == [0, 0, 1]  # texture unit 0, SSBOs 0 and 1
+    none = emit_glsl(parse_module(bk.VEC23.ir), max_textures=0)["k"]
+    assert "texelFetch" not in none.source and not any(b.texture_format for b in none.bindings)
+    f64 = emit_glsl(parse_module(bc.column_kernel(
+        "k", "%A: memref<?xf64>", "  %a = memref.load %A[%x] : memref<?xf64>", [("%e", "  %e = arith.addf %a, %a : f64")],
+        "f64")))["k"]
+    assert f64.bindings[0].texture_format == "" and "readonly buffer b_A_buf { double b_A[]; }" in f64.source
+    i32 = emit_glsl(parse_module(bc.column_kernel(
+        "k", "%A: memref<?xi32>", "  %a = memref.load %A[%x] : memref<?xi32>", [("%e", "  %e = arith.addi %a, %a : i32")],
+        "i32")))["k"]
+    assert i32.bindings[0].texture_format == "GL_R32I" and "uniform isamplerBuffer b_A;" in i32.source
 
 
 def test_unsupported_op_names_op_and_location() -> None:
@@ -119,3 +141,48 @@ def test_missing_driver_is_reported(monkeypatch) -> None:
 @needs_gl
 def test_probe_describes_renderer() -> None:
     assert "OpenGL" in WHY
+
+
+@needs_gl
+def test_buffers_over_the_texel_limit_fall_back_to_ssbos(device: gl.GLDevice, monkeypatch) -> None:
+    monkeypatch.setattr(device, "max_texels", 100)  # STENCIL reads 37x53 texels
+    bc.check(device, bk.STENCIL)
+    assert "texelFetch" not in device.ssbo_only["k"][0].source
+
+
+@needs_gl
+def test_two_programs_alive_at_once_each_use_their_own_context() -> None:
+    """Each GLDevice has its own context; moderngl calls go to the current one, so a
+    device that did not make its own current would run in the other's and read garbage."""
+    import ccomp
+
+    root = __import__("pathlib").Path(__file__).resolve().parents[2] / "examples"
+    rng = np.random.default_rng(7)
+    img4 = rng.uniform(0, 1, (40, 56, 4)).astype(np.float32)
+    img1 = rng.uniform(0, 1, (48, 36)).astype(np.float32)
+    tonemap = ccomp.compile(root / "tonemap.cn", target="glsl", cache=False)
+    want_t = tonemap(src=img4)  # alone: the only context there is
+    edges = ccomp.compile(root / "edges.cn", target="glsl", cache=False)
+    want_e = edges(src=img1)
+    assert tonemap.device.ctx is not edges.device.ctx
+    for _ in range(2):
+        np.testing.assert_array_equal(tonemap(src=img4), want_t)
+        got = edges(src=img1)
+        np.testing.assert_array_equal(got.mag, want_e.mag)
+        assert got.mean_mag == want_e.mean_mag
+    ref = ccomp.compile(root / "edges.cn", target="llvm", cache=False)(src=img1)
+    np.testing.assert_allclose(want_e.mag, ref.mag, atol=1e-5)
+    tonemap.device.close()
+    np.testing.assert_array_equal(edges(src=img1).mag, want_e.mag)
+
+
+@needs_gl
+def test_close_releases_everything_once() -> None:
+    dev = gl.GLDevice()
+    bc.check(dev, bk.VEC23)  # compiles a shader, allocates buffers and buffer textures
+    assert dev.kernels and dev.live and any(b.textures for b in dev.live.values())
+    dev.close()
+    assert dev.ctx is None and not dev.kernels and not dev.live
+    dev.close()  # harmless
+    with pytest.raises(RuntimeError, match="closed"):
+        dev.alloc(parse_module(bk.VEC23.ir).body.block.first_op.body.block.args[0].type, (2, 2))

@@ -92,9 +92,9 @@ def test_missing_program_file():
 
 
 def test_ccomp_opt_errors_are_not_tracebacks():
-    res = subprocess.run([sys.executable, "-m", "ccomp.opt", "missing.cn"], capture_output=True, text=True)
+    res = subprocess.run([sys.executable, "-m", "ccomp.cli_opt", "missing.cn"], capture_output=True, text=True)
     assert res.returncode == 1 and "no such file" in res.stderr and "Traceback" not in res.stderr
-    res = subprocess.run([sys.executable, "-m", "ccomp.opt", "examples/edges.cn", "-p", "no-such-pass"],
+    res = subprocess.run([sys.executable, "-m", "ccomp.cli_opt", "examples/edges.cn", "-p", "no-such-pass"],
                          capture_output=True, text=True, cwd=ROOT)
     assert res.returncode == 1 and "no-such-pass" in res.stderr and "Traceback" not in res.stderr
 

@@ -1,21 +1,15 @@
 """Helpers for the repeat-zone tests: one compiled program per (source, target) for the
 whole session, and the NumPy reference evaluator run on the same L1 IR.
 
-A copy of the differential tests' helper rather than an import of it, so this folder
-does not depend on another folder's conftest or sys.path."""
+The reference and the comparison come from ``tests/refutil.py``."""
 
 from __future__ import annotations
 
 import os
 
-import numpy as np
 
 import ccomp
-from ccomp.diagnostics import Source
-from ccomp.frontend import lower_to_l1
-from ccomp.reference import evaluate
-
-TARGETS = ("llvm", "opencl", "glsl")
+from refutil import TARGETS, assert_matches, reference  # noqa: F401  (re-exported for the tests)
 
 
 _programs: dict[tuple[str, str], ccomp.api.Program] = {}
@@ -44,20 +38,6 @@ def fresh(src: str, target: str) -> ccomp.api.Program:
         _last_glsl[:] = [src]
         _programs[(src, target)] = prog
     return prog
-
-
-def reference(src: str, function: str, args: list) -> list:
-    return evaluate(lower_to_l1(Source(src, "<test>")), function, args)
-
-
-def assert_matches(got, want, atol: float = 1e-5) -> None:
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    if got.dtype.kind == "f":
-        np.testing.assert_allclose(got, want, rtol=0, atol=atol)
-    else:
-        np.testing.assert_array_equal(got, want)
 
 
 def check(src: str, target: str, args: list, atol: float = 1e-5) -> ccomp.api.Program:

@@ -245,8 +245,6 @@ def test_long_heat_run_uses_two_buffers(target):
     assert_matches(check_out, reference(HEAT, "heat", [u, np.int32(200)])[0], atol=1e-4)
 
 
-@pytest.mark.xfail(strict=True, reason="ccomp/runtime/gl.py never makes its context current: "
-                   "with two glsl programs alive, the older one runs in the newer one's context")
 def test_glsl_programs_side_by_side():
     u = rand(11, 6)
     first = fresh(HEAT, "glsl")
