@@ -164,8 +164,11 @@ class GLSLEmitter(CStyleEmitter):
 
     def _helper(self, t: Attribute) -> str:
         s = self.scalar_type(element_of(t))
-        self.helpers[s] = (f"{s} ccomp_divsi({s} a, {s} b) {{ {s} q = abs(a) / abs(b); "
-                           f"return (a < 0) != (b < 0) ? -q : q; }}")
+        # C semantics on magnitudes taken as unsigned (abs(INT_MIN) wraps), and ccomp's
+        # definitions where C has none: x / 0 = 0, x / -1 = -x (INT_MIN wraps).
+        u = "uint" if s == "int" else f"u{s}"
+        self.helpers[s] = (f"{s} ccomp_divsi({s} a, {s} b) {{ if (b == 0) return 0; if (b == -1) return -a; "
+                           f"{s} q = {s}({u}(abs(a)) / {u}(abs(b))); return (a < 0) != (b < 0) ? -q : q; }}")
         return "ccomp_divsi"
 
     def op_arith_divsi(self, op: Operation) -> None:
@@ -174,7 +177,8 @@ class GLSLEmitter(CStyleEmitter):
 
     def op_arith_remsi(self, op: Operation) -> None:
         fn, (a, b) = self._helper(op.result.type), (self.name(o) for o in op.operands)
-        self.define(op.result, self.lanewise(op.result.type, "{0} - " + fn + "({0}, {1}) * {1}", a, b))
+        self.define(op.result, self.lanewise(op.result.type, "({1} == 0 || {1} == -1) ? 0 : {0} - " + fn +
+                                             "({0}, {1}) * {1}", a, b))
 
     def op_math_round(self, op: Operation) -> None:
         a = self.name(op.operand)
