@@ -10,7 +10,7 @@ from xdsl.ir import Attribute
 
 from ccomp.frontend import ast
 from ccomp.frontend.typecheck import I32_MAX, did_you_mean
-from ccomp.frontend.types import IMAGE, IMAGE_ELEMENTS, SCALARS, UNIFORM, Ty
+from ccomp.frontend.types import IMAGE, IMAGE_ELEMENTS, SCALARS, UNIFORM, Ty, fits_f32
 
 Fail = Callable[[ast.Node, str], Exception]
 _ALIASES = {"float": "f32", "double": "f32", "int": "i32", "uint": "i32", "boolean": "bool", "texture": "image"}
@@ -52,6 +52,8 @@ def default_attr(p: ast.Param, ty: Ty, fail: Fail) -> Attribute:
     if ty.kind != UNIFORM:
         raise fail(p.default, "only scalar parameters can have a default")
     if isinstance(e, ast.Number) and ty.elem == "f32":
+        if not fits_f32(float(e.value)):
+            raise fail(p.default, f"the default of '{p.name}' does not fit in f32 (largest about 3.4e38)")
         return FloatAttr(sign * float(e.value), f32)
     if isinstance(e, ast.Number) and ty.elem == "i32" and not e.is_float:
         if not -I32_MAX - 1 <= sign * e.value <= I32_MAX:

@@ -62,7 +62,8 @@ class GraphGen(ZoneGen, PointwiseGen):
         self.tc = TypeChecker(lambda n: self.env[n].ty if n in self.env else None, self.fail, self.env.keys,
                               self.members)
         self.default_extent: SSAValue | None = None
-        self.sources: dict[int, SSAValue] = {}  # generated images/fields by expression, generated once
+        self.sources: dict[int, SSAValue] = {}
+        self.implicit: dict[tuple, SSAValue] = {}  # (field, block) -> its implicit capture  # generated images/fields by expression, generated once
 
     def members(self, name: str) -> dict[str, Ty] | None:
         v = self.env.get(name)
@@ -223,6 +224,20 @@ class GraphGen(ZoneGen, PointwiseGen):
         size = self.size_of(self.sink_extent(e), e)
         return self.top.at(e.pos.line, e.pos.col).add(graph.CaptureOp(v, size))
 
+    def implicit_image(self, e: ast.Expr) -> SSAValue:
+        """The image a neighbour read of ``e`` reads. A field is captured implicitly —
+        once per field, so graph-fuse's cost rule sees all its neighbour reads — and
+        marked so that graph-fuse may recompute it instead (the program never asked
+        for this image)."""
+        if self.tc.type_of(e).kind != FIELD:
+            return self.image(e)
+        key = (self.gen(e, None), self.top.block)  # a zone's body gets captures of its own
+        if key not in self.implicit:
+            img = self.image(e)
+            img.owner.attributes["graph.implicit"] = UnitAttr()
+            self.implicit[key] = img
+        return self.implicit[key]
+
     def is_source(self, e: ast.Expr) -> bool:
         """Field/image expressions that are values of their own rather than pointwise code."""
         if isinstance(e, ast.Name):
@@ -290,10 +305,7 @@ class GraphGen(ZoneGen, PointwiseGen):
             em.at(e.pos.line, e.pos.col)
             return em.extract(v, lanes[0]) if len(lanes) == 1 else em.shuffle(v, lanes)
         if isinstance(e, ast.Index):
-            img = self.image(e.base)
-            if self.tc.type_of(e.base).kind == FIELD and isinstance(img.owner, graph.CaptureOp):
-                # the program never asked for this image: graph-fuse may recompute instead
-                img.owner.attributes["graph.implicit"] = UnitAttr()
+            img = self.implicit_image(e.base)
             ix, iy = (self.gen(i, ctx) for i in e.indices)
             return em.at(e.pos.line, e.pos.col).add(graph.LoadOp(img, ix, iy))
         assert isinstance(e, ast.Call)

@@ -12,7 +12,7 @@ from difflib import get_close_matches
 
 from ccomp.frontend import ast
 from ccomp.frontend.builtins import BUILTINS, result_elem, unify
-from ccomp.frontend.types import FIELD, IMAGE, SWIZZLE_SETS, UNIFORM, Ty, vector_name
+from ccomp.frontend.types import FIELD, IMAGE, SWIZZLE_SETS, UNIFORM, Ty, vector_name, fits_f32
 
 REDUCTIONS = {"sum": "add", "mean": "mean", "min": "min", "max": "max"}
 COORDS = {"x": Ty("i32", FIELD), "y": Ty("i32", FIELD), "uv": Ty("vec2", FIELD)}
@@ -21,7 +21,6 @@ CMP_OPS = ("<", "<=", ">", ">=", "==", "!=")
 FUNCTIONS = ("blur", "capture", "size", "sample", *REDUCTIONS)  # node functions beside BUILTINS
 NOT_YET = {"histogram": "histogram"}
 I32_MAX = 2**31 - 1
-F32_MAX = 3.4028234663852886e38
 MAX_BLUR_RADIUS = 16  # graph-fuse unrolls a blur into (2r+1)^2 reads; keep kernels compilable
 
 
@@ -65,7 +64,7 @@ class TypeChecker:
         if isinstance(e, ast.Number):
             if not e.is_float and e.value > I32_MAX:
                 raise self.fail(e, f"integer literal {e.value} does not fit in i32")
-            if e.is_float and abs(e.value) > F32_MAX:
+            if e.is_float and not fits_f32(e.value):
                 raise self.fail(e, f"float literal {e.value} does not fit in f32 (largest about 3.4e38)")
             return Ty("f32" if e.is_float else "i32")
         if isinstance(e, ast.Bool):

@@ -87,3 +87,11 @@ def elem_of_mlir(t: Attribute) -> str:
     if isinstance(t, IntegerType):
         return "bool" if t.width.data == 1 else "i32"
     raise KeyError(str(t))
+
+
+def fits_f32(value: float) -> bool:
+    """Whether ``value`` rounds to a finite f32 (FLT_MAX as printed, 3.4028235e38, does)."""
+    import numpy as np
+
+    with np.errstate(over="ignore"):
+        return bool(np.isfinite(np.float32(value)))
