@@ -11,6 +11,7 @@ all of them. Compiled builds are cached on disk (:mod:`ccomp.cache`).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import namedtuple
 from pathlib import Path
@@ -47,9 +48,11 @@ def check_target(target: str) -> str:
     return target
 
 
-def param_locations(source: Source) -> dict[str, SourceLoc]:
+def param_locations(source: Source, function: str) -> dict[str, SourceLoc]:
+    """Where each parameter of graph ``function`` is declared (for input errors)."""
     program = parse(source)
-    return {p.name: SourceLoc(source.name, p.pos.line, p.pos.col) for d in program.decls for p in d.params}
+    return {p.name: SourceLoc(source.name, p.pos.line, p.pos.col)
+            for d in program.decls if d.name == function for p in d.params}
 
 
 def compile_to_kern(source: Source, after_pass: PassCallback | None = None,
@@ -79,7 +82,7 @@ def build_program(source: Source, target: str, function: str | None = None) -> B
     elif function not in names:
         raise CompileError(f"no graph named '{function}'; the program has {', '.join(names)}")
     sources, llvm_ir = generate(module, target)
-    return Build(source, target, module, function, param_locations(source), sources, llvm_ir)
+    return Build(source, target, module, function, param_locations(source, function), sources, llvm_ir)
 
 
 class Program:
@@ -101,6 +104,7 @@ class Program:
         self.backend_seconds = time.perf_counter() - start
         self.pool = BufferPool(self.device)
         self._runner = HostRunner(build.host, self.device, self.pool)
+        self._lock = threading.Lock()
         names = [p.name for p in self.outputs]
         self._result_type = namedtuple(f"{self.name}_outputs", names, rename=True) if len(names) > 1 else None
 
@@ -134,7 +138,8 @@ class Program:
         from ccomp.signature import bind_inputs
 
         bound = bind_inputs(self.inputs, args, kwargs, self.source, f"'{self.name}'")
-        outs = self._runner.run(bound)
+        with self._lock:  # one device, one pool: calls from several threads take turns
+            outs = self._runner.run(bound)
         if self._result_type is None:
             return outs[0]
         return self._result_type(*outs)

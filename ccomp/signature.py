@@ -94,6 +94,11 @@ def check_value(port: Port, value: Any, source: Source | None) -> Any:
             raise _error(port, f"input '{port.name}' must be a {port.type} scalar, got {type(value).__name__}", source)
         if dtype.kind in "iu" and isinstance(value, (float, np.floating)) and not float(value).is_integer():
             raise _error(port, f"input '{port.name}' must be an integer, got {value}", source)
+        if dtype.kind in "iu" and not isinstance(value, (bool, np.bool_)):
+            info = np.iinfo(dtype)
+            if not info.min <= int(value) <= info.max:
+                raise _error(port, f"input '{port.name}' must fit in {port.type} "
+                                   f"({info.min} to {info.max}), got {int(value)}", source)
         return dtype.type(value)
     if not isinstance(value, np.ndarray):
         raise _error(port, f"input '{port.name}' must be a NumPy array ({port.describe()}), "

@@ -31,8 +31,8 @@ from ccomp.passes.kern_body import KernelBodyBuilder, _extract, _insert, convert
 class _HostLowering:
     """Rewrites one L1 function into a host function plus kernels."""
 
-    def __init__(self, fn: func.FuncOp):
-        self.fn = fn
+    def __init__(self, fn: func.FuncOp, taken: set[str]):
+        self.fn, self.taken = fn, taken
         self.kernels: list[kern.KernelOp] = []
         self.mapping: dict[SSAValue, SSAValue] = {}
         self.dims: dict[SSAValue, tuple[SSAValue, SSAValue]] = {}  # L1 image -> (w, h) index
@@ -104,6 +104,16 @@ class _HostLowering:
             for o, n in zip(op.results, clone.results):
                 self.mapping[o] = n
 
+    def kernel_name(self) -> str:
+        """``<graph>_<n>``, skipping names another symbol of the module has (a graph
+        may itself be called ``g_0``)."""
+        n = len(self.kernels)
+        while f"{self.fn.sym_name.data}_{n}" in self.taken:
+            n += 1
+        name = f"{self.fn.sym_name.data}_{n}"
+        self.taken.add(name)
+        return name
+
     def lower_repeat(self, op: loop.RepeatOp) -> None:
         """The zone keeps its shape, with buffers as state; ``loop-pingpong`` makes it a
         host loop. Extents computed inside the body stay inside it."""
@@ -138,7 +148,7 @@ class _HostLowering:
         w, h, image = self.extent(members[0].size, op)
         reduces = [m for m in members if isinstance(m, graph.ReduceOp)]
         reduce = None if not reduces else ("add" if reduces[0].kind.data == "mean" else reduces[0].kind.data)
-        name = f"{self.fn.sym_name.data}_{len(self.kernels)}"
+        name = self.kernel_name()
         parts = [(m.operands[0].owner, isinstance(m, graph.ReduceOp)) for m in members]
         builder = KernelBodyBuilder(name, parts, image, reduce, op)
         self.kernels.append(builder.build())
@@ -177,12 +187,13 @@ class GraphToKernPass(ModulePass):
     name = "graph-to-kern"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        taken = {o.sym_name.data for o in op.body.block.ops if isinstance(o, (func.FuncOp, kern.KernelOp))}
         for fn in [f for f in op.body.block.ops if isinstance(f, func.FuncOp)]:
             if not any(isinstance(o, (graph.CaptureOp, graph.ReduceOp, graph.SizeOp)) or
                        any(isinstance(t, graph.ImageType) for t in fn.function_type.inputs)
                        for o in fn.body.block.ops):
                 continue
-            lowering = _HostLowering(fn)
+            lowering = _HostLowering(fn, taken)
             new = lowering.lower()
             for k in lowering.kernels:
                 op.body.block.insert_op_before(k, fn)
