@@ -12,7 +12,7 @@ import dataclasses
 from typing import Any
 
 from xdsl.dialects import arith, func, memref, scf
-from xdsl.dialects.builtin import FloatAttr, IntegerAttr, MemRefType
+from xdsl.dialects.builtin import FloatAttr, IntegerAttr
 from xdsl.ir import Block, SSAValue
 
 from ccomp.backends.kernel_abi import Binding, KernelSource
@@ -111,7 +111,3 @@ def _block_json(block: Block, name: _Names) -> list[dict[str, Any]]:
                           "results": [name(r) for r in op.results], "types": [str(r.type) for r in op.results],
                           "attributes": {k: str(v) for k, v in op.properties.items()}})
     return steps
-
-
-def is_buffer(t: Any) -> bool:
-    return isinstance(t, MemRefType)

@@ -27,12 +27,13 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import arith, vector
-from xdsl.dialects.builtin import DenseArrayBase, FloatAttr, IntegerAttr, ModuleOp, VectorType, f32, i32, i64
+from xdsl.dialects.builtin import FloatAttr, IntegerAttr, ModuleOp, VectorType, f32, i32
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from ccomp.dialects import graph
+from ccomp.passes.kern_body import extract_lane
 
 IMPLICIT = "graph.implicit"  # a capture the frontend inserted; the fuser may undo it
 Point = tuple[SSAValue, SSAValue] | None  # where a value is evaluated; None: the current element
@@ -125,9 +126,7 @@ class _Fuser:
         """(x, y) clamped into the extent ``size``: where a materialised read would land."""
         out = []
         for lane, v in enumerate((x, y)):
-            extent = self.add(vector.ExtractOp.create(
-                operands=[size], result_types=[i32],
-                properties={"static_position": DenseArrayBase.from_list(i64, [lane])}), loc)
+            extent = self.add(extract_lane(size, lane), loc)
             last = self.add(arith.SubiOp(extent, self.const_i(1, loc)), loc)
             out.append(self.add(arith.MinSIOp(self.add(arith.MaxSIOp(v, self.const_i(0, loc)), loc), last), loc))
         return out[0], out[1]

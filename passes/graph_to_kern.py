@@ -25,7 +25,7 @@ from xdsl.passes import ModulePass
 
 from ccomp.dialects import graph, kern, loop
 from ccomp.passes.graph_schedule import GROUP_ATTR
-from ccomp.passes.kern_body import KernelBodyBuilder, _extract, _insert, convert_type, image_memref
+from ccomp.passes.kern_body import KernelBodyBuilder, extract_lane, insert_lane, convert_type, image_memref
 
 
 class _HostLowering:
@@ -74,8 +74,8 @@ class _HostLowering:
         if size in self.extents:
             return self.extents[size]
         s = self.mapping[size]
-        w = self.add(arith.IndexCastOp(self.add(_extract(s, 0), at), IndexType()), at)
-        h = self.add(arith.IndexCastOp(self.add(_extract(s, 1), at), IndexType()), at)
+        w = self.add(arith.IndexCastOp(self.add(extract_lane(s, 0), at), IndexType()), at)
+        h = self.add(arith.IndexCastOp(self.add(extract_lane(s, 1), at), IndexType()), at)
         return (w, h, None)
 
     def lower_op(self, op: Operation) -> None:
@@ -84,7 +84,7 @@ class _HostLowering:
             wi = self.add(arith.IndexCastOp(w, i32), op)
             hi = self.add(arith.IndexCastOp(h, i32), op)
             v = self.add(vector.BroadcastOp(wi, graph.SIZE_TYPE), op)
-            self.mapping[op.result] = self.add(_insert(hi, v, 1), op)
+            self.mapping[op.result] = self.add(insert_lane(hi, v, 1), op)
             self.extents[op.result] = (w, h, op.image)
         elif isinstance(op, graph.MapOp):
             return  # materialised by the sink that consumes it

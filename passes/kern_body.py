@@ -180,7 +180,7 @@ class KernelBodyBuilder:
             w, h = self.dims_of(self.args[op.image])
             wi, hi = self.add(arith.IndexCastOp(w, i32)), self.add(arith.IndexCastOp(h, i32))
             v = self.add(vector.BroadcastOp(wi, graph.SIZE_TYPE))
-            m[op.result] = self.add(_insert(hi, v, 1))
+            m[op.result] = self.add(insert_lane(hi, v, 1))
         else:
             clone = op.clone(value_mapper=m)
             self.add(clone)
@@ -192,7 +192,7 @@ class KernelBodyBuilder:
         w, h = self.dims_of(self.args[image])
         coords = []
         for lane, size in ((0, w), (1, h)):
-            s = self.add(_extract(uv, lane))
+            s = self.add(extract_lane(uv, lane))
             sf = self.add(arith.SIToFPOp(self.add(arith.IndexCastOp(size, i32)), f32))
             p = self.add(arith.SubfOp(self.add(arith.MulfOp(s, sf)), self.c_f32(0.5)))
             p0 = self.add(math.FloorOp(p))
@@ -215,14 +215,14 @@ class KernelBodyBuilder:
         return self.add(arith.AddfOp(self.add(arith.MulfOp(a, one_minus)), self.add(arith.MulfOp(b, t))))
 
 
-def _extract(v: SSAValue, lane: int) -> Operation:
+def extract_lane(v: SSAValue, lane: int) -> Operation:
     from xdsl.dialects.builtin import DenseArrayBase, i64
     assert isinstance(v.type, VectorType)
     return vector.ExtractOp.create(operands=[v], result_types=[v.type.element_type],
                                    properties={"static_position": DenseArrayBase.from_list(i64, [lane])})
 
 
-def _insert(s: SSAValue, v: SSAValue, lane: int) -> Operation:
+def insert_lane(s: SSAValue, v: SSAValue, lane: int) -> Operation:
     from xdsl.dialects.builtin import DenseArrayBase, i64
     return vector.InsertOp.create(operands=[s, v], result_types=[v.type],
                                   properties={"static_position": DenseArrayBase.from_list(i64, [lane])})

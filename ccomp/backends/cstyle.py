@@ -27,7 +27,7 @@ from ccomp.backends.cstyle_buffers import BufferOps
 from ccomp.backends.cstyle_ops import OpTable
 from ccomp.backends.cstyle_reduce import ReduceTree
 from ccomp.backends.cstyle_types import (  # noqa: F401  (re-exported for the targets)
-    decimal, dtype_name, element_of, fit_local_size, is_bool, is_float, lanes_of, wrap_int,
+    decimal, dtype_name, element_of, fit_local_size, int_text, is_bool, is_float, lanes_of, wrap_int,
 )
 from ccomp.backends.kernel_abi import Binding, EmitError, KernelSource
 from ccomp.dialects.kern import KernelOp

@@ -62,6 +62,16 @@ def wrap_int(value: int, width: int) -> int:
     return value - (1 << width) if value >> (width - 1) else value
 
 
+def int_text(value: int, width: int, suffix: str = "") -> str:
+    """A C integer literal of ``width`` bits: wrapped, negative values parenthesised, and
+    the most negative one written ``(MIN+1 - 1)``, since ``-2147483648`` parses as the
+    negation of an out-of-range literal."""
+    value = wrap_int(value, width)
+    if value == -(1 << (width - 1)):
+        return f"({value + 1}{suffix} - 1{suffix})"
+    return f"({value}{suffix})" if value < 0 else f"{value}{suffix}"
+
+
 def fit_local_size(preferred: tuple[int, ...], max_invocations: int) -> tuple[int, ...]:
     """``preferred`` halved until it fits the device's workgroup limit.
 

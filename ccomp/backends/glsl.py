@@ -29,7 +29,7 @@ from typing import ClassVar
 from xdsl.dialects.builtin import Float32Type, Float64Type, IndexType, IntegerType, ModuleOp, VectorType
 from xdsl.ir import Attribute, Operation
 
-from ccomp.backends.cstyle import CStyleEmitter, decimal, element_of, emit_module, lanes_of, wrap_int
+from ccomp.backends.cstyle import CStyleEmitter, decimal, element_of, emit_module, int_text, lanes_of
 from ccomp.backends.kernel_abi import EmitError, KernelSource
 from ccomp.dialects.kern import KernelOp
 
@@ -127,11 +127,7 @@ class GLSLEmitter(CStyleEmitter):
 
     def int_literal(self, value: int, t: Attribute) -> str:
         width = 64 if isinstance(t, IntegerType) and t.width.data == 64 else 32
-        value = wrap_int(value, width)
-        suffix = "l" if width == 64 else ""
-        if value == -(1 << (width - 1)):
-            return f"({value + 1}{suffix} - 1{suffix})"
-        return f"({value}{suffix})" if value < 0 else f"{value}{suffix}"
+        return int_text(value, width, "l" if width == 64 else "")
 
     def global_id(self, dim: int) -> str:
         return f"int(gl_GlobalInvocationID.{'xyz'[dim]}) + ccomp_base{dim}"

@@ -22,7 +22,7 @@ from typing import ClassVar
 from xdsl.dialects.builtin import Float32Type, Float64Type, IndexType, IntegerType, ModuleOp, VectorType
 from xdsl.ir import Attribute, Operation
 
-from ccomp.backends.cstyle import CStyleEmitter, decimal, element_of, emit_module, is_bool, lanes_of, wrap_int
+from ccomp.backends.cstyle import CStyleEmitter, decimal, element_of, emit_module, int_text, is_bool, lanes_of
 from ccomp.backends.kernel_abi import EmitError, KernelSource
 
 _INTS = {1: "bool", 8: "char", 16: "short", 32: "int", 64: "long"}
@@ -91,12 +91,7 @@ class OpenCLEmitter(CStyleEmitter):
 
     def int_literal(self, value: int, t: Attribute) -> str:
         width = t.width.data if isinstance(t, IntegerType) else 32
-        value = wrap_int(value, max(width, 32))
-        suffix = "L" if width == 64 else ""
-        if value == -(1 << (max(width, 32) - 1)):
-            text = f"({value + 1}{suffix} - 1{suffix})"
-        else:
-            text = f"({value}{suffix})" if value < 0 else f"{value}{suffix}"
+        text = int_text(value, max(width, 32), "L" if width == 64 else "")
         return f"({_INTS[width]}){text}" if width in (8, 16) else text
 
     def global_id(self, dim: int) -> str:

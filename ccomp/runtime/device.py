@@ -56,6 +56,12 @@ def element_layout(t: Attribute) -> ElementLayout:
     return ElementLayout(scalar_dtype(t), 1)
 
 
+def nbytes(memref: MemRefType, dims: Sequence[int]) -> int:
+    """Bytes of a buffer for ``memref`` with runtime ``dims`` (elements packed)."""
+    layout = element_layout(memref.element_type)
+    return int(np.prod(dims, dtype=np.int64)) * layout.lanes * layout.dtype.itemsize
+
+
 def array_shape(memref: MemRefType, dims: Sequence[int]) -> tuple[int, ...]:
     """The NumPy shape of a memref with runtime ``dims``: vector lanes become a last axis."""
     layout = element_layout(memref.element_type)

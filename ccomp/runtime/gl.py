@@ -28,7 +28,7 @@ from xdsl.dialects.builtin import MemRefType, ModuleOp
 
 from ccomp.backends.glsl import emit_glsl
 from ccomp.backends.kernel_abi import DeviceUnavailableError, KernelBuildError, KernelSource, combine_partials
-from ccomp.runtime.device import Device, array_shape, element_layout
+from ccomp.runtime.device import Device, array_shape, element_layout, nbytes
 from ccomp.runtime.gl_textures import TextureGL
 
 try:  # never fatal at import: probe() must report a missing driver
@@ -143,8 +143,7 @@ class GLDevice(Device):
 
     # ---- buffers ------------------------------------------------------------------------
     def _nbytes(self, memref: MemRefType, dims: Sequence[int]) -> int:
-        layout = element_layout(memref.element_type)
-        n = int(np.prod(dims, dtype=np.int64)) * layout.lanes * layout.dtype.itemsize
+        n = nbytes(memref, dims)
         if n > self.max_block:
             raise MemoryError(
                 f"glsl: a {memref} buffer of dims {tuple(dims)} needs {n} bytes; this driver's "

@@ -17,10 +17,9 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 from xdsl.dialects.builtin import MemRefType
 
-from ccomp.runtime.device import Device, element_layout
+from ccomp.runtime.device import Device, nbytes
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +51,6 @@ class Buffer:
                 pool.give_back(self.type, self.dims, self.handle, release=self.transient)
             except Exception:  # never raise from a finaliser (e.g. at interpreter exit)
                 pass
-
-
-def nbytes(t: MemRefType, dims: Sequence[int]) -> int:
-    layout = element_layout(t.element_type)
-    return int(np.prod(dims, dtype=np.int64)) * layout.lanes * layout.dtype.itemsize
 
 
 class BufferPool:
