@@ -75,7 +75,11 @@ def generate(module: ModuleOp, target: str) -> tuple[dict[str, Any], str | None]
 
 def build_program(source: Source, target: str, function: str | None = None) -> Build:
     """Compile ``source`` for ``target`` into an in-memory :class:`Build`."""
-    module = compile_to_kern(source, target=target)
+    return build_from_kern(source, compile_to_kern(source, target=target), target, function)
+
+
+def build_from_kern(source: Source, module: ModuleOp, target: str, function: str | None = None) -> Build:
+    """A :class:`Build` of an already lowered L2 ``module``: code generation only."""
     names = [op.sym_name.data for op in module.body.block.ops if isinstance(op, func.FuncOp)]
     if function is None:
         function = names[-1]

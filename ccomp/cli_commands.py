@@ -59,8 +59,8 @@ def build(args: argparse.Namespace) -> int:
     if args.emit is not None:
         sys.stdout.write(stages[args.emit])
         return 0
-    from ccomp.api import build_program
-    build = build_program(source, target, args.graph)
+    from ccomp.api import build_from_kern
+    build = build_from_kern(source, module, target, args.graph)  # the module lowered above
     out = Path(args.output or "build")
     write_build(build, out)
     if args.save_ir:
