@@ -10,8 +10,9 @@ from xdsl.parser import Parser
 from ccomp.dialects.graph import Graph
 from ccomp.dialects.kern import Kern
 from ccomp.dialects.loop import Loop
+from ccomp.dialects.sparse import Sparse
 
-DIALECTS = (Builtin, func.Func, arith.Arith, math.Math, vector.Vector, memref.MemRef, scf.Scf, Graph, Kern, Loop)
+DIALECTS = (Builtin, func.Func, arith.Arith, math.Math, vector.Vector, memref.MemRef, scf.Scf, Graph, Kern, Loop, Sparse)
 
 
 def make_context() -> Context:
