@@ -25,9 +25,11 @@ from ccomp.build import Build, BuildError, read_build
 from ccomp.diagnostics import CompileError, Source, SourceLoc, error_at_location
 from ccomp.frontend import lower_to_l1, parse
 from ccomp.pipeline import PassCallback, PassTiming, lower
-from ccomp.runtime.host import HostRunner
+from ccomp.runtime.host import HostRunner, ScheduleCheckError
 from ccomp.runtime.pool import BufferPool
 from ccomp.runtime.targets import TARGETS, TargetUnavailable, create_device
+from ccomp.signature import Port
+from ccomp.tensor_ports import Variants, flatten, regroup
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +82,9 @@ def build_program(source: Source, target: str, function: str | None = None) -> B
 
 def build_from_kern(source: Source, module: ModuleOp, target: str, function: str | None = None) -> Build:
     """A :class:`Build` of an already lowered L2 ``module``: code generation only."""
-    names = [op.sym_name.data for op in module.body.block.ops if isinstance(op, func.FuncOp)]
+    names = list(dict.fromkeys(
+        op.attributes["sparse.variant_of"].data if "sparse.variant_of" in op.attributes else op.sym_name.data
+        for op in module.body.block.ops if isinstance(op, func.FuncOp)))
     if function is None:
         function = names[-1]
     elif function not in names:
@@ -107,7 +111,9 @@ class Program:
             raise self._driver_error(exc) from None
         self.backend_seconds = time.perf_counter() - start
         self.pool = BufferPool(self.device)
-        self._runner = HostRunner(build.host, self.device, self.pool)
+        self.variants = Variants(build.module, build.function)
+        self._runners = [HostRunner(v.fn, self.device, self.pool) for v in self.variants.variants]
+        self._runner = self._runners[0]
         self._lock = threading.Lock()
         names = [p.name for p in self.outputs]
         self._result_type = namedtuple(f"{self.name}_outputs", names, rename=True) if len(names) > 1 else None
@@ -128,6 +134,18 @@ class Program:
                                       ([f"the kernel computes code from {', '.join(locs[:6])}"] if locs else []))
         return err
 
+    def _input_error(self, port: Port, message: str) -> CompileError:
+        return CompileError(message, port.loc, self.source if port.loc is not None else None)
+
+    def _located(self, location: Any, message: str) -> CompileError:
+        """An error at an IR location of this program (reported in the caller's file name)."""
+        from xdsl.dialects.builtin import FileLineColLoc
+
+        if isinstance(location, FileLineColLoc):
+            loc = SourceLoc(self.source.name, location.line.data, location.column.data)
+            return CompileError(message, loc, self.source)
+        return error_at_location(location, message)
+
     @property
     def timings(self) -> dict[str, float]:
         """Seconds spent in upload, run and download by the last call."""
@@ -138,12 +156,24 @@ class Program:
         """The kernels the last call ran, in order, with their grids (x first)."""
         return list(self._runner.launches)
 
+    @property
+    def explanation(self) -> list[str]:
+        """Why the last call ran with the storage formats it did (``auto`` inputs), one
+        line per input; empty when the program has no ``auto`` input."""
+        return list(self.variants.explanation)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         from ccomp.signature import bind_inputs
 
         bound = bind_inputs(self.inputs, args, kwargs, self.source, f"'{self.name}'")
         with self._lock:  # one device, one pool: calls from several threads take turns
-            outs = self._runner.run(bound)
+            index, bound = self.variants.select(self.inputs, bound, self._input_error)
+            self._runner = self._runners[index]
+            try:
+                outs = self._runner.run(flatten(bound))
+            except ScheduleCheckError as exc:
+                raise self._located(exc.location, exc.message) from None
+            outs = regroup(self.outputs, outs)
         if self._result_type is None:
             return outs[0]
         return self._result_type(*outs)

@@ -46,8 +46,13 @@ class Build:
 
     @property
     def host(self) -> func.FuncOp:
+        """The host function (for a program with ``auto`` formats: its first variant)."""
         for op in self.module.body.block.ops:
             if isinstance(op, func.FuncOp) and op.sym_name.data == self.function:
+                return op
+        for op in self.module.body.block.ops:
+            if isinstance(op, func.FuncOp) and "sparse.variant_of" in op.attributes and \
+                    op.attributes["sparse.variant_of"].data == self.function:
                 return op
         raise BuildError(f"the build has no graph '{self.function}'")
 

@@ -28,8 +28,8 @@ STAGES = ("ast", "graph", "fused", "kern", "llvm")
 
 # The passes that lead from one IR stage to the next.
 STAGE_PASSES: dict[str, tuple[str, ...]] = {
-    "fused": ("graph-fuse", "graph-schedule"),
-    "kern": ("graph-to-kern", "loop-pingpong", "canonicalize", "cse"),
+    "fused": ("sparse-select-format", "graph-fuse", "graph-schedule"),
+    "kern": ("sparse-lower", "graph-to-kern", "loop-pingpong", "canonicalize", "cse"),
 }
 
 PassCallback = Callable[[str, ModuleOp], None]

@@ -28,32 +28,66 @@ class Port:
     type: Any
     default: Any = None
     loc: SourceLoc | None = None
+    tensor: str | None = None  # tensors: "dense", or a sparse format ("csr", "bsr(4x4)", "auto")
+    arity: int = 1  # host-function arguments (or results) the port covers
 
     @property
     def is_buffer(self) -> bool:
         return isinstance(self.type, MemRefType)
 
+    @property
+    def is_sparse(self) -> bool:
+        return self.tensor not in (None, "dense")
+
     def describe(self) -> str:
+        if self.is_sparse:
+            return f"sparse matrix ({self.tensor})"
+        if self.tensor == "dense":
+            return "tensor (n,)" if self.type.get_num_dims() == 1 else "tensor (rows, cols)"
         if not self.is_buffer:
             return str(self.type)
         lanes = element_layout(self.type.element_type).lanes
         return "image (height, width" + (f", {lanes}" if lanes > 1 else "") + ")"
 
 
-def signature_of(fn: func.FuncOp, locs: Mapping[str, SourceLoc]) -> tuple[list[Port], list[Port]]:
-    """Inputs and outputs of a host function produced by ``graph-to-kern``."""
-    inputs = []
-    arg_attrs = fn.arg_attrs.data if fn.arg_attrs is not None else [None] * len(fn.body.block.args)
-    for i, (arg, attrs) in enumerate(zip(fn.body.block.args, arg_attrs)):
-        data = attrs.data if attrs is not None else {}
-        name = data["graph.name"].data if "graph.name" in data else f"arg{i}"
+def _ports(types: Sequence[Any], attrs: Sequence[Any], names: Sequence[str],
+           locs: Mapping[str, SourceLoc]) -> list[Port]:
+    """Ports of a host function's arguments or results. A tensor program's sparse matrix
+    spans several consecutive values (its storage and sizes, tagged ``sparse.part`` by
+    ``sparse-lower``): they make one port."""
+    ports: list[Port] = []
+    k = 0
+    while k < len(types):
+        data = attrs[k].data if attrs[k] is not None else {}
+        name = data["graph.name"].data if "graph.name" in data else names[len(ports)]
+        tensor = None
+        if "sparse.auto" in data:
+            tensor = "auto"
+        elif "sparse.format" in data:
+            tensor = data["sparse.format"].data
+        arity = 1
+        if "sparse.part" in data:
+            while k + arity < len(types) and attrs[k + arity] is not None and \
+                    attrs[k + arity].data.get("graph.name") == data["graph.name"] and \
+                    "sparse.part" in attrs[k + arity].data:
+                arity += 1
         default = data.get("graph.default")
         if isinstance(default, (FloatAttr, IntegerAttr)):
             default = default.value.data
-        inputs.append(Port(name, arg.type, default, locs.get(name)))
+        ports.append(Port(name, types[k], default, locs.get(name), tensor, arity))
+        k += arity
+    return ports
+
+
+def signature_of(fn: func.FuncOp, locs: Mapping[str, SourceLoc]) -> tuple[list[Port], list[Port]]:
+    """Inputs and outputs of a host function produced by ``graph-to-kern``/``sparse-lower``."""
+    n_in, n_out = len(fn.body.block.args), len(fn.function_type.outputs)
+    arg_attrs = fn.arg_attrs.data if fn.arg_attrs is not None else [None] * n_in
+    res_attrs = fn.res_attrs.data if fn.res_attrs is not None else [None] * n_out
     names = [a.data for a in fn.attributes["graph.outputs"].data] if "graph.outputs" in fn.attributes else \
-        [f"out{i}" for i in range(len(fn.function_type.outputs))]
-    outputs = [Port(n, t) for n, t in zip(names, fn.function_type.outputs)]
+        [f"out{i}" for i in range(n_out)]
+    inputs = _ports([a.type for a in fn.body.block.args], arg_attrs, [f"arg{i}" for i in range(n_in)], locs)
+    outputs = _ports(list(fn.function_type.outputs), res_attrs, names + [f"out{i}" for i in range(n_out)], {})
     return inputs, outputs
 
 
@@ -86,6 +120,10 @@ def bind_inputs(inputs: Sequence[Port], args: Sequence[Any], kwargs: Mapping[str
 
 def check_value(port: Port, value: Any, source: Source | None) -> Any:
     """The value converted to what the runtime expects, or a located error."""
+    if port.is_sparse:
+        from ccomp.tensor_ports import check_sparse
+
+        return check_sparse(port, value, lambda message: _error(port, message, source))
     if not port.is_buffer:
         dtype = scalar_dtype(port.type)
         if isinstance(value, np.ndarray) and value.shape == ():
@@ -107,7 +145,8 @@ def check_value(port: Port, value: Any, source: Source | None) -> Any:
     rank = port.type.get_num_dims()
     want_ndim = rank + (1 if layout.lanes > 1 else 0)
     if value.ndim != want_ndim or (layout.lanes > 1 and value.shape[-1] != layout.lanes):
-        raise _error(port, f"input '{port.name}' must have shape {port.describe().removeprefix('image ')}, got {tuple(value.shape)}", source)
+        shape = port.describe().removeprefix("image ").removeprefix("tensor ")
+        raise _error(port, f"input '{port.name}' must have shape {shape}, got {tuple(value.shape)}", source)
     if any(d == 0 for d in value.shape):
         raise _error(port, f"input '{port.name}' is empty (shape {tuple(value.shape)})", source)
     if value.dtype != layout.dtype:

@@ -47,6 +47,7 @@ from xdsl.dialects.builtin import (
     StringAttr,
     SymbolNameConstraint,
     SymbolRefAttr,
+    i1,
     i64,
 )
 from xdsl.ir import Attribute, Dialect, Region, SSAValue
@@ -54,6 +55,7 @@ from xdsl.irdl import (
     AttrSizedOperandSegments,
     IRDLOperation,
     irdl_op_definition,
+    operand_def,
     opt_prop_def,
     prop_def,
     region_def,
@@ -221,5 +223,22 @@ class LaunchOp(IRDLOperation):
             raise VerifyException(f"kern.launch results do not match what @{self.kernel_name} yields")
 
 
-Kern = Dialect("kern", [KernelOp, YieldOp, IndexOp, ExtentOp, LaunchOp], [])
+@irdl_op_definition
+class CheckOp(IRDLOperation):
+    """A run-time precondition of the host schedule: when ``cond`` is false the runtime
+    stops with ``message``, reported at this op's location (shapes of inputs are only
+    known when the program runs, so ``A @ v`` checks its sizes here). ``{0}``, ``{1}``...
+    in the message stand for ``values``."""
+
+    name = "kern.check"
+    cond = operand_def(i1)
+    message = prop_def(StringAttr)
+    values = var_operand_def()
+    assembly_format = "$cond `,` $message (`(` $values^ `:` type($values) `)`)? attr-dict"
+
+    def __init__(self, cond: SSAValue, message: str, values: Sequence[SSAValue] = ()):
+        super().__init__(operands=[cond, values], properties={"message": StringAttr(message)})
+
+
+Kern = Dialect("kern", [KernelOp, YieldOp, IndexOp, ExtentOp, LaunchOp, CheckOp], [])
 

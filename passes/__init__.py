@@ -31,6 +31,16 @@ def _loop_pingpong() -> type[ModulePass]:
     return LoopPingPongPass
 
 
+def _sparse_select_format() -> type[ModulePass]:
+    from ccomp.passes.sparse_select_format import SparseSelectFormatPass
+    return SparseSelectFormatPass
+
+
+def _sparse_lower() -> type[ModulePass]:
+    from ccomp.passes.sparse_lower import SparseLowerPass
+    return SparseLowerPass
+
+
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     """Flag name -> pass class factory, for ccomp's own passes."""
     return {
@@ -38,4 +48,6 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "graph-schedule": _graph_schedule,
         "graph-to-kern": _graph_to_kern,
         "loop-pingpong": _loop_pingpong,
+        "sparse-lower": _sparse_lower,
+        "sparse-select-format": _sparse_select_format,
     }

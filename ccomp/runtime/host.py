@@ -35,6 +35,15 @@ _SCALAR_OPS = {**ARITH_MATH_OPS, **VECTOR_OPS}
 Step = Callable[[list], None]
 
 
+class ScheduleCheckError(Exception):
+    """A ``kern.check`` failed: the inputs break a precondition of the program. The
+    face turns ``location`` (the op's location in the ``.cn`` file) into a diagnostic."""
+
+    def __init__(self, message: str, location: Any):
+        super().__init__(message)
+        self.message, self.location = message, location
+
+
 class HostRunner:
     """Executes the host function ``fn`` with kernels already prepared on ``device``."""
 
@@ -153,6 +162,14 @@ class HostRunner:
             return _clear([src])
         if isinstance(op, scf.ForOp):
             return self.compile_for(op)
+        if isinstance(op, kern.CheckOp):
+            cond, message, where = self.slot(op.cond), op.message.data, op.location
+            values = [self.slot(v) for v in op.values]
+
+            def check(regs):
+                if not bool(regs[cond]):
+                    raise ScheduleCheckError(message.format(*[regs[v][()] for v in values]), where)
+            return check
         if isinstance(op, arith.ConstantOp) and isinstance(op.value, IntegerAttr):
             value, out = np.asarray(op.value.value.data, dtype=scalar_dtype(op.result.type)), self.slot(op.result)
 
@@ -231,4 +248,4 @@ def _clear(slots: list[int]) -> Step:
     return clear
 
 
-__all__ = ["HostRunner", "Buffer"]
+__all__ = ["HostRunner", "Buffer", "ScheduleCheckError"]

@@ -1,0 +1,326 @@
+"""``sparse-lower``: tensor programs (``sparse`` dialect) become kernels and a host schedule.
+
+Each function over tensors keeps its name; its tensors become buffers. A dense
+tensor is one ``memref``; a sparse matrix becomes its storage buffers (see
+:mod:`ccomp.passes.sparse_kernels`) plus three ``i32`` scalars — rows, columns and
+the stored-entry count (blocks, for bsr) — so a parameter ``A: csr`` becomes the
+arguments ``indptr, indices, data, rows, cols, nnz``, each tagged
+``{graph.name = "A", sparse.format = "csr", sparse.part = ...}`` for the runtime.
+Results are expanded the same way.
+
+Every op becomes launches of format-specific kernels; sizes only known at run time
+are checked by ``kern.check`` in the host schedule, at the location of the ``.cn``
+expression that needs them. Conversions between two sparse formats go through a
+dense matrix (in-program conversions are rare; inputs are converted by the runtime
+in O(nnz)). Run ``sparse-select-format`` first: ``auto`` must be resolved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import func, memref
+from xdsl.dialects.builtin import (DYNAMIC_INDEX, ArrayAttr, DictionaryAttr, MemRefType, ModuleOp, StringAttr,
+                                   TensorType, i32)
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+from xdsl.passes import ModulePass
+
+from ccomp.dialects import kern, loop, sparse
+from ccomp.dialects.sparse import FormatAttr, format_of
+from ccomp.passes import sparse_kernels as sk
+from ccomp.passes import sparse_pack as pack
+from ccomp.passes.kernel_builder import OpBuilder
+from ccomp.passes.sparse_elementwise import broadcast_shape, elementwise_kernel
+
+SCALARS = ("rows", "cols", "nnz")
+
+
+@dataclass
+class Matrix:
+    """A lowered rank-2 tensor: storage buffers and sizes (``index`` values)."""
+
+    fmt: FormatAttr | None
+    parts: list[SSAValue]
+    rows: SSAValue
+    cols: SSAValue
+    nnz: SSAValue | None = None  # stored entries (blocks for bsr); None when dense
+
+
+def memref_of(t: TensorType) -> MemRefType:
+    return MemRefType(t.element_type, [DYNAMIC_INDEX] * t.get_num_dims())
+
+
+def expanded_types(t: Attribute) -> list[tuple[str | None, Attribute]]:
+    """The L2 values one L1 value becomes: ``(part name or None, type)``."""
+    fmt = format_of(t)
+    if fmt is not None:
+        return [*sk.part_types(fmt), *[(n, i32) for n in SCALARS]]
+    return [(None, memref_of(t) if isinstance(t, TensorType) else t)]
+
+
+class _FunctionLowering:
+    def __init__(self, fn: func.FuncOp, taken: set[str]):
+        self.fn, self.taken = fn, taken
+        self.kernels: list[kern.KernelOp] = []
+        self.cache: dict[tuple, str] = {}
+        self.mapping: dict[SSAValue, SSAValue | Matrix] = {}
+
+    # ----- kernels ----------------------------------------------------------------------
+    def kernel(self, key: tuple, make) -> str:
+        """The name of the kernel for ``key``, built by ``make(name)`` on first use."""
+        if key not in self.cache:
+            n = len(self.kernels)
+            while f"{self.fn.sym_name.data}_{n}" in self.taken:
+                n += 1
+            name = f"{self.fn.sym_name.data}_{n}"
+            self.taken.add(name)
+            self.kernels.append(make(name))
+            self.cache[key] = name
+        return self.cache[key]
+
+    def launch(self, b: OpBuilder, name: str, grid: list[SSAValue], args: list[SSAValue],
+               result: Attribute | None = None) -> SSAValue | None:
+        return b.add(kern.LaunchOp(name, grid, args, [result] if result is not None else []))
+
+    def check_equal(self, b: OpBuilder, a: SSAValue, c: SSAValue, message: str) -> None:
+        b.add(kern.CheckOp(b.cmpi("eq", a, c), message, [a, c]))
+
+    # ----- values -----------------------------------------------------------------------
+    def matrix(self, b: OpBuilder, v: SSAValue) -> Matrix:
+        got = self.mapping[v]
+        if isinstance(got, Matrix):
+            return got
+        return Matrix(None, [got], b.dim(got, 0), b.dim(got, 1))
+
+    def extra(self, m: Matrix, b: OpBuilder) -> list[SSAValue]:
+        """Scalar bindings a kernel over ``m`` takes after its buffers: coo's entry count."""
+        return [b.to_i32(m.nnz)] if sk.kind(m.fmt) == "coo" else []
+
+    # ----- the function -------------------------------------------------------------------
+    def lower(self) -> func.FuncOp:
+        old = self.fn.body.block
+        arg_attrs = self.fn.arg_attrs.data if self.fn.arg_attrs else [DictionaryAttr({})] * len(old.args)
+        types, attrs = [], []
+        for arg, a in zip(old.args, arg_attrs):
+            for part, t in expanded_types(arg.type):
+                types.append(t)
+                attrs.append(_tagged(a, format_of(arg.type), part, isinstance(arg.type, TensorType)))
+        block = Block(arg_types=types)
+        slot = 0
+        for arg in old.args:
+            n = len(expanded_types(arg.type))
+            new = list(block.args[slot: slot + n])
+            slot += n
+            for v in new:
+                v.name_hint = arg.name_hint
+            fmt = format_of(arg.type)
+            if fmt is None:
+                self.mapping[arg] = new[0]
+                continue
+            b = OpBuilder(block, self.fn.location)
+            rows, cols, nnz = (b.to_index(v) for v in new[-3:])
+            self.mapping[arg] = Matrix(fmt, new[:-3], rows, cols, nnz)
+        self.block = block
+        for op in old.ops:
+            self.lower_op(op, OpBuilder(block, op.location))
+        out_types, out_attrs = [], []
+        names = self.fn.attributes.get("graph.outputs")
+        for k, t in enumerate(self.fn.function_type.outputs):
+            name = names.data[k] if isinstance(names, ArrayAttr) and k < len(names.data) else StringAttr(f"out{k}")
+            for part, pt in expanded_types(t):
+                out_types.append(pt)
+                out_attrs.append(_tagged(DictionaryAttr({"graph.name": name}), format_of(t), part,
+                                         isinstance(t, TensorType)))
+        new_fn = func.FuncOp(self.fn.sym_name.data, (types, out_types), Region(block),
+                             arg_attrs=ArrayAttr(attrs), res_attrs=ArrayAttr(out_attrs))
+        new_fn.attributes.update(self.fn.attributes)
+        new_fn.location = self.fn.location
+        return new_fn
+
+    def values(self, v: SSAValue, b: OpBuilder) -> list[SSAValue]:
+        got = self.mapping[v]
+        if isinstance(got, Matrix):
+            return got.parts + [b.to_i32(got.rows), b.to_i32(got.cols), b.to_i32(got.nnz)]
+        return [got]
+
+    def lower_op(self, op: Operation, b: OpBuilder) -> None:
+        handler = getattr(self, "op_" + op.name.replace(".", "_"), None)
+        if handler is not None:
+            handler(op, b)
+            return
+        clone = op.clone(value_mapper=self.mapping)
+        b.add(clone)
+        for o, n in zip(op.results, clone.results):
+            self.mapping[o] = n
+
+    # ----- ops ----------------------------------------------------------------------------
+    def op_func_return(self, op: func.ReturnOp, b: OpBuilder) -> None:
+        b.add(func.ReturnOp(*[x for v in op.operands for x in self.values(v, b)]))
+
+    def op_sparse_dim(self, op: sparse.DimOp, b: OpBuilder) -> None:
+        axis = op.dim.value.data
+        got = self.mapping[op.source]
+        size = (got.rows, got.cols)[axis] if isinstance(got, Matrix) else b.dim(got, axis)
+        self.mapping[op.result] = b.to_i32(size)
+
+    def op_sparse_nnz(self, op: sparse.NnzOp, b: OpBuilder) -> None:
+        m = self.matrix(b, op.source) if op.source.type.get_num_dims() == 2 else None
+        if m is None or m.fmt is None:
+            buf = self.mapping[op.source] if m is None else m.parts[0]
+            rank = buf.type.get_num_dims()
+            name = self.kernel(("nnz", rank), lambda n: sk.nnz_kernel(n, None, op.location, rank))
+            grid = [b.dim(buf, 0)] if rank == 1 else [b.dim(buf, 1), b.dim(buf, 0)]
+            self.mapping[op.result] = self.launch(b, name, grid, [buf], i32)
+            return
+        stored = m.nnz if m.fmt.block is None else b.muli(m.nnz, b.index(m.fmt.block[0] * m.fmt.block[1]))
+        name = self.kernel(("nnz", "sparse"), lambda n: sk.nnz_kernel(n, m.fmt, op.location))
+        grid = b.maxi(stored, b.index(1))
+        self.mapping[op.result] = self.launch(b, name, [grid], [m.parts[-1], b.to_i32(stored)], i32)
+
+    def op_sparse_fill(self, op: sparse.FillOp, b: OpBuilder) -> None:
+        sizes = [b.maxi(b.to_index(s), b.index(0)) for s in op.sizes]
+        for s, given in zip(sizes, op.sizes):
+            b.add(kern.CheckOp(b.cmpi("sgt", b.to_index(given), b.index(0)),
+                               "fill needs sizes of at least 1, got {0}", [given]))
+        out = b.add(memref.AllocOp(sizes, [], memref_of(op.result.type)))
+        name = self.kernel(("fill", len(sizes)), lambda n: sk.fill_kernel(n, len(sizes), op.location))
+        self.launch(b, name, list(reversed(sizes)), [out, self.mapping[op.value]])
+        self.mapping[op.result] = out
+
+    def op_sparse_reduce(self, op: sparse.ReduceOp, b: OpBuilder) -> None:
+        src = self.mapping[op.source]
+        rank = src.type.get_num_dims()
+        name = self.kernel(("reduce", op.kind.data, rank), lambda n: sk.reduce_kernel(n, op.kind.data, rank, op.location))
+        grid = [b.dim(src, 0)] if rank == 1 else [b.dim(src, 1), b.dim(src, 0)]
+        self.mapping[op.result] = self.launch(b, name, grid, [src], op.result.type)
+
+    def op_sparse_matvec(self, op: sparse.MatVecOp, b: OpBuilder) -> None:
+        m, x = self.matrix(b, op.matrix), self.mapping[op.vector]
+        self.check_equal(b, m.cols, b.dim(x, 0), "the matrix has {0} columns but the vector has {1} elements")
+        y = b.add(memref.AllocOp([m.rows], [], memref_of(op.result.type)))
+        name = self.kernel(("matvec", m.fmt), lambda n: sk.matvec_kernel(n, m.fmt, op.location))
+        grid = b.index(1) if sk.kind(m.fmt) == "csc" else m.rows
+        self.launch(b, name, [grid], [*m.parts, x, y, *self.extra(m, b)])
+        self.mapping[op.result] = y
+
+    def op_sparse_matmul(self, op: sparse.MatMulOp, b: OpBuilder) -> None:
+        m, rhs = self.matrix(b, op.lhs), self.mapping[op.rhs]
+        self.check_equal(b, m.cols, b.dim(rhs, 0), "the left matrix has {0} columns but the right one has {1} rows")
+        out = b.add(memref.AllocOp([m.rows, b.dim(rhs, 1)], [], memref_of(op.result.type)))
+        name = self.kernel(("matmul", m.fmt), lambda n: sk.matmul_kernel(n, m.fmt, op.location))
+        grid = b.index(1) if sk.kind(m.fmt) == "csc" else m.rows
+        self.launch(b, name, [grid], [*m.parts, rhs, out, *self.extra(m, b)])
+        self.mapping[op.result] = out
+
+    def op_sparse_convert(self, op: sparse.ConvertOp, b: OpBuilder) -> None:
+        src, dst = format_of(op.source.type), format_of(op.result.type)
+        value = self.mapping[op.source]
+        if src != dst:
+            if src is not None:
+                value = self.to_dense(self.matrix(b, op.source), b, op)
+            if dst is not None:
+                value = self.pack(value, dst, b, op)
+        self.mapping[op.result] = value
+
+    def to_dense(self, m: Matrix, b: OpBuilder, op: Operation) -> SSAValue:
+        dense = b.add(memref.AllocOp([m.rows, m.cols], [], sk.MAT))
+        fill = self.kernel(("fill", 2), lambda n: sk.fill_kernel(n, 2, op.location))
+        self.launch(b, fill, [m.cols, m.rows], [dense, b.f32(0.0)])
+        name = self.kernel(("to_dense", m.fmt), lambda n: sk.to_dense_kernel(n, m.fmt, op.location))
+        grid = m.cols if sk.kind(m.fmt) == "csc" else m.rows
+        self.launch(b, name, [grid], [*m.parts, dense, *self.extra(m, b)])
+        return dense
+
+    def pack(self, dense: SSAValue, fmt: FormatAttr, b: OpBuilder, op: Operation) -> Matrix:
+        slices = pack.slice_count(b, dense, fmt)
+        counts = b.add(memref.AllocOp([slices], [], sk.IDX))
+        count = self.kernel(("count", fmt), lambda n: pack.count_kernel(n, fmt, op.location))
+        self.launch(b, count, [slices], [dense, counts])
+        ptr = b.add(memref.AllocOp([b.addi(slices, b.index(1))], [], sk.IDX))
+        self.launch(b, self.kernel(("scan",), lambda n: sk.scan_kernel(n, op.location)), [b.index(1)], [counts, ptr])
+        last = self.kernel(("last",), lambda n: sk.read_last_kernel(n, op.location))
+        total = b.to_index(self.launch(b, last, [b.index(1)], [ptr], i32))
+        size = b.maxi(total, b.index(1))  # never a zero-size buffer
+        values = size if fmt.block is None else b.muli(size, b.index(fmt.block[0] * fmt.block[1]))
+        if fmt.kind.data == "coo":
+            outs = [b.add(memref.AllocOp([size], [], sk.IDX)) for _ in range(2)]
+        else:
+            outs = [b.add(memref.AllocOp([size], [], sk.IDX))]
+        outs.append(b.add(memref.AllocOp([values], [], sk.VAL)))
+        emit = self.kernel(("emit", fmt), lambda n: pack.emit_kernel(n, fmt, op.location))
+        self.launch(b, emit, [slices], [dense, ptr, *outs])
+        parts = outs if fmt.kind.data == "coo" else [ptr, *outs]
+        return Matrix(fmt, parts, b.dim(dense, 0), b.dim(dense, 1), total)
+
+    def op_sparse_elementwise(self, op: sparse.ElementwiseOp, b: OpBuilder) -> None:
+        inputs = [self.mapping[v] for v in op.inputs]
+        rank = op.result.type.get_num_dims()
+        dims = broadcast_shape(b, inputs, rank)
+        out = b.add(memref.AllocOp(dims, [], memref_of(op.result.type)))
+        key = ("elementwise", id(op))
+        name = self.kernel(key, lambda n: elementwise_kernel(n, op, rank))
+        self.launch(b, name, list(reversed(dims)), [*inputs, out])
+        self.mapping[op.result] = out
+
+    def op_loop_repeat(self, op: loop.RepeatOp, b: OpBuilder) -> None:
+        old = op.body.block
+        for t in old.arg_types:
+            if format_of(t) is not None:
+                raise AssertionError("repeat state must be dense (the frontend checks this)")
+        body = Block(arg_types=[expanded_types(t)[0][1] for t in old.arg_types])
+        for o, n in zip(old.args, body.args):
+            self.mapping[o] = n
+            n.name_hint = o.name_hint
+        for inner in old.ops:
+            self.lower_op(inner, OpBuilder(body, inner.location))
+        new = loop.RepeatOp(self.mapping[op.count], [self.mapping[v] for v in op.inits], Region(body),
+                            [expanded_types(r.type)[0][1] for r in op.res])
+        b.add(new)
+        for o, n in zip(op.res, new.res):
+            self.mapping[o] = n
+
+    def op_loop_yield(self, op: loop.YieldOp, b: OpBuilder) -> None:
+        b.add(loop.YieldOp([self.mapping[v] for v in op.values]))
+
+
+def _tagged(attrs: DictionaryAttr | None, fmt: FormatAttr | None, part: str | None,
+            tensor: bool) -> DictionaryAttr:
+    """Argument/result attributes saying which tensor (and which part of it) a value is."""
+    data = dict(attrs.data) if attrs is not None else {}
+    if fmt is not None and part is not None:
+        data["sparse.format"] = StringAttr(fmt.text())
+        data["sparse.part"] = StringAttr(part)
+    elif tensor:
+        data["sparse.format"] = StringAttr("dense")
+    return DictionaryAttr(data)
+
+
+def uses_tensors(fn: func.FuncOp) -> bool:
+    types = [*fn.function_type.inputs, *fn.function_type.outputs]
+    return any(isinstance(t, TensorType) for t in types) or any(
+        o.name.startswith("sparse.") for o in fn.walk())
+
+
+@dataclass(frozen=True)
+class SparseLowerPass(ModulePass):
+    """Lower every tensor function to kernels plus a host schedule."""
+
+    name = "sparse-lower"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        taken = {o.sym_name.data for o in op.body.block.ops if isinstance(o, (func.FuncOp, kern.KernelOp))}
+        for fn in [f for f in op.body.block.ops if isinstance(f, func.FuncOp) and uses_tensors(f)]:
+            for o in fn.walk():
+                for r in o.results:
+                    f = format_of(r.type)
+                    if f is not None and f.kind.data == "auto":
+                        raise ValueError("sparse-lower needs sparse-select-format to resolve 'auto' first")
+            lowering = _FunctionLowering(fn, taken)
+            new = lowering.lower()
+            for k in lowering.kernels:
+                op.body.block.insert_op_before(k, fn)
+            op.body.block.insert_op_before(new, fn)
+            op.body.block.erase_op(fn)
+
+

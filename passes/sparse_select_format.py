@@ -1,0 +1,84 @@
+"""``sparse-select-format``: one variant of a function per candidate storage format.
+
+A parameter declared ``auto`` leaves the format to the data, which is only known
+when the program runs. This pass clones the function once per candidate format of
+each ``auto`` parameter (the product over several such parameters), names the
+variants ``<fn>__<format>`` and tags them ``sparse.variant_of = "<fn>"``; every
+variant's ``auto`` parameter carries ``sparse.auto = "<format>"`` so the runtime
+knows which input it converts. The runtime measures the input (density, block
+fill; :mod:`ccomp.runtime.sparse_select`) and calls the variant whose formats it
+chose. ``dense`` is a candidate: past a certain density, plain loops beat indices.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, FunctionType, ModuleOp, StringAttr
+from xdsl.passes import ModulePass
+
+from ccomp.dialects.sparse import FormatAttr, format_of, with_format
+
+DEFAULT_CANDIDATES = "dense,csr,bsr4x4,bsr8x8"
+
+
+def parse_candidate(text: str) -> FormatAttr | None:
+    """``csr`` -> csr, ``bsr4x4`` -> bsr[4, 4], ``dense`` -> None."""
+    if text == "dense":
+        return None
+    if text.startswith("bsr"):
+        r, c = text[3:].split("x")
+        return FormatAttr("bsr", (int(r), int(c)))
+    return FormatAttr(text)
+
+
+def tag(fmt: FormatAttr | None) -> str:
+    return "dense" if fmt is None else fmt.text().replace("(", "").replace(")", "")
+
+
+@dataclass(frozen=True)
+class SparseSelectFormatPass(ModulePass):
+    """Replace each function with ``auto`` parameters by its per-format variants."""
+
+    name = "sparse-select-format"
+    candidates: str = DEFAULT_CANDIDATES
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        formats = [parse_candidate(c.strip()) for c in self.candidates.split(",") if c.strip()]
+        for fn in [f for f in op.body.block.ops if isinstance(f, func.FuncOp)]:
+            autos = [k for k, t in enumerate(fn.function_type.inputs)
+                     if (f := format_of(t)) is not None and f.kind.data == "auto"]
+            if not autos:
+                continue
+            for choice in itertools.product(formats, repeat=len(autos)):
+                op.body.block.insert_op_before(self.variant(fn, dict(zip(autos, choice))), fn)
+            op.body.block.erase_op(fn)
+
+    @staticmethod
+    def variant(fn: func.FuncOp, choice: dict[int, FormatAttr | None]) -> func.FuncOp:
+        new = fn.clone()
+        name = fn.sym_name.data
+        new.sym_name = StringAttr(f"{name}__" + "_".join(tag(f) for f in choice.values()))
+        new.attributes["sparse.variant_of"] = StringAttr(name)
+        block = new.body.block
+        attrs = list(new.arg_attrs.data) if new.arg_attrs else [DictionaryAttr({})] * len(block.args)
+        for k, fmt in choice.items():
+            old = block.args[k]
+            arg = block.insert_arg(with_format(old.type, fmt), k)
+            arg.name_hint = old.name_hint
+            old.replace_all_uses_with(arg)
+            block.erase_arg(old)
+            attrs[k] = DictionaryAttr({**attrs[k].data, "sparse.auto": StringAttr(tag(fmt))})
+        new.arg_attrs = ArrayAttr(attrs)
+        inputs = [a.type for a in block.args]
+        new.function_type = FunctionType.from_lists(inputs, list(fn.function_type.outputs))
+        for inner in new.walk():
+            for r in inner.results:
+                f = format_of(r.type)
+                if f is not None and f.kind.data == "auto":
+                    raise ValueError("'auto' is only allowed on parameters")
+        return new
+
