@@ -68,7 +68,7 @@ def module_text(module: ModuleOp) -> str:
     import io
 
     out = io.StringIO()
-    Printer(stream=out).print_op(module)
+    Printer(stream=out, print_debuginfo=True).print_op(module)  # run-time checks report .cn locations
     return out.getvalue() + "\n"
 
 

@@ -64,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--output", "-o", action="append", default=[], metavar="NAME=FILE",
                    help="where to write an image output (.png or .npy); unnamed outputs are called 'out'")
     r.add_argument("--graph", metavar="NAME", help="which graph to run when the file declares several")
+    r.add_argument("--explain", action="store_true",
+                   help="say which storage format was chosen for each 'auto' sparse input, and why")
 
     sub.add_parser("targets", help="list the targets and devices available on this machine")
     return p

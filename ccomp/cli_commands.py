@@ -104,7 +104,9 @@ def run(args: argparse.Namespace) -> int:
         if name not in ports:
             raise CompileError(f"'{prog.name}' has no input '{name}'; its inputs are {', '.join(ports)}")
         port = ports[name]
-        if port.is_buffer:
+        if port.is_sparse:
+            kwargs[name] = _read_matrix(value, f"input '{name}'")
+        elif port.is_buffer:
             kwargs[name] = read_array(value, element_layout(port.type.element_type).lanes, f"input '{name}'")
         else:
             try:
@@ -117,19 +119,60 @@ def run(args: argparse.Namespace) -> int:
         if name not in names:
             raise CompileError(f"'{prog.name}' has no output '{name}'; its outputs are {', '.join(names)}")
     result = prog(**kwargs)
+    if getattr(args, "explain", False):
+        for line in prog.explanation or ["no input has format 'auto': nothing was chosen"]:
+            print(f"explain: {line}")
     values = [result] if len(names) == 1 else list(result)
     for port, value in zip(prog.outputs, values):
-        if port.is_buffer:
+        if port.is_sparse:
+            if port.name in wanted:
+                _write_matrix(wanted[port.name], value, port.tensor, f"output '{port.name}'")
+                print(f"{port.name}: wrote {wanted[port.name]} {tuple(value.shape)} {port.tensor}")
+            else:
+                print(f"{port.name}: {port.tensor} matrix {tuple(value.shape)} (not written; add --output {port.name}=FILE.npz)")
+        elif port.is_buffer:
             if port.name in wanted:
                 write_array(wanted[port.name], value, f"output '{port.name}'")
                 print(f"{port.name}: wrote {wanted[port.name]} {tuple(value.shape)}")
             else:
-                print(f"{port.name}: image {tuple(value.shape)} (not written; add --output {port.name}=FILE)")
+                kind = "tensor" if port.tensor else "image"
+                print(f"{port.name}: {kind} {tuple(value.shape)} (not written; add --output {port.name}=FILE)")
         else:
             print(f"{port.name} = {np.asarray(value).item()!r}")
             if port.name in wanted:
                 np.save(wanted[port.name], np.asarray(value))
     return 0
+
+
+def _read_matrix(path: str, what: str):
+    """A sparse input: a ``scipy.sparse.save_npz`` file, or a dense ``.npy``/``.npz``."""
+    from ccomp.imageio import read_array
+    from ccomp.runtime.sparse_formats import SparseInputError
+    from ccomp.runtime.sparse_npz import is_sparse_npz, load_npz
+
+    import zipfile
+
+    p = Path(path)
+    dense_npz = p.suffix.lower() == ".npz" and p.is_file() and zipfile.is_zipfile(p) and not is_sparse_npz(p)
+    if p.suffix.lower() != ".npz" or dense_npz or not p.is_file():
+        return read_array(path, 1, what)
+    try:
+        return load_npz(path)
+    except SparseInputError as exc:
+        raise CompileError(f"{what}: {exc}") from None
+
+
+def _write_matrix(path: str, value, fmt: str, what: str) -> None:
+    """A sparse output as a file ``scipy.sparse.load_npz`` reads."""
+    from ccomp.runtime.sparse_formats import SparseInputError, from_value
+    from ccomp.runtime.sparse_npz import save_npz
+
+    if not path.lower().endswith(".npz"):
+        raise CompileError(f"{what}: a sparse matrix is written as .npz, not '{Path(path).suffix}'")
+    try:
+        save_npz(path, from_value(value, "csr" if fmt in ("auto", "dense") else fmt))
+    except (SparseInputError, OSError) as exc:
+        raise CompileError(f"{what}: cannot write '{path}': {exc}") from None
 
 
 def targets(args: argparse.Namespace) -> int:

@@ -98,8 +98,7 @@ class FormatAttr(ParametrizedAttribute):
         with parser.in_angle_brackets():
             kind = parser.parse_identifier()
             rows = cols = 0
-            if kind == "bsr":
-                parser.parse_punctuation("[")
+            if parser.parse_optional_punctuation("[") is not None:  # any kind: verify() reports a misplaced block
                 rows = parser.parse_integer(allow_negative=False, allow_boolean=False)
                 parser.parse_punctuation(",")
                 cols = parser.parse_integer(allow_negative=False, allow_boolean=False)

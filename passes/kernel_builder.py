@@ -100,15 +100,16 @@ class OpBuilder:
 
     # ----- control flow --------------------------------------------------------------------
     def loop(self, lo: SSAValue, hi: SSAValue, inits: Sequence[SSAValue],
-             body: Callable[["OpBuilder", SSAValue, list[SSAValue]], Sequence[SSAValue]]) -> list[SSAValue]:
-        """``scf.for`` from ``lo`` to ``hi`` (step 1) carrying ``inits``; ``body`` gets a
-        builder for the loop body, the induction variable and the carried values and
-        returns the next carried values."""
+             body: Callable[["OpBuilder", SSAValue, list[SSAValue]], Sequence[SSAValue]],
+             step: int = 1) -> list[SSAValue]:
+        """``scf.for`` from ``lo`` to ``hi`` carrying ``inits``; ``body`` gets a builder
+        for the loop body, the induction variable and the carried values and returns the
+        next carried values."""
         block = Block(arg_types=[INDEX] + [v.type for v in inits])
         inner = OpBuilder(block, self.location)
         nxt = body(inner, block.args[0], list(block.args[1:]))
         inner.add(scf.YieldOp(*nxt))
-        op = scf.ForOp(lo, hi, self.index(1), list(inits), Region(block))
+        op = scf.ForOp(lo, hi, self.index(step), list(inits), Region(block))
         self.add(op)
         return list(op.results)
 

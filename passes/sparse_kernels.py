@@ -70,6 +70,37 @@ def _lower_bound(b: OpBuilder, keys: SSAValue, n: SSAValue, target: SSAValue) ->
     return lo
 
 
+def _row_range(b: OpBuilder, fmt: FormatAttr, parts: list[SSAValue], row: SSAValue, nnz: SSAValue | None
+               ) -> tuple[SSAValue, SSAValue, SSAValue, SSAValue]:
+    """``(lo, hi, columns, values)``: row ``row``'s entries are positions ``[lo, hi)``
+    of ``columns``/``values`` (csr and row-sorted coo)."""
+    if kind(fmt) == "coo":
+        rows, colv, data = parts
+        lo = _lower_bound(b, rows, nnz, row)
+        return lo, _lower_bound(b, rows, nnz, b.addi(row, b.index(1))), colv, data
+    ptr, idx, data = parts
+    return b.load_index(ptr, row), b.load_index(ptr, b.addi(row, b.index(1))), idx, data
+
+
+SPLIT = 4  # independent partial sums per row: a single chain is bound by the add latency
+
+
+def split_sum(b: OpBuilder, lo: SSAValue, hi: SSAValue, term: Callable[[OpBuilder, SSAValue], SSAValue]) -> SSAValue:
+    """``sum(term(p) for p in [lo, hi))`` with ``SPLIT`` interleaved partial sums and a
+    tail, so consecutive additions do not wait on each other."""
+    zero = b.f32(0.0)
+    main = b.addi(lo, b.muli(b.divi(b.subi(hi, lo), b.index(SPLIT)), b.index(SPLIT)))
+
+    def unrolled(b: OpBuilder, p: SSAValue, accs: list[SSAValue]) -> list[SSAValue]:
+        return [b.add(arith.AddfOp(a, term(b, b.addi(p, b.index(j))))) for j, a in enumerate(accs)]
+    accs = b.loop(lo, main, [zero] * SPLIT, unrolled, step=SPLIT)
+    (tail,) = b.loop(main, hi, [zero], lambda b, p, acc: [b.add(arith.AddfOp(acc[0], term(b, p)))])
+    total = accs[0]
+    for a in [*accs[1:], tail]:
+        total = b.add(arith.AddfOp(total, a))
+    return total
+
+
 def row_entries(b: OpBuilder, fmt: FormatAttr | None, parts: list[SSAValue], row: SSAValue,
                 cols: SSAValue, nnz: SSAValue | None, inits: Sequence[SSAValue], entry: Entry) -> list[SSAValue]:
     """Visit the stored entries ``(column, value)`` of ``row`` in column order, carrying
@@ -78,15 +109,10 @@ def row_entries(b: OpBuilder, fmt: FormatAttr | None, parts: list[SSAValue], row
     if k == "dense":
         (values,) = parts
         return b.loop(b.index(0), cols, inits, lambda b, j, c: entry(b, j, b.load(values, row, j), c))
-    if k == "coo":
-        rows, colv, data = parts
-        lo = _lower_bound(b, rows, nnz, row)
-        hi = _lower_bound(b, rows, nnz, b.addi(row, b.index(1)))
+    if k in ("coo", "csr"):
+        lo, hi, colv, data = _row_range(b, fmt, parts, row, nnz)
         return b.loop(lo, hi, inits, lambda b, p, c: entry(b, b.load_index(colv, p), b.load(data, p), c))
     ptr, idx, data = parts
-    if k == "csr":
-        lo, hi = b.load_index(ptr, row), b.load_index(ptr, b.addi(row, b.index(1)))
-        return b.loop(lo, hi, inits, lambda b, p, c: entry(b, b.load_index(idx, p), b.load(data, p), c))
     r_size, c_size = fmt.block
     bi, r = b.divi(row, b.index(r_size)), b.remi(row, b.index(r_size))
     lo, hi = b.load_index(ptr, bi), b.load_index(ptr, b.addi(bi, b.index(1)))
@@ -125,6 +151,13 @@ def matvec_kernel(name: str, fmt: FormatAttr | None, loc: Location) -> kern.Kern
     parts, (x, y, *rest) = _binding_parts(kb, fmt)
     nnz = kb.to_index(rest[0]) if rest else None
     i, cols = kb.point(0), kb.dim(x, 0)
+    if kind(fmt) in ("csr", "coo"):
+        lo, hi, colv, data = _row_range(kb, fmt, parts, i, nnz)
+
+        def term(b: OpBuilder, p: SSAValue) -> SSAValue:
+            return b.add(arith.MulfOp(b.load(data, p), b.load(x, b.clamp(b.load_index(colv, p), cols))))
+        kb.store(split_sum(kb, lo, hi, term), y, i)
+        return kb.finish()
 
     def fma(b: OpBuilder, col: SSAValue, val: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
         xv = b.load(x, b.clamp(col, cols))

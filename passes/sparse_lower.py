@@ -179,10 +179,10 @@ class _FunctionLowering:
         self.mapping[op.result] = self.launch(b, name, [grid], [m.parts[-1], b.to_i32(stored)], i32)
 
     def op_sparse_fill(self, op: sparse.FillOp, b: OpBuilder) -> None:
-        sizes = [b.maxi(b.to_index(s), b.index(0)) for s in op.sizes]
-        for s, given in zip(sizes, op.sizes):
-            b.add(kern.CheckOp(b.cmpi("sgt", b.to_index(given), b.index(0)),
-                               "fill needs sizes of at least 1, got {0}", [given]))
+        given = [self.mapping[s] for s in op.sizes]
+        for g in given:
+            b.add(kern.CheckOp(b.cmpi("sgt", g, b.i32(0)), "fill needs sizes of at least 1, got {0}", [g]))
+        sizes = [b.to_index(g) for g in given]
         out = b.add(memref.AllocOp(sizes, [], memref_of(op.result.type)))
         name = self.kernel(("fill", len(sizes)), lambda n: sk.fill_kernel(n, len(sizes), op.location))
         self.launch(b, name, list(reversed(sizes)), [out, self.mapping[op.value]])

@@ -45,7 +45,16 @@ class ShapeArg(Node):
     text: str
 
 
-TypeArg = TypeRef | DimsArg | ShapeArg
+@dataclass(frozen=True)
+class Format(Node):
+    """A storage format with a block size, ``bsr(4x4)``: a tensor type argument, or the
+    second argument of ``to()`` (plain formats such as ``csr`` are a TypeRef or a Name)."""
+
+    name: str
+    dims: tuple[int, ...]
+
+
+TypeArg = TypeRef | DimsArg | ShapeArg | Format
 
 
 # ----- expressions -----------------------------------------------------------

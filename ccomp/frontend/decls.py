@@ -1,23 +1,35 @@
 """Declaration-level checks: the types parameters and results are declared with, and
-parameter defaults (literals of the parameter's type, kept as ``graph.default``)."""
+parameter defaults (literals of the parameter's type, kept as ``graph.default``).
+
+Graphs take images and scalars, ``fn`` programs tensors and scalars: each is told
+which family it is using, so a misplaced type is an error at the type, not later."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-from xdsl.dialects.builtin import FloatAttr, IntegerAttr, f32, i1, i32
+from xdsl.dialects.builtin import FloatAttr, IntegerAttr, TensorType, f32, i1, i32
 from xdsl.ir import Attribute
 
+from ccomp.dialects.sparse import FormatAttr
 from ccomp.frontend import ast
 from ccomp.frontend.typecheck import I32_MAX, did_you_mean
-from ccomp.frontend.types import IMAGE, IMAGE_ELEMENTS, SCALARS, UNIFORM, Ty, fits_f32
+from ccomp.frontend.types import IMAGE, IMAGE_ELEMENTS, SCALARS, UNIFORM, Ty, fits_f32, tensor_type
 
 Fail = Callable[[ast.Node, str], Exception]
 _ALIASES = {"float": "f32", "double": "f32", "int": "i32", "uint": "i32", "boolean": "bool", "texture": "image"}
 
 
-def param_type(t: ast.TypeRef, fail: Fail) -> Ty:
-    """The language type a parameter or result is declared with."""
+# The storage formats a tensor type (and to()) names; bsr takes a block size, dense none.
+FORMAT_NAMES = ("csr", "csc", "coo", "bsr", "auto", "dense")
+_SHAPE = re.compile(r"((?:(?:\d+|\?)x)+)(\w+)")
+
+
+def param_type(t: ast.TypeRef, fail: Fail, kind: str = "graph") -> Ty:
+    """The language type a parameter or result of a ``graph`` is declared with."""
+    if t.name == "tensor" and kind == "graph":
+        raise fail(t, "tensor types belong to fn programs; a graph takes images and scalars")
     if t.name in SCALARS:
         if t.args:
             raise fail(t, f"{t.name} takes no type arguments")
@@ -34,14 +46,86 @@ def param_type(t: ast.TypeRef, fail: Fail) -> Ty:
             raise fail(dims[0], "static image sizes are not supported yet by this version of ccomp; "
                                 "write image<T>: the size comes from the input")
         return Ty(elems[0].name, IMAGE)
-    if t.name in ("volume", "tensor", "f64", "i64"):
+    if t.name in ("volume", "f64", "i64"):
         raise fail(t, f"{t.name} types are not supported yet by this version of ccomp")
     if t.name in ("vec2", "vec3", "vec4"):
         raise fail(t, f"{t.name} inputs and outputs are not supported yet by this version of ccomp; "
                       f"use image<{t.name}> or separate f32 values")
     if t.name in _ALIASES:
         raise fail(t, f"unknown type '{t.name}'; did you mean '{_ALIASES[t.name]}'?")
-    raise fail(t, f"unknown type '{t.name}'" + did_you_mean(t.name, [*SCALARS, "image"]))
+    family = "image" if kind == "graph" else "tensor"
+    raise fail(t, f"unknown type '{t.name}'" + did_you_mean(t.name, [*SCALARS, family]))
+
+
+def fn_param_type(t: ast.TypeRef, fail: Fail) -> Ty | TensorType:
+    """The type a parameter or result of a ``fn`` is declared with: a scalar (``Ty``)
+    or an f32 tensor (the builtin ``TensorType`` the sparse dialect uses)."""
+    if t.name == "tensor":
+        return tensor_type_of(t, fail)
+    if t.name == "image" or t.name in ("vec2", "vec3", "vec4"):
+        raise fail(t, f"{t.name} values belong to graphs; a fn takes tensors and scalars")
+    return param_type(t, fail, kind="fn")
+
+
+def tensor_type_of(t: ast.TypeRef, fail: Fail) -> TensorType:
+    """``tensor<?x?xf32, csr>``: a shape with its element type, then an optional format."""
+    if not t.args or not isinstance(t.args[0], ast.ShapeArg):
+        raise fail(t, "a tensor type needs a shape and element type, as in tensor<?xf32> or tensor<?x?xf32, csr>")
+    shape, *rest = t.args
+    m = _SHAPE.fullmatch(shape.text)
+    if m is None:  # pragma: no cover - the SHAPE token has this form
+        raise fail(shape, f"cannot read the tensor shape '{shape.text}'")
+    dims = [-1 if d == "?" else int(d) for d in m.group(1)[:-1].split("x")]
+    if m.group(2) != "f32":
+        raise fail(shape, f"only f32 tensors are supported by this version of ccomp, not {m.group(2)}")
+    if len(dims) > 2:
+        raise fail(shape, f"only tensors of rank 1 or 2 are supported by this version of ccomp, got rank {len(dims)}")
+    if len(rest) > 1:
+        raise fail(rest[1], "a tensor type takes a shape and at most one storage format")
+    fmt = format_attr(rest[0], fail) if rest else None
+    if fmt is not None and len(dims) != 2:
+        raise fail(rest[0], f"only rank-2 tensors (matrices) can be sparse; this one has rank {len(dims)}")
+    return tensor_type(len(dims), fmt, dims)
+
+
+def format_attr(arg: ast.Node, fail: Fail) -> FormatAttr | None:
+    """A storage format as written in a type or in ``to()``: ``csr``, ``bsr(4x4)``...
+    (None: ``dense``)."""
+    if isinstance(arg, ast.Format):
+        if arg.name != "bsr":
+            raise fail(arg, f"only bsr takes a block size, as in bsr(4x4); write '{arg.name}' alone"
+                       if arg.name in FORMAT_NAMES else _unknown_format(arg.name))
+        if len(arg.dims) != 2 or min(arg.dims) < 1:
+            raise fail(arg, "a bsr block size is ROWSxCOLS, each at least 1, as in bsr(4x4)")
+        return FormatAttr("bsr", (arg.dims[0], arg.dims[1]))
+    if isinstance(arg, ast.Call) and arg.func == "bsr":  # bsr(4): DIMS needs both sizes
+        raise fail(arg, "a bsr block size is ROWSxCOLS, each at least 1, as in bsr(4x4)")
+    name = arg.name if isinstance(arg, (ast.TypeRef, ast.Name)) else None
+    if name is None or (isinstance(arg, ast.TypeRef) and arg.args):
+        raise fail(arg, f"expected a storage format: {', '.join(FORMAT_NAMES[:3])}, bsr(RxC), auto or dense")
+    if name == "bsr":
+        raise fail(arg, "bsr needs a block size, as in bsr(4x4)")
+    if name not in FORMAT_NAMES:
+        raise fail(arg, _unknown_format(name))
+    return None if name == "dense" else FormatAttr(name)
+
+
+def _unknown_format(name: str) -> str:
+    hint = did_you_mean(name, FORMAT_NAMES) or f"; expected one of {', '.join(FORMAT_NAMES[:3])}, bsr(RxC), auto or dense"
+    return f"unknown tensor format '{name}'" + hint
+
+
+def result_names(decl: ast.GraphDecl, fail: Fail) -> list[str]:
+    """The names of a declaration's results (``graph.outputs``): ``out`` for a single
+    unnamed result, else the names given (``outN`` for unnamed ones)."""
+    rs = decl.results
+    if len(rs) == 1 and rs[0].name is None:
+        return ["out"]
+    names = [r.name or f"out{i}" for i, r in enumerate(rs)]
+    for i, (r, n) in enumerate(zip(rs, names)):
+        if n in names[:i]:
+            raise fail(r, f"output '{n}' is declared twice")
+    return names
 
 
 def default_attr(p: ast.Param, ty: Ty, fail: Fail) -> Attribute:

@@ -23,6 +23,7 @@ from ccomp.frontend.emit import Emitter
 from ccomp.frontend.typecheck import TypeChecker, swizzle_lanes
 from ccomp.frontend.types import IMAGE, UNIFORM, Ty, mlir_type
 from ccomp.frontend.extents import ExtentGen
+from ccomp.frontend.fngen import FnGen
 from ccomp.frontend.pointwise import PointwiseGen
 from ccomp.frontend.zones import ZoneGen
 
@@ -108,14 +109,7 @@ class GraphGen(ZoneGen, PointwiseGen, ExtentGen):
         return fn
 
     def result_names(self) -> list[str]:
-        rs = self.decl.results
-        if len(rs) == 1 and rs[0].name is None:
-            return ["out"]
-        names = [r.name or f"out{i}" for i, r in enumerate(rs)]
-        for i, (r, n) in enumerate(zip(rs, names)):
-            if n in names[:i]:
-                raise self.fail(r, f"output '{n}' is declared twice")
-        return names
+        return decls.result_names(self.decl, self.fail)
 
     def param_type(self, t: ast.TypeRef) -> Ty:
         return decls.param_type(t, self.fail)
@@ -253,17 +247,17 @@ class GraphGen(ZoneGen, PointwiseGen, ExtentGen):
 
 
 def generate(program: ast.Program, source: Source) -> ModuleOp:
-    """Lower a checked program to an L1 module with one ``func.func`` per graph."""
+    """Lower a checked program to an L1 module with one ``func.func`` per graph or fn."""
     if not program.decls:
         raise error_at(source, 1, 1, "the program declares no graph")
     funcs = []
     seen: set[str] = set()
     for decl in program.decls:
-        if decl.kind != "graph":
-            raise error_at(source, decl.pos.line, decl.pos.col,
-                           f"'{decl.kind}' programs are not supported yet by this version of ccomp")
         if decl.name in seen:
             raise error_at(source, decl.pos.line, decl.pos.col, f"'{decl.name}' is declared twice")
         seen.add(decl.name)
-        funcs.append(GraphGen(decl, source).generate())
+        if decl.kind == "fn":  # tensor programs: the sparse dialect (ccomp.frontend.fngen)
+            funcs.append(FnGen(decl, source).generate())
+        else:
+            funcs.append(GraphGen(decl, source).generate())
     return ModuleOp(funcs)

@@ -108,6 +108,9 @@ class _ToAst(Transformer):
     def rule_shape(self, p, c, t):
         return ast.ShapeArg(_pos(c[0]), str(c[0]))
 
+    def rule_format(self, p, c, t):
+        return ast.Format(_pos(c[0]), str(c[0]), tuple(int(d) for d in str(c[1]).split("x")))
+
     def rule_block(self, p, c, t):
         return ast.Block(p, tuple(c))
 
@@ -206,7 +209,7 @@ def _word(key: str) -> str:
 # Where any expression may start or any operator may follow, say so instead of listing tokens.
 _GROUPS = (
     ("an expression", {"NAME", "NUMBER"},
-     {"NAME", "NUMBER", "QUANTITY", "STRING", "LPAR", "NEG", "NOT", "TRUE", "FALSE", "REPEAT"}),
+     {"NAME", "NUMBER", "QUANTITY", "STRING", "LPAR", "NEG", "NOT", "TRUE", "FALSE", "REPEAT", "DIMS"}),
     ("an operator", {"ADD_OP", "MUL_OP"}, {"ADD_OP", "MUL_OP", "CMP_OP", "DOT", "LSQB", "LPAR", "&&", "||"}),
 )
 

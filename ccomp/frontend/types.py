@@ -2,15 +2,20 @@
 
 A value has an element type (``f32``, ``i32``, ``bool``, ``vec2``..``vec4``, and
 ``ivec2`` for sizes) and a kind: a *uniform* is one value for the whole program, a
-*field* is a lazy value per element, an *image* is a materialised field.
+*field* is a lazy value per element, an *image* is a materialised field. Tensors
+(in ``fn`` programs) are typed by the builtin ``TensorType`` itself; see
+:func:`tensor_type` and :mod:`ccomp.frontend.fntypes`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from xdsl.dialects.builtin import IntegerType, VectorType, f32, i1, i32
+from xdsl.dialects.builtin import DYNAMIC_INDEX, IntegerType, TensorType, VectorType, f32, i1, i32
 from xdsl.ir import Attribute
+
+from ccomp.dialects import sparse
 
 UNIFORM, FIELD, IMAGE = "uniform", "field", "image"
 
@@ -95,3 +100,11 @@ def fits_f32(value: float) -> bool:
 
     with np.errstate(over="ignore"):
         return bool(np.isfinite(np.float32(value)))
+
+
+def tensor_type(rank: int, fmt: "sparse.FormatAttr | None" = None, shape: Sequence[int] | None = None) -> TensorType:
+    """An f32 tensor type (``fmt`` None: dense). Dynamic sizes — any negative size given,
+    or all of them without ``shape`` — are xDSL's ``DYNAMIC_INDEX``, the size that
+    prints and parses back as ``?``."""
+    dims = [DYNAMIC_INDEX if d < 0 else d for d in shape] if shape is not None else [DYNAMIC_INDEX] * rank
+    return sparse.tensor_type(rank, fmt, dims)

@@ -14,6 +14,8 @@ How it runs a function:
   fields are pure).
 - A map body runs once per extent, with every value an ``(H, W) + lanes`` array (or a
   uniform from outside, broadcast by NumPy), ``graph.coord`` giving the x/y grids.
+- ``sparse`` tensors, dense or sparse, are float32 arrays of their dense contents;
+  their ops (``tensors.TENSOR_OPS``) run eagerly like scalar ops.
 
 All arithmetic happens under ``np.errstate(all="ignore")``: IEEE results (inf, NaN) and
 i32 wrap-around are the semantics, not errors.
@@ -28,12 +30,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.ir import Block, Operation, SSAValue
 
 from ccomp.dialects import graph, loop
 from ccomp.reference import images
 from ccomp.reference.ops import ARITH_MATH_OPS
+from ccomp.reference.tensors import TENSOR_OPS, shape_fits, tensor_argument
 from ccomp.reference.values import (
     EvaluationError,
     describe,
@@ -46,7 +49,7 @@ from ccomp.reference.vector_ops import VECTOR_OPS
 
 log = logging.getLogger(__name__)
 
-OPS = {**ARITH_MATH_OPS, **VECTOR_OPS}
+OPS = {**ARITH_MATH_OPS, **VECTOR_OPS, **TENSOR_OPS}
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,6 +115,8 @@ class _Evaluator:
         for index, (arg, value) in enumerate(zip(block.args, args)):
             if isinstance(arg.type, graph.ImageType):
                 self.top.values[arg] = image_argument(value, arg.type, index)
+            elif isinstance(arg.type, TensorType):
+                self.top.values[arg] = tensor_argument(value, arg.type, index)
             else:
                 self.top.values[arg] = uniform_argument(value, arg.type, index)
         results = self._run(block, self.top)
@@ -120,7 +125,7 @@ class _Evaluator:
     def _result(self, value: Value, t: object) -> np.ndarray | np.generic:
         if isinstance(value, _Field):
             raise EvaluationError("a function result is a field with no extent; capture it first")
-        if isinstance(t, graph.ImageType) or value.shape != ():
+        if isinstance(t, (graph.ImageType, TensorType)) or value.shape != ():
             return np.array(value, copy=True)  # never alias an input or another result
         return value[()]  # a NumPy scalar of the result's dtype
 
@@ -170,6 +175,8 @@ class _Evaluator:
         lanes = elem_shape(t)
         if isinstance(t, graph.ImageType):
             shape_ok = value.ndim == 2 + len(lanes) and value.shape[2:] == lanes
+        elif isinstance(t, TensorType):
+            shape_ok = shape_fits(value.shape, t)
         else:
             batch = value.shape[: value.ndim - len(lanes)]
             per_element = () if frame.extent is None else (frame.extent[1], frame.extent[0])
@@ -286,7 +293,8 @@ def evaluate(
 
     Images go in and come out as ``(H, W)`` / ``(H, W, N)`` arrays (row-major, ``y`` is
     the row); scalars go in as Python or NumPy scalars and come out as NumPy scalars of
-    the result type (``f32`` -> ``np.float32``, ``i32`` -> ``np.int32``). Raises
+    the result type (``f32`` -> ``np.float32``, ``i32`` -> ``np.int32``). Tensors go in as
+    arrays or scipy.sparse matrices and come out as dense float32 arrays. Raises
     ``EvaluationError`` naming the op and its location for anything unsupported.
     """
     start = time.perf_counter()

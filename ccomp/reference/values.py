@@ -28,6 +28,7 @@ from xdsl.dialects.builtin import (
     IndexType,
     IntegerAttr,
     IntegerType,
+    TensorType,
     VectorType,
 )
 from xdsl.ir import Attribute, Operation
@@ -54,9 +55,11 @@ _UNSIGNED = {np.dtype(np.int8): np.dtype(np.uint8), np.dtype(np.int16): np.dtype
 
 
 def element_type(t: Attribute) -> Attribute:
-    """The element type of an image or field, or ``t`` itself."""
+    """The element type of an image, field or tensor, or ``t`` itself."""
     if isinstance(t, (ImageType, FieldType)):
         return t.element
+    if isinstance(t, TensorType):
+        return t.element_type
     return t
 
 

@@ -9,6 +9,8 @@ download, so a whole schedule runs with one copy in and one copy out.
 
 from __future__ import annotations
 
+import functools
+
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +37,7 @@ class ElementLayout:
     lanes: int  # 1 for scalars, N for vector<NxT>
 
 
+@functools.lru_cache(maxsize=256)  # types are immutable; runs ask at every call
 def scalar_dtype(t: Attribute) -> np.dtype:
     """The NumPy dtype of a scalar MLIR type."""
     if isinstance(t, Float32Type):
@@ -49,6 +52,7 @@ def scalar_dtype(t: Attribute) -> np.dtype:
     raise TypeError(f"no NumPy dtype for {t}")
 
 
+@functools.lru_cache(maxsize=256)
 def element_layout(t: Attribute) -> ElementLayout:
     """The storage layout of a memref element type (scalar or ``vector<NxT>``)."""
     if isinstance(t, VectorType):

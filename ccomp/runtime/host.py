@@ -55,6 +55,10 @@ class HostRunner:
         self.handed_out: list[tuple[MemRefType, tuple[int, ...], np.ndarray]] = []
         self.slots: dict[SSAValue, int] = {}
         self.args = [self.slot(a) for a in fn.body.block.args]
+        # (slot, type, rank or -1 for a scalar, scalar dtype): what ``run`` needs per argument,
+        # worked out once — asking xDSL types at every call costs microseconds each
+        self.arg_specs = [(self.slot(a), a.type, a.type.get_num_dims(), None) if isinstance(a.type, MemRefType)
+                          else (self.slot(a), a.type, -1, scalar_dtype(a.type)) for a in fn.body.block.args]
         self.steps, self.returns = self.compile_block(fn.body.block, keep=set(fn.body.block.args))
 
     def slot(self, v: SSAValue) -> int:
@@ -71,17 +75,17 @@ class HostRunner:
         self.reclaim()
         start = time.perf_counter()
         inputs = set()
-        for arg, slot, value in zip(self.fn.body.block.args, self.args, args):
-            if isinstance(arg.type, MemRefType):
-                dims = tuple(value.shape[: arg.type.get_num_dims()])
-                handle = self.device.upload(arg.type, value)
+        for (slot, t, rank, dtype), value in zip(self.arg_specs, args):
+            if rank >= 0:
+                dims = tuple(value.shape[:rank])
+                handle = self.device.upload(t, value)
                 if self.device.upload_copies:  # the device's copy: freed when the run drops it
-                    regs[slot] = self.pool.adopt(handle, arg.type, dims)
+                    regs[slot] = self.pool.adopt(handle, t, dims)
                 else:  # the caller's own array
-                    regs[slot] = Buffer(handle, arg.type, dims, None)
+                    regs[slot] = Buffer(handle, t, dims, None)
                 inputs.add(id(regs[slot]))
             else:
-                regs[slot] = np.asarray(value, dtype=scalar_dtype(arg.type))
+                regs[slot] = np.asarray(value, dtype=dtype)
         self.timings = {"upload": time.perf_counter() - start}
         self.launches = []
         start = time.perf_counter()
@@ -176,6 +180,12 @@ class HostRunner:
             def const(regs):
                 regs[out] = value
             return const
+        if isinstance(op, arith.IndexCastOp):  # sizes: by far the most common host op
+            src, out, dtype = self.slot(op.input), self.slot(op.result), scalar_dtype(op.result.type).type
+
+            def cast(regs):
+                regs[out] = np.asarray(regs[src]).astype(dtype)[()]  # wraps like the IR
+            return cast
         if op.name in _SCALAR_OPS:
             handler = _SCALAR_OPS[op.name]
             ins, out = [self.slot(v) for v in op.operands], self.slot(op.results[0])

@@ -27,17 +27,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from xdsl.dialects import scf
 from xdsl.dialects.builtin import MemRefType, ModuleOp
 
 from ccomp.backends.llvm.abi import KernelABI
 from ccomp.backends.llvm.jit import Jit
 from ccomp.backends.llvm.lower import lower_module
+from ccomp.dialects.kern import KernelOp
 from ccomp.runtime.device import Device, array_shape, element_layout
 
 log = logging.getLogger(__name__)
 
 _KERNEL_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p)
 MIN_PARALLEL_POINTS = 1 << 15  # below this a launch runs on the calling thread
+MIN_PARALLEL_LOOPING = 1 << 10  # the same for kernels whose points loop (rows of a sparse matrix)
 CHUNKS_PER_THREAD = 4  # more chunks than threads evens out uneven rows
 
 
@@ -63,6 +66,7 @@ class _Kernel:
     module: ModuleOp  # to lower the may-alias variant on demand
     prefix: str
     slots: tuple[_Slot, ...]
+    loops: bool = False  # its points run loops: fewer points already make a launch worth sharing
     aliasing_fn: Any = None
 
 
@@ -108,8 +112,11 @@ class LLVMDevice(Device):
             self._modules += 1
             lowered = lower_module(module, prefix=prefix, widen=self.widen)
             addresses, self.optimised_ir = self.jit.compile(lowered)
+        looping = {op.kernel_name for op in module.body.block.ops if isinstance(op, KernelOp)
+                   and any(isinstance(inner, scf.ForOp) for inner in op.walk())}
         for name, abi in lowered.kernels.items():
-            self.kernels[name] = _Kernel(abi, _KERNEL_FN(addresses[name]), module, prefix, _slots(abi))
+            self.kernels[name] = _Kernel(abi, _KERNEL_FN(addresses[name]), module, prefix, _slots(abi),
+                                         name in looping)
         log.info("llvm: prepared %d kernel(s) in %.1f ms", len(lowered.kernels), 1e3 * (time.perf_counter() - start))
 
     def _aliasing_variant(self, kernel: _Kernel) -> Any:
@@ -150,7 +157,8 @@ class LLVMDevice(Device):
         words[abi.extents_offset: abi.extents_offset + abi.rank] = grid
         ctx = np.array(words, np.int64)
         fn = self._aliasing_variant(k) if _overlapping(spans) else k.fn
-        chunks = self._chunks(abi.rows(grid) if min(grid) > 0 else 0, math.prod(grid))
+        points = math.prod(grid) * (MIN_PARALLEL_POINTS // MIN_PARALLEL_LOOPING if k.loops else 1)
+        chunks = self._chunks(abi.rows(grid) if min(grid) > 0 else 0, points)
         if abi.reduce is None:
             partials, base, stride = None, 0, 0
         else:

@@ -12,6 +12,8 @@ released to the driver, least recently used first.
 
 from __future__ import annotations
 
+import functools
+
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -53,6 +55,13 @@ class Buffer:
                 pass
 
 
+@functools.lru_cache(maxsize=256)
+def _type_key(t: MemRefType) -> str:
+    """The buffer type as text (printing an xDSL type costs tens of microseconds, and
+    a schedule asks for it at every allocation)."""
+    return str(t)
+
+
 class BufferPool:
     """Recycles device buffers by (type, shape); keeps at most ``budget`` free bytes."""
 
@@ -67,7 +76,7 @@ class BufferPool:
 
     def alloc(self, t: MemRefType, dims: Sequence[int]) -> Buffer:
         dims = tuple(int(d) for d in dims)
-        key = (str(t), dims)
+        key = (_type_key(t), dims)
         for token, (k, handle, size) in self.free.items():
             if k == key:
                 del self.free[token]
@@ -99,7 +108,7 @@ class BufferPool:
             self.device.release(handle)
             return
         self._ids += 1
-        self.free[self._ids] = ((str(t), dims), handle, size)
+        self.free[self._ids] = ((_type_key(t), dims), handle, size)
         self.free_bytes += size
         while self.free_bytes > self.budget and self.free:
             _, (_, old, old_size) = self.free.popitem(last=False)
