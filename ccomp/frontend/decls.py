@@ -111,8 +111,8 @@ def format_attr(arg: ast.Node, fail: Fail) -> FormatAttr | None:
 
 
 def _unknown_format(name: str) -> str:
-    hint = did_you_mean(name, FORMAT_NAMES) or f"; expected one of {', '.join(FORMAT_NAMES[:3])}, bsr(RxC), auto or dense"
-    return f"unknown tensor format '{name}'" + hint
+    listing = f"; expected one of {', '.join(FORMAT_NAMES[:3])}, bsr(RxC), auto or dense"
+    return f"unknown tensor format '{name}'" + (did_you_mean(name, FORMAT_NAMES) or listing)
 
 
 def result_names(decl: ast.GraphDecl, fail: Fail) -> list[str]:

@@ -29,7 +29,7 @@ from ccomp.dialects.sparse import FormatAttr, format_of
 from ccomp.frontend import ast, decls
 from ccomp.frontend.builtins import BUILTINS, coerce, unify
 from ccomp.frontend.emit import Emitter
-from ccomp.frontend.fntypes import TENSOR_REDUCTIONS, FnTypes, FTy, is_tensor, rank, show
+from ccomp.frontend.fntypes import AUTO_ONLY_PARAMS, TENSOR_REDUCTIONS, FnTypes, FTy, is_tensor, rank, show
 from ccomp.frontend.tensorexpr import Elementwise, at, widen
 from ccomp.frontend.typecheck import CMP_OPS
 from ccomp.frontend.types import Ty, mlir_type, tensor_type
@@ -89,6 +89,9 @@ class FnGen:
             arg.name_hint = p.name
             self.env[p.name] = FnVal(ty, arg)
         results = [decls.fn_param_type(r.type, self.fail) for r in d.results]
+        for r, t in zip(d.results, results):
+            if is_tensor(t) and format_of(t) is not None and format_of(t).kind.data == "auto":
+                raise self.fail(r.type.args[-1], AUTO_ONLY_PARAMS)  # at the format
         names = decls.result_names(d, self.fail)
         outputs = self.body(d.body, results)
         at(self.top, d.body.stmts[-1]).add(func.ReturnOp(*outputs))

@@ -34,6 +34,10 @@ FN_FUNCTIONS = ("rows", "cols", "nnz", "fill", "to", "to_dense", *TENSOR_REDUCTI
 ELEMENTWISE_BUILTINS = frozenset([*MATH_UNARY, "abs", "min", "max", "pow", "clamp", "mix", "step",
                                   "smoothstep", "fract"])
 ELEMENTWISE_OPS = ("+", "-", "*", "/", "%")
+# sparse-select-format compiles one variant per format of each auto *parameter*; the
+# format of a computed value is never left to the data.
+AUTO_ONLY_PARAMS = ("'auto' is only allowed on parameters (the format of an input is chosen from its "
+                    "data); name a format: csr, csc, coo, bsr(RxC) or dense")
 
 
 def is_tensor(t: object) -> bool:
@@ -247,6 +251,8 @@ class FnTypes:
     def target_format(self, e: ast.Call):
         """The format ``to(A, fmt)`` converts to (None: dense), checked against A's rank."""
         fmt = decls.format_attr(e.args[1], self.fail)
+        if fmt is not None and fmt.kind.data == "auto":
+            raise self.fail(e.args[1], AUTO_ONLY_PARAMS)
         if fmt is not None and rank(self.type_of(e.args[0])) != 2:
             raise self.fail(e.args[1], f"only rank-2 tensors (matrices) can be sparse, "
                                        f"not {show(self.type_of(e.args[0]))}")

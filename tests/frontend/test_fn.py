@@ -22,6 +22,7 @@ from ccomp.diagnostics import Source
 from ccomp.dialects.sparse import FormatAttr, format_of
 from ccomp.frontend import ast, lower_to_l1, parse
 from ccomp.ir import parse_module
+from ccomp.pipeline import lower
 
 ROOT = Path(__file__).resolve().parents[2]
 DYN = DYNAMIC_INDEX
@@ -193,6 +194,12 @@ def test_format_arguments_parse():
     assert call.args[1] == ast.Format(ast.Pos(2, 18), "bsr", (2, 8))
 
 
+def test_an_auto_parameter_is_converted_for_a_concrete_result():
+    module = compile_l1(fn_of("A: tensor<?x?xf32, auto>", "tensor<?x?xf32, csr>", "    return A"))
+    (conv,) = ops_named(module, "sparse.convert")
+    assert format_of(conv.source.type) == FormatAttr("auto") and format_of(conv.result.type) == FormatAttr("csr")
+
+
 def test_results_are_converted_to_the_declared_format():
     module = compile_l1(fn_of("A: tensor<?x?xf32>, B: tensor<?x?xf32, csr>", "(s: tensor<?x?xf32, csc>, t: tensor<?x?xf32, coo>)",
                               "    return A * 2.0, B"))
@@ -272,7 +279,7 @@ BUILTIN_CASES = {
     "to_bsr": ("tensor<?x?xf32, bsr(4x4)>", "to(A, bsr(4x4))", "sparse.convert"),
     "to_dense": ("tensor<?x?xf32>", "to(A, dense)", "sparse.convert"),
     "to_dense_fn": ("tensor<?x?xf32>", "to_dense(A)", "sparse.convert"),
-    "to_auto": ("tensor<?x?xf32, auto>", "to(M, auto)", "sparse.convert"),
+    "to_from_auto": ("tensor<?x?xf32, coo>", "to(to(A, csr), coo)", "sparse.convert"),
     "sum": ("f32", "sum(v)", "sparse.reduce"),
     "min": ("f32", "min(A)", "sparse.reduce"),
     "max": ("f32", "max(M * 2.0)", "sparse.reduce"),
@@ -301,6 +308,8 @@ def test_builtin_lowers_to_verified_ir(name):
     result, expr, op = BUILTIN_CASES[name]
     module = compile_l1(fn_of(PARAMS, result, f"    return {expr}"))
     assert ops_named(module, op), f"no {op} in\n{printed(module)}"
+    lower(module, "kern")  # and sparse-select-format/sparse-lower take it to kernels
+    module.verify()
 
 
 def test_reductions_and_mean():
@@ -403,6 +412,10 @@ DIAGNOSTICS = [
     (fn_of("A: tensor<?x?xf32>", "tensor<?x?xf32>", "    return to(A, bsr(4))"), "2:18", "a bsr block size is ROWSxCOLS"),
     (fn_of("A: tensor<?x?xf32>", "tensor<?x?xf32>", "    return to(A, 3)"), "2:18", "expected a storage format"),
     (fn_of("v: tensor<?xf32>", "tensor<?xf32>", "    return to(v, csr)"), "2:18", "only rank-2 tensors (matrices) can be sparse"),
+    (fn_of("A: tensor<?x?xf32>", "tensor<?x?xf32, csr>", "    return to(A, auto)"), "2:18",
+     "'auto' is only allowed on parameters"),
+    (fn_of("A: tensor<?x?xf32, auto>", "tensor<?x?xf32, auto>", "    return A"), "1:51",
+     "'auto' is only allowed on parameters"),
     (fn_of("v: tensor<?xf32>", "tensor<?xf32>", "    return bsr(4x4)"), "2:12", "is only the second argument of to()"),
     (fn_of("k: f32", "f32", "    return sum(k)"), "2:12", "sum() of one argument reduces a tensor, got f32"),
     (fn_of("v: tensor<?xf32>", "f32", "    return mean(v, v)"), "2:12", "mean() takes 1 argument (a tensor), got 2"),
@@ -476,8 +489,8 @@ def _mutate(text: str, rng: random.Random) -> str:
     return text
 
 
-def test_mixed_seed_compiles():
-    compile_l1(_MIXED)
+def test_mixed_seed_lowers_to_kernels():
+    lower(compile_l1(_MIXED), "kern").verify()
 
 
 def test_fuzzed_programs_compile_or_raise_located_compile_errors():

@@ -130,9 +130,7 @@ def test_sketch_graphs_shape():
 
 @pytest.mark.parametrize("path", sorted((ROOT / "examples").glob("*.cn")), ids=lambda p: p.name)
 def test_example_files_compile(path):
-    module = compile_l1(path.read_text(), str(path))
-    if all(d.kind == "graph" for d in parse(Source(path.read_text(), str(path))).decls):
-        lower(module, "kern")  # fn programs: tests/frontend/test_fn.py
+    lower(compile_l1(path.read_text(), str(path)), "kern")
 
 
 @pytest.mark.parametrize("text,name", [(HEAT, "heat.cn"), (PYRAMID, "pyramid.cn")])

@@ -11,6 +11,7 @@ import pytest
 import scipy.sparse as sp
 
 import ccomp.runtime.sparse_formats as sf
+import ccomp.runtime.sparse_validate as sv
 from ccomp.runtime.sparse_formats import (
     Format, SparseArrays, SparseInputError, canonical_coo, convert, from_value, to_dense, to_scipy,
 )
@@ -198,8 +199,8 @@ def test_to_scipy_keeps_the_format():
 
 def test_fast_path_shares_memory_and_checks_once(monkeypatch):
     calls = []
-    real = sf._validate_compressed
-    monkeypatch.setattr(sf, "_validate_compressed", lambda *a: calls.append(a[0]) or real(*a))
+    real = sv._validate_compressed
+    monkeypatch.setattr(sv, "_validate_compressed", lambda *a: calls.append(a[0]) or real(*a))
     x = rand(300, 200, 0.05, seed=7)
     a = from_value(x, Format("csr"))
     for name, theirs in (("indptr", x.indptr), ("indices", x.indices), ("data", x.data)):
