@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from xdsl.dialects.builtin import (
+    DYNAMIC_INDEX,
     I64,
     IntAttr,
     IntegerAttr,
@@ -128,7 +129,7 @@ def is_dense_tensor(t: Attribute) -> bool:
 
 def tensor_type(rank: int, fmt: FormatAttr | None = None, shape: Sequence[int] | None = None) -> TensorType:
     """A ``tensor<?x...xf32>`` (dynamic sizes unless ``shape`` is given)."""
-    dims = list(shape) if shape is not None else [-1] * rank
+    dims = [DYNAMIC_INDEX if d < 0 else d for d in shape] if shape is not None else [DYNAMIC_INDEX] * rank
     return TensorType(f32, dims, fmt if fmt is not None else NoneAttr())
 
 

@@ -200,7 +200,8 @@ class FnGen:
         assert isinstance(e, ast.Call), f"no tensor op for {type(e).__name__}"
         if e.func == "fill":
             sizes = [self.gen(a) for a in e.args[:-1]]
-            value = coerce(at(self.top, e.args[-1]), self.gen(e.args[-1]), self.types.type_of(e.args[-1]), "f32")
+            value = self.gen(e.args[-1])
+            value = coerce(at(self.top, e.args[-1]), value, self.types.type_of(e.args[-1]), "f32")
             shape = tensor_type(len(sizes)).get_shape()
             return at(self.top, e).add(sparse.FillOp(sizes, value, shape))
         fmt = self.types.target_format(e) if e.func == "to" else None  # to() or to_dense()
@@ -326,5 +327,6 @@ class FnGen:
                                        f"reduce it with sum/mean/min/max")
             if got.elem != want.elem and not (got.is_int and want.is_float):
                 raise self.fail(value, f"state '{name}' is {want.elem}, but this is {got.elem}")
-            out.append(coerce(at(self.top, value), self.gen(value), got, want.elem))
+            v = self.gen(value)
+            out.append(coerce(at(self.top, value), v, got, want.elem))
         return out

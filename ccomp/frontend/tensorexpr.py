@@ -79,7 +79,8 @@ class Elementwise:
         t = types.type_of(e)
         if not is_tensor(t):
             if types.is_constant(e):
-                return coerce(at(self.em, e), gen.scalar(e, self.em), t, "f32")
+                v = gen.scalar(e, self.em)
+                return coerce(at(self.em, e), v, t, "f32")
             v = gen.gen(e)
             return self.arg(coerce(at(gen.top, e), v, t, "f32"))
         if not types.is_elementwise(e):

@@ -99,6 +99,9 @@ class TypeChecker:
             raise self.fail(e, "a string is not a value here")
         if isinstance(e, ast.Quantity):
             raise self.fail(e, "quantities with units belong to networks, not graphs")
+        if isinstance(e, ast.Format):
+            raise self.fail(e, f"a storage format such as {e.name}(...) belongs to fn programs (the second "
+                               f"argument of to()), not graphs")
         raise self.fail(e, "unsupported expression")
 
     def _binary(self, e: ast.Binary) -> Ty:
