@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from xdsl.dialects import arith, memref, scf
-from xdsl.dialects.builtin import FloatAttr, IndexType, IntegerAttr, IntegerType, f32, i1, i32
+from xdsl.dialects.builtin import FloatAttr, IndexType, IntegerAttr, f32, i32
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.dialects.builtin import LocationAttr as Location
 
@@ -146,7 +146,3 @@ class KernelBuilder(OpBuilder):
         op = kern.KernelOp(self.name, self.rank, Region(self.block), self.reduce)
         op.location = self.location
         return op
-
-
-def is_integer(t: Attribute) -> bool:
-    return isinstance(t, IntegerType) and t != i1

@@ -32,7 +32,7 @@ from xdsl.dialects.builtin import LocationAttr as Location
 
 from ccomp.dialects import kern
 from ccomp.dialects.sparse import FormatAttr
-from ccomp.passes.kernel_builder import INDEX, KernelBuilder, OpBuilder
+from ccomp.passes.kernel_builder import KernelBuilder, OpBuilder
 
 IDX = MemRefType(i32, [DYNAMIC_INDEX])
 VAL = MemRefType(f32, [DYNAMIC_INDEX])

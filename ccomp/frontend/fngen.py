@@ -27,6 +27,7 @@ from ccomp.diagnostics import CompileError, Source, error_at
 from ccomp.dialects import loop, sparse
 from ccomp.dialects.sparse import FormatAttr, format_of
 from ccomp.frontend import ast, decls
+from ccomp.frontend.blocks import StatementWalker
 from ccomp.frontend.builtins import BUILTINS, coerce, unify
 from ccomp.frontend.emit import Emitter
 from ccomp.frontend.fntypes import AUTO_ONLY_PARAMS, TENSOR_REDUCTIONS, FnTypes, FTy, is_tensor, rank, show
@@ -48,7 +49,7 @@ def ir_type(t: FTy) -> Attribute:
     return t if isinstance(t, TensorType) else mlir_type(t.elem)
 
 
-class FnGen:
+class FnGen(StatementWalker):
     """Generates one ``fn`` declaration."""
 
     def __init__(self, decl: ast.GraphDecl, source: Source):
@@ -100,18 +101,6 @@ class FnGen:
         fn.attributes["graph.outputs"] = ArrayAttr([StringAttr(n) for n in names])
         fn.location = at(self.top, d).loc
         return fn
-
-    def body(self, block: ast.Block, results: list[FTy]) -> list[SSAValue]:
-        for i, stmt in enumerate(block.stmts):
-            if isinstance(stmt, ast.Let):
-                self.let(stmt)
-            elif isinstance(stmt, ast.Return):
-                if i != len(block.stmts) - 1:
-                    raise self.fail(block.stmts[i + 1], "statements after 'return' are never reached")
-                return self.returns(stmt, results)
-            else:
-                raise self.fail(stmt, "'yield' belongs inside a repeat zone")
-        raise self.fail(block, f"fn '{self.decl.name}' does not return its results")
 
     def let(self, stmt: ast.Let) -> None:
         if stmt.name in self.env:
@@ -291,19 +280,6 @@ class FnGen:
         at(self.top, e).add(op)
         self.repeats[id(e)] = list(op.res)
         return self.repeats[id(e)]
-
-    def zone_body(self, e: ast.Repeat, states: list[tuple[str, FTy]]) -> list[SSAValue]:
-        stmts = e.body.stmts
-        for i, stmt in enumerate(stmts):
-            if isinstance(stmt, ast.Let):
-                self.let(stmt)
-            elif isinstance(stmt, ast.Yield):
-                if i != len(stmts) - 1:
-                    raise self.fail(stmts[i + 1], "statements after 'yield' are never reached")
-                return self.zone_yield(stmt, states)
-            else:
-                raise self.fail(stmt, "a repeat zone ends with 'yield', not 'return'")
-        raise self.fail(e.body, "a repeat zone must end with 'yield' of its next state")
 
     def zone_yield(self, stmt: ast.Yield, states: list[tuple[str, FTy]]) -> list[SSAValue]:
         """State keeps its type: a dense tensor of the same rank, or the same scalar (an

@@ -18,6 +18,7 @@ from xdsl.ir import Block, Region, SSAValue
 from ccomp.diagnostics import CompileError, Source, error_at
 from ccomp.dialects import graph
 from ccomp.frontend import ast, decls
+from ccomp.frontend.blocks import StatementWalker
 from ccomp.frontend.builtins import coerce
 from ccomp.frontend.emit import Emitter
 from ccomp.frontend.typecheck import TypeChecker, swizzle_lanes
@@ -55,7 +56,7 @@ class MapCtx:
         return self.args[value]
 
 
-class GraphGen(ZoneGen, PointwiseGen, ExtentGen):
+class GraphGen(ZoneGen, PointwiseGen, ExtentGen, StatementWalker):
     """Generates one ``graph`` declaration."""
 
     def __init__(self, decl: ast.GraphDecl, source: Source):
@@ -116,18 +117,6 @@ class GraphGen(ZoneGen, PointwiseGen, ExtentGen):
 
     def default_attr(self, p: ast.Param, ty: Ty):
         return decls.default_attr(p, ty, self.fail)
-
-    def body(self, block: ast.Block, results: list[Ty]) -> list[SSAValue]:
-        for i, stmt in enumerate(block.stmts):
-            if isinstance(stmt, ast.Let):
-                self.let(stmt)
-            elif isinstance(stmt, ast.Return):
-                if i != len(block.stmts) - 1:
-                    raise self.fail(block.stmts[i + 1], "statements after 'return' are never reached")
-                return self.returns(stmt, results)
-            else:
-                raise self.fail(stmt, "'yield' belongs inside a repeat zone")
-        raise self.fail(block, f"graph '{self.decl.name}' does not return its outputs")
 
     def let(self, stmt: ast.Let) -> None:
         if stmt.name in self.env:

@@ -52,19 +52,6 @@ class ZoneGen:
         self.top.at(e.pos.line, e.pos.col).add(op)
         return list(op.res)
 
-    def zone_body(self, e: ast.Repeat, states: list[tuple[str, Ty]]) -> list[SSAValue]:
-        stmts = e.body.stmts
-        for i, stmt in enumerate(stmts):
-            if isinstance(stmt, ast.Let):
-                self.let(stmt)
-            elif isinstance(stmt, ast.Yield):
-                if i != len(stmts) - 1:
-                    raise self.fail(stmts[i + 1], "statements after 'yield' are never reached")
-                return self.zone_yield(stmt, states)
-            else:
-                raise self.fail(stmt, "a repeat zone ends with 'yield', not 'return'")
-        raise self.fail(e.body, "a repeat zone must end with 'yield' of its next state")
-
     def zone_yield(self, stmt: ast.Yield, states: list[tuple[str, Ty]]) -> list[SSAValue]:
         if len(stmt.values) != len(states):
             raise self.fail(stmt, f"the repeat zone has {len(states)} state{'s' if len(states) != 1 else ''} "
