@@ -173,7 +173,7 @@ class CLHand(HandWritten):
     def _build(self) -> None:
         import pyopencl as cl
 
-        from ccomp.runtime.opencl import _pick_device  # the same device as ccomp's target
+        from ccomp.runtime.devices.opencl import _pick_device  # the same device as ccomp's target
         self.cl = cl
         self.ctx = cl.Context([_pick_device()])
         self.queue = cl.CommandQueue(self.ctx)

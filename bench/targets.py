@@ -97,9 +97,9 @@ def ccomp_kernel(prog, inputs: dict) -> Callable[[], None]:
     reaches into its HostRunner the way HostRunner.run sets up its registers."""
     from xdsl.dialects.builtin import MemRefType
 
-    from ccomp.runtime.device import scalar_dtype
+    from ccomp.runtime.devices.base import scalar_dtype
     from ccomp.runtime.pool import Buffer
-    from ccomp.signature import bind_inputs
+    from ccomp.runtime.signature import bind_inputs
 
     runner, device = prog._runner, prog.device
     base: list = [None] * len(runner.slots)

@@ -5,7 +5,7 @@
 
 This module wires the stages together — frontend, passes, code generation, device —
 which is why it (with the CLI and ``ccomp-opt``) is the only place that imports
-all of them. Compiled builds are cached on disk (:mod:`ccomp.cache`).
+all of them. Compiled builds are cached on disk (:mod:`ccomp.driver.cache`).
 """
 
 from __future__ import annotations
@@ -21,15 +21,15 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 
 from ccomp.backends.kernel_abi import KernelBuildError
-from ccomp.build import Build, BuildError, read_build
+from ccomp.runtime.build import Build, BuildError, read_build
 from ccomp.diagnostics import CompileError, Source, SourceLoc, error_at_location
 from ccomp.frontend import lower_to_l1, parse
-from ccomp.pipeline import PassCallback, PassTiming, lower
+from ccomp.driver.pipeline import PassCallback, PassTiming, lower
 from ccomp.runtime.host import HostRunner, ScheduleCheckError
 from ccomp.runtime.pool import BufferPool
-from ccomp.runtime.targets import TARGETS, TargetUnavailable, create_device
-from ccomp.signature import Port
-from ccomp.tensor_ports import Variants, flatten, regroup
+from ccomp.runtime.devices.targets import TARGETS, TargetUnavailable, create_device
+from ccomp.runtime.signature import Port
+from ccomp.runtime.tensor_ports import Variants, flatten, regroup
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +66,10 @@ def compile_to_kern(source: Source, after_pass: PassCallback | None = None,
 def generate(module: ModuleOp, target: str) -> tuple[dict[str, Any], str | None]:
     """Target code for every kernel: C-style sources, or LLVM IR text."""
     if target == "glsl":
-        from ccomp.backends.glsl import emit_glsl
+        from ccomp.backends.cstyle.glsl import emit_glsl
         return emit_glsl(module), None
     if target == "opencl":
-        from ccomp.backends.opencl import emit_opencl
+        from ccomp.backends.cstyle.opencl import emit_opencl
         return emit_opencl(module), None
     from ccomp.backends.llvm.lower import emit_llvm_ir
     return {}, emit_llvm_ir(module)
@@ -163,7 +163,7 @@ class Program:
         return list(self.variants.explanation)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from ccomp.signature import bind_inputs
+        from ccomp.runtime.signature import bind_inputs
 
         bound = bind_inputs(self.inputs, args, kwargs, self.source, f"'{self.name}'")
         with self._lock:  # one device, one pool: calls from several threads take turns
@@ -187,7 +187,7 @@ class Program:
 def get_build(source: Source, target: str, function: str | None = None, cache: bool = True) -> tuple[Build, bool]:
     """A build of ``source`` for ``target``: from the cache when the program, target and
     options are unchanged (and ``cache`` is on), else compiled (and cached)."""
-    from ccomp import cache as build_cache
+    from ccomp.driver import cache as build_cache
 
     key = build_cache.cache_key(source.text, target, function)
     build = build_cache.lookup(key) if cache else None

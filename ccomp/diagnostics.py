@@ -109,3 +109,29 @@ def error_at_location(location: object, message: str, notes: list[str] | None = 
         loc = SourceLoc(name, location.line.data, location.column.data)
         return CompileError(message, loc, _SOURCES.get(name), notes)
     return CompileError(message, notes=notes)
+
+
+class PassError(Exception):
+    """The one error type of passes and lowerings: a message and the op it is about.
+
+    Passes know IR, not source files, so they raise this with the offending op; the
+    driver turns it into a located :class:`CompileError` quoting the program text
+    (:meth:`to_compile_error`). ``internal`` marks a broken invariant between stages
+    (a compiler bug, reported as ``internal error: ...``) rather than a user error.
+    """
+
+    def __init__(self, op: object, message: str, internal: bool = False, notes: list[str] | None = None):
+        self.op = op
+        self.internal = internal
+        self.notes = notes or []
+        name = getattr(op, "name", None)
+        self.message = f"internal error: {message}" + (f" (at '{name}')" if internal and name else "") \
+            if internal else message
+        super().__init__(self.message)
+
+    @property
+    def location(self) -> object:
+        return getattr(self.op, "location", None)
+
+    def to_compile_error(self) -> CompileError:
+        return error_at_location(self.location, self.message, self.notes)

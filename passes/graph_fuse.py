@@ -33,7 +33,7 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from ccomp.dialects import graph
-from ccomp.passes.kern_body import extract_lane
+from ccomp.passes.lowering.kern_body import extract_lane
 
 IMPLICIT = "graph.implicit"  # a capture the frontend inserted; the fuser may undo it
 Point = tuple[SSAValue, SSAValue] | None  # where a value is evaluated; None: the current element

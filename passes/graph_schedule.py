@@ -31,7 +31,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from ccomp.diagnostics import error_at_location
 from ccomp.dialects import graph
-from ccomp.passes.kern_body import outer_values
+from ccomp.passes.lowering.kern_body import outer_values
 
 GROUP_ATTR = "graph.kernel"
 Sink = graph.CaptureOp | graph.ReduceOp

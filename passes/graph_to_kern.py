@@ -2,7 +2,7 @@
 
 Expects ``graph-fuse`` to have run: every ``graph.capture``/``graph.reduce`` consumes
 one ``graph.map`` over images. Each such sink becomes one ``kern.kernel`` over the
-sink's 2-D extent (built by :mod:`ccomp.passes.kern_body`) and one ``kern.launch``
+sink's 2-D extent (built by :mod:`ccomp.passes.lowering.kern_body`) and one ``kern.launch``
 in the host function, which keeps the L1 function's name and signature with
 images as ``memref<?x?xT>``:
 
@@ -25,7 +25,7 @@ from xdsl.passes import ModulePass
 
 from ccomp.dialects import graph, kern, loop
 from ccomp.passes.graph_schedule import GROUP_ATTR
-from ccomp.passes.kern_body import KernelBodyBuilder, extract_lane, insert_lane, convert_type, image_memref
+from ccomp.passes.lowering.kern_body import KernelBodyBuilder, extract_lane, insert_lane, convert_type, image_memref
 
 
 class _HostLowering:

@@ -2,7 +2,7 @@
 
 Each function over tensors keeps its name; its tensors become buffers. A dense
 tensor is one ``memref``; a sparse matrix becomes its storage buffers (see
-:mod:`ccomp.passes.sparse_kernels`) plus three ``i32`` scalars — rows, columns and
+:mod:`ccomp.passes.lowering.sparse_kernels`) plus three ``i32`` scalars — rows, columns and
 the stored-entry count (blocks, for bsr) — so a parameter ``A: csr`` becomes the
 arguments ``indptr, indices, data, rows, cols, nnz``, each tagged
 ``{graph.name = "A", sparse.format = "csr", sparse.part = ...}`` for the runtime.
@@ -28,10 +28,10 @@ from xdsl.passes import ModulePass
 
 from ccomp.dialects import kern, loop, sparse
 from ccomp.dialects.sparse import FormatAttr, format_of
-from ccomp.passes import sparse_kernels as sk
-from ccomp.passes import sparse_pack as pack
-from ccomp.passes.kernel_builder import OpBuilder
-from ccomp.passes.sparse_elementwise import broadcast_shape, elementwise_kernel
+from ccomp.passes.lowering import sparse_kernels as sk
+from ccomp.passes.lowering import sparse_pack as pack
+from ccomp.passes.lowering.kernel_builder import OpBuilder
+from ccomp.passes.lowering.sparse_elementwise import broadcast_shape, elementwise_kernel
 
 SCALARS = ("rows", "cols", "nnz")
 

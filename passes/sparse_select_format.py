@@ -6,7 +6,7 @@ each ``auto`` parameter (the product over several such parameters), names the
 variants ``<fn>__<format>`` and tags them ``sparse.variant_of = "<fn>"``; every
 variant's ``auto`` parameter carries ``sparse.auto = "<format>"`` so the runtime
 knows which input it converts. The runtime measures the input (density, block
-fill; :mod:`ccomp.runtime.sparse_select`) and calls the variant whose formats it
+fill; :mod:`ccomp.runtime.sparse.select`) and calls the variant whose formats it
 chose. ``dense`` is a candidate: past a certain density, plain loops beat indices.
 """
 

@@ -6,7 +6,7 @@ from xdsl.dialects.builtin import ModuleOp
 
 from ccomp.diagnostics import CompileError, Source, register_source
 from ccomp.frontend import ast
-from ccomp.frontend.irgen import generate
+from ccomp.frontend.graph.irgen import generate
 from ccomp.frontend.parser import parse
 
 

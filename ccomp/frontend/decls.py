@@ -14,7 +14,7 @@ from xdsl.ir import Attribute
 
 from ccomp.dialects.sparse import FormatAttr
 from ccomp.frontend import ast
-from ccomp.frontend.typecheck import I32_MAX, did_you_mean
+from ccomp.frontend.graph.typecheck import I32_MAX, did_you_mean
 from ccomp.frontend.types import IMAGE, IMAGE_ELEMENTS, SCALARS, UNIFORM, Ty, fits_f32, tensor_type
 
 Fail = Callable[[ast.Node, str], Exception]

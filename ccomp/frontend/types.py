@@ -4,7 +4,7 @@ A value has an element type (``f32``, ``i32``, ``bool``, ``vec2``..``vec4``, and
 ``ivec2`` for sizes) and a kind: a *uniform* is one value for the whole program, a
 *field* is a lazy value per element, an *image* is a materialised field. Tensors
 (in ``fn`` programs) are typed by the builtin ``TensorType`` itself; see
-:func:`tensor_type` and :mod:`ccomp.frontend.fntypes`.
+:func:`tensor_type` and :mod:`ccomp.frontend.tensor.typecheck`.
 """
 
 from __future__ import annotations

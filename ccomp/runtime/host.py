@@ -26,7 +26,7 @@ from xdsl.ir import Block, Operation, SSAValue
 from ccomp.dialects import kern
 from ccomp.reference.ops import ARITH_MATH_OPS
 from ccomp.reference.vector_ops import VECTOR_OPS
-from ccomp.runtime.device import Device, element_layout, scalar_dtype
+from ccomp.runtime.devices.base import Device, element_layout, scalar_dtype
 from ccomp.runtime.pool import Buffer, BufferPool
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from typing import Any
 
 from xdsl.dialects.builtin import MemRefType
 
-from ccomp.runtime.device import Device, nbytes
+from ccomp.runtime.devices.base import Device, nbytes
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from xdsl.dialects.arith import CMPF_COMPARISON_OPERATIONS
 from xdsl.dialects.builtin import MemRefType
 
 from ccomp.dialects.kern import KernelOp
-from ccomp.ir import parse_module
-from ccomp.runtime.device import Device
+from ccomp.dialects.context import parse_module
+from ccomp.runtime.devices.base import Device
 
 RNG = np.random.default_rng(7)
 F32 = np.float32

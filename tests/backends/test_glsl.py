@@ -11,10 +11,10 @@ import pytest
 
 import backend_cases as bc
 import backend_kernels as bk
-from ccomp.backends.glsl import emit_glsl
+from ccomp.backends.cstyle.glsl import emit_glsl
 from ccomp.backends.kernel_abi import DeviceUnavailableError, EmitError, KernelBuildError
-from ccomp.ir import parse_module
-from ccomp.runtime import gl
+from ccomp.dialects.context import parse_module
+from ccomp.runtime.devices import gl
 
 AVAILABLE, WHY = gl.probe()
 needs_gl = pytest.mark.skipif(not AVAILABLE, reason=WHY)

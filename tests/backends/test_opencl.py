@@ -11,9 +11,9 @@ import pytest
 import backend_cases as bc
 import backend_kernels as bk
 from ccomp.backends.kernel_abi import DeviceUnavailableError, EmitError, KernelBuildError
-from ccomp.backends.opencl import emit_opencl
-from ccomp.ir import parse_module
-from ccomp.runtime import opencl
+from ccomp.backends.cstyle.opencl import emit_opencl
+from ccomp.dialects.context import parse_module
+from ccomp.runtime.devices import opencl
 
 AVAILABLE, WHY = opencl.probe()
 needs_cl = pytest.mark.skipif(not AVAILABLE, reason=WHY)

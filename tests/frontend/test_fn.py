@@ -21,8 +21,8 @@ from ccomp import CompileError
 from ccomp.diagnostics import Source
 from ccomp.dialects.sparse import FormatAttr, format_of
 from ccomp.frontend import ast, lower_to_l1, parse
-from ccomp.ir import parse_module
-from ccomp.pipeline import lower
+from ccomp.dialects.context import parse_module
+from ccomp.driver.pipeline import lower
 
 ROOT = Path(__file__).resolve().parents[2]
 DYN = DYNAMIC_INDEX

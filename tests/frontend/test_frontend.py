@@ -22,8 +22,8 @@ from ccomp.diagnostics import Source
 from ccomp.dialects import graph
 from ccomp.frontend import ast, lower_to_l1, parse
 from ccomp.frontend.astprint import format_ast
-from ccomp.ir import parse_module
-from ccomp.pipeline import lower
+from ccomp.dialects.context import parse_module
+from ccomp.driver.pipeline import lower
 
 ROOT = Path(__file__).resolve().parents[2]
 

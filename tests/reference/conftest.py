@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from ccomp.ir import parse_module
+from ccomp.dialects.context import parse_module
 from ccomp.reference import evaluate
 
 RunOp = Callable[..., np.ndarray]

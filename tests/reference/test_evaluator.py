@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ccomp.ir import parse_module
+from ccomp.dialects.context import parse_module
 from ccomp.reference import EvaluationError, evaluate
 
 RNG = np.random.default_rng(7)

@@ -13,7 +13,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from ccomp.ir import parse_module
+from ccomp.dialects.context import parse_module
 from ccomp.reference import evaluate
 
 F32 = np.float32

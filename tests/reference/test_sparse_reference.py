@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from ccomp.ir import parse_module
+from ccomp.dialects.context import parse_module
 from ccomp.reference import EvaluationError, evaluate
 
 RNG = np.random.default_rng(11)

@@ -1,0 +1,97 @@
+"""The ``ccomp`` command: build, run and inspect ComputeNodes programs.
+
+This is the CLI's output layer: results go to stdout, diagnostics to stderr, and
+every user error exits non-zero with a located message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from ccomp import __version__
+from ccomp.diagnostics import CompileError
+
+EPILOG = """\
+examples:
+  ccomp build examples/tonemap.cn -o build/             compile, write artefacts to build/
+  ccomp build examples/tonemap.cn --emit kern           print the kernel-level IR
+  ccomp run examples/edges.cn --input src=examples/data/card.png --output mag=mag.png
+  ccomp run examples/tonemap.cn --input src=in.npy --input gain=1.2 --output out=out.png
+  ccomp targets                                         list targets usable on this machine
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    from ccomp.driver.pipeline import STAGES
+    from ccomp.runtime.devices.targets import TARGETS
+
+    targets = list(TARGETS) + ["auto"]
+    p = argparse.ArgumentParser(
+        prog="ccomp", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+        description="Compile ComputeNodes (.cn) programs to native code (LLVM), OpenCL C or GLSL "
+                    "compute shaders, and run them.")
+    p.add_argument("--version", action="version", version=f"ccomp {__version__}")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="log compiler progress (-vv: debug)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    b = sub.add_parser("build", help="compile a program and write its artefacts or print one stage",
+                       description="Compile FILE. With -o, write the artefacts (IR, generated code, "
+                                   "manifest.json) to a folder; with --emit, print one stage instead.")
+    b.add_argument("file", help="the .cn program")
+    b.add_argument("-t", "--target", default="llvm", metavar="TARGET",
+                   help=f"code generation target: {', '.join(targets)} (default: llvm)")
+    b.add_argument("-o", "--output", metavar="DIR", help="write artefacts to DIR")
+    b.add_argument("--emit", metavar="STAGE",
+                   help=f"print the program at STAGE and stop: {', '.join(STAGES)}")
+    b.add_argument("--print-ir-after-all", action="store_true", help="print the IR after every pass (to stderr)")
+    b.add_argument("--save-ir", action="store_true", help="also write the IR after each stage to DIR/ir/")
+    b.add_argument("--graph", metavar="NAME", help="which graph to build when the file declares several")
+    b.add_argument("--no-cache", action="store_true", help="compile afresh instead of using the build cache")
+
+    r = sub.add_parser("run", help="compile and run a program on inputs from files",
+                       description="Compile FILE and run it. Inputs and outputs are PNG or .npy files; "
+                                   "a scalar input is given as a number; scalar outputs are printed.")
+    r.add_argument("file", nargs="?", help="the .cn program (or use --build)")
+    r.add_argument("--build", metavar="DIR", help="run a build folder written by 'ccomp build -o DIR' instead")
+    r.add_argument("--no-cache", action="store_true", help="compile afresh instead of using the build cache")
+    r.add_argument("-t", "--target", default="llvm", metavar="TARGET",
+                   help=f"where to run: {', '.join(targets)} (default: llvm)")
+    r.add_argument("--input", "-i", action="append", default=[], metavar="NAME=FILE|VALUE",
+                   help="an input: an image file (.png, .npy) or a number for a scalar")
+    r.add_argument("--output", "-o", action="append", default=[], metavar="NAME=FILE",
+                   help="where to write an image output (.png or .npy); unnamed outputs are called 'out'")
+    r.add_argument("--graph", metavar="NAME", help="which graph to run when the file declares several")
+    r.add_argument("--explain", action="store_true",
+                   help="say which storage format was chosen for each 'auto' sparse input, and why")
+
+    sub.add_parser("targets", help="list the targets and devices available on this machine")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
+                        format="%(levelname)s %(name)s: %(message)s")
+    if args.command is None:
+        parser.print_help()
+        return 2
+    from ccomp.driver import commands
+
+    try:
+        return {"build": commands.build, "run": commands.run, "targets": commands.targets}[args.command](args)
+    except CompileError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # output piped into `head` and closed early
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

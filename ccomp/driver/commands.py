@@ -1,0 +1,185 @@
+"""The work behind each ``ccomp`` subcommand (``ccomp.driver.cli`` parses, this runs)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from xdsl.printer import Printer
+
+from ccomp.diagnostics import CompileError
+from ccomp.driver.pipeline import STAGES
+
+
+def _print_ir(module, stream) -> None:
+    Printer(stream=stream).print_op(module)
+    stream.write("\n")
+
+
+def build(args: argparse.Namespace) -> int:
+    from ccomp.api import check_target, get_build, load_source
+    from ccomp.runtime.build import write_build
+    from ccomp.frontend import lower_to_l1, parse
+    from ccomp.frontend.astprint import format_ast
+
+    target = check_target(args.target)
+    if args.emit is not None and args.emit not in STAGES:
+        raise CompileError(f"unknown stage '{args.emit}'; choose one of {', '.join(STAGES)}")
+    source = load_source(args.file)
+    if args.emit == "ast":
+        print(format_ast(parse(source)))
+        return 0
+    if args.emit is None and not args.print_ir_after_all and not args.save_ir:
+        build, cached = get_build(source, target, args.graph, cache=not args.no_cache)
+        out = Path(args.output or "build")
+        write_build(build, out)
+        print(f"built {source.name} for {target} in {out}/" + (" (from the cache)" if cached else ""))
+        return 0
+    stages: dict[str, str] = {}
+
+    def after(flag, module):
+        if args.print_ir_after_all:
+            sys.stderr.write(f"// -----// IR after {flag} //----- //\n")
+            _print_ir(module, sys.stderr)
+
+    module = lower_to_l1(source)
+    stages["graph"] = _text(module)
+    after("frontend", module)
+    stop = args.emit if args.emit not in (None, "llvm") else "kern"
+    from ccomp.driver.pipeline import STAGE_PASSES, run_passes
+    for stage in STAGES[STAGES.index("graph") + 1 : STAGES.index(stop) + 1]:
+        run_passes(module, STAGE_PASSES[stage], after, target=target)
+        stages[stage] = _text(module)
+    if args.emit == "llvm":
+        from ccomp.backends.llvm.lower import emit_llvm_ir
+        print(emit_llvm_ir(module))
+        return 0
+    if args.emit is not None:
+        sys.stdout.write(stages[args.emit])
+        return 0
+    from ccomp.api import build_from_kern
+    build = build_from_kern(source, module, target, args.graph)  # the module lowered above
+    out = Path(args.output or "build")
+    write_build(build, out)
+    if args.save_ir:
+        (out / "ir").mkdir(exist_ok=True)
+        for stage, text in stages.items():
+            (out / "ir" / f"{stage}.mlir").write_text(text)
+    print(f"built {source.name} for {target} in {out}/")
+    return 0
+
+
+def _text(module) -> str:
+    import io
+    s = io.StringIO()
+    _print_ir(module, s)
+    return s.getvalue()
+
+
+def _split(item: str, flag: str) -> tuple[str, str]:
+    if "=" not in item:
+        raise CompileError(f"{flag} expects NAME=VALUE, got '{item}'")
+    name, value = item.split("=", 1)
+    return name.strip(), value.strip()
+
+
+def run(args: argparse.Namespace) -> int:
+    import ccomp
+    import ccomp.api
+    from ccomp.runtime.imageio import read_array, write_array
+    from ccomp.runtime.devices.base import element_layout
+
+    if args.build:
+        prog = ccomp.api.load(args.build)
+    elif args.file is None:
+        raise CompileError("give a program (FILE) or a build folder (--build DIR)")
+    else:
+        prog = ccomp.compile(args.file, target=args.target, function=args.graph, cache=not args.no_cache)
+    ports = {p.name: p for p in prog.inputs}
+    kwargs = {}
+    for item in args.input:
+        name, value = _split(item, "--input")
+        if name not in ports:
+            raise CompileError(f"'{prog.name}' has no input '{name}'; its inputs are {', '.join(ports)}")
+        port = ports[name]
+        if port.is_sparse:
+            kwargs[name] = _read_matrix(value, f"input '{name}'")
+        elif port.is_buffer:
+            kwargs[name] = read_array(value, element_layout(port.type.element_type).lanes, f"input '{name}'")
+        else:
+            try:
+                kwargs[name] = float(value) if "." in value or "e" in value.lower() else int(value)
+            except ValueError:
+                raise CompileError(f"input '{name}' is a {port.type} scalar; '{value}' is not a number") from None
+    wanted = dict(_split(o, "--output") for o in args.output)
+    names = [p.name for p in prog.outputs]
+    for name in wanted:
+        if name not in names:
+            raise CompileError(f"'{prog.name}' has no output '{name}'; its outputs are {', '.join(names)}")
+    result = prog(**kwargs)
+    if getattr(args, "explain", False):
+        for line in prog.explanation or ["no input has format 'auto': nothing was chosen"]:
+            print(f"explain: {line}")
+    values = [result] if len(names) == 1 else list(result)
+    for port, value in zip(prog.outputs, values):
+        if port.is_sparse:
+            if port.name in wanted:
+                _write_matrix(wanted[port.name], value, port.tensor, f"output '{port.name}'")
+                print(f"{port.name}: wrote {wanted[port.name]} {tuple(value.shape)} {port.tensor}")
+            else:
+                print(f"{port.name}: {port.tensor} matrix {tuple(value.shape)} (not written; add --output {port.name}=FILE.npz)")
+        elif port.is_buffer:
+            if port.name in wanted:
+                write_array(wanted[port.name], value, f"output '{port.name}'")
+                print(f"{port.name}: wrote {wanted[port.name]} {tuple(value.shape)}")
+            else:
+                kind = "tensor" if port.tensor else "image"
+                print(f"{port.name}: {kind} {tuple(value.shape)} (not written; add --output {port.name}=FILE)")
+        else:
+            print(f"{port.name} = {np.asarray(value).item()!r}")
+            if port.name in wanted:
+                np.save(wanted[port.name], np.asarray(value))
+    return 0
+
+
+def _read_matrix(path: str, what: str):
+    """A sparse input: a ``scipy.sparse.save_npz`` file, or a dense ``.npy``/``.npz``."""
+    from ccomp.runtime.imageio import read_array
+    from ccomp.runtime.sparse.formats import SparseInputError
+    from ccomp.runtime.sparse.npz import is_sparse_npz, load_npz
+
+    import zipfile
+
+    p = Path(path)
+    dense_npz = p.suffix.lower() == ".npz" and p.is_file() and zipfile.is_zipfile(p) and not is_sparse_npz(p)
+    if p.suffix.lower() != ".npz" or dense_npz or not p.is_file():
+        return read_array(path, 1, what)
+    try:
+        return load_npz(path)
+    except SparseInputError as exc:
+        raise CompileError(f"{what}: {exc}") from None
+
+
+def _write_matrix(path: str, value, fmt: str, what: str) -> None:
+    """A sparse output as a file ``scipy.sparse.load_npz`` reads."""
+    from ccomp.runtime.sparse.formats import SparseInputError, from_value
+    from ccomp.runtime.sparse.npz import save_npz
+
+    if not path.lower().endswith(".npz"):
+        raise CompileError(f"{what}: a sparse matrix is written as .npz, not '{Path(path).suffix}'")
+    try:
+        save_npz(path, from_value(value, "csr" if fmt in ("auto", "dense") else fmt))
+    except (SparseInputError, OSError) as exc:
+        raise CompileError(f"{what}: cannot write '{path}': {exc}") from None
+
+
+def targets(args: argparse.Namespace) -> int:
+    from ccomp.runtime.devices.targets import TARGETS, probe
+
+    for name, (_, _, description) in TARGETS.items():
+        ok, detail = probe(name)
+        status = "available" if ok else "unavailable"
+        print(f"{name:8} {status:12} {detail}")
+    return 0

@@ -1,0 +1,1 @@
+"""The frontend of ``graph`` programs: type checking and generation of the ``graph`` and ``loop`` dialects."""

@@ -1,0 +1,189 @@
+"""The ``opencl`` device: OpenCL C kernels through pyopencl.
+
+It takes the first GPU of any platform, else the first device of any kind (PoCL's
+CPU device from ``pocl-binary-distribution`` on a machine without a GPU). All kernels
+of a module build as one program in ``prepare``, so PoCL compiles once; PoCL caches
+builds under ``POCL_CACHE_DIR``, which is pointed at the user cache dir when unset (a
+cold build costs ~0.4 s, a cached one almost nothing). Launches use the workgroup size
+compiled into each kernel (``reqd_work_group_size``), rounding the global size up;
+the kernel guards the overhang. The in-order queue orders launches; downloads block.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from xdsl.dialects.builtin import MemRefType, ModuleOp
+
+from ccomp.backends.kernel_abi import (
+    Binding, DeviceUnavailableError, KernelBuildError, KernelSource, combine_partials,
+)
+from ccomp.backends.cstyle.opencl import emit_opencl
+from ccomp.runtime.devices.base import Device, array_shape, element_layout
+
+try:  # imported here, not at use, but never fatal: probe() must report a missing driver
+    import pyopencl as cl
+
+    _IMPORT_ERROR = ""
+except ImportError as e:  # pragma: no cover - pyopencl is a dependency
+    cl, _IMPORT_ERROR = None, str(e)
+
+log = logging.getLogger(__name__)
+
+
+def _set_cache_dir() -> None:
+    """Keep PoCL's kernel cache across processes (it must be set before PoCL loads)."""
+    if "POCL_CACHE_DIR" not in os.environ:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        path = base / "ccomp" / "pocl"
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            os.environ["POCL_CACHE_DIR"] = str(path)
+        except OSError as e:  # a read-only home: PoCL falls back to its own default
+            log.debug("no PoCL cache dir at %s: %s", path, e)
+
+
+def _pick_device() -> Any:
+    """The first GPU of any platform, else the first device; or a clear error."""
+    _set_cache_dir()
+    if cl is None:  # pragma: no cover - pyopencl is a dependency
+        raise DeviceUnavailableError(f"opencl: pyopencl cannot be imported ({_IMPORT_ERROR})")
+    try:
+        platforms = cl.get_platforms()
+    except cl.Error as e:
+        raise DeviceUnavailableError(
+            f"opencl: no OpenCL platform found (install a driver or pocl-binary-distribution): {e}"
+        ) from e
+    devices = [d for p in platforms for d in p.get_devices()]
+    if not devices:
+        raise DeviceUnavailableError("opencl: the OpenCL platforms found have no devices")
+    gpus = [d for d in devices if d.type & cl.device_type.GPU]
+    return (gpus or devices)[0]
+
+
+def probe() -> tuple[bool, str]:
+    """Whether the opencl target can run here, and the platform/device or the reason."""
+    try:
+        d = _pick_device()
+    except DeviceUnavailableError as e:
+        return False, str(e)
+    return True, f"{d.platform.name.strip()}: {d.name.strip()} ({d.version.strip()})"
+
+
+@dataclass
+class CLBuffer:
+    """A device buffer: the ``cl.Buffer`` plus the memref type and runtime dims it holds."""
+
+    buffer: Any
+    memref: MemRefType
+    dims: tuple[int, ...]
+    nbytes: int
+
+
+class CLDevice(Device):
+    """Runs ``kern.kernel`` ops as OpenCL C kernels (see the module docstring)."""
+
+    name = "opencl"
+
+    def __init__(self, device: Any = None) -> None:
+        self.device = device if device is not None else _pick_device()
+        self.ctx = cl.Context([self.device])
+        self.queue = cl.CommandQueue(self.ctx)
+        self.kernels: dict[str, tuple[KernelSource, Any]] = {}
+        log.debug("opencl device: %s on %s", self.device.name, self.device.platform.name)
+
+    def prepare(self, module: ModuleOp) -> None:
+        self.load(module, self.emit(module))
+
+    def emit(self, module: ModuleOp) -> dict[str, KernelSource]:
+        return emit_opencl(module, self.device.max_work_group_size)
+
+    def load(self, module: ModuleOp, sources: dict[str, KernelSource]) -> None:
+        if sources:
+            self.build(list(sources.values()))
+
+    def build(self, sources: Sequence[KernelSource]) -> None:
+        """Build kernels as one program; a driver rejection names the kernel and its log.
+
+        If the joint build fails, each kernel is built alone to find the one to blame."""
+        text = "\n".join(ks.source for ks in sources)
+        program = cl.Program(self.ctx, text)
+        try:
+            program.build()
+        except cl.Error as e:
+            if len(sources) > 1:
+                for ks in sources:
+                    self.build([ks])
+            build_log = program.get_build_info(self.device, cl.program_build_info.LOG) or str(e)
+            raise KernelBuildError("opencl", ", @".join(ks.name for ks in sources), build_log, text) from e
+        for ks in sources:
+            self.kernels[ks.name] = (ks, cl.Kernel(program, ks.entry))
+
+    # ---- buffers ------------------------------------------------------------------------
+    def alloc(self, memref: MemRefType, dims: Sequence[int]) -> CLBuffer:
+        layout = element_layout(memref.element_type)
+        n = int(np.prod(dims, dtype=np.int64)) * layout.lanes * layout.dtype.itemsize
+        buffer = cl.Buffer(self.ctx, cl.mem_flags.READ_WRITE, size=max(n, 16))
+        return CLBuffer(buffer, memref, tuple(int(d) for d in dims), n)
+
+    def upload(self, memref: MemRefType, array: np.ndarray) -> CLBuffer:
+        data = np.ascontiguousarray(array, dtype=element_layout(memref.element_type).dtype)
+        dims = tuple(array.shape[: memref.get_num_dims()])
+        if data.nbytes == 0:
+            return self.alloc(memref, dims)
+        flags = cl.mem_flags.READ_WRITE | cl.mem_flags.COPY_HOST_PTR
+        return CLBuffer(cl.Buffer(self.ctx, flags, hostbuf=data), memref, dims, data.nbytes)
+
+    def download(self, buffer: CLBuffer) -> np.ndarray:
+        layout = element_layout(buffer.memref.element_type)
+        out = np.empty(array_shape(buffer.memref, buffer.dims), dtype=layout.dtype)
+        if buffer.nbytes:
+            cl.enqueue_copy(self.queue, out, buffer.buffer)
+        return out
+
+    def release(self, buffer: CLBuffer) -> None:
+        buffer.buffer.release()
+
+    # ---- launches -----------------------------------------------------------------------
+    @staticmethod
+    def _scalar(b: Binding, value: Any) -> Any:
+        """A kernel argument of the declared C type (``float3`` occupies 16 bytes)."""
+        dtype = np.dtype(b.dtype)
+        if b.lanes == 1:
+            return dtype.type(value)
+        out = np.zeros(4 if b.lanes == 3 else b.lanes, dtype)
+        out[: b.lanes] = value
+        return out
+
+    def launch(self, kernel: str, grid: Sequence[int], args: Sequence[Any]) -> Any:
+        ks, k = self.kernels[kernel]
+        for b, arg in zip(ks.bindings, args, strict=True):
+            if b.kind == "buffer":
+                k.set_arg(b.slot, arg.buffer)
+                for slot, d in zip(b.dim_slots, arg.dims):
+                    k.set_arg(slot, np.int32(d))
+            else:
+                k.set_arg(b.slot, self._scalar(b, arg))
+        for slot, g in zip(ks.extent_slots, grid):
+            k.set_arg(slot, np.int32(g))
+        groups = ks.groups(grid)
+        count = int(np.prod(groups)) * (ks.partials.lanes if ks.partials else 0)
+        if ks.partials is not None:
+            partials = np.empty(count, dtype=ks.partials.dtype)
+            pbuf = cl.Buffer(self.ctx, cl.mem_flags.WRITE_ONLY, size=max(partials.nbytes, 16))
+            k.set_arg(ks.partials.slot, pbuf)
+        if all(groups):
+            global_size = tuple(g * s for g, s in zip(groups, ks.local_size))
+            cl.enqueue_nd_range_kernel(self.queue, k, global_size, ks.local_size)
+        if ks.partials is None:
+            return None
+        if count:
+            cl.enqueue_copy(self.queue, partials, pbuf)
+        pbuf.release()
+        return combine_partials(ks, partials)

@@ -1,0 +1,1 @@
+"""Helpers the lowering passes share; none of these is a pass itself."""
