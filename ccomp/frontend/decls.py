@@ -14,7 +14,7 @@ from xdsl.ir import Attribute
 
 from ccomp.dialects.sparse import FormatAttr
 from ccomp.frontend import ast
-from ccomp.frontend.graph.typecheck import I32_MAX, did_you_mean
+from ccomp.frontend.typecheck import I32_MAX, did_you_mean
 from ccomp.frontend.types import IMAGE, IMAGE_ELEMENTS, SCALARS, UNIFORM, Ty, fits_f32, tensor_type
 
 Fail = Callable[[ast.Node, str], Exception]
@@ -128,12 +128,12 @@ def result_names(decl: ast.GraphDecl, fail: Fail) -> list[str]:
     return names
 
 
-def default_attr(p: ast.Param, ty: Ty, fail: Fail) -> Attribute:
+def default_attr(p: ast.Param, ty: Ty | TensorType, fail: Fail) -> Attribute:
     """The ``graph.default`` attribute of a parameter: a literal of its type."""
     e, sign = p.default, 1
     if isinstance(e, ast.Unary) and e.op == "-":
         e, sign = e.operand, -1
-    if ty.kind != UNIFORM:
+    if not isinstance(ty, Ty) or ty.kind != UNIFORM:  # an image or a tensor
         raise fail(p.default, "only scalar parameters can have a default")
     if isinstance(e, ast.Number) and ty.elem == "f32":
         if not fits_f32(float(e.value)):

@@ -1,9 +1,9 @@
 """Parse ``.cn`` text into the AST (``ccomp.frontend.ast``) with located syntax errors.
 
 The lark grammar lives in ``grammar.lark``; LALR keeps parsing linear and its
-errors precise. The tree is converted afterwards (lark's ``meta`` is not available
-to the inline LALR transformer), so every AST node gets the line and column of the
-first token it covers.
+errors precise. The tree is converted afterwards by a lark ``Transformer`` (lark's
+``meta`` is not available to the inline LALR transformer), so every AST node gets the
+line and column of the first token it covers.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from lark import Lark, Token, Transformer, Tree
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from ccomp.diagnostics import CompileError, Source, error_at
@@ -40,150 +40,147 @@ def _parser() -> Lark:
                      maybe_placeholders=True)
 
 
-def _pos(item: Tree | Token) -> ast.Pos:
-    if isinstance(item, Token):
-        return ast.Pos(item.line or 1, item.column or 1)
-    meta = item.meta
+def _meta_pos(meta) -> ast.Pos:
+    """The position of a subtree's first token; an empty match has none (1:1)."""
     return ast.Pos(getattr(meta, "line", 1), getattr(meta, "column", 1))
 
 
+def _pos(item: Tree | Token) -> ast.Pos:
+    if isinstance(item, Token):
+        return ast.Pos(item.line or 1, item.column or 1)
+    return _meta_pos(item.meta)
+
+
+def _decl(kind: str, p: ast.Pos, c: list) -> ast.GraphDecl:
+    name, params, results, body = c
+    return ast.GraphDecl(p, kind, str(name), tuple(params or ()), tuple(results), body)
+
+
+def _located(f, _data, children, meta):
+    """Call a rule's method with the node's position and its converted children."""
+    return f(_meta_pos(meta), children)
+
+
+@v_args(wrapper=_located)
 class _ToAst(Transformer):
-    """Bottom-up conversion of the lark tree; positions come from each subtree's meta."""
+    """Bottom-up conversion of the lark tree: lark calls the method named after each
+    rule (``tests/frontend`` checks that every rule of the grammar has one) with the
+    position of the rule's first token (1:1 for an empty match) and its children."""
 
-    def __default__(self, data, children, meta):  # pragma: no cover - grammar covers all rules
-        raise AssertionError(f"unhandled grammar rule {data}")
-
-    def _p(self, meta) -> ast.Pos:
-        return ast.Pos(getattr(meta, "line", 1), getattr(meta, "column", 1))
-
-    # The Transformer calls rule methods with children only; use v_args(meta=True) style by hand.
-    def transform(self, tree):
-        return self._convert(tree)
-
-    def _convert(self, node):
-        if isinstance(node, Token) or node is None:
-            return node
-        children = [self._convert(c) for c in node.children]
-        method = getattr(self, "rule_" + node.data, None)
-        if method is None:
-            raise AssertionError(f"unhandled grammar rule {node.data}")
-        return method(_pos(node), children, node)
-
-    def rule_start(self, p, c, t):
+    def start(self, p, c):
         return list(c)
 
-    def rule_graph_decl(self, p, c, t, kind="graph"):
-        name, params, results, body = c
-        return ast.GraphDecl(p, kind, str(name), tuple(params or ()), tuple(results), body)
+    def graph_decl(self, p, c):
+        return _decl("graph", p, c)
 
-    def rule_fn_decl(self, p, c, t):
-        return self.rule_graph_decl(p, c, t, kind="fn")
+    def fn_decl(self, p, c):
+        return _decl("fn", p, c)
 
-    def rule_params(self, p, c, t):
+    def params(self, p, c):
         return list(c)
 
-    def rule_param(self, p, c, t):
+    def param(self, p, c):
         name, typ, default = c
         return ast.Param(_pos(name), str(name), typ, default)
 
-    def rule_single_result(self, p, c, t):
+    def single_result(self, p, c):
         return [ast.Result(p, None, c[0])]
 
-    def rule_result_list(self, p, c, t):
+    def result_list(self, p, c):
         return list(c)
 
-    def rule_named_result(self, p, c, t):
+    def named_result(self, p, c):
         return ast.Result(_pos(c[0]), str(c[0]), c[1])
 
-    def rule_unnamed_result(self, p, c, t):
+    def unnamed_result(self, p, c):
         return ast.Result(p, None, c[0])
 
-    def rule_type(self, p, c, t):
+    def type(self, p, c):
         name, *args = c
         return ast.TypeRef(_pos(name), str(name), tuple(a for a in args if a is not None))
 
-    def rule_dims(self, p, c, t):
+    def dims(self, p, c):
         return ast.DimsArg(_pos(c[0]), tuple(int(d) for d in str(c[0]).split("x")))
 
-    def rule_shape(self, p, c, t):
+    def shape(self, p, c):
         return ast.ShapeArg(_pos(c[0]), str(c[0]))
 
-    def rule_format(self, p, c, t):
+    def format(self, p, c):
         return ast.Format(_pos(c[0]), str(c[0]), tuple(int(d) for d in str(c[1]).split("x")))
 
-    def rule_block(self, p, c, t):
+    def block(self, p, c):
         return ast.Block(p, tuple(c))
 
-    def rule_let_stmt(self, p, c, t):
+    def let_stmt(self, p, c):
         return ast.Let(p, str(c[0]), c[1])
 
-    def rule_return_stmt(self, p, c, t):
+    def return_stmt(self, p, c):
         return ast.Return(p, tuple(c))
 
-    def rule_yield_stmt(self, p, c, t):
+    def yield_stmt(self, p, c):
         return ast.Yield(p, tuple(c))
 
-    def rule_repeat_expr(self, p, c, t):
+    def repeat_expr(self, p, c):
         count, *rest = c
         body = rest[-1]
         states = tuple(s for s in rest[:-1] if s is not None)
         return ast.Repeat(p, count, states, body)
 
-    def rule_state(self, p, c, t):
+    def state(self, p, c):
         return ast.StateInit(_pos(c[0]), str(c[0]), c[1])
 
-    def rule_or_(self, p, c, t):
+    def or_(self, p, c):
         return ast.Binary(c[0].pos, "||", c[0], c[1])
 
-    def rule_and_(self, p, c, t):
+    def and_(self, p, c):
         return ast.Binary(c[0].pos, "&&", c[0], c[1])
 
-    def rule_compare(self, p, c, t):
+    def compare(self, p, c):
         return ast.Binary(_pos(c[1]), str(c[1]), c[0], c[2])
 
-    def rule_binary(self, p, c, t):
+    def binary(self, p, c):
         return ast.Binary(_pos(c[1]), str(c[1]), c[0], c[2])
 
-    def rule_unary_op(self, p, c, t):
+    def unary_op(self, p, c):
         return ast.Unary(_pos(c[0]), str(c[0]), c[1])
 
-    def rule_member(self, p, c, t):
+    def member(self, p, c):
         return ast.Member(_pos(c[1]), c[0], str(c[1]))
 
-    def rule_index(self, p, c, t):
+    def index(self, p, c):
         return ast.Index(c[0].pos, c[0], tuple(c[1:]))
 
-    def rule_number(self, p, c, t):
+    def number(self, p, c):
         text = str(c[0])
         is_float = any(ch in text for ch in ".eE")
         return ast.Number(p, float(text) if is_float else int(text), is_float)
 
-    def rule_quantity(self, p, c, t):
+    def quantity(self, p, c):
         m = re.fullmatch(r"(.*?)(ms|us|ns|s|kHz|Hz)", str(c[0]))
         assert m is not None
         unit = "Hz" if m.group(2).endswith("Hz") else "s"
         return ast.Quantity(p, float(m.group(1)) * _UNITS[m.group(2)], unit)
 
-    def rule_string(self, p, c, t):
+    def string(self, p, c):
         return ast.String(p, str(c[0])[1:-1])
 
-    def rule_true(self, p, c, t):
+    def true(self, p, c):
         return ast.Bool(p, True)
 
-    def rule_false(self, p, c, t):
+    def false(self, p, c):
         return ast.Bool(p, False)
 
-    def rule_name(self, p, c, t):
+    def name(self, p, c):
         return ast.Name(p, str(c[0]))
 
-    def rule_call(self, p, c, t):
+    def call(self, p, c):
         name, *args = c
         args = [a for a in args if a is not None]
         pos_args = tuple(a for a in args if not isinstance(a, ast.KwArg))
         kwargs = tuple(a for a in args if isinstance(a, ast.KwArg))
         return ast.Call(_pos(name), str(name), pos_args, kwargs)
 
-    def rule_kwarg(self, p, c, t):
+    def kwarg(self, p, c):
         return ast.KwArg(_pos(c[0]), str(c[0]), c[1])
 
 

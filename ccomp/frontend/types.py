@@ -54,9 +54,6 @@ class Ty:
     def with_kind(self, kind: str) -> "Ty":
         return Ty(self.elem, kind)
 
-    def with_elem(self, elem: str) -> "Ty":
-        return Ty(elem, self.kind)
-
     def show(self) -> str:
         return {UNIFORM: self.elem, FIELD: f"field of {self.elem}", IMAGE: f"image<{self.elem}>"}[self.kind]
 

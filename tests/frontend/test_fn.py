@@ -7,22 +7,19 @@ located ``CompileError`` (the fuzz test at the end checks that nothing else esca
 
 from __future__ import annotations
 
-import io
-import random
 import re
 from pathlib import Path
 
 import pytest
 from xdsl.dialects import func
 from xdsl.dialects.builtin import DYNAMIC_INDEX, FileLineColLoc, ModuleOp, TensorType
-from xdsl.printer import Printer
 
-from ccomp import CompileError
 from ccomp.diagnostics import Source
 from ccomp.dialects.sparse import FormatAttr, format_of
-from ccomp.frontend import ast, lower_to_l1, parse
+from ccomp.frontend import ast, parse
 from ccomp.dialects.context import parse_module
 from ccomp.driver.pipeline import lower
+from frontendutil import compile_error, compile_l1, fuzz, ops_named, printed
 
 ROOT = Path(__file__).resolve().parents[2]
 DYN = DYNAMIC_INDEX
@@ -49,31 +46,6 @@ fn spmm(A: tensor<?x?xf32, csr>, B: tensor<?x?xf32>) -> tensor<?x?xf32> {
     return A @ B
 }
 """
-LOCATED = re.compile(r"^(?P<file>[^\n]+):(?P<line>\d+):(?P<col>\d+): error: ")
-
-
-def compile_l1(text: str, name: str = "t.cn") -> ModuleOp:
-    module = lower_to_l1(Source(text, name))
-    module.verify()
-    return module
-
-
-def compile_error(text: str, name: str = "t.cn") -> CompileError:
-    with pytest.raises(CompileError) as info:
-        lower_to_l1(Source(text, name))
-    return info.value
-
-
-def printed(module: ModuleOp, generic: bool = False) -> str:
-    out = io.StringIO()
-    Printer(stream=out, print_generic_format=generic).print_op(module)
-    return out.getvalue()
-
-
-def ops_named(module: ModuleOp, name: str) -> list:
-    return [op for op in module.walk() if op.name == name]
-
-
 def the_func(module: ModuleOp) -> func.FuncOp:
     (fn,) = [op for op in module.body.block.ops if isinstance(op, func.FuncOp)]
     return fn
@@ -474,41 +446,10 @@ fn all(A: tensor<?x?xf32, csr>, M: tensor<4x4xf32>, v: tensor<?xf32>, k: f32 = 0
 FUZZ_SEEDS = {"spmv": SPMV, "pagerank": PAGERANK, "spmm": SPMM, "mixed": _MIXED}
 
 
-def _mutate(text: str, rng: random.Random) -> str:
-    """Delete, duplicate or replace one to three tokens."""
-    for _ in range(rng.randint(1, 3)):
-        tokens = list(_TOKEN.finditer(text))
-        t = rng.choice(tokens)
-        r = rng.random()
-        if r < 0.4:
-            text = text[: t.start()] + text[t.end():]
-        elif r < 0.7:
-            text = text[: t.end()] + " " + t.group() + text[t.end():]
-        else:
-            text = text[: t.start()] + rng.choice(tokens).group() + text[t.end():]
-    return text
-
-
 def test_mixed_seed_lowers_to_kernels():
     lower(compile_l1(_MIXED), "kern").verify()
 
 
 def test_fuzzed_programs_compile_or_raise_located_compile_errors():
-    rng = random.Random(20240607)
-    names = sorted(FUZZ_SEEDS)
-    outcomes = {"ok": 0, "error": 0}
-    for i in range(300):
-        name = names[i % len(names)]
-        text = _mutate(FUZZ_SEEDS[name], rng)
-        try:
-            module = lower_to_l1(Source(text, f"{name}.cn"))
-        except CompileError as exc:
-            m = LOCATED.match(str(exc))
-            assert m and m["file"] == f"{name}.cn", f"unlocated error {str(exc)!r} for\n{text}"
-            outcomes["error"] += 1
-            continue
-        except Exception as exc:  # pragma: no cover - the failure report
-            pytest.fail(f"{type(exc).__name__}: {exc} for\n{text}")
-        module.verify()
-        outcomes["ok"] += 1
+    outcomes = fuzz(FUZZ_SEEDS, 20240607, 300, _TOKEN, lambda module: module.verify())
     assert outcomes["ok"] > 10 and outcomes["error"] > 100, outcomes

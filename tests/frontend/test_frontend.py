@@ -7,23 +7,20 @@ escape (the fuzz test at the end mutates the example programs to check that).
 
 from __future__ import annotations
 
-import io
-import random
 import re
 from pathlib import Path
 
 import pytest
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp
-from xdsl.printer import Printer
 
 from ccomp import CompileError
 from ccomp.diagnostics import Source
 from ccomp.dialects import graph
-from ccomp.frontend import ast, lower_to_l1, parse
+from ccomp.frontend import ast, parse
 from ccomp.frontend.astprint import format_ast
 from ccomp.dialects.context import parse_module
 from ccomp.driver.pipeline import lower
+from frontendutil import compile_error, compile_l1, fuzz, ops_named, printed
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -81,31 +78,6 @@ actor summarise {
 }
 pipeline stats = summarise
 """
-
-LOCATED = re.compile(r"^(?P<file>[^\n]+):(?P<line>\d+):(?P<col>\d+): error: ")
-
-
-def compile_l1(text: str, name: str = "t.cn") -> ModuleOp:
-    module = lower_to_l1(Source(text, name))
-    module.verify()
-    return module
-
-
-def compile_error(text: str, name: str = "t.cn") -> CompileError:
-    with pytest.raises(CompileError) as info:
-        lower_to_l1(Source(text, name))
-    return info.value
-
-
-def printed(module: ModuleOp, generic: bool = False) -> str:
-    out = io.StringIO()
-    Printer(stream=out, print_generic_format=generic).print_op(module)
-    return out.getvalue()
-
-
-def ops_named(module: ModuleOp, name: str) -> list:
-    return [op for op in module.walk() if op.name == name]
-
 
 # ----- the language sketch's programs ---------------------------------------------
 
@@ -178,10 +150,9 @@ def test_l1_round_trips_through_text(text, generic):
 
 def test_locations_survive_round_trip():
     module = compile_l1(EDGES, "edges.cn")
-    text = io.StringIO()
-    Printer(stream=text, print_debuginfo=True).print_op(module)
-    assert 'loc("edges.cn":3:21)' in text.getvalue()  # blur(src, 2)
-    reparsed = parse_module(text.getvalue())
+    text = printed(module, debuginfo=True)
+    assert 'loc("edges.cn":3:21)' in text  # blur(src, 2)
+    reparsed = parse_module(text)
     (blur,) = ops_named(reparsed, "graph.blur")
     assert (blur.location.line.data, blur.location.column.data) == (3, 21)
 
@@ -350,37 +321,6 @@ graph all(src: image<vec4>, k: f32 = 0.5, n: i32 = 3, on: bool = true) -> (a: im
 FUZZ_SEEDS = {"tonemap": TONEMAP, "edges": EDGES, "heat": HEAT, "pyramid": PYRAMID, "mixed": _MIXED}
 
 
-def _mutate(text: str, rng: random.Random) -> str:
-    """Delete, duplicate or replace one to three tokens."""
-    for _ in range(rng.randint(1, 3)):
-        tokens = list(_TOKEN.finditer(text))
-        t = rng.choice(tokens)
-        r = rng.random()
-        if r < 0.4:
-            text = text[: t.start()] + text[t.end():]
-        elif r < 0.7:
-            text = text[: t.end()] + " " + t.group() + text[t.end():]
-        else:
-            text = text[: t.start()] + rng.choice(tokens).group() + text[t.end():]
-    return text
-
-
 def test_fuzzed_programs_compile_or_raise_located_compile_errors():
-    rng = random.Random(20240521)
-    names = sorted(FUZZ_SEEDS)
-    outcomes = {"ok": 0, "error": 0}
-    for i in range(200):
-        name = names[i % len(names)]
-        text = _mutate(FUZZ_SEEDS[name], rng)
-        try:
-            module = lower_to_l1(Source(text, f"{name}.cn"))
-        except CompileError as exc:
-            m = LOCATED.match(str(exc))
-            assert m and m["file"] == f"{name}.cn", f"unlocated error {str(exc)!r} for\n{text}"
-            outcomes["error"] += 1
-            continue
-        except Exception as exc:  # pragma: no cover - the failure report
-            pytest.fail(f"{type(exc).__name__}: {exc} for\n{text}")
-        lower(module, "kern")
-        outcomes["ok"] += 1
+    outcomes = fuzz(FUZZ_SEEDS, 20240521, 200, _TOKEN, lambda module: lower(module, "kern"))
     assert outcomes["ok"] > 5 and outcomes["error"] > 100, outcomes

@@ -45,7 +45,7 @@ class ExtentGen:
         elif isinstance(e, ast.Call):
             children = list(e.args)
         for c in children:
-            if self.tc.type_of(c).kind != UNIFORM and (ext := self.extent_of(c)) is not None:
+            if self.types.type_of(c).kind != UNIFORM and (ext := self.extent_of(c)) is not None:
                 return ext
         return None
 
@@ -60,7 +60,7 @@ class ExtentGen:
 
     def image(self, e: ast.Expr) -> SSAValue:
         """A top-level image for ``e``: fields are captured over their extent."""
-        t = self.tc.type_of(e)
+        t = self.types.type_of(e)
         v = self.gen(e, None)
         if t.kind == IMAGE:
             return v
@@ -72,11 +72,11 @@ class ExtentGen:
         once per field, so graph-fuse's cost rule sees all its neighbour reads — and
         marked so that graph-fuse may recompute it instead (the program never asked
         for this image)."""
-        if self.tc.type_of(e).kind != FIELD:
+        if self.types.type_of(e).kind != FIELD:
             return self.image(e)
         key = (self.gen(e, None), self.top.block)  # a zone's body gets captures of its own
         if key not in self.implicit:
             img = self.image(e)
-            img.owner.attributes["graph.implicit"] = UnitAttr()
+            img.owner.implicit = UnitAttr()
             self.implicit[key] = img
         return self.implicit[key]

@@ -1,9 +1,11 @@
-"""Per-element code generation (mixed into the graph generator): coordinates and
-``uv``, arithmetic with its implicit conversions, and calls of node functions.
+"""Per-element code generation (mixed into the graph generator): literals,
+coordinates and ``uv``, arithmetic with its implicit conversions, swizzles, neighbour
+reads and calls of node functions.
 
 Each method emits into the current ``graph.map`` body (``ctx``) or, for uniforms,
 at the top level; the arguments of a node function are generated first, then the
-builtin's expansion from :mod:`ccomp.frontend.builtins`.
+builtin's expansion from :mod:`ccomp.frontend.builtins`. :attr:`PointwiseGen.POINTWISE`
+maps each AST class to its method, like the type checkers' tables.
 """
 
 from __future__ import annotations
@@ -14,39 +16,65 @@ from ccomp.dialects import graph
 from ccomp.frontend import ast
 from ccomp.frontend.builtins import BUILTINS, coerce, unify
 from ccomp.frontend.emit import Emitter
-from ccomp.frontend.graph.typecheck import ARITH_OPS, CMP_OPS, REDUCTIONS
+from ccomp.frontend.graph.typecheck import REDUCTIONS, swizzle_lanes
+from ccomp.frontend.irgen import at
+from ccomp.frontend.typecheck import ARITH_OPS, CMP_OPS
 from ccomp.frontend.types import UNIFORM, Ty
 
 
 class PointwiseGen:
     """Expressions evaluated per element, for :class:`ccomp.frontend.graph.irgen.GraphGen`."""
 
-    def coordinate(self, e: ast.Name, ctx) -> SSAValue:
+    def pointwise(self, e: ast.Expr, ctx) -> SSAValue:
+        """``e`` as per-element code in ``ctx`` (None: a uniform at the top level)."""
+        em = at(ctx.em if ctx else self.top, e)
+        self.types.type_of(e)
+        return self.POINTWISE[type(e)](self, e, ctx, em)
+
+    def literal(self, e: ast.Number | ast.Bool, ctx, em: Emitter) -> SSAValue:
+        return em.const(self.types.type_of(e), e.value)
+
+    def coordinate(self, e: ast.Name, ctx, em: Emitter) -> SSAValue:
         assert ctx is not None, "coordinates are fields"
-        em = ctx.em
         if e.name in ("x", "y"):
             return em.add(graph.CoordOp(0 if e.name == "x" else 1))
         # uv: the element's centre in normalised coordinates, (x + 0.5) / width.
         if ctx.extent is None:
             raise self.fail(e, "cannot tell the size 'uv' is relative to: the graph has no image input")
-        top = self.top.at(e.pos.line, e.pos.col)
+        top = at(self.top, e)
         vf = Ty("vec2")
         sizef = coerce(top, top.add(graph.SizeOp(ctx.extent)), Ty("ivec2"), "vec2")  # uniform
         xy = em.build([em.convert(em.add(graph.CoordOp(d)), Ty("i32"), "f32") for d in (0, 1)], vf)
         centre = em.binary("+", xy, em.const(vf, 0.5), vf)
         return em.binary("/", centre, sizef, vf)
 
+    def unary(self, e: ast.Unary, ctx, em: Emitter) -> SSAValue:
+        v = self.gen(e.operand, ctx)
+        at(em, e)
+        return em.logical_not(v) if e.op == "!" else em.negate(v, self.types.type_of(e))
+
+    def swizzle(self, e: ast.Member, ctx, em: Emitter) -> SSAValue:
+        v = self.gen(e.base, ctx)
+        lanes = swizzle_lanes(e.name)
+        at(em, e)
+        return em.extract(v, lanes[0]) if len(lanes) == 1 else em.shuffle(v, lanes)
+
+    def neighbour(self, e: ast.Index, ctx, em: Emitter) -> SSAValue:
+        img = self.implicit_image(e.base)
+        ix, iy = (self.gen(i, ctx) for i in e.indices)
+        return at(em, e).add(graph.LoadOp(img, ix, iy))
+
     def binary(self, e: ast.Binary, ctx, em: Emitter) -> SSAValue:
         a, b = self.gen(e.lhs, ctx), self.gen(e.rhs, ctx)
-        ta, tb = self.tc.type_of(e.lhs), self.tc.type_of(e.rhs)
-        em.at(e.pos.line, e.pos.col)
+        ta, tb = self.types.type_of(e.lhs), self.types.type_of(e.rhs)
+        at(em, e)
         if e.op in ("&&", "||"):
             return em.binary(e.op, a, b, Ty("i32"))
-        elem = Ty(self.tc.type_of(e).elem) if e.op in ARITH_OPS else None
+        elem = Ty(self.types.type_of(e).elem) if e.op in ARITH_OPS else None
         if e.op in CMP_OPS:
             elem = Ty(unify([ta, tb], lambda m: self.fail(e, m)))
         # a uniform operand is converted once, at the top level, not per element
-        top = self.top.at(e.pos.line, e.pos.col)
+        top = at(self.top, e)
         a = coerce(top if ta.kind == UNIFORM else em, a, ta, elem.elem)
         b = coerce(top if tb.kind == UNIFORM else em, b, tb, elem.elem)
         if e.op in CMP_OPS:
@@ -57,15 +85,19 @@ class PointwiseGen:
         if e.func in REDUCTIONS and len(e.args) == 1:
             field_val = self.gen(e.args[0], None)
             size = self.size_of(self.sink_extent(e.args[0]), e)
-            return self.top.at(e.pos.line, e.pos.col).add(graph.ReduceOp(REDUCTIONS[e.func], field_val, size))
+            return at(self.top, e).add(graph.ReduceOp(REDUCTIONS[e.func], field_val, size))
         if e.func == "size":
             return self.size_of(self.image(e.args[0]), e)
         if e.func == "sample":
             img = self.image(e.args[0])
             uv = self.gen(e.args[1], ctx)
-            return em.at(e.pos.line, e.pos.col).add(graph.SampleOp(img, uv))
+            return at(em, e).add(graph.SampleOp(img, uv))
         vals = [self.gen(a, ctx) for a in e.args]
-        tys = [self.tc.type_of(a) for a in e.args]
-        operand = self.tc.operand_elem(e)
-        return BUILTINS[e.func].emit(em.at(e.pos.line, e.pos.col), vals, tys, operand)
+        tys = [self.types.type_of(a) for a in e.args]
+        operand = self.types.operand_elem(e)
+        return BUILTINS[e.func].emit(at(em, e), vals, tys, operand)
+
+    #: AST class -> the method generating it per element.
+    POINTWISE = {ast.Number: literal, ast.Bool: literal, ast.Name: coordinate, ast.Unary: unary,
+                 ast.Binary: binary, ast.Member: swizzle, ast.Index: neighbour, ast.Call: call}
 

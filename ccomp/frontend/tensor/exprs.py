@@ -31,6 +31,7 @@ from ccomp.dialects import sparse
 from ccomp.frontend import ast
 from ccomp.frontend.builtins import BUILTINS, coerce
 from ccomp.frontend.emit import Emitter
+from ccomp.frontend.irgen import at
 from ccomp.frontend.tensor.typecheck import is_tensor, rank
 from ccomp.frontend.types import Ty, tensor_type
 
@@ -38,11 +39,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ccomp.frontend.tensor.irgen import FnGen
 
 F32 = Ty("f32")
-
-
-def at(em: Emitter, node: ast.Node) -> Emitter:
-    """``em`` stamping the ops it builds next with ``node``'s location."""
-    return em.at(node.pos.line, node.pos.col)
 
 
 class Elementwise:
@@ -85,14 +81,21 @@ class Elementwise:
             return self.arg(coerce(at(gen.top, e), v, t, "f32"))
         if not types.is_elementwise(e):
             return self.arg(gen.dense(gen.gen(e), e))
-        if isinstance(e, ast.Binary):
-            a, b = self.element(e.lhs), self.element(e.rhs)
-            return at(self.em, e).binary(e.op, a, b, F32)
-        if isinstance(e, ast.Unary):
-            return at(self.em, e).negate(self.element(e.operand), F32)
-        assert isinstance(e, ast.Call)
+        return self.NODES[type(e)](self, e)
+
+    def binary(self, e: ast.Binary) -> SSAValue:
+        a, b = self.element(e.lhs), self.element(e.rhs)
+        return at(self.em, e).binary(e.op, a, b, F32)
+
+    def unary(self, e: ast.Unary) -> SSAValue:
+        return at(self.em, e).negate(self.element(e.operand), F32)
+
+    def call(self, e: ast.Call) -> SSAValue:
         vals = [self.element(a) for a in e.args]
         return BUILTINS[e.func].emit(at(self.em, e), vals, [F32] * len(vals), "f32")
+
+    #: The elementwise nodes (see ``FnTypes.is_elementwise``) -> the method building them.
+    NODES = {ast.Binary: binary, ast.Unary: unary, ast.Call: call}
 
 
 def widen(gen: "FnGen", value: SSAValue, node: ast.Node) -> SSAValue:

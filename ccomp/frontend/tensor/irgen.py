@@ -10,141 +10,74 @@ except where an op needs a dense operand; there it inserts ``sparse.convert``:
 - every operand of an elementwise tree (see :mod:`ccomp.frontend.tensor.exprs`);
 - the operand of ``sum``/``min``/``max``/``mean`` (``nnz``/``rows``/``cols`` take any).
 
-The function's declaration mirrors a graph's: one ``func.func @name`` per fn, each
-argument with ``graph.name`` (and ``graph.default``), ``graph.outputs`` naming the
-results, and every op located at the expression that produced it.
+The declaration, its ports, statements and repeat zones are generated as for graphs,
+by :class:`ccomp.frontend.irgen.FunctionGen`; every op is located at the expression
+that produced it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from xdsl.dialects.builtin import TensorType
+from xdsl.ir import Attribute, BlockArgument, SSAValue
 
-from xdsl.dialects import func
-from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, StringAttr, TensorType, i32
-from xdsl.ir import Attribute, Block, BlockArgument, Region, SSAValue
-
-from ccomp.diagnostics import CompileError, Source, error_at
-from ccomp.dialects import loop, sparse
+from ccomp.diagnostics import Source
+from ccomp.dialects import sparse
 from ccomp.dialects.sparse import FormatAttr, format_of
 from ccomp.frontend import ast, decls
-from ccomp.frontend.blocks import StatementWalker
 from ccomp.frontend.builtins import BUILTINS, coerce, unify
 from ccomp.frontend.emit import Emitter
+from ccomp.frontend.irgen import FunctionGen, at
+from ccomp.frontend.tensor.exprs import Elementwise, widen
 from ccomp.frontend.tensor.typecheck import AUTO_ONLY_PARAMS, TENSOR_REDUCTIONS, FnTypes, FTy, is_tensor, rank, show
-from ccomp.frontend.tensor.exprs import Elementwise, at, widen
-from ccomp.frontend.graph.typecheck import CMP_OPS
+from ccomp.frontend.typecheck import CMP_OPS, LOGIC_OPS
 from ccomp.frontend.types import Ty, mlir_type, tensor_type
 
 
-@dataclass
-class FnVal:
-    """A named value: a parameter, a ``let``, a repeat state or ``iteration``."""
-
-    ty: FTy
-    ssa: SSAValue
-    fields: dict[str, "FnVal"] | None = None  # the states of a multi-state repeat zone
-
-
-def ir_type(t: FTy) -> Attribute:
-    return t if isinstance(t, TensorType) else mlir_type(t.elem)
-
-
-class FnGen(StatementWalker):
+class FnGen(FunctionGen[FTy]):
     """Generates one ``fn`` declaration."""
 
     def __init__(self, decl: ast.GraphDecl, source: Source):
-        self.decl, self.source = decl, source
-        self.env: dict[str, FnVal] = {}
-        self.types = FnTypes(lambda n: self.env[n].ty if n in self.env else None, self.fail, self.env.keys,
-                             self.members)
-        self.repeats: dict[int, list[SSAValue]] = {}  # repeat zones by expression, generated once
-        self.open: list[Emitter] = []  # the blocks being built: the function's, then repeat bodies
+        super().__init__(decl, source)
         self.converted: dict[tuple[SSAValue, FormatAttr | None], SSAValue] = {}
 
-    def members(self, name: str) -> dict[str, FTy] | None:
-        v = self.env.get(name)
-        return {k: f.ty for k, f in v.fields.items()} if v is not None and v.fields else None
-
-    def fail(self, node: ast.Node, message: str) -> CompileError:
-        return error_at(self.source, node.pos.line, node.pos.col, message)
+    def checker(self) -> FnTypes:
+        return FnTypes(self.lookup, self.fail, self.env.keys, self.members)
 
     # ----- declaration ------------------------------------------------------
 
-    def generate(self) -> func.FuncOp:
-        d = self.decl
-        params = [decls.fn_param_type(p.type, self.fail) for p in d.params]
-        arg_types, arg_attrs = [ir_type(t) for t in params], []
-        for p, ty in zip(d.params, params):
-            attrs: dict[str, Attribute] = {"graph.name": StringAttr(p.name)}
-            if p.default is not None:
-                if is_tensor(ty):
-                    raise self.fail(p.default, "only scalar parameters can have a default")
-                attrs["graph.default"] = decls.default_attr(p, ty, self.fail)
-            arg_attrs.append(DictionaryAttr(attrs))
-        block = Block(arg_types=arg_types)
-        self.top = Emitter(block, self.source.name)
-        self.open.append(self.top)
-        for p, ty, arg in zip(d.params, params, block.args):
-            if p.name in self.env:
-                raise self.fail(p, f"parameter '{p.name}' is declared twice")
-            arg.name_hint = p.name
-            self.env[p.name] = FnVal(ty, arg)
-        results = [decls.fn_param_type(r.type, self.fail) for r in d.results]
-        for r, t in zip(d.results, results):
-            if is_tensor(t) and format_of(t) is not None and format_of(t).kind.data == "auto":
-                raise self.fail(r.type.args[-1], AUTO_ONLY_PARAMS)  # at the format
-        names = decls.result_names(d, self.fail)
-        outputs = self.body(d.body, results)
-        at(self.top, d.body.stmts[-1]).add(func.ReturnOp(*outputs))
-        fn = func.FuncOp(d.name, (arg_types, [o.type for o in outputs]), Region(block),
-                         arg_attrs=ArrayAttr(arg_attrs))
-        fn.attributes["graph.outputs"] = ArrayAttr([StringAttr(n) for n in names])
-        fn.location = at(self.top, d).loc
-        return fn
+    def port_type(self, t: ast.TypeRef) -> FTy:
+        return decls.fn_param_type(t, self.fail)
 
-    def let(self, stmt: ast.Let) -> None:
-        if stmt.name in self.env:
-            raise self.fail(stmt, f"'{stmt.name}' is already defined")
-        ty = self.types.type_of(stmt.value)
-        v = self.gen(stmt.value)
-        if not isinstance(stmt.value, (ast.Name, ast.Member)):  # keep a parameter's own name
-            v.name_hint = stmt.name
-        fields = None
-        if isinstance(stmt.value, ast.Repeat) and len(stmt.value.states) > 1:
-            states = self.types.repeat_states(stmt.value)
-            fields = {n: FnVal(t, r) for (n, t), r in zip(states, self.repeat(stmt.value))}
-        self.env[stmt.name] = FnVal(ty, v, fields)
+    def ir_type(self, t: FTy) -> Attribute:
+        return t if isinstance(t, TensorType) else mlir_type(t.elem)
 
-    def returns(self, stmt: ast.Return, results: list[FTy]) -> list[SSAValue]:
-        """Each result checked against its declared type. A dense value for a sparse
-        result is converted; a sparse value for a dense result is an error (the user
-        says to_dense()). A declared dynamic size accepts a static one (the function's
-        type keeps the static size); two different static sizes are an error."""
-        if len(stmt.values) != len(results):
-            raise self.fail(stmt, f"'{self.decl.name}' returns {len(results)} value"
-                                  f"{'s' if len(results) != 1 else ''}, but {len(stmt.values)} given")
-        outs = []
-        for e, want in zip(stmt.values, results):
-            got = self.types.type_of(e)
-            if is_tensor(want):
-                if not is_tensor(got) or rank(got) != rank(want) or any(
-                        w >= 0 and g >= 0 and w != g for w, g in zip(want.get_shape(), got.get_shape())):
-                    raise self.fail(e, f"expected {show(want)}, got {show(got)}")
-                if format_of(want) is None and format_of(got) is not None:
-                    raise self.fail(e, f"expected a dense {show(want)}, got {show(got)}; convert it with to_dense()")
-                outs.append(self.convert(self.gen(e), format_of(want), e))
-            else:
-                if is_tensor(got):
-                    raise self.fail(e, f"expected {want.elem}, got {show(got)}; reduce it with sum/mean/min/max")
-                v = self.gen(e)
-                if got.elem != want.elem:
-                    if not (got.is_int and want.is_float):
-                        raise self.fail(e, f"expected {want.elem}, got {got.elem}")
-                    v = coerce(at(self.top, e), v, got, want.elem)
-                outs.append(v)
-        return outs
+    def result_type(self, r: ast.Result) -> FTy:
+        t = self.port_type(r.type)
+        if is_tensor(t) and format_of(t) is not None and format_of(t).kind.data == "auto":
+            raise self.fail(r.type.args[-1], AUTO_ONLY_PARAMS)  # at the format
+        return t
+
+    def result_value(self, e: ast.Expr, want: FTy) -> SSAValue:
+        """A dense value for a sparse result is converted; a sparse value for a dense
+        result is an error (the user says to_dense()). A declared dynamic size accepts
+        a static one (the function's type keeps the static size); two different static
+        sizes are an error."""
+        got = self.types.type_of(e)
+        if is_tensor(want):
+            if not is_tensor(got) or rank(got) != rank(want) or any(
+                    w >= 0 and g >= 0 and w != g for w, g in zip(want.get_shape(), got.get_shape())):
+                raise self.fail(e, f"expected {show(want)}, got {show(got)}")
+            if format_of(want) is None and format_of(got) is not None:
+                raise self.fail(e, f"expected a dense {show(want)}, got {show(got)}; convert it with to_dense()")
+            return self.convert(self.gen(e), format_of(want), e)
+        if is_tensor(got):
+            raise self.fail(e, f"expected {want.elem}, got {show(got)}; reduce it with sum/mean/min/max")
+        return self.scalar_result(e, got, want)
 
     # ----- expressions --------------------------------------------------------
+
+    def value(self, e: ast.Expr) -> SSAValue:
+        return self.gen(e)
 
     def gen(self, e: ast.Expr) -> SSAValue:
         """The value of ``e`` at the current top level (function or repeat body)."""
@@ -199,24 +132,27 @@ class FnGen(StatementWalker):
     def scalar(self, e: ast.Expr, em: Emitter) -> SSAValue:
         """A scalar, as plain arith/math appended by ``em`` — the top level, or an
         elementwise body for constant subtrees (which then read no names)."""
-        t = self.types.type_of(e)
-        if isinstance(e, (ast.Number, ast.Bool)):
-            return at(em, e).const(t, e.value)
-        if isinstance(e, (ast.Name, ast.Member, ast.Repeat)):
-            return self.gen(e)
-        if isinstance(e, ast.Unary):
-            v = self.scalar(e.operand, em)
-            return at(em, e).logical_not(v) if e.op == "!" else at(em, e).negate(v, t)
-        if isinstance(e, ast.Binary):
-            a, b = self.scalar(e.lhs, em), self.scalar(e.rhs, em)
-            if e.op in ("&&", "||"):
-                return at(em, e).binary(e.op, a, b, Ty("i32"))
-            ta, tb = self.types.type_of(e.lhs), self.types.type_of(e.rhs)
-            elem = Ty(unify([ta, tb], lambda m: self.fail(e, m)))
-            a, b = coerce(at(em, e), a, ta, elem.elem), coerce(em, b, tb, elem.elem)
-            return em.compare(e.op, a, b, elem) if e.op in CMP_OPS else em.binary(e.op, a, b, elem)
-        assert isinstance(e, ast.Call)
-        return self.scalar_call(e, em)
+        self.types.type_of(e)
+        return self.SCALAR[type(e)](self, e, em)
+
+    def scalar_literal(self, e: ast.Number | ast.Bool, em: Emitter) -> SSAValue:
+        return at(em, e).const(self.types.type_of(e), e.value)
+
+    def scalar_named(self, e: ast.Name | ast.Member | ast.Repeat, em: Emitter) -> SSAValue:
+        return self.gen(e)
+
+    def scalar_unary(self, e: ast.Unary, em: Emitter) -> SSAValue:
+        v = self.scalar(e.operand, em)
+        return at(em, e).logical_not(v) if e.op == "!" else at(em, e).negate(v, self.types.type_of(e))
+
+    def scalar_binary(self, e: ast.Binary, em: Emitter) -> SSAValue:
+        a, b = self.scalar(e.lhs, em), self.scalar(e.rhs, em)
+        if e.op in LOGIC_OPS:
+            return at(em, e).binary(e.op, a, b, Ty("i32"))
+        ta, tb = self.types.type_of(e.lhs), self.types.type_of(e.rhs)
+        elem = Ty(unify([ta, tb], lambda m: self.fail(e, m)))
+        a, b = coerce(at(em, e), a, ta, elem.elem), coerce(em, b, tb, elem.elem)
+        return em.compare(e.op, a, b, elem) if e.op in CMP_OPS else em.binary(e.op, a, b, elem)
 
     def scalar_call(self, e: ast.Call, em: Emitter) -> SSAValue:
         if e.func in ("rows", "cols", "nnz"):
@@ -229,6 +165,11 @@ class FnGen(StatementWalker):
         tys = [self.types.type_of(a) for a in e.args]
         operand = BUILTINS[e.func].check(tys, lambda m: self.fail(e, m))
         return BUILTINS[e.func].emit(at(em, e), vals, tys, operand)
+
+    #: AST class -> the method generating it as a scalar.
+    SCALAR = {ast.Number: scalar_literal, ast.Bool: scalar_literal, ast.Name: scalar_named,
+              ast.Member: scalar_named, ast.Repeat: scalar_named, ast.Unary: scalar_unary,
+              ast.Binary: scalar_binary, ast.Call: scalar_call}
 
     def reduce(self, e: ast.Call) -> SSAValue:
         """``sum``/``min``/``max`` of a tensor; ``mean`` is the sum over the element
@@ -248,61 +189,26 @@ class FnGen(StatementWalker):
 
     # ----- repeat zones ---------------------------------------------------------
 
-    def repeat(self, e: ast.Repeat) -> list[SSAValue]:
-        """``loop.repeat``: the body sees the states and ``iteration``; names it defines
-        are local to it. Tensor states are dense with dynamic sizes."""
-        if id(e) in self.repeats:
-            return self.repeats[id(e)]
-        states = self.types.repeat_states(e)
-        count = self.gen(e.count)
-        inits = []
-        for st, (_, ty) in zip(e.states, states):
-            v = self.gen(st.init)
-            inits.append(widen(self, v, st.init) if is_tensor(ty) else v)
-        body = Block(arg_types=[i32] + [ir_type(t) for _, t in states])
-        outer_top, outer_env = self.top, dict(self.env)
-        self.top = Emitter(body, self.source.name)
-        self.open.append(self.top)
-        body.args[0].name_hint = "iteration"
-        self.env["iteration"] = FnVal(Ty("i32"), body.args[0])
-        for (name, ty), arg in zip(states, body.args[1:]):
-            arg.name_hint = name
-            self.env[name] = FnVal(ty, arg)
-        try:
-            yields = self.zone_body(e, states)
-            at(self.top, e.body.stmts[-1]).add(loop.YieldOp(yields))
-        finally:
-            self.open.pop()
-            self.top = outer_top
-            self.env.clear()
-            self.env.update(outer_env)
-        op = loop.RepeatOp(count, inits, Region(body))
-        at(self.top, e).add(op)
-        self.repeats[id(e)] = list(op.res)
-        return self.repeats[id(e)]
+    def state_init(self, init: ast.Expr, ty: FTy) -> SSAValue:
+        """Tensor states are dense with dynamic sizes."""
+        v = self.gen(init)
+        return widen(self, v, init) if is_tensor(ty) else v
 
-    def zone_yield(self, stmt: ast.Yield, states: list[tuple[str, FTy]]) -> list[SSAValue]:
+    def state_value(self, value: ast.Expr, name: str, want: FTy) -> SSAValue:
         """State keeps its type: a dense tensor of the same rank, or the same scalar (an
         i32 may be yielded for an f32)."""
-        if len(stmt.values) != len(states):
-            raise self.fail(stmt, f"the repeat zone has {len(states)} state{'s' if len(states) != 1 else ''} "
-                                  f"({', '.join(n for n, _ in states)}), but 'yield' gives {len(stmt.values)}")
-        out = []
-        for value, (name, want) in zip(stmt.values, states):
-            got = self.types.type_of(value)
-            if is_tensor(want):
-                if is_tensor(got) and format_of(got) is not None:
-                    raise self.fail(value, f"repeat state must be a dense tensor or a scalar, but this is "
-                                           f"{show(got)}; convert it with to_dense()")
-                if not is_tensor(got) or rank(got) != rank(want):
-                    raise self.fail(value, f"state '{name}' is {show(want)}, but this is {show(got)}")
-                out.append(widen(self, self.gen(value), value))
-                continue
-            if is_tensor(got):
-                raise self.fail(value, f"state '{name}' is {want.elem}, but this is {show(got)}; "
-                                       f"reduce it with sum/mean/min/max")
-            if got.elem != want.elem and not (got.is_int and want.is_float):
-                raise self.fail(value, f"state '{name}' is {want.elem}, but this is {got.elem}")
-            v = self.gen(value)
-            out.append(coerce(at(self.top, value), v, got, want.elem))
-        return out
+        got = self.types.type_of(value)
+        if is_tensor(want):
+            if is_tensor(got) and format_of(got) is not None:
+                raise self.fail(value, f"repeat state must be a dense tensor or a scalar, but this is "
+                                       f"{show(got)}; convert it with to_dense()")
+            if not is_tensor(got) or rank(got) != rank(want):
+                raise self.fail(value, f"state '{name}' is {show(want)}, but this is {show(got)}")
+            return widen(self, self.gen(value), value)
+        if is_tensor(got):
+            raise self.fail(value, f"state '{name}' is {want.elem}, but this is {show(got)}; "
+                                   f"reduce it with sum/mean/min/max")
+        if got.elem != want.elem and not (got.is_int and want.is_float):
+            raise self.fail(value, f"state '{name}' is {want.elem}, but this is {got.elem}")
+        v = self.gen(value)
+        return coerce(at(self.top, value), v, got, want.elem)

@@ -12,19 +12,18 @@ operator that causes it rather than at a verifier failure.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 
 from xdsl.dialects.builtin import TensorType
 
 from ccomp.dialects.sparse import format_of, with_format
 from ccomp.frontend import ast, decls
-from ccomp.frontend.builtins import BUILTINS, result_elem, unify
+from ccomp.frontend.builtins import BUILTINS, result_elem
 from ccomp.frontend.emit import MATH_UNARY
-from ccomp.frontend.graph.typecheck import CMP_OPS, I32_MAX, did_you_mean
-from ccomp.frontend.types import Ty, fits_f32, tensor_type
+from ccomp.frontend.typecheck import CMP_OPS, ExprChecker, did_you_mean
+from ccomp.frontend.types import Ty, tensor_type
 
 FTy = Ty | TensorType
-Fail = Callable[[ast.Node, str], Exception]
 
 GRAPH_ONLY_FUNCS = ("blur", "capture", "sample", "size", "resize", "histogram")
 GRAPH_ONLY_NAMES = ("x", "y", "z", "uv")
@@ -74,19 +73,13 @@ def broadcast(tys: Sequence[TensorType], fail: Callable[[str], Exception]) -> Te
     return tensor_type(out_rank, shape=dims[::-1])
 
 
-class FnTypes:
-    """Infers and caches the type of each expression of a fn; ``lookup`` resolves names."""
+class FnTypes(ExprChecker[FTy]):
+    """Types the expressions of one fn."""
 
-    def __init__(self, lookup: Callable[[str], FTy | None], fail: Fail, names: Callable[[], Iterable[str]],
-                 members: Callable[[str], dict[str, FTy] | None]):
-        self.lookup, self.fail, self.names, self.members = lookup, fail, names, members
-        self.cache: dict[int, FTy] = {}
+    PROGRAMS = "fn programs"
 
-    def type_of(self, e: ast.Expr) -> FTy:
-        key = id(e)
-        if key not in self.cache:
-            self.cache[key] = self._infer(e)
-        return self.cache[key]
+    def show(self, t: FTy) -> str:
+        return show(t)
 
     # ----- classification, for the generator ----------------------------------
 
@@ -116,62 +109,34 @@ class FnTypes:
 
     # ----- inference ----------------------------------------------------------
 
-    def _infer(self, e: ast.Expr) -> FTy:
-        if isinstance(e, ast.Number):
-            if not e.is_float and e.value > I32_MAX:
-                raise self.fail(e, f"integer literal {e.value} does not fit in i32")
-            if e.is_float and not fits_f32(e.value):
-                raise self.fail(e, f"float literal {e.value} does not fit in f32 (largest about 3.4e38)")
-            return Ty("f32" if e.is_float else "i32")
-        if isinstance(e, ast.Bool):
-            return Ty("bool")
-        if isinstance(e, ast.Name):
-            t = self.lookup(e.name)
-            if t is not None:
-                return t
-            if e.name in GRAPH_ONLY_NAMES:
-                raise self.fail(e, f"'{e.name}' is an image coordinate and belongs to graphs; "
-                                   f"fn programs work on whole tensors")
-            raise self.fail(e, f"unknown name '{e.name}'" + did_you_mean(e.name, self.names()))
-        if isinstance(e, ast.Binary):
-            return self._binary(e)
-        if isinstance(e, ast.Unary):
-            return self._unary(e)
-        if isinstance(e, ast.Call):
-            return self._call(e)
-        if isinstance(e, ast.Repeat):
-            return self.repeat_states(e)[0][1]
-        if isinstance(e, ast.Member):
-            fields = self.members(e.base.name) if isinstance(e.base, ast.Name) else None
-            if fields is None:
-                raise self.fail(e, f"'.{e.name}': swizzles belong to graphs; fn programs have no vectors")
-            if e.name not in fields:
-                raise self.fail(e, f"the repeat zone '{e.base.name}' has no state '{e.name}'; "
-                                   f"its states are {', '.join(fields)}")
-            return fields[e.name]
-        if isinstance(e, ast.Index):
-            raise self.fail(e, "indexing reads image neighbours and belongs to graphs; "
-                               "fn programs work on whole tensors")
-        if isinstance(e, ast.Format):
-            raise self.fail(e, f"a storage format such as {e.name}(...) is only the second argument of to()")
-        if isinstance(e, ast.String):
-            raise self.fail(e, "a string is not a value here")
-        if isinstance(e, ast.Quantity):
-            raise self.fail(e, "quantities with units belong to networks, not fn programs")
-        raise self.fail(e, "unsupported expression")
+    def name(self, e: ast.Name) -> FTy:
+        t = self.lookup(e.name)
+        if t is not None:
+            return t
+        if e.name in GRAPH_ONLY_NAMES:
+            raise self.fail(e, f"'{e.name}' is an image coordinate and belongs to graphs; "
+                               f"fn programs work on whole tensors")
+        raise self.fail(e, f"unknown name '{e.name}'" + did_you_mean(e.name, self.names()))
 
-    def _binary(self, e: ast.Binary) -> FTy:
+    def member(self, e: ast.Member) -> FTy:
+        state = self.zone_state(e)
+        if state is None:
+            raise self.fail(e, f"'.{e.name}': swizzles belong to graphs; fn programs have no vectors")
+        return state
+
+    def index(self, e: ast.Index) -> FTy:
+        raise self.fail(e, "indexing reads image neighbours and belongs to graphs; "
+                           "fn programs work on whole tensors")
+
+    def storage_format(self, e: ast.Format) -> FTy:
+        raise self.fail(e, f"a storage format such as {e.name}(...) is only the second argument of to()")
+
+    def binary(self, e: ast.Binary) -> FTy:
         a, b = self.type_of(e.lhs), self.type_of(e.rhs)
         if e.op == "@":
             return self._matmul(e, a, b)
         if not is_tensor(a) and not is_tensor(b):  # scalar arithmetic, as in graphs
-            if e.op in ("&&", "||"):
-                if a.elem != "bool" or b.elem != "bool":
-                    raise self.fail(e, f"'{e.op}' expects bools, got {a.elem} and {b.elem}")
-                return Ty("bool")
-            elem = unify([a, b], lambda m: self.fail(e, f"cannot apply '{e.op}' to {a.elem} and {b.elem}: "
-                                                        f"{m.split(':')[0]}"))
-            return Ty("bool") if e.op in CMP_OPS else Ty(elem)
+            return Ty(self.scalar_binary(e, a, b))
         if e.op in ("&&", "||"):
             raise self.fail(e, f"'{e.op}' expects bools, got {show(a)} and {show(b)}")
         if e.op in CMP_OPS:
@@ -193,7 +158,7 @@ class FnTypes:
             return tensor_type(1, shape=[a.get_shape()[0]])
         return tensor_type(2, shape=[a.get_shape()[0], b.get_shape()[1]])
 
-    def _unary(self, e: ast.Unary) -> FTy:
+    def unary(self, e: ast.Unary) -> FTy:
         t = self.type_of(e.operand)
         if e.op == "!":
             if is_tensor(t) or t.elem != "bool":
@@ -205,21 +170,18 @@ class FnTypes:
             raise self.fail(e, "cannot negate a bool")
         return t
 
-    def _arity(self, e: ast.Call, n: int, what: str) -> None:
-        if len(e.args) != n:
-            raise self.fail(e, f"{e.func}() takes {n} argument{'s' if n != 1 else ''} ({what}), got {len(e.args)}")
+    RULES = {**ExprChecker.RULES, ast.Name: name, ast.Binary: binary, ast.Unary: unary, ast.Member: member,
+             ast.Index: index, ast.Format: storage_format}
 
-    def _call(self, e: ast.Call) -> FTy:
+    def call_of(self, e: ast.Call) -> FTy:
         name = e.func
-        if e.kwargs:
-            raise self.fail(e.kwargs[0], f"{name}() takes no named arguments")
         if name in GRAPH_ONLY_FUNCS:
             raise self.fail(e, f"{name}() works on images and belongs to graphs, not fn programs")
         if name == "to":
-            self._arity(e, 2, "a tensor and a storage format, as in to(A, csr)")
+            self.arity(e, 2, "a tensor and a storage format, as in to(A, csr)")
             return with_format(self._tensor_arg(e, 0), self.target_format(e))
         if name in ("rows", "cols", "nnz", "to_dense"):
-            self._arity(e, 1, "a tensor")
+            self.arity(e, 1, "a tensor")
             t = self._tensor_arg(e, 0)
             if name == "cols" and rank(t) != 2:
                 raise self.fail(e, f"cols() needs a matrix, but {show(t)} is a vector; its length is rows()")
@@ -232,7 +194,7 @@ class FnTypes:
                 raise self.fail(e, f"{name}() of one argument reduces a tensor, got {show(tys[0])}")
             return Ty("f32")
         if name in ("sum", "mean"):
-            self._arity(e, 1, "a tensor")
+            self.arity(e, 1, "a tensor")
         if name not in BUILTINS:
             raise self.fail(e, f"unknown function '{name}'" + did_you_mean(name, [*BUILTINS, *FN_FUNCTIONS]))
         if any(is_tensor(t) for t in tys):
@@ -284,23 +246,15 @@ class FnTypes:
                 raise self.fail(a, f"{name}() expects numbers, got bool")
         return broadcast([t for t in tys if is_tensor(t)], lambda m: self.fail(e, f"cannot apply {name}(): {m}"))
 
-    def repeat_states(self, e: ast.Repeat) -> list[tuple[str, FTy]]:
-        """The state of a repeat zone. A tensor state is dense and keeps its rank, but
-        its sizes are dynamic: state may change size from one iteration to the next."""
-        count = self.type_of(e.count)
-        if is_tensor(count) or count.elem != "i32":
-            raise self.fail(e.count, f"the repeat count must be an i32 value, got {show(count)}")
-        if not e.states:
-            raise self.fail(e, "a repeat zone needs at least one state, as in repeat n (s = init) { ... }")
-        states: list[tuple[str, FTy]] = []
-        for st in e.states:
-            if any(st.name == n for n, _ in states):
-                raise self.fail(st, f"state '{st.name}' is declared twice")
-            t = self.type_of(st.init)
-            if is_tensor(t):
-                if format_of(t) is not None:
-                    raise self.fail(st.init, f"repeat state must be a dense tensor or a scalar, but this is "
-                                             f"{show(t)}; convert it with to_dense()")
-                t = tensor_type(rank(t))
-            states.append((st.name, t))
-        return states
+    def is_count(self, t: FTy) -> bool:
+        return not is_tensor(t) and t.elem == "i32"
+
+    def state_type(self, st: ast.StateInit, t: FTy) -> FTy:
+        """A tensor state is dense and keeps its rank, but its sizes are dynamic: state
+        may change size from one iteration to the next."""
+        if not is_tensor(t):
+            return t
+        if format_of(t) is not None:
+            raise self.fail(st.init, f"repeat state must be a dense tensor or a scalar, but this is "
+                                     f"{show(t)}; convert it with to_dense()")
+        return tensor_type(rank(t))
