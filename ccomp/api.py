@@ -23,6 +23,7 @@ from xdsl.dialects.builtin import ModuleOp
 from ccomp.backends.kernel_abi import KernelBuildError
 from ccomp.runtime.build import Build, BuildError, read_build
 from ccomp.diagnostics import CompileError, Source, SourceLoc, error_at_location
+from ccomp.dialects import sparse
 from ccomp.frontend import lower_to_l1, parse
 from ccomp.driver.pipeline import PassCallback, PassTiming, lower
 from ccomp.runtime.host import HostRunner, ScheduleCheckError
@@ -83,8 +84,7 @@ def build_program(source: Source, target: str, function: str | None = None) -> B
 def build_from_kern(source: Source, module: ModuleOp, target: str, function: str | None = None) -> Build:
     """A :class:`Build` of an already lowered L2 ``module``: code generation only."""
     names = list(dict.fromkeys(
-        op.attributes["sparse.variant_of"].data if "sparse.variant_of" in op.attributes else op.sym_name.data
-        for op in module.body.block.ops if isinstance(op, func.FuncOp)))
+        sparse.program_of(op) for op in module.body.block.ops if isinstance(op, func.FuncOp)))
     if function is None:
         function = names[-1]
     elif function not in names:

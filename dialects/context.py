@@ -7,6 +7,7 @@ from xdsl.dialects import arith, func, math, memref, scf, vector
 from xdsl.dialects.builtin import Builtin, ModuleOp
 from xdsl.parser import Parser
 
+from ccomp.dialects.contracts import verify_contracts
 from ccomp.dialects.graph import Graph
 from ccomp.dialects.kern import Kern
 from ccomp.dialects.loop import Loop
@@ -24,7 +25,8 @@ def make_context() -> Context:
 
 
 def parse_module(text: str, name: str = "<ir>") -> ModuleOp:
-    """Parse IR text (custom or generic form) into a verified module."""
+    """Parse IR text (custom or generic form) into a verified module, stage contracts included."""
     module = Parser(make_context(), text, name).parse_module()
     module.verify()
+    verify_contracts(module)
     return module

@@ -30,11 +30,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from xdsl.dialects import func
 from xdsl.dialects.builtin import (
     I32,
+    I64,
+    ArrayAttr,
+    DictionaryAttr,
+    FloatAttr,
     IntegerAttr,
     IntegerType,
     StringAttr,
+    UnitAttr,
     VectorType,
     f32,
     i32,
@@ -53,6 +59,7 @@ from xdsl.irdl import (
     irdl_attr_definition,
     irdl_op_definition,
     operand_def,
+    opt_prop_def,
     param_def,
     prop_def,
     region_def,
@@ -268,24 +275,45 @@ class BlurOp(IRDLOperation):
             raise VerifyException("graph.blur result element must match its input")
 
 
+def _check_group(op: CaptureOp | ReduceOp) -> None:
+    if op.group is not None and op.group.value.data < 0:
+        raise VerifyException(f"{op.name} group must be non-negative, got {op.group.value.data}")
+
+
 @irdl_op_definition
 class CaptureOp(IRDLOperation):
-    """Materialise a field over an extent (width, height) into an image."""
+    """Materialise a field over an extent (width, height) into an image.
+
+    Two optional properties are contracts between stages. ``implicit``: the frontend
+    inserted this capture for a neighbour read of a field (the program never asked
+    for the image), so ``graph-fuse`` may recompute the field instead. ``group N``:
+    ``graph-schedule`` computes every sink of group N in one kernel, which
+    ``graph-to-kern`` follows::
+
+        %img = graph.capture %f, %sz implicit group 0 : !graph.field<f32> -> !graph.image<f32>
+    """
 
     name = "graph.capture"
     input = operand_def()
     size = operand_def(SIZE_TYPE)
+    implicit = opt_prop_def(UnitAttr)
+    group = opt_prop_def(IntegerAttr[I64])
     result = result_def(ImageType)
     traits = traits_def(Pure())
-    assembly_format = "$input `,` $size attr-dict `:` type($input) `->` type($result)"
+    assembly_format = ("$input `,` $size (`implicit` $implicit^)? (`group` $group^)? attr-dict "
+                       "`:` type($input) `->` type($result)")
 
-    def __init__(self, input: SSAValue, size: SSAValue):
-        super().__init__(operands=[input, size], result_types=[ImageType(element_of(input.type))])
+    def __init__(self, input: SSAValue, size: SSAValue, implicit: bool = False):
+        super().__init__(operands=[input, size], result_types=[ImageType(element_of(input.type))],
+                         properties={"implicit": UnitAttr()} if implicit else {})
 
     def verify_(self) -> None:
         _check_size(self.size, "graph.capture size")
         if element_of(self.input.type) != self.result.type.element:
             raise VerifyException("graph.capture result element must match its input")
+        if self.implicit is not None and not isinstance(self.input.type, FieldType):
+            raise VerifyException("an implicit graph.capture materialises a field, not an image")
+        _check_group(self)
 
 
 @irdl_op_definition
@@ -296,9 +324,11 @@ class ReduceOp(IRDLOperation):
     kind = prop_def(StringAttr)
     input = operand_def()
     size = operand_def(SIZE_TYPE)
+    group = opt_prop_def(IntegerAttr[I64])  # the kernel group graph-schedule puts it in
     result = result_def()
     traits = traits_def(Pure())
-    assembly_format = "$kind $input `,` $size attr-dict `:` type($input) `->` type($result)"
+    assembly_format = ("$kind $input `,` $size (`group` $group^)? attr-dict "
+                       "`:` type($input) `->` type($result)")
 
     def __init__(self, kind: str, input: SSAValue, size: SSAValue):
         super().__init__(
@@ -313,6 +343,68 @@ class ReduceOp(IRDLOperation):
             raise VerifyException(f"graph.reduce kind must be one of {', '.join(REDUCTIONS)}")
         if self.result.type != element_of(self.input.type):
             raise VerifyException("graph.reduce result must be the input's element type")
+        _check_group(self)
+
+
+# ----- the ports of a program: attributes on its func.func -------------------------------
+# A graph or tensor program is a ``func.func``; these attributes tell every later stage,
+# and the runtime, what a caller calls its inputs and outputs. ``dialects.contracts``
+# verifies them.
+
+PORT_NAME = "graph.name"
+"""Argument or result attribute: the name a caller uses for this input or output
+(``StringAttr``). Several consecutive values share one name when one input spans
+several buffers (a sparse matrix after ``sparse-lower``)."""
+
+PORT_DEFAULT = "graph.default"
+"""Argument attribute: the value of a scalar input the caller leaves out
+(``FloatAttr``/``IntegerAttr`` of the argument's type)."""
+
+OUTPUTS = "graph.outputs"
+"""Function attribute: the names of the program's outputs, in order (``ArrayAttr`` of
+``StringAttr``), one per result until results carry a ``graph.name`` of their own."""
+
+
+def port_attrs(name: str, default: Attribute | None = None) -> dict[str, Attribute]:
+    """The entries of an argument/result attribute dictionary naming a port."""
+    attrs: dict[str, Attribute] = {PORT_NAME: StringAttr(name)}
+    if default is not None:
+        attrs[PORT_DEFAULT] = default
+    return attrs
+
+
+def port_name(attrs: DictionaryAttr | None) -> str | None:
+    """The ``graph.name`` in an argument/result attribute dictionary, if any."""
+    name = attrs.data.get(PORT_NAME) if attrs is not None else None
+    return name.data if isinstance(name, StringAttr) else None
+
+
+def port_default(attrs: DictionaryAttr | None) -> int | float | None:
+    """The ``graph.default`` value in an argument attribute dictionary, if any."""
+    default = attrs.data.get(PORT_DEFAULT) if attrs is not None else None
+    return default.value.data if isinstance(default, (FloatAttr, IntegerAttr)) else None
+
+
+def arg_ports(fn: func.FuncOp) -> list[DictionaryAttr]:
+    """One attribute dictionary per argument (empty where the function has none)."""
+    n = len(fn.function_type.inputs)
+    return list(fn.arg_attrs.data) if fn.arg_attrs is not None else [DictionaryAttr({})] * n
+
+
+def result_ports(fn: func.FuncOp) -> list[DictionaryAttr]:
+    """One attribute dictionary per result (empty where the function has none)."""
+    n = len(fn.function_type.outputs)
+    return list(fn.res_attrs.data) if fn.res_attrs is not None else [DictionaryAttr({})] * n
+
+
+def output_names(fn: func.FuncOp) -> list[str] | None:
+    """The ``graph.outputs`` of a function, if it has them."""
+    names = fn.attributes.get(OUTPUTS)
+    return [n.data for n in names.data] if isinstance(names, ArrayAttr) else None
+
+
+def set_output_names(fn: func.FuncOp, names: Sequence[str]) -> None:
+    fn.attributes[OUTPUTS] = ArrayAttr([StringAttr(n) for n in names])
 
 
 Graph = Dialect(

@@ -30,11 +30,13 @@ aligned, size-1 or missing axes stretched) to its result's shape.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
     I64,
+    DictionaryAttr,
     IntAttr,
     IntegerAttr,
     NoneAttr,
@@ -44,7 +46,7 @@ from xdsl.dialects.builtin import (
     i32,
     i64,
 )
-from xdsl.ir import Attribute, Dialect, ParametrizedAttribute, Region, SSAValue
+from xdsl.ir import Attribute, Dialect, Operation, ParametrizedAttribute, Region, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     irdl_attr_definition,
@@ -121,10 +123,6 @@ def format_of(t: Attribute) -> FormatAttr | None:
     if isinstance(t, TensorType) and isinstance(t.encoding, FormatAttr):
         return t.encoding
     return None
-
-
-def is_dense_tensor(t: Attribute) -> bool:
-    return isinstance(t, TensorType) and isinstance(t.encoding, NoneAttr)
 
 
 def tensor_type(rank: int, fmt: FormatAttr | None = None, shape: Sequence[int] | None = None) -> TensorType:
@@ -357,6 +355,110 @@ class ReduceOp(IRDLOperation):
         _check_tensor(self.source, "the operand of sparse.reduce", dense=True)
         if self.kind.data not in REDUCTIONS:
             raise VerifyException(f"sparse.reduce kind must be one of {', '.join(REDUCTIONS)}")
+
+
+# ----- what a tensor program's func.func tells the runtime ------------------------------
+# ``sparse-select-format`` and ``sparse-lower`` leave these for the runtime, which binds
+# NumPy/SciPy inputs to them; ``dialects.contracts`` verifies them.
+
+FORMAT = "sparse.format"
+"""Argument or result attribute after ``sparse-lower``: the storage of the tensor this
+value belongs to, as programs spell it (``dense``, ``csr``, ``bsr(4x4)``)."""
+
+PART = "sparse.part"
+"""Argument or result attribute after ``sparse-lower``: which of a sparse matrix's values
+this is (:func:`matrix_parts`); the values of one matrix are consecutive and share a
+``graph.name``."""
+
+AUTO = "sparse.auto"
+"""Argument attribute of a variant: the input was declared ``auto`` and this variant takes
+it in the format tagged here (:func:`format_tag`)."""
+
+VARIANT_OF = "sparse.variant_of"
+"""Function attribute: this function is one format variant of the program named here."""
+
+SIZE_PARTS = ("rows", "cols", "nnz")
+
+
+def storage_parts(kind: str) -> tuple[str, ...]:
+    """The buffers of a matrix stored as ``kind`` (``dense`` included), in binding order."""
+    return {"dense": ("values",), "coo": ("row", "col", "data")}.get(kind, ("indptr", "indices", "data"))
+
+
+def matrix_parts(fmt: FormatAttr) -> tuple[str, ...]:
+    """The ``sparse.part`` names of a lowered sparse matrix: its buffers, then its sizes."""
+    return storage_parts(fmt.kind.data) + SIZE_PARTS
+
+
+def format_tag(fmt: FormatAttr | None) -> str:
+    """A format as one word, for symbol names and ``sparse.auto``: ``dense``, ``csr``, ``bsr4x4``."""
+    return "dense" if fmt is None else fmt.text().replace("(", "").replace(")", "")
+
+
+def parse_format(text: str) -> FormatAttr | None:
+    """Read a tag or a program spelling (``dense``, ``csr``, ``bsr4x4``, ``bsr(4x4)``); None
+    for ``dense``. Raises ``VerifyException`` for anything else."""
+    if text == "dense":
+        return None
+    if text.startswith("bsr"):
+        m = re.fullmatch(r"bsr(?:\((\d+)x(\d+)\)|(\d+)x(\d+))", text)
+        if m is None:
+            raise VerifyException(f"unknown sparse format '{text}'; a bsr format is written bsr(RxC)")
+        fmt = FormatAttr("bsr", (int(m.group(1) or m.group(3)), int(m.group(2) or m.group(4))))
+    else:
+        fmt = FormatAttr(text)
+    fmt.verify()
+    return fmt
+
+
+def storage_attrs(fmt: FormatAttr | None, part: str | None = None) -> dict[str, Attribute]:
+    """The ``sparse.format``/``sparse.part`` entries of a lowered tensor value: ``part`` of
+    a sparse matrix, or (``fmt`` None) a dense tensor's one buffer."""
+    if fmt is None:
+        return {FORMAT: StringAttr("dense")}
+    if part is None:
+        raise ValueError(f"a value of a {fmt.text()} matrix needs its sparse.part")
+    return {FORMAT: StringAttr(fmt.text()), PART: StringAttr(part)}
+
+
+def _text(attrs: DictionaryAttr | None, key: str) -> str | None:
+    value = attrs.data.get(key) if attrs is not None else None
+    return value.data if isinstance(value, StringAttr) else None
+
+
+def storage_of(attrs: DictionaryAttr | None) -> str | None:
+    """``sparse.format`` of an argument/result attribute dictionary, if any."""
+    return _text(attrs, FORMAT)
+
+
+def part_of(attrs: DictionaryAttr | None) -> str | None:
+    """``sparse.part`` of an argument/result attribute dictionary, if any."""
+    return _text(attrs, PART)
+
+
+def auto_of(attrs: DictionaryAttr | None) -> str | None:
+    """``sparse.auto`` of an argument attribute dictionary: the format tag, if any."""
+    return _text(attrs, AUTO)
+
+
+def with_auto(attrs: DictionaryAttr, fmt: FormatAttr | None) -> DictionaryAttr:
+    """``attrs`` of an ``auto`` argument, tagged with the format a variant takes it in."""
+    return DictionaryAttr({**attrs.data, AUTO: StringAttr(format_tag(fmt))})
+
+
+def variant_of(fn: Operation) -> str | None:
+    """The program a format variant was cloned from (``sparse.variant_of``), if any."""
+    name = fn.attributes.get(VARIANT_OF)
+    return name.data if isinstance(name, StringAttr) else None
+
+
+def set_variant_of(fn: Operation, program: str) -> None:
+    fn.attributes[VARIANT_OF] = StringAttr(program)
+
+
+def program_of(fn: Operation) -> str:
+    """The program a function implements: its own name, or the one it is a variant of."""
+    return variant_of(fn) or fn.sym_name.data
 
 
 Sparse = Dialect(

@@ -7,7 +7,7 @@ recomputation is cheaper than a round trip through memory). A ``graph.blur``
 becomes neighbour reads (``graph.load``) in the consumer's body.
 
 A stencil read of a field that is not materialised yet — a blur of a field, or a
-neighbour read of a field the frontend captured implicitly (``graph.implicit``) —
+neighbour read of a field the frontend captured implicitly (``graph.capture ... implicit``) —
 is either **recomputed** at each neighbour, or **materialised** once and read back.
 The cost rule: recompute when ``taps * cost <= cost + recompute-cost``, where
 ``cost`` counts the producer's ops and ``recompute-cost`` is what one extra pass over
@@ -35,7 +35,6 @@ from xdsl.rewriter import InsertPoint, Rewriter
 from ccomp.dialects import graph
 from ccomp.passes.lowering.kern_body import extract_lane
 
-IMPLICIT = "graph.implicit"  # a capture the frontend inserted; the fuser may undo it
 Point = tuple[SSAValue, SSAValue] | None  # where a value is evaluated; None: the current element
 
 
@@ -116,7 +115,7 @@ class _Fuser:
     def recomputable(self, image: SSAValue) -> bool:
         """An implicit capture of a cheap field, read only by neighbour reads."""
         capture = image.owner
-        if not isinstance(capture, graph.CaptureOp) or IMPLICIT not in capture.attributes:
+        if not isinstance(capture, graph.CaptureOp) or capture.implicit is None:
             return False
         if not all(isinstance(u.operation, graph.LoadOp) for u in image.uses):
             return False

@@ -14,7 +14,7 @@ each sink is computed over its explicit extent (its ``size`` operand), so the pa
   materialising part of its computation: the body value reading the most images
   that still fit is captured first, over the same extent, and read back pointwise.
 
-The decision is recorded as a ``graph.kernel`` group number on each sink, which
+The decision is recorded as a ``group N`` property on each sink, which
 ``graph-to-kern`` follows (sinks without one get a kernel each). Write-after-read
 hazards cannot occur: every capture writes a fresh buffer.
 """
@@ -33,7 +33,6 @@ from ccomp.diagnostics import error_at_location
 from ccomp.dialects import graph
 from ccomp.passes.lowering.kern_body import outer_values
 
-GROUP_ATTR = "graph.kernel"
 Sink = graph.CaptureOp | graph.ReduceOp
 
 
@@ -110,7 +109,7 @@ class _Scheduler:
                 groups.append([sink])
         for n, group in enumerate(groups):
             for sink in group:
-                sink.attributes[GROUP_ATTR] = IntegerAttr(n, i64)
+                sink.group = IntegerAttr(n, i64)
             share_identical_maps(group)
 
 

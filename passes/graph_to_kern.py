@@ -24,7 +24,6 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
 from ccomp.dialects import graph, kern, loop
-from ccomp.passes.graph_schedule import GROUP_ATTR
 from ccomp.passes.lowering.kern_body import KernelBodyBuilder, extract_lane, insert_lane, convert_type, image_memref
 
 
@@ -134,12 +133,12 @@ class _HostLowering:
             self.mapping[o] = n
 
     def lower_sink(self, op: Operation) -> None:
-        """Lower a sink's group (``graph.kernel`` from graph-schedule; alone without it)
+        """Lower a sink's ``group`` (from graph-schedule; alone without one)
         when its last member is reached, so every operand of the group is available."""
-        group = op.attributes.get(GROUP_ATTR)
+        group = op.group
         members = [op] if group is None else [
             o for o in op.parent_block().ops
-            if isinstance(o, (graph.CaptureOp, graph.ReduceOp)) and o.attributes.get(GROUP_ATTR) == group]
+            if isinstance(o, (graph.CaptureOp, graph.ReduceOp)) and o.group == group]
         if members[-1] is not op:
             return
         for m in members:

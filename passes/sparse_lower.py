@@ -21,19 +21,19 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func, memref
-from xdsl.dialects.builtin import (DYNAMIC_INDEX, ArrayAttr, DictionaryAttr, MemRefType, ModuleOp, StringAttr,
+from xdsl.dialects.builtin import (DYNAMIC_INDEX, ArrayAttr, DictionaryAttr, MemRefType, ModuleOp,
                                    TensorType, i32)
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
-from ccomp.dialects import kern, loop, sparse
+from ccomp.dialects import graph, kern, loop, sparse
 from ccomp.dialects.sparse import FormatAttr, format_of
 from ccomp.passes.lowering import sparse_kernels as sk
 from ccomp.passes.lowering import sparse_pack as pack
 from ccomp.passes.lowering.kernel_builder import OpBuilder
 from ccomp.passes.lowering.sparse_elementwise import broadcast_shape, elementwise_kernel
 
-SCALARS = ("rows", "cols", "nnz")
+SCALARS = sparse.SIZE_PARTS
 
 
 @dataclass
@@ -125,12 +125,12 @@ class _FunctionLowering:
         for op in old.ops:
             self.lower_op(op, OpBuilder(block, op.location))
         out_types, out_attrs = [], []
-        names = self.fn.attributes.get("graph.outputs")
+        names = graph.output_names(self.fn) or []
         for k, t in enumerate(self.fn.function_type.outputs):
-            name = names.data[k] if isinstance(names, ArrayAttr) and k < len(names.data) else StringAttr(f"out{k}")
+            name = names[k] if k < len(names) else f"out{k}"
             for part, pt in expanded_types(t):
                 out_types.append(pt)
-                out_attrs.append(_tagged(DictionaryAttr({"graph.name": name}), format_of(t), part,
+                out_attrs.append(_tagged(DictionaryAttr(graph.port_attrs(name)), format_of(t), part,
                                          isinstance(t, TensorType)))
         new_fn = func.FuncOp(self.fn.sym_name.data, (types, out_types), Region(block),
                              arg_attrs=ArrayAttr(attrs), res_attrs=ArrayAttr(out_attrs))
@@ -289,17 +289,16 @@ def _tagged(attrs: DictionaryAttr | None, fmt: FormatAttr | None, part: str | No
     """Argument/result attributes saying which tensor (and which part of it) a value is."""
     data = dict(attrs.data) if attrs is not None else {}
     if fmt is not None and part is not None:
-        data["sparse.format"] = StringAttr(fmt.text())
-        data["sparse.part"] = StringAttr(part)
+        data.update(sparse.storage_attrs(fmt, part))
     elif tensor:
-        data["sparse.format"] = StringAttr("dense")
+        data.update(sparse.storage_attrs(None))
     return DictionaryAttr(data)
 
 
 def uses_tensors(fn: func.FuncOp) -> bool:
     types = [*fn.function_type.inputs, *fn.function_type.outputs]
     return any(isinstance(t, TensorType) for t in types) or any(
-        o.name.startswith("sparse.") for o in fn.walk())
+        o.dialect_name() == sparse.Sparse.name for o in fn.walk())
 
 
 @dataclass(frozen=True)

@@ -19,24 +19,11 @@ from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, FunctionType, ModuleOp, StringAttr
 from xdsl.passes import ModulePass
+from xdsl.utils.exceptions import VerifyException
 
-from ccomp.dialects.sparse import FormatAttr, format_of, with_format
+from ccomp.dialects.sparse import FormatAttr, format_of, format_tag, parse_format, set_variant_of, with_auto, with_format
 
 DEFAULT_CANDIDATES = "dense,csr,bsr4x4,bsr8x8"
-
-
-def parse_candidate(text: str) -> FormatAttr | None:
-    """``csr`` -> csr, ``bsr4x4`` -> bsr[4, 4], ``dense`` -> None."""
-    if text == "dense":
-        return None
-    if text.startswith("bsr"):
-        r, c = text[3:].split("x")
-        return FormatAttr("bsr", (int(r), int(c)))
-    return FormatAttr(text)
-
-
-def tag(fmt: FormatAttr | None) -> str:
-    return "dense" if fmt is None else fmt.text().replace("(", "").replace(")", "")
 
 
 @dataclass(frozen=True)
@@ -47,7 +34,10 @@ class SparseSelectFormatPass(ModulePass):
     candidates: str = DEFAULT_CANDIDATES
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        formats = [parse_candidate(c.strip()) for c in self.candidates.split(",") if c.strip()]
+        try:
+            formats = [parse_format(c.strip()) for c in self.candidates.split(",") if c.strip()]
+        except VerifyException as err:  # ccomp-opt reports a bad pass option given as a ValueError
+            raise ValueError(f"sparse-select-format candidates: {err}") from None
         for fn in [f for f in op.body.block.ops if isinstance(f, func.FuncOp)]:
             autos = [k for k, t in enumerate(fn.function_type.inputs)
                      if (f := format_of(t)) is not None and f.kind.data == "auto"]
@@ -61,8 +51,8 @@ class SparseSelectFormatPass(ModulePass):
     def variant(fn: func.FuncOp, choice: dict[int, FormatAttr | None]) -> func.FuncOp:
         new = fn.clone()
         name = fn.sym_name.data
-        new.sym_name = StringAttr(f"{name}__" + "_".join(tag(f) for f in choice.values()))
-        new.attributes["sparse.variant_of"] = StringAttr(name)
+        new.sym_name = StringAttr(f"{name}__" + "_".join(format_tag(f) for f in choice.values()))
+        set_variant_of(new, name)
         block = new.body.block
         attrs = list(new.arg_attrs.data) if new.arg_attrs else [DictionaryAttr({})] * len(block.args)
         for k, fmt in choice.items():
@@ -71,7 +61,7 @@ class SparseSelectFormatPass(ModulePass):
             arg.name_hint = old.name_hint
             old.replace_all_uses_with(arg)
             block.erase_arg(old)
-            attrs[k] = DictionaryAttr({**attrs[k].data, "sparse.auto": StringAttr(tag(fmt))})
+            attrs[k] = with_auto(attrs[k], fmt)
         new.arg_attrs = ArrayAttr(attrs)
         inputs = [a.type for a in block.args]
         new.function_type = FunctionType.from_lists(inputs, list(fn.function_type.outputs))

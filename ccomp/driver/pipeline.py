@@ -19,6 +19,7 @@ from xdsl.transforms.common_subexpression_elimination import CommonSubexpression
 
 from ccomp.diagnostics import CompileError
 from ccomp.dialects.context import make_context
+from ccomp.dialects.contracts import verify_contracts
 from ccomp.passes import get_all_passes
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ def run_passes(module: ModuleOp, flags: tuple[str, ...], after_pass: PassCallbac
         make_pass(flag, target).apply(ctx, module)
         try:
             module.verify()
+            verify_contracts(module)
         except Exception as exc:
             raise CompileError(f"internal error: IR after {flag} does not verify: {exc}") from exc
         if timings is not None:

@@ -49,7 +49,7 @@ from ccomp.reference.vector_ops import VECTOR_OPS
 
 log = logging.getLogger(__name__)
 
-OPS = {**ARITH_MATH_OPS, **VECTOR_OPS, **TENSOR_OPS}
+OPS = {**ARITH_MATH_OPS, **VECTOR_OPS}  # by op name; ccomp's own ops by class below
 
 
 @dataclass(frozen=True, eq=False)
@@ -158,11 +158,12 @@ class _Evaluator:
         return state
 
     def _exec(self, op: Operation, frame: _Frame) -> list[Value]:
-        graph_handler = _GRAPH_OPS.get(op.name)
+        graph_handler = _GRAPH_OPS.get(type(op))
+        handler = TENSOR_OPS.get(type(op)) or OPS.get(op.name)
         if graph_handler is not None:
             value = graph_handler(self, op, frame)
-        elif op.name in OPS:
-            value = OPS[op.name](op, [_array(frame.get(v), op) for v in op.operands])
+        elif handler is not None:
+            value = handler(op, [_array(frame.get(v), op) for v in op.operands])
         else:
             raise EvaluationError(f"the reference evaluator does not support {describe(op)}")
         if isinstance(value, _Field):
@@ -272,8 +273,8 @@ def _sample(ev: _Evaluator, op: graph.SampleOp, frame: _Frame) -> np.ndarray:
 
 
 _GRAPH_OPS = {
-    "graph.map": _field_op, "graph.blur": _field_op, "graph.capture": _capture, "graph.reduce": _reduce,
-    "graph.coord": _coord, "graph.size": _size, "graph.load": _load, "graph.sample": _sample,
+    graph.MapOp: _field_op, graph.BlurOp: _field_op, graph.CaptureOp: _capture, graph.ReduceOp: _reduce,
+    graph.CoordOp: _coord, graph.SizeOp: _size, graph.LoadOp: _load, graph.SampleOp: _sample,
 }
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from xdsl.dialects.builtin import TensorType
 from xdsl.ir import Operation
 
+from ccomp.dialects import sparse
 from ccomp.reference import images
 from ccomp.reference.ops import ARITH_MATH_OPS, Handler
 from ccomp.reference.values import EvaluationError, describe, scalar_dtype
@@ -108,7 +109,7 @@ def elementwise(op: Operation, args: list[np.ndarray]) -> np.ndarray:
         values[arg] = np.broadcast_to(a, shape) if isinstance(operand.type, TensorType) else a
     for inner in block.ops:
         operands = [values[v] for v in inner.operands]  # isolated: every value is the body's
-        if inner.name == "sparse.yield":
+        if isinstance(inner, sparse.YieldOp):
             return _conform(op, np.array(np.broadcast_to(operands[0], shape), dtype=np.float32))
         handler = ARITH_MATH_OPS.get(inner.name)
         if handler is None:
@@ -145,13 +146,13 @@ def _same(op: Operation, args: list[np.ndarray]) -> np.ndarray:
     return _conform(op, args[0].copy())
 
 
-TENSOR_OPS: dict[str, Handler] = {
-    "sparse.matvec": matvec,
-    "sparse.matmul": matmul,
-    "sparse.elementwise": elementwise,
-    "sparse.convert": _same,
-    "sparse.nnz": lambda op, args: np.asarray(np.count_nonzero(args[0]), dtype=np.int32),
-    "sparse.dim": _dim,
-    "sparse.fill": fill,
-    "sparse.reduce": _reduce,
+TENSOR_OPS: dict[type[Operation], Handler] = {
+    sparse.MatVecOp: matvec,
+    sparse.MatMulOp: matmul,
+    sparse.ElementwiseOp: elementwise,
+    sparse.ConvertOp: _same,
+    sparse.NnzOp: lambda op, args: np.asarray(np.count_nonzero(args[0]), dtype=np.int32),
+    sparse.DimOp: _dim,
+    sparse.FillOp: fill,
+    sparse.ReduceOp: _reduce,
 }

@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 from xdsl.dialects import func
-from xdsl.dialects.builtin import FloatAttr, IntegerAttr, MemRefType
+from xdsl.dialects.builtin import MemRefType
 
 from ccomp.diagnostics import CompileError, Source, SourceLoc
+from ccomp.dialects import graph, sparse
 from ccomp.runtime.devices.base import array_shape, element_layout, scalar_dtype
 
 
@@ -58,23 +59,14 @@ def _ports(types: Sequence[Any], attrs: Sequence[Any], names: Sequence[str],
     ports: list[Port] = []
     k = 0
     while k < len(types):
-        data = attrs[k].data if attrs[k] is not None else {}
-        name = data["graph.name"].data if "graph.name" in data else names[len(ports)]
-        tensor = None
-        if "sparse.auto" in data:
-            tensor = "auto"
-        elif "sparse.format" in data:
-            tensor = data["sparse.format"].data
+        name = graph.port_name(attrs[k]) or names[len(ports)]
+        tensor = "auto" if sparse.auto_of(attrs[k]) is not None else sparse.storage_of(attrs[k])
         arity = 1
-        if "sparse.part" in data:
-            while k + arity < len(types) and attrs[k + arity] is not None and \
-                    attrs[k + arity].data.get("graph.name") == data["graph.name"] and \
-                    "sparse.part" in attrs[k + arity].data:
+        if sparse.part_of(attrs[k]) is not None:
+            while k + arity < len(types) and graph.port_name(attrs[k + arity]) == name and \
+                    sparse.part_of(attrs[k + arity]) is not None:
                 arity += 1
-        default = data.get("graph.default")
-        if isinstance(default, (FloatAttr, IntegerAttr)):
-            default = default.value.data
-        ports.append(Port(name, types[k], default, locs.get(name), tensor, arity))
+        ports.append(Port(name, types[k], graph.port_default(attrs[k]), locs.get(name), tensor, arity))
         k += arity
     return ports
 
@@ -82,12 +74,9 @@ def _ports(types: Sequence[Any], attrs: Sequence[Any], names: Sequence[str],
 def signature_of(fn: func.FuncOp, locs: Mapping[str, SourceLoc]) -> tuple[list[Port], list[Port]]:
     """Inputs and outputs of a host function produced by ``graph-to-kern``/``sparse-lower``."""
     n_in, n_out = len(fn.body.block.args), len(fn.function_type.outputs)
-    arg_attrs = fn.arg_attrs.data if fn.arg_attrs is not None else [None] * n_in
-    res_attrs = fn.res_attrs.data if fn.res_attrs is not None else [None] * n_out
-    names = [a.data for a in fn.attributes["graph.outputs"].data] if "graph.outputs" in fn.attributes else \
-        [f"out{i}" for i in range(n_out)]
-    inputs = _ports([a.type for a in fn.body.block.args], arg_attrs, [f"arg{i}" for i in range(n_in)], locs)
-    outputs = _ports(list(fn.function_type.outputs), res_attrs, names + [f"out{i}" for i in range(n_out)], {})
+    names = graph.output_names(fn) or [f"out{i}" for i in range(n_out)]
+    inputs = _ports([a.type for a in fn.body.block.args], graph.arg_ports(fn), [f"arg{i}" for i in range(n_in)], locs)
+    outputs = _ports(list(fn.function_type.outputs), graph.result_ports(fn), names + [f"out{i}" for i in range(n_out)], {})
     return inputs, outputs
 
 

@@ -23,6 +23,7 @@ import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 
+from ccomp.dialects import graph, sparse
 from ccomp.runtime.sparse.formats import Format, SparseArrays, SparseInputError, from_value, to_scipy
 from ccomp.runtime.signature import Port
 
@@ -105,9 +106,7 @@ class Variants:
         if exact:
             self.variants = [Variant(exact[0], {})]
         else:
-            self.variants = [Variant(f, _auto_formats(f)) for f in fns
-                             if "sparse.variant_of" in f.attributes
-                             and f.attributes["sparse.variant_of"].data == function]
+            self.variants = [Variant(f, _auto_formats(f)) for f in fns if sparse.variant_of(f) == function]
         self.explanation: list[str] = []
 
     def candidates(self, name: str) -> list[Format]:
@@ -141,7 +140,7 @@ class Variants:
 
 def _auto_formats(fn: func.FuncOp) -> dict[str, str]:
     formats = {}
-    for attrs in fn.arg_attrs.data if fn.arg_attrs else []:
-        if "sparse.auto" in attrs.data:
-            formats[attrs.data["graph.name"].data] = attrs.data["sparse.auto"].data
+    for attrs in graph.arg_ports(fn):
+        if (tag := sparse.auto_of(attrs)) is not None:
+            formats[graph.port_name(attrs)] = tag
     return formats

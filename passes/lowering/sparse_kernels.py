@@ -31,7 +31,7 @@ from xdsl.ir import SSAValue
 from xdsl.dialects.builtin import LocationAttr as Location
 
 from ccomp.dialects import kern
-from ccomp.dialects.sparse import FormatAttr
+from ccomp.dialects.sparse import FormatAttr, storage_parts
 from ccomp.passes.lowering.kernel_builder import KernelBuilder, OpBuilder
 
 IDX = MemRefType(i32, [DYNAMIC_INDEX])
@@ -45,10 +45,8 @@ Entry = Callable[[OpBuilder, SSAValue, SSAValue, list[SSAValue]], Sequence[SSAVa
 def part_types(fmt: FormatAttr | None) -> list[tuple[str, MemRefType]]:
     """The storage buffers of a format, in binding order."""
     if fmt is None:
-        return [("values", MAT)]
-    if fmt.kind.data == "coo":
-        return [("row", IDX), ("col", IDX), ("data", VAL)]
-    return [("indptr", IDX), ("indices", IDX), ("data", VAL)]
+        return list(zip(storage_parts("dense"), [MAT]))
+    return list(zip(storage_parts(fmt.kind.data), [IDX, IDX, VAL], strict=True))
 
 
 def kind(fmt: FormatAttr | None) -> str:

@@ -14,6 +14,7 @@ from xdsl.dialects.builtin import FileLineColLoc
 from xdsl.ir import Operation
 
 from ccomp.backends.llvm.types import element_of, mangle
+from ccomp.dialects import kern
 
 
 class LoweringError(NotImplementedError):
@@ -26,10 +27,10 @@ def describe_location(op: Operation) -> str:
     if isinstance(loc, FileLineColLoc):
         return f"{loc.filename.data}:{loc.line.data}:{loc.column.data}"
     node: Operation | None = op
-    while node is not None and node.name != "kern.kernel":
+    while node is not None and not isinstance(node, kern.KernelOp):
         node = node.parent_op()
     if node is not None:
-        return f"in kern.kernel @{node.properties['sym_name'].data}"  # type: ignore[attr-defined]
+        return f"in kern.kernel @{node.sym_name.data}"
     return "at an unknown location"
 
 

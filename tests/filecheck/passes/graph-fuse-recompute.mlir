@@ -46,7 +46,7 @@ func.func @wide(%a: !graph.image<f32>) -> !graph.image<f32> {
 
 // A neighbour read of an implicitly captured field is recomputed at the clamped
 // coordinate (as the capture would have been read); a capture the program asked
-// for (no graph.implicit) is always kept.
+// for (not marked implicit) is always kept.
 // CHECK-LABEL: func.func @neighbour
 // CHECK:         graph.map() : () -> !graph.field<f32> {
 // CHECK:           arith.maxsi
@@ -61,7 +61,7 @@ func.func @neighbour(%a: !graph.image<f32>) -> !graph.image<f32> {
     %r = arith.addf %v, %v : f32
     graph.yield %r : f32
   }
-  %img = graph.capture %f, %sz {graph.implicit} : !graph.field<f32> -> !graph.image<f32>
+  %img = graph.capture %f, %sz implicit : !graph.field<f32> -> !graph.image<f32>
   %n = graph.map() : () -> !graph.field<f32> {
     %x = graph.coord 0 : i32
     %y = graph.coord 1 : i32

@@ -3,9 +3,9 @@
 
 // Two captures and a reduction over the same extent with no hazard: one kernel.
 // CHECK-LABEL: func.func @merge
-// CHECK: graph.capture %{{.*}}, %{{.*}} {graph.kernel = 0 : i64}
-// CHECK: graph.capture %{{.*}}, %{{.*}} {graph.kernel = 0 : i64}
-// CHECK: graph.reduce "add" %{{.*}}, %{{.*}} {graph.kernel = 0 : i64}
+// CHECK: graph.capture %{{.*}}, %{{.*}} group 0 :
+// CHECK: graph.capture %{{.*}}, %{{.*}} group 0 :
+// CHECK: graph.reduce "add" %{{.*}}, %{{.*}} group 0 :
 func.func @merge(%a: !graph.image<f32>) -> (!graph.image<f32>, !graph.image<f32>, f32) {
   %sz = graph.size %a : !graph.image<f32>
   %m1 = graph.map(%a) : (!graph.image<f32>) -> !graph.field<f32> {
@@ -32,10 +32,10 @@ func.func @merge(%a: !graph.image<f32>) -> (!graph.image<f32>, !graph.image<f32>
 // computed from its reduction (%c3) — keeps a sink out of that group; the two can
 // share the next kernel, since neither depends on the other.
 // CHECK-LABEL: func.func @hazards
-// CHECK: %c1 = graph.capture %{{.*}}, %{{.*}} {graph.kernel = 0 : i64}
-// CHECK: %mx = graph.reduce "max" %{{.*}}, %{{.*}} {graph.kernel = 0 : i64}
-// CHECK: %c2 = graph.capture %{{.*}}, %{{.*}} {graph.kernel = 1 : i64}
-// CHECK: %c3 = graph.capture %{{.*}}, %{{.*}} {graph.kernel = 1 : i64}
+// CHECK: %c1 = graph.capture %{{.*}}, %{{.*}} group 0 :
+// CHECK: %mx = graph.reduce "max" %{{.*}}, %{{.*}} group 0 :
+// CHECK: %c2 = graph.capture %{{.*}}, %{{.*}} group 1 :
+// CHECK: %c3 = graph.capture %{{.*}}, %{{.*}} group 1 :
 func.func @hazards(%a: !graph.image<f32>) -> (!graph.image<f32>, !graph.image<f32>) {
   %sz = graph.size %a : !graph.image<f32>
   %m1 = graph.map(%a) : (!graph.image<f32>) -> !graph.field<f32> {
@@ -63,8 +63,8 @@ func.func @hazards(%a: !graph.image<f32>) -> (!graph.image<f32>, !graph.image<f3
 
 // Different extents never share a kernel.
 // CHECK-LABEL: func.func @extents
-// CHECK: graph.capture %{{.*}}, %{{.*}} {graph.kernel = 0 : i64}
-// CHECK: graph.capture %{{.*}}, %{{.*}} {graph.kernel = 1 : i64}
+// CHECK: graph.capture %{{.*}}, %{{.*}} group 0 :
+// CHECK: graph.capture %{{.*}}, %{{.*}} group 1 :
 func.func @extents(%a: !graph.image<f32>, %b: !graph.image<f32>) -> (!graph.image<f32>, !graph.image<f32>) {
   %sa = graph.size %a : !graph.image<f32>
   %sb = graph.size %b : !graph.image<f32>
@@ -87,11 +87,11 @@ func.func @extents(%a: !graph.image<f32>, %b: !graph.image<f32>) -> (!graph.imag
 // LIMIT-LABEL: func.func @four
 // LIMIT:      %[[P:.*]] = graph.map(%a, %b) : (!graph.image<f32>, !graph.image<f32>) -> !graph.field<f32> {
 // LIMIT:        arith.addf
-// LIMIT:      %[[C:.*]] = graph.capture %[[P]], %{{.*}} {graph.kernel = 0 : i64}
+// LIMIT:      %[[C:.*]] = graph.capture %[[P]], %{{.*}} group 0 :
 // LIMIT:      %[[Q:.*]] = graph.map(%c, %[[C]])
-// LIMIT:      %[[D:.*]] = graph.capture %[[Q]], %{{.*}} {graph.kernel = 1 : i64}
+// LIMIT:      %[[D:.*]] = graph.capture %[[Q]], %{{.*}} group 1 :
 // LIMIT:      graph.map(%d, %[[D]])
-// LIMIT:      graph.capture %{{.*}}, %{{.*}} {graph.kernel = 2 : i64}
+// LIMIT:      graph.capture %{{.*}}, %{{.*}} group 2 :
 func.func @four(%a: !graph.image<f32>, %b: !graph.image<f32>, %c: !graph.image<f32>, %d: !graph.image<f32>) -> !graph.image<f32> {
   %sz = graph.size %a : !graph.image<f32>
   %m = graph.map(%a, %b, %c, %d) : (!graph.image<f32>, !graph.image<f32>, !graph.image<f32>, !graph.image<f32>) -> !graph.field<f32> {

@@ -46,3 +46,98 @@ func.func @bad_blur(%src: !graph.image<f32>) -> !graph.field<f32> {
   func.return %b : !graph.field<f32>
 }
 // CHECK: graph.blur radius must be non-negative
+
+// -----
+
+func.func @implicit_image(%src: !graph.image<f32>) -> !graph.image<f32> {
+  %sz = graph.size %src : !graph.image<f32>
+  %c = graph.capture %src, %sz implicit : !graph.image<f32> -> !graph.image<f32>
+  func.return %c : !graph.image<f32>
+}
+// CHECK: an implicit graph.capture materialises a field, not an image
+
+// -----
+
+func.func @negative_group(%src: !graph.image<f32>) -> f32 {
+  %sz = graph.size %src : !graph.image<f32>
+  %r = graph.reduce "add" %src, %sz group -1 : !graph.image<f32> -> f32
+  func.return %r : f32
+}
+// CHECK: graph.reduce group must be non-negative, got -1
+
+// -----
+
+func.func @two_reductions_in_a_kernel(%src: !graph.image<f32>) -> (f32, f32) {
+  %sz = graph.size %src : !graph.image<f32>
+  %a = graph.reduce "add" %src, %sz group 0 : !graph.image<f32> -> f32
+  %b = graph.reduce "max" %src, %sz group 0 : !graph.image<f32> -> f32
+  func.return %a, %b : f32, f32
+}
+// CHECK: kernel group 0 has more than one graph.reduce
+
+// -----
+
+// The contracts of the last stage's spelling are gone: a discardable graph.* attribute
+// is a misspelt contract.
+func.func @stale_attribute(%src: !graph.image<f32>) -> f32 {
+  %sz = graph.size %src : !graph.image<f32>
+  %r = graph.reduce "add" %src, %sz {graph.kernel = 0 : i64} : !graph.image<f32> -> f32
+  func.return %r : f32
+}
+// CHECK: unknown attribute 'graph.kernel' on graph.reduce
+
+// -----
+
+func.func @misspelt_outputs(%a: f32) -> f32 attributes {graph.ouputs = ["a"]} {
+  func.return %a : f32
+}
+// CHECK: unknown attribute 'graph.ouputs' on func.func
+
+// -----
+
+func.func @name_not_a_string(%a: f32 {graph.name = 3 : i32}) -> f32 {
+  func.return %a : f32
+}
+// CHECK: graph.name of argument 0 must be a non-empty string, got 3 : i32
+
+// -----
+
+func.func @default_of_another_type(%a: i32 {graph.name = "a", graph.default = 1.5 : f32}) -> i32 {
+  func.return %a : i32
+}
+// CHECK: graph.default of argument 0 must be a literal of type i32, got 1.500000e+00 : f32
+
+// -----
+
+func.func @default_on_a_result(%a: f32) -> (f32 {graph.default = 1.0 : f32}) {
+  func.return %a : f32
+}
+// CHECK: graph.default is for arguments, not result 0
+
+// -----
+
+func.func @outputs_count(%a: f32) -> f32 attributes {graph.outputs = ["x", "y"]} {
+  func.return %a : f32
+}
+// CHECK: graph.outputs has 2 names for 1 results
+
+// -----
+
+func.func @outputs_not_strings(%a: f32) -> f32 attributes {graph.outputs = [1 : i32]} {
+  func.return %a : f32
+}
+// CHECK: graph.outputs must be an array of strings, got [1 : i32]
+
+// -----
+
+func.func @outputs_twice(%a: f32) -> (f32, f32) attributes {graph.outputs = ["x", "x"]} {
+  func.return %a, %a : f32, f32
+}
+// CHECK: graph.outputs names an output twice: ['x', 'x']
+
+// -----
+
+func.func @result_names_disagree(%a: f32) -> (f32 {graph.name = "y"}) attributes {graph.outputs = ["x"]} {
+  func.return %a : f32
+}
+// CHECK: the graph.name of the results (['y']) do not follow graph.outputs ['x']

@@ -29,3 +29,23 @@ func.func @ops(%src: !graph.image<f32>, %img4: !graph.image<vector<4xf32>>, %g: 
   %mean = graph.reduce "mean" %m, %sz : !graph.field<f32> -> f32
   func.return %o, %mean : !graph.image<f32>, f32
 }
+
+// The stage contracts survive printing and both parsers: the properties the frontend
+// (implicit) and graph-schedule (group) leave on sinks, and the ports of a program.
+// CHECK-LABEL: func.func @contracts
+// CHECK-SAME:    (%src: !graph.image<f32> {graph.name = "src"}, %k: f32 {graph.name = "k", graph.default = 2.000000e+00 : f32})
+// CHECK-SAME:    -> (!graph.image<f32>, f32) attributes {graph.outputs = ["img", "total"]}
+func.func @contracts(%src: !graph.image<f32> {graph.name = "src"}, %k: f32 {graph.name = "k", graph.default = 2.0 : f32})
+    -> (!graph.image<f32>, f32) attributes {graph.outputs = ["img", "total"]} {
+  %sz = graph.size %src : !graph.image<f32>
+  %f = graph.blur %src radius 1 : !graph.image<f32> -> !graph.field<f32>
+  // CHECK: graph.capture %{{.*}}, %{{.*}} implicit : !graph.field<f32> -> !graph.image<f32>
+  %i = graph.capture %f, %sz implicit : !graph.field<f32> -> !graph.image<f32>
+  // CHECK: graph.capture %{{.*}}, %{{.*}} implicit group 0 : !graph.field<f32> -> !graph.image<f32>
+  %j = graph.capture %f, %sz implicit group 0 : !graph.field<f32> -> !graph.image<f32>
+  // CHECK: graph.capture %{{.*}}, %{{.*}} group 1 : !graph.field<f32> -> !graph.image<f32>
+  %c = graph.capture %f, %sz group 1 : !graph.field<f32> -> !graph.image<f32>
+  // CHECK: graph.reduce "add" %{{.*}}, %{{.*}} group 1 : !graph.field<f32> -> f32
+  %r = graph.reduce "add" %f, %sz group 1 : !graph.field<f32> -> f32
+  func.return %c, %r : !graph.image<f32>, f32
+}

@@ -240,3 +240,88 @@ func.func @f(%a: tensor<?x?xf32, #sparse.format<csr>>) -> f32 {
   func.return %r : f32
 }
 // CHECK: the operand of sparse.reduce must be a dense tensor, got tensor<?x?xf32, #sparse.format<csr>>
+
+// -----
+
+func.func @unknown_storage(%a: memref<?xf32> {graph.name = "a", sparse.format = "ell"}) {
+  func.return
+}
+// CHECK: sparse.format of argument 0: unknown sparse format 'ell'; expected one of csr, csc, coo, bsr, auto
+
+// -----
+
+func.func @parts_out_of_order(
+    %i: memref<?xi32> {graph.name = "A", sparse.format = "csr", sparse.part = "indices"},
+    %p: memref<?xi32> {graph.name = "A", sparse.format = "csr", sparse.part = "indptr"},
+    %d: memref<?xf32> {graph.name = "A", sparse.format = "csr", sparse.part = "data"},
+    %r: i32 {graph.name = "A", sparse.format = "csr", sparse.part = "rows"},
+    %c: i32 {graph.name = "A", sparse.format = "csr", sparse.part = "cols"},
+    %n: i32 {graph.name = "A", sparse.format = "csr", sparse.part = "nnz"}) {
+  func.return
+}
+// CHECK: arguments 0.. of a csr matrix must be its parts indptr, indices, data, rows, cols, nnz, got ['indices', 'indptr', 'data', 'rows', 'cols', 'nnz']
+
+// -----
+
+func.func @parts_of_two_names(
+    %r: memref<?xi32> {graph.name = "A", sparse.format = "coo", sparse.part = "row"},
+    %c: memref<?xi32> {graph.name = "A", sparse.format = "coo", sparse.part = "col"},
+    %d: memref<?xf32> {graph.name = "B", sparse.format = "coo", sparse.part = "data"},
+    %m: i32 {graph.name = "A", sparse.format = "coo", sparse.part = "rows"},
+    %k: i32 {graph.name = "A", sparse.format = "coo", sparse.part = "cols"},
+    %n: i32 {graph.name = "A", sparse.format = "coo", sparse.part = "nnz"}) {
+  func.return
+}
+// CHECK: arguments 0.. of one coo matrix must share one graph.name
+
+// -----
+
+func.func @dense_with_a_part(%v: memref<?xf32> {graph.name = "v", sparse.format = "dense", sparse.part = "values"}) {
+  func.return
+}
+// CHECK: argument 0 is a dense tensor; it has no sparse.part
+
+// -----
+
+func.func @auto_without_variant(%A: tensor<?x?xf32, #sparse.format<csr>> {graph.name = "A", sparse.auto = "csr"}) {
+  func.return
+}
+// CHECK: a function has sparse.variant_of exactly when an argument has sparse.auto
+
+// -----
+
+func.func @variant_without_auto(%A: tensor<?x?xf32, #sparse.format<csr>> {graph.name = "A"}) attributes {sparse.variant_of = "f"} {
+  func.return
+}
+// CHECK: a function has sparse.variant_of exactly when an argument has sparse.auto
+
+// -----
+
+func.func @auto_tag_disagrees(%A: tensor<?x?xf32, #sparse.format<csr>> {graph.name = "A", sparse.auto = "bsr4x4"})
+    attributes {sparse.variant_of = "f"} {
+  func.return
+}
+// CHECK: argument 0 is tagged sparse.auto = "bsr4x4" but its type is tensor<?x?xf32, #sparse.format<csr>>
+
+// -----
+
+func.func @auto_still_auto(%A: tensor<?x?xf32, #sparse.format<auto>> {graph.name = "A", sparse.auto = "auto"})
+    attributes {sparse.variant_of = "f"} {
+  func.return
+}
+// CHECK: sparse.auto of argument 0 must name a concrete format
+
+// -----
+
+func.func @auto_on_a_result(%a: f32) -> (f32 {sparse.auto = "csr"}) {
+  func.return %a : f32
+}
+// CHECK: sparse.auto is for arguments, not result 0
+
+// -----
+
+func.func @variant_of_nothing(%A: tensor<?x?xf32, #sparse.format<csr>> {graph.name = "A", sparse.auto = "csr"})
+    attributes {sparse.variant_of = ""} {
+  func.return
+}
+// CHECK: sparse.variant_of must be a non-empty string, got ""

@@ -113,3 +113,38 @@ func.func @pagerank(%A: tensor<?x?xf32, #sparse.format<auto>>, %d: f32, %base: f
   }
   func.return %r : tensor<?xf32>
 }
+
+// What sparse-select-format and sparse-lower leave for the runtime survives printing
+// and both parsers: a format variant, its auto argument, and a csr matrix as its parts.
+// CHECK-LABEL: func.func @spmv__csr
+// CHECK-SAME:    %{{.*}}: memref<?xi32> {graph.name = "A", sparse.auto = "csr", sparse.format = "csr", sparse.part = "indptr"}
+// CHECK-SAME:    %{{.*}}: memref<?xi32> {graph.name = "A", sparse.auto = "csr", sparse.format = "csr", sparse.part = "indices"}
+// CHECK-SAME:    %{{.*}}: memref<?xf32> {graph.name = "A", sparse.auto = "csr", sparse.format = "csr", sparse.part = "data"}
+// CHECK-SAME:    %{{.*}}: i32 {graph.name = "A", sparse.auto = "csr", sparse.format = "csr", sparse.part = "rows"}
+// CHECK-SAME:    %{{.*}}: i32 {graph.name = "A", sparse.auto = "csr", sparse.format = "csr", sparse.part = "cols"}
+// CHECK-SAME:    %{{.*}}: i32 {graph.name = "A", sparse.auto = "csr", sparse.format = "csr", sparse.part = "nnz"}
+// CHECK-SAME:    %{{.*}}: memref<?xf32> {graph.name = "v", sparse.format = "dense"}
+// CHECK-SAME:    -> (memref<?xf32> {graph.name = "out", sparse.format = "dense"})
+// CHECK-SAME:    attributes {graph.outputs = ["out"], sparse.variant_of = "spmv"}
+func.func @spmv__csr(
+    %p: memref<?xi32> {graph.name = "A", sparse.auto = "csr", sparse.format = "csr", sparse.part = "indptr"},
+    %i: memref<?xi32> {graph.name = "A", sparse.auto = "csr", sparse.format = "csr", sparse.part = "indices"},
+    %d: memref<?xf32> {graph.name = "A", sparse.auto = "csr", sparse.format = "csr", sparse.part = "data"},
+    %r: i32 {graph.name = "A", sparse.auto = "csr", sparse.format = "csr", sparse.part = "rows"},
+    %c: i32 {graph.name = "A", sparse.auto = "csr", sparse.format = "csr", sparse.part = "cols"},
+    %n: i32 {graph.name = "A", sparse.auto = "csr", sparse.format = "csr", sparse.part = "nnz"},
+    %v: memref<?xf32> {graph.name = "v", sparse.format = "dense"})
+    -> (memref<?xf32> {graph.name = "out", sparse.format = "dense"})
+    attributes {graph.outputs = ["out"], sparse.variant_of = "spmv"} {
+  func.return %v : memref<?xf32>
+}
+
+// Before sparse-lower, an auto argument's type carries the format its tag names.
+// CHECK-LABEL: func.func @pr__bsr4x4
+// CHECK-SAME:    %A: tensor<?x?xf32, #sparse.format<bsr[4, 4]>> {graph.name = "A", sparse.auto = "bsr4x4"}
+// CHECK-SAME:    %B: tensor<?x?xf32> {graph.name = "B", sparse.auto = "dense"}
+// CHECK-SAME:    attributes {sparse.variant_of = "pr"}
+func.func @pr__bsr4x4(%A: tensor<?x?xf32, #sparse.format<bsr[4, 4]>> {graph.name = "A", sparse.auto = "bsr4x4"},
+                      %B: tensor<?x?xf32> {graph.name = "B", sparse.auto = "dense"}) attributes {sparse.variant_of = "pr"} {
+  func.return
+}

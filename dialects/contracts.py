@@ -1,0 +1,185 @@
+"""Verification of the contracts one stage leaves for the next.
+
+Some facts a stage learns live on as attributes that later stages and the runtime
+read. Those on ccomp's own ops are properties, checked by the op's ``verify_``
+(``graph.capture ... implicit group N``). Those on a ``func.func`` — the names,
+defaults and outputs of a program (``graph.name``, ``graph.default``,
+``graph.outputs``), its sparse storage (``sparse.format``, ``sparse.part``) and its
+format variants (``sparse.auto``, ``sparse.variant_of``) — are declared as named
+constants in ``dialects/graph.py`` and ``dialects/sparse.py``; ``module.verify()``
+knows nothing of them, so :func:`verify_contracts` checks them. The driver calls it
+with ``module.verify()`` after the frontend and after every pass, and
+:func:`ccomp.dialects.context.parse_module` and ``ccomp-opt`` after parsing, so a
+misspelt or mistyped contract fails where it is made, not where it is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, FloatAttr, IntegerAttr, StringAttr
+from xdsl.ir import Attribute, Block, Operation
+from xdsl.utils.exceptions import VerifyException
+
+from ccomp.dialects import graph, sparse
+from ccomp.dialects.graph import Graph
+from ccomp.dialects.kern import Kern
+from ccomp.dialects.loop import Loop
+from ccomp.dialects.sparse import Sparse
+
+FUNCTION_ATTRS = frozenset({graph.OUTPUTS, sparse.VARIANT_OF})
+"""Attributes of ccomp's dialects a ``func.func`` may carry."""
+
+PORT_ATTRS = frozenset({graph.PORT_NAME, graph.PORT_DEFAULT, sparse.FORMAT, sparse.PART, sparse.AUTO})
+"""Attributes of ccomp's dialects an argument or result attribute dictionary may carry."""
+
+_PREFIXES = tuple(f"{d.name}." for d in (Graph, Kern, Loop, Sparse))
+
+
+def verify_contracts(module: Operation) -> None:
+    """Check every stage contract in ``module``; raises ``VerifyException`` naming the op."""
+    for op in module.walk():
+        try:
+            _verify_op(op)
+        except VerifyException as err:
+            op.emit_error(f"Operation does not verify: {err}", err)
+
+
+def _verify_op(op: Operation) -> None:
+    allowed = FUNCTION_ATTRS if isinstance(op, func.FuncOp) else frozenset()
+    for key in op.attributes:
+        if key.startswith(_PREFIXES) and key not in allowed:
+            raise VerifyException(f"unknown attribute '{key}' on {op.name}")
+    if isinstance(op, func.FuncOp):
+        verify_graph_ports(op)
+        verify_sparse_ports(op)
+    for region in op.regions:
+        for block in region.blocks:
+            verify_kernel_groups(block)
+
+
+def _unknown(attrs: Sequence[DictionaryAttr], what: str) -> None:
+    for k, d in enumerate(attrs):
+        for key in d.data:
+            if key.startswith(_PREFIXES) and key not in PORT_ATTRS:
+                raise VerifyException(f"unknown attribute '{key}' on {what} {k}")
+
+
+# ----- graph: the ports of a program ---------------------------------------------------
+
+def verify_graph_ports(fn: func.FuncOp) -> None:
+    """``graph.name`` is a non-empty string; ``graph.default`` a literal of its scalar
+    argument's type (arguments only); ``graph.outputs`` names every output once."""
+    args, results = graph.arg_ports(fn), graph.result_ports(fn)
+    _unknown(args, "argument")
+    _unknown(results, "result")
+    for k, (d, t) in enumerate(zip(args, fn.function_type.inputs)):
+        _check_name(d, f"argument {k}")
+        default = d.data.get(graph.PORT_DEFAULT)
+        if default is not None:
+            if not isinstance(default, (FloatAttr, IntegerAttr)) or default.type != t:
+                raise VerifyException(f"{graph.PORT_DEFAULT} of argument {k} must be a literal of type {t}, "
+                                      f"got {default}")
+    for k, d in enumerate(results):
+        _check_name(d, f"result {k}")
+        if graph.PORT_DEFAULT in d.data:
+            raise VerifyException(f"{graph.PORT_DEFAULT} is for arguments, not result {k}")
+    outputs = fn.attributes.get(graph.OUTPUTS)
+    if outputs is None:
+        return
+    if not isinstance(outputs, ArrayAttr) or not all(isinstance(n, StringAttr) for n in outputs.data):
+        raise VerifyException(f"{graph.OUTPUTS} must be an array of strings, got {outputs}")
+    names = [n.data for n in outputs.data]
+    if len(set(names)) != len(names):
+        raise VerifyException(f"{graph.OUTPUTS} names an output twice: {names}")
+    named = [graph.port_name(d) for d in results]
+    if all(n is None for n in named):
+        if len(names) != len(results):
+            raise VerifyException(f"{graph.OUTPUTS} has {len(names)} names for {len(results)} results")
+    elif None in named or list(dict.fromkeys(named)) != names:
+        raise VerifyException(f"the {graph.PORT_NAME} of the results ({named}) do not follow "
+                              f"{graph.OUTPUTS} {names}")
+
+
+def _check_name(d: DictionaryAttr, what: str) -> None:
+    name = d.data.get(graph.PORT_NAME)
+    if name is not None and (not isinstance(name, StringAttr) or not name.data):
+        raise VerifyException(f"{graph.PORT_NAME} of {what} must be a non-empty string, got {name}")
+
+
+def verify_kernel_groups(block: Block) -> None:
+    """graph-to-kern computes a ``group`` of sinks in one kernel with one reduction at most."""
+    reduced: set[int] = set()
+    for op in block.ops:
+        if isinstance(op, graph.ReduceOp) and op.group is not None:
+            n = op.group.value.data
+            if n in reduced:
+                raise VerifyException(f"kernel group {n} has more than one graph.reduce")
+            reduced.add(n)
+
+
+# ----- sparse: storage and format variants ---------------------------------------------
+
+def verify_sparse_ports(fn: func.FuncOp) -> None:
+    """``sparse.format`` is a format; the values of one sparse matrix are consecutive, share
+    a ``graph.name`` and carry its parts in order; ``sparse.auto`` tags an argument of a
+    variant (``sparse.variant_of``) with the format that variant takes."""
+    variant = fn.attributes.get(sparse.VARIANT_OF)
+    if variant is not None and (not isinstance(variant, StringAttr) or not variant.data):
+        raise VerifyException(f"{sparse.VARIANT_OF} must be a non-empty string, got {variant}")
+    args, results = graph.arg_ports(fn), graph.result_ports(fn)
+    _check_storage(args, "argument")
+    _check_storage(results, "result")
+    for k, d in enumerate(results):
+        if sparse.AUTO in d.data:
+            raise VerifyException(f"{sparse.AUTO} is for arguments, not result {k}")
+    autos = 0
+    for k, (d, t) in enumerate(zip(args, fn.function_type.inputs)):
+        if sparse.AUTO not in d.data:
+            continue
+        autos += 1
+        fmt = _format(d.data[sparse.AUTO], f"{sparse.AUTO} of argument {k}")
+        if fmt is not None and fmt.kind.data == "auto":
+            raise VerifyException(f"{sparse.AUTO} of argument {k} must name a concrete format")
+        stored = sparse.format_of(t) if sparse.FORMAT not in d.data else _format(d.data[sparse.FORMAT], "")
+        if stored != fmt:
+            raise VerifyException(f"argument {k} is tagged {sparse.AUTO} = {d.data[sparse.AUTO]} "
+                                  f"but its type is {t}")
+    if (variant is None) != (autos == 0):
+        raise VerifyException(f"a function has {sparse.VARIANT_OF} exactly when an argument has {sparse.AUTO}")
+
+
+def _format(value: Attribute, what: str) -> sparse.FormatAttr | None:
+    if not isinstance(value, StringAttr):
+        raise VerifyException(f"{what} must be a string, got {value}")
+    try:
+        return sparse.parse_format(value.data)
+    except VerifyException as err:
+        raise VerifyException(f"{what}: {err}") from None
+
+
+def _check_storage(attrs: Sequence[DictionaryAttr], what: str) -> None:
+    k = 0
+    while k < len(attrs):
+        d = attrs[k].data
+        if sparse.FORMAT not in d:
+            if sparse.PART in d:
+                raise VerifyException(f"{what} {k} has a {sparse.PART} but no {sparse.FORMAT}")
+            k += 1
+            continue
+        fmt = _format(d[sparse.FORMAT], f"{sparse.FORMAT} of {what} {k}")
+        if fmt is None:
+            if sparse.PART in d:
+                raise VerifyException(f"{what} {k} is a dense tensor; it has no {sparse.PART}")
+            k += 1
+            continue
+        parts = sparse.matrix_parts(fmt)
+        group = attrs[k:k + len(parts)]
+        got = [sparse.part_of(g) for g in group]
+        if got != list(parts) or any(g.data.get(sparse.FORMAT) != d[sparse.FORMAT] for g in group):
+            raise VerifyException(f"{what}s {k}.. of a {fmt.text()} matrix must be its parts "
+                                  f"{', '.join(parts)}, got {got}")
+        if len({graph.port_name(g) for g in group}) != 1:
+            raise VerifyException(f"{what}s {k}.. of one {fmt.text()} matrix must share one {graph.PORT_NAME}")
+        k += len(parts)

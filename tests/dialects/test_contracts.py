@@ -1,0 +1,165 @@
+"""The stage contracts declared in dialects/: their helpers, their verifier, and that
+every stage of the real pipeline leaves contracts the verifier accepts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, FloatAttr, IntegerAttr, StringAttr, f32, i32
+from xdsl.ir import Block, Region
+from xdsl.utils.exceptions import VerifyException
+
+from ccomp.diagnostics import Source
+from ccomp.dialects import graph, sparse
+from ccomp.dialects.context import make_context, parse_module
+from ccomp.dialects.contracts import FUNCTION_ATTRS, PORT_ATTRS, verify_contracts
+from ccomp.frontend import lower_to_l1
+from ccomp.passes import get_all_passes
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+PIPELINE = ("sparse-select-format", "graph-fuse", "graph-schedule", "sparse-lower", "graph-to-kern", "loop-pingpong")
+
+
+def _function(arg_attrs: list[dict], res_types: list, res_attrs: list[dict] | None = None) -> func.FuncOp:
+    block = Block(arg_types=[f32] * len(arg_attrs))
+    block.add_op(func.ReturnOp(*[block.args[0]] * len(res_types)))
+    return func.FuncOp("f", ([f32] * len(arg_attrs), res_types), Region(block),
+                       arg_attrs=ArrayAttr([DictionaryAttr(a) for a in arg_attrs]),
+                       res_attrs=None if res_attrs is None else ArrayAttr([DictionaryAttr(a) for a in res_attrs]))
+
+
+# ----- helpers ----------------------------------------------------------------------
+
+def test_port_helpers_round_trip():
+    fn = _function([graph.port_attrs("k", FloatAttr(2.0, f32)), graph.port_attrs("x")], [f32])
+    graph.set_output_names(fn, ["out"])
+    args = graph.arg_ports(fn)
+    assert [graph.port_name(a) for a in args] == ["k", "x"]
+    assert graph.port_default(args[0]) == 2.0 and graph.port_default(args[1]) is None
+    assert graph.output_names(fn) == ["out"]
+    assert graph.result_ports(fn) == [DictionaryAttr({})]
+    assert graph.port_name(None) is None and graph.port_default(None) is None
+    verify_contracts(fn)
+
+
+def test_helpers_spell_the_declared_names():
+    attrs = graph.port_attrs("a", IntegerAttr(1, i32))
+    assert set(attrs) == {graph.PORT_NAME, graph.PORT_DEFAULT} == {"graph.name", "graph.default"}
+    assert set(sparse.storage_attrs(sparse.FormatAttr("csr"), "indptr")) == {sparse.FORMAT, sparse.PART}
+    assert sparse.storage_attrs(None) == {sparse.FORMAT: StringAttr("dense")}
+    with pytest.raises(ValueError, match="needs its sparse.part"):
+        sparse.storage_attrs(sparse.FormatAttr("csr"))
+    assert FUNCTION_ATTRS == {graph.OUTPUTS, sparse.VARIANT_OF}
+    assert PORT_ATTRS == {graph.PORT_NAME, graph.PORT_DEFAULT, sparse.FORMAT, sparse.PART, sparse.AUTO}
+
+
+@pytest.mark.parametrize("fmt", [None, sparse.FormatAttr("csr"), sparse.FormatAttr("csc"), sparse.FormatAttr("coo"),
+                                 sparse.FormatAttr("bsr", (4, 2))])
+def test_format_spellings_round_trip(fmt):
+    assert sparse.parse_format(sparse.format_tag(fmt)) == fmt
+    assert sparse.parse_format("dense" if fmt is None else fmt.text()) == fmt
+
+
+@pytest.mark.parametrize("text", ["ell", "bsr", "bsr(4x4", "bsr0x2", "bsr4x"])
+def test_bad_format_spellings(text):
+    with pytest.raises(VerifyException):
+        sparse.parse_format(text)
+
+
+def test_variant_helpers():
+    fn = _function([graph.port_attrs("a")], [])
+    assert sparse.variant_of(fn) is None and sparse.program_of(fn) == "f"
+    sparse.set_variant_of(fn, "g")
+    assert sparse.variant_of(fn) == "g" and sparse.program_of(fn) == "g"
+    tagged = sparse.with_auto(DictionaryAttr(graph.port_attrs("a")), sparse.FormatAttr("bsr", (8, 8)))
+    assert sparse.auto_of(tagged) == "bsr8x8" and graph.port_name(tagged) == "a"
+
+
+def test_runtime_parts_agree_with_the_dialect():
+    """The runtime binds a matrix's arrays in the order sparse-lower declares them."""
+    from ccomp.runtime.sparse.formats import Format
+
+    for text in ("dense", "csr", "csc", "coo", "bsr(2x2)"):
+        f = Format.parse(text)
+        assert f.parts == sparse.storage_parts(f.kind)
+    assert sparse.matrix_parts(sparse.FormatAttr("coo")) == ("row", "col", "data", "rows", "cols", "nnz")
+
+
+# ----- the verifier -----------------------------------------------------------------
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda fn: graph.set_output_names(fn, ["a", "b"]), "has 2 names for 1 results"),
+    (lambda fn: fn.attributes.__setitem__(graph.OUTPUTS, StringAttr("a")), "must be an array of strings"),
+    (lambda fn: fn.attributes.__setitem__("graph.output", StringAttr("a")), "unknown attribute 'graph.output'"),
+    (lambda fn: fn.attributes.__setitem__(sparse.VARIANT_OF, StringAttr("g")), "exactly when an argument has"),
+])
+def test_function_contract_violations(mutate, message):
+    fn = _function([graph.port_attrs("a")], [f32])
+    graph.set_output_names(fn, ["out"])
+    verify_contracts(fn)
+    mutate(fn)
+    with pytest.raises(VerifyException, match=message):
+        verify_contracts(fn)
+
+
+@pytest.mark.parametrize("attrs, message", [
+    ({graph.PORT_NAME: IntegerAttr(1, i32)}, "must be a non-empty string"),
+    ({graph.PORT_NAME: StringAttr("")}, "must be a non-empty string"),
+    ({graph.PORT_DEFAULT: IntegerAttr(1, i32)}, "must be a literal of type f32"),
+    ({sparse.FORMAT: StringAttr("bsr(0x4)")}, "bsr blocks must be at least 1x1"),
+    ({sparse.PART: StringAttr("data")}, "has a sparse.part but no sparse.format"),
+    ({"sparse.fromat": StringAttr("csr")}, "unknown attribute 'sparse.fromat' on argument 0"),
+])
+def test_port_contract_violations(attrs, message):
+    with pytest.raises(VerifyException, match=message):
+        verify_contracts(_function([attrs], []))
+
+
+def test_results_named_by_parts_follow_outputs():
+    parts = [{**graph.port_attrs("m"), **sparse.storage_attrs(sparse.FormatAttr("coo"), p)}
+             for p in sparse.matrix_parts(sparse.FormatAttr("coo"))]
+    fn = _function([graph.port_attrs("a")], [f32] * len(parts), parts)
+    graph.set_output_names(fn, ["m"])
+    verify_contracts(fn)
+    graph.set_output_names(fn, ["n"])
+    with pytest.raises(VerifyException, match="do not follow graph.outputs"):
+        verify_contracts(fn)
+
+
+def test_parse_module_verifies_contracts():
+    with pytest.raises(VerifyException, match="graph.outputs has 0 names for 1 results"):
+        parse_module('func.func @f(%a: f32) -> f32 attributes {graph.outputs = []} {\n  func.return %a : f32\n}')
+
+
+# ----- the pipeline keeps its contracts ---------------------------------------------
+
+@pytest.mark.parametrize("example", ["edges.cn", "heat.cn", "tonemap.cn", "pagerank.cn", "spmv.cn", "spmm.cn"])
+def test_every_stage_leaves_valid_contracts(example):
+    path = EXAMPLES / example
+    module = lower_to_l1(Source(path.read_text(), str(path)))
+    verify_contracts(module)
+    ctx, passes = make_context(), get_all_passes()
+    for flag in PIPELINE:
+        passes[flag]()().apply(ctx, module)
+        module.verify()
+        verify_contracts(module)
+    fns = [op for op in module.body.block.ops if isinstance(op, func.FuncOp) and graph.output_names(op)]
+    assert fns and all(graph.port_name(a) for fn in fns for a in graph.arg_ports(fn))
+
+
+def test_schedule_groups_and_implicit_captures_are_properties():
+    src = ("graph g(src: image<f32>) -> (image<f32>, f32) {\n"
+           "    let d = src * 2.0\n    let e = d[x + 1, y] + d[x - 1, y]\n"
+           "    return e, sum(e)\n}\n")
+    module = lower_to_l1(Source(src, "g.cn"))
+    captures = [op for op in module.walk() if isinstance(op, graph.CaptureOp)]
+    # d's neighbour reads capture it implicitly; returning e captures it as asked
+    assert [c.implicit is not None for c in captures] == [True, False]
+    ctx, passes = make_context(), get_all_passes()
+    for flag in ("graph-fuse", "graph-schedule"):
+        passes[flag]()().apply(ctx, module)
+    sinks = [op for op in module.walk() if isinstance(op, (graph.CaptureOp, graph.ReduceOp))]
+    assert sinks and all(s.group is not None for s in sinks)
+    assert not any(key.startswith("graph.") for s in sinks for key in s.attributes)
