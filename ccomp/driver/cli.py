@@ -12,12 +12,13 @@ import sys
 from collections.abc import Sequence
 
 from ccomp import __version__
-from ccomp.diagnostics import CompileError
+from ccomp.diagnostics import CompileError, PassError
 
 EPILOG = """\
 examples:
   ccomp build examples/tonemap.cn -o build/             compile, write artefacts to build/
   ccomp build examples/tonemap.cn --emit kern           print the kernel-level IR
+  ccomp build --print-pipeline -t glsl                  print the passes, for ccomp-opt -p
   ccomp run examples/edges.cn --input src=examples/data/card.png --output mag=mag.png
   ccomp run examples/tonemap.cn --input src=in.npy --input gain=1.2 --output out=out.png
   ccomp targets                                         list targets usable on this machine
@@ -40,16 +41,20 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="compile a program and write its artefacts or print one stage",
                        description="Compile FILE. With -o, write the artefacts (IR, generated code, "
                                    "manifest.json) to a folder; with --emit, print one stage instead.")
-    b.add_argument("file", help="the .cn program")
+    b.add_argument("file", nargs="?", help="the .cn program")
     b.add_argument("-t", "--target", default="llvm", metavar="TARGET",
                    help=f"code generation target: {', '.join(targets)} (default: llvm)")
     b.add_argument("-o", "--output", metavar="DIR", help="write artefacts to DIR")
     b.add_argument("--emit", metavar="STAGE",
                    help=f"print the program at STAGE and stop: {', '.join(STAGES)}")
     b.add_argument("--print-ir-after-all", action="store_true", help="print the IR after every pass (to stderr)")
+    b.add_argument("--print-pipeline", action="store_true",
+                   help="print the passes that lead to --emit's stage (default: all) for --target, "
+                        "as a spec 'ccomp-opt -p' accepts, and stop (FILE is not needed)")
     b.add_argument("--save-ir", action="store_true", help="also write the IR after each stage to DIR/ir/")
     b.add_argument("--graph", metavar="NAME", help="which graph to build when the file declares several")
     b.add_argument("--no-cache", action="store_true", help="compile afresh instead of using the build cache")
+    b.set_defaults(subparser=b)
 
     r = sub.add_parser("run", help="compile and run a program on inputs from files",
                        description="Compile FILE and run it. Inputs and outputs are PNG or .npy files; "
@@ -79,12 +84,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    if args.command == "build" and args.file is None and not args.print_pipeline:
+        args.subparser.error("the following arguments are required: file")
     from ccomp.driver import commands
 
     try:
         return {"build": commands.build, "run": commands.run, "targets": commands.targets}[args.command](args)
     except CompileError as exc:
         print(str(exc), file=sys.stderr)
+        return 1
+    except PassError as exc:  # raised past the pipeline (code generation): still located
+        print(str(exc.to_compile_error()), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -8,15 +8,18 @@ bounds guard and the per-workgroup reduction tree -- and ``glsl.py``/``opencl.py
 override spellings. Every SSA value becomes a typed local (``T name = expr;``): the
 drivers' compilers fold them away and the source stays one-to-one with the IR.
 
-Mixins keep each part small: the op table in ``cstyle_ops.py``, buffer access in
-``cstyle_buffers.py``, the reduction tree in ``cstyle_reduce.py``, type helpers in
-``cstyle_types.py``; the ABI handed to runtimes
+Mixins keep each part small: the op table in ``ops.py``, buffer access in
+``buffers.py``, the reduction tree in ``reduce.py``, type helpers in ``types.py``. Ops
+are dispatched through a table keyed on op classes (``ccomp.backends.dispatch``); the
+ABI handed to runtimes
 is ``kernel_abi.py``.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import cache
 from typing import Any, ClassVar
 
 from xdsl.dialects import memref
@@ -29,6 +32,7 @@ from ccomp.backends.cstyle.reduce import ReduceTree
 from ccomp.backends.cstyle.types import (  # noqa: F401  (re-exported for the targets)
     decimal, dtype_name, element_of, fit_local_size, int_text, is_bool, is_float, lanes_of, wrap_int,
 )
+from ccomp.backends.dispatch import cannot_emit, op_table
 from ccomp.backends.kernel_abi import Binding, EmitError, KernelSource
 from ccomp.dialects.kern import KernelOp
 
@@ -63,6 +67,7 @@ class CStyleEmitter(OpTable, BufferOps, ReduceTree):
         self.result_dtype: str | None = None
         self.red_type = ""
         self.red_count = 0
+        self.handlers = type(self).op_handlers()
 
     # ---- target hooks (spellings) -------------------------------------------------------
     def scalar_type(self, t: Attribute) -> str:
@@ -241,17 +246,21 @@ class CStyleEmitter(OpTable, BufferOps, ReduceTree):
         for op in block.ops:
             self.emit_op(op)
 
+    @classmethod
+    @cache
+    def op_handlers(cls) -> dict[type[Operation], Callable[[CStyleEmitter, Operation], None]]:
+        """Op class -> handler for this target: its ``@emits`` methods, else an operator
+        of ``BINOPS``, else a built-in of ``FUNCS`` (built once per emitter class)."""
+        table: dict[type[Operation], Callable[[CStyleEmitter, Operation], None]] = {t: cls.call for t in cls.FUNCS}
+        table.update({t: cls.binary for t in cls.BINOPS})
+        table.update(op_table(cls))
+        return table
+
     def emit_op(self, op: Operation) -> None:
-        handler = getattr(self, "op_" + op.name.replace(".", "_"), None)
-        if handler is not None:
-            handler(op)
-        elif op.name in self.BINOPS:
-            self.binary(op)
-        elif op.name in self.FUNCS:
-            args = ", ".join(self.name(o) for o in op.operands)
-            self.define(op.results[0], f"{self.FUNCS[op.name]}({args})")
-        else:
-            raise self.unsupported(op)
+        handler = self.handlers.get(type(op))
+        if handler is None:
+            raise cannot_emit(op, self.target)
+        handler(self, op)
 
 
 def emit_module(module: ModuleOp, emitter: type[CStyleEmitter], max_invocations: int,

@@ -16,6 +16,7 @@ from xdsl.dialects import arith, memref
 from xdsl.ir import Attribute, Operation, SSAValue
 
 from ccomp.backends.cstyle.types import element_of, lanes_of
+from ccomp.backends.dispatch import emits
 from ccomp.backends.kernel_abi import Binding
 
 
@@ -64,16 +65,19 @@ class BufferOps:
             return n
         return off
 
+    @emits(memref.LoadOp)
     def op_memref_load(self, op: memref.LoadOp) -> None:
         b = self.buffer_of(op.memref, op)
         off = self._offset_var(b, op, lanes_of(op.res.type))
         self.define(op.res, self.load(b, off, op.res.type))
 
+    @emits(memref.StoreOp)
     def op_memref_store(self, op: memref.StoreOp) -> None:
         b = self.buffer_of(op.memref, op)
         off = self._offset_var(b, op, lanes_of(op.value.type))
         self.store(b, off, self.name(op.value), op.value.type)
 
+    @emits(memref.DimOp)
     def op_memref_dim(self, op: memref.DimOp) -> None:
         b = self.buffer_of(op.source, op)
         owner = op.index.owner

@@ -26,10 +26,13 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
+from xdsl.dialects import arith
+from xdsl.dialects import math as xmath
 from xdsl.dialects.builtin import Float32Type, Float64Type, IndexType, IntegerType, ModuleOp, VectorType
 from xdsl.ir import Attribute, Operation
 
 from ccomp.backends.cstyle.base import CStyleEmitter, decimal, element_of, emit_module, int_text, lanes_of
+from ccomp.backends.dispatch import emits
 from ccomp.backends.kernel_abi import EmitError, KernelSource
 from ccomp.dialects.kern import KernelOp
 
@@ -38,8 +41,8 @@ _SPECIAL = {math.inf: "0x7F800000u", -math.inf: "0xFF800000u"}
 _QUALIFIER = {"read": "readonly ", "write": "writeonly "}
 _TEXELS = {1: "R", 2: "RG", 3: "RGB", 4: "RGBA"}
 _SWIZZLE = {1: ".x", 2: ".xy", 3: ".xyz", 4: ""}  # texelFetch always gives 4 lanes
-_FLOAT_ONLY = {f"math.{f}" for f in ("sin", "cos", "tan", "exp", "exp2", "log", "log2", "powf", "tanh", "atan",
-                                      "atan2")}  # GLSL has no double versions of these
+_FLOAT_ONLY = (xmath.SinOp, xmath.CosOp, xmath.TanOp, xmath.ExpOp, xmath.Exp2Op, xmath.LogOp, xmath.Log2Op,
+               xmath.PowFOp, xmath.TanhOp, xmath.AtanOp, xmath.Atan2Op)  # GLSL has no double versions of these
 
 
 class GLSLEmitter(CStyleEmitter):
@@ -48,10 +51,10 @@ class GLSLEmitter(CStyleEmitter):
     target = "glsl"
     BARRIER = "memoryBarrierShared(); barrier();"
     REDUCE_COARSEN = 16  # barriers are dear on llvmpipe: a 2048^2 f32 sum ran at 18 MP/s, 144 at 16
-    FUNCS: ClassVar[dict[str, str]] = {
-        **CStyleEmitter.FUNCS, "math.absf": "abs", "math.rsqrt": "inversesqrt",
-        "arith.minimumf": "min", "arith.maximumf": "max", "arith.minnumf": "min",
-        "arith.maxnumf": "max", "math.roundeven": "roundEven", "math.atan2": "atan",
+    FUNCS: ClassVar[dict[type[Operation], str]] = {
+        **CStyleEmitter.FUNCS, xmath.AbsFOp: "abs", xmath.RsqrtOp: "inversesqrt",
+        arith.MinimumfOp: "min", arith.MaximumfOp: "max", arith.MinnumfOp: "min",
+        arith.MaxnumfOp: "max", xmath.RoundEvenOp: "roundEven", xmath.Atan2Op: "atan",
     }
 
     def __init__(self, kernel: KernelOp, local_size: tuple[int, ...], max_textures: int = 16):
@@ -154,7 +157,7 @@ class GLSLEmitter(CStyleEmitter):
 
     # ---- ops whose GLSL spelling differs ----------------------------------------------
     def emit_op(self, op: Operation) -> None:
-        if op.name in _FLOAT_ONLY and op.results and isinstance(element_of(op.results[0].type), Float64Type):
+        if isinstance(op, _FLOAT_ONLY) and op.results and isinstance(element_of(op.results[0].type), Float64Type):
             raise self.unsupported(op, "GLSL has no double-precision version")
         super().emit_op(op)
 
@@ -167,15 +170,18 @@ class GLSLEmitter(CStyleEmitter):
                            f"{s} q = {s}({u}(abs(a)) / {u}(abs(b))); return (a < 0) != (b < 0) ? -q : q; }}")
         return "ccomp_divsi"
 
+    @emits(arith.DivSIOp)
     def op_arith_divsi(self, op: Operation) -> None:
         fn, (a, b) = self._helper(op.result.type), (self.name(o) for o in op.operands)
         self.define(op.result, self.lanewise(op.result.type, fn + "({}, {})", a, b))
 
+    @emits(arith.RemSIOp)
     def op_arith_remsi(self, op: Operation) -> None:
         fn, (a, b) = self._helper(op.result.type), (self.name(o) for o in op.operands)
         self.define(op.result, self.lanewise(op.result.type, "({1} == 0 || {1} == -1) ? 0 : {0} - " + fn +
                                              "({0}, {1}) * {1}", a, b))
 
+    @emits(xmath.RoundOp)
     def op_math_round(self, op: Operation) -> None:
         a = self.name(op.operand)
         self.define(op.result, f"trunc({a}) + step(0.5, abs({a} - trunc({a}))) * sign({a})")

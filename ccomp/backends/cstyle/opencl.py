@@ -19,10 +19,13 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
+from xdsl.dialects import arith
+from xdsl.dialects import math as xmath
 from xdsl.dialects.builtin import Float32Type, Float64Type, IndexType, IntegerType, ModuleOp, VectorType
 from xdsl.ir import Attribute, Operation
 
 from ccomp.backends.cstyle.base import CStyleEmitter, decimal, element_of, emit_module, int_text, is_bool, lanes_of
+from ccomp.backends.dispatch import emits
 from ccomp.backends.kernel_abi import EmitError, KernelSource
 
 _INTS = {1: "bool", 8: "char", 16: "short", 32: "int", 64: "long"}
@@ -37,15 +40,15 @@ class OpenCLEmitter(CStyleEmitter):
     # gave ~410 (work-item loops vectorise along x); 32x4x2 beat 8x8x8 likewise.
     LOCAL_SIZES: ClassVar[dict[int, tuple[int, ...]]] = {1: (256,), 2: (64, 4), 3: (32, 4, 2)}
     REDUCE_COARSEN = 8  # a 2048^2 f32 sum on PoCL: 144 MP/s at 1 point per invocation, ~540 at 8
-    FUNCS: ClassVar[dict[str, str]] = {
-        **CStyleEmitter.FUNCS, "math.absf": "fabs", "math.rsqrt": "rsqrt",
-        "arith.minimumf": "fmin", "arith.maximumf": "fmax", "arith.minnumf": "fmin",
-        "arith.maxnumf": "fmax", "math.round": "round", "math.roundeven": "rint",
-        "math.atan2": "atan2",
+    FUNCS: ClassVar[dict[type[Operation], str]] = {
+        **CStyleEmitter.FUNCS, xmath.AbsFOp: "fabs", xmath.RsqrtOp: "rsqrt",
+        arith.MinimumfOp: "fmin", arith.MaximumfOp: "fmax", arith.MinnumfOp: "fmin",
+        arith.MaxnumfOp: "fmax", xmath.RoundOp: "round", xmath.RoundEvenOp: "rint",
+        xmath.Atan2Op: "atan2",
         # PoCL's built-in integer min/max are library calls it never inlines, which
         # stops the work-item loop from vectorising (measured: tonemap's clamped reads
         # ran 2x slower than the same kernel with conditional expressions).
-        "arith.minsi": "CCOMP_MINI", "arith.maxsi": "CCOMP_MAXI",
+        arith.MinSIOp: "CCOMP_MINI", arith.MaxSIOp: "CCOMP_MAXI",
     }
 
     def scalar_type(self, t: Attribute) -> str:
@@ -126,11 +129,13 @@ class OpenCLEmitter(CStyleEmitter):
         self.line(f"vstore3({value}, {off}, {b.name});")
 
     # ---- the translation unit ---------------------------------------------------------
+    @emits(arith.DivSIOp)
     def op_arith_divsi(self, op: Operation) -> None:
         """x / 0 = 0 and INT_MIN / -1 wraps, as on every other target (C leaves both undefined)."""
         a, b = (self.name(o) for o in op.operands)
         self.define(op.result, f"CCOMP_DIVI({a}, {b})")
 
+    @emits(arith.RemSIOp)
     def op_arith_remsi(self, op: Operation) -> None:
         a, b = (self.name(o) for o in op.operands)
         self.define(op.result, f"CCOMP_REMI({a}, {b})")

@@ -1,10 +1,11 @@
 """The op table of the C-style emitters: arith, math, vector, scf and kern.
 
-A mixin of ``CStyleEmitter`` (``cstyle.py``), kept apart so the emitter's structure
-(bindings, buffers, reduction) and its per-op spellings each stay readable. An op is
-handled by a method ``op_<dialect>_<name>``, else by the ``BINOPS`` operator table,
-else by the ``FUNCS`` built-in table (targets override entries, e.g. ``math.absf`` is
-``abs`` in GLSL and ``fabs`` in OpenCL). Semantics follow MLIR: ``divsi``/``remsi``
+A mixin of ``CStyleEmitter`` (``base.py``), kept apart so the emitter's structure
+(bindings, buffers, reduction) and its per-op spellings each stay readable. Every table
+is keyed on op classes (``ccomp.backends.dispatch``): an op is handled by a method
+marked ``@emits(OpClass)``, else by the ``BINOPS`` operator table, else by the
+``FUNCS`` built-in table (targets override entries, e.g. ``math.absf`` is ``abs`` in
+GLSL and ``fabs`` in OpenCL). Semantics follow MLIR: ``divsi``/``remsi``
 truncate like C, ``cmpf`` distinguishes ordered from unordered predicates (C's ``<``
 is false on NaN, i.e. ordered; ``!=`` is true on NaN, i.e. unordered), and i1 is -1
 when sign-extended.
@@ -14,34 +15,37 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from xdsl.dialects import arith, scf, vector
+from xdsl.dialects import arith, math, scf, vector
 from xdsl.dialects.arith import CMPF_COMPARISON_OPERATIONS, CMPI_COMPARISON_OPERATIONS
 from xdsl.dialects.builtin import VectorType
 from xdsl.ir import Attribute, Operation
 
 from ccomp.backends.cstyle.types import is_bool, is_float, lanes_of
+from ccomp.backends.dispatch import emits
+from ccomp.dialects import kern
 
-_MIN_MAX_KINDS = {"minsi": "arith.minsi", "maxsi": "arith.maxsi", "minnumf": "arith.minnumf",
-                  "maxnumf": "arith.maxnumf", "minimumf": "arith.minimumf",
-                  "maximumf": "arith.maximumf"}
+_MIN_MAX_KINDS = {"minsi": arith.MinSIOp, "maxsi": arith.MaxSIOp, "minnumf": arith.MinnumfOp,
+                  "maxnumf": arith.MaxnumfOp, "minimumf": arith.MinimumfOp,
+                  "maximumf": arith.MaximumfOp}
+_LOGICAL_KINDS = {"and": arith.AndIOp, "or": arith.OrIOp, "xor": arith.XOrIOp}
 
 
 class OpTable:
     """Per-op emission; relies on ``CStyleEmitter`` for naming, types and output."""
 
-    BINOPS: ClassVar[dict[str, str]] = {
-        "arith.addf": "+", "arith.subf": "-", "arith.mulf": "*", "arith.divf": "/",
-        "arith.addi": "+", "arith.subi": "-", "arith.muli": "*", "arith.divsi": "/",
-        "arith.remsi": "%", "arith.andi": "&", "arith.ori": "|", "arith.xori": "^",
-        "arith.shli": "<<", "arith.shrsi": ">>",
+    BINOPS: ClassVar[dict[type[Operation], str]] = {
+        arith.AddfOp: "+", arith.SubfOp: "-", arith.MulfOp: "*", arith.DivfOp: "/",
+        arith.AddiOp: "+", arith.SubiOp: "-", arith.MuliOp: "*", arith.DivSIOp: "/",
+        arith.RemSIOp: "%", arith.AndIOp: "&", arith.OrIOp: "|", arith.XOrIOp: "^",
+        arith.ShLIOp: "<<", arith.ShRSIOp: ">>",
     }
-    BOOL_BINOPS: ClassVar[dict[str, str]] = {"arith.andi": "&&", "arith.ori": "||", "arith.xori": "!="}
-    FUNCS: ClassVar[dict[str, str]] = {
-        "math.sqrt": "sqrt", "math.sin": "sin", "math.cos": "cos", "math.tan": "tan",
-        "math.exp": "exp", "math.exp2": "exp2", "math.log": "log", "math.log2": "log2",
-        "math.powf": "pow", "math.floor": "floor", "math.ceil": "ceil", "math.trunc": "trunc",
-        "math.fma": "fma", "vector.fma": "fma", "math.tanh": "tanh", "math.atan": "atan",
-        "math.absi": "abs", "arith.minsi": "min", "arith.maxsi": "max",
+    BOOL_BINOPS: ClassVar[dict[type[Operation], str]] = {arith.AndIOp: "&&", arith.OrIOp: "||", arith.XOrIOp: "!="}
+    FUNCS: ClassVar[dict[type[Operation], str]] = {
+        math.SqrtOp: "sqrt", math.SinOp: "sin", math.CosOp: "cos", math.TanOp: "tan",
+        math.ExpOp: "exp", math.Exp2Op: "exp2", math.LogOp: "log", math.Log2Op: "log2",
+        math.PowFOp: "pow", math.FloorOp: "floor", math.CeilOp: "ceil", math.TruncOp: "trunc",
+        math.FmaOp: "fma", vector.FMAOp: "fma", math.TanhOp: "tanh", math.AtanOp: "atan",
+        math.AbsIOp: "abs", arith.MinSIOp: "min", arith.MaxSIOp: "max",
     }
     CMPF: ClassVar[dict[str, str]] = {
         "false": "false", "true": "true",
@@ -74,6 +78,7 @@ class OpTable:
         return self.componentwise(t, lambda k: fmt.format(*(self.comp(o, k) for o in operands)))
 
     # ---- arith -------------------------------------------------------------------------
+    @emits(arith.ConstantOp)
     def op_arith_constant(self, op: arith.ConstantOp) -> None:
         t = op.result.type
         if isinstance(t, VectorType):
@@ -84,16 +89,23 @@ class OpTable:
         self.define(op.result, expr)
 
     def binary(self, op: Operation) -> None:
+        """An op of the ``BINOPS`` table: a C operator (``BOOL_BINOPS`` on i1)."""
         t = op.results[0].type
         a, b = (self.name(o) for o in op.operands)
         if is_bool(t):
-            if op.name not in self.BOOL_BINOPS:
+            if type(op) not in self.BOOL_BINOPS:
                 raise self.unsupported(op, "on i1")
-            expr = self.lanewise(t, "{} " + self.BOOL_BINOPS[op.name] + " {}", a, b)
+            expr = self.lanewise(t, "{} " + self.BOOL_BINOPS[type(op)] + " {}", a, b)
         else:
-            expr = f"{a} {self.BINOPS[op.name]} {b}"
+            expr = f"{a} {self.BINOPS[type(op)]} {b}"
         self.define(op.results[0], expr)
 
+    def call(self, op: Operation) -> None:
+        """An op of the ``FUNCS`` table: a call of the target's built-in function."""
+        args = ", ".join(self.name(o) for o in op.operands)
+        self.define(op.results[0], f"{self.FUNCS[type(op)]}({args})")
+
+    @emits(arith.NegfOp)
     def op_arith_negf(self, op: arith.NegfOp) -> None:
         self.define(op.result, f"-{self.name(op.operand)}")
 
@@ -102,12 +114,14 @@ class OpTable:
             # xDSL 0.74 types every cmpf/cmpi result i1, even on vectors: no lane mask to emit
             raise self.unsupported(op, "a vector comparison needs a vector<Nxi1> result")
 
+    @emits(arith.CmpfOp)
     def op_arith_cmpf(self, op: arith.CmpfOp) -> None:
         self._check_compare(op)
         fmt = self.CMPF[CMPF_COMPARISON_OPERATIONS[op.predicate.value.data]]
         self.define(op.result, self.lanewise(op.lhs.type, fmt.replace("{a}", "{0}").replace("{b}", "{1}"),
                                              self.name(op.lhs), self.name(op.rhs)))
 
+    @emits(arith.CmpiOp)
     def op_arith_cmpi(self, op: arith.CmpiOp) -> None:
         self._check_compare(op)
         pred = CMPI_COMPARISON_OPERATIONS[op.predicate.value.data]
@@ -116,6 +130,7 @@ class OpTable:
         fmt = f"{a} {self.CMPI[pred]} {b}"
         self.define(op.result, self.lanewise(op.lhs.type, fmt, self.name(op.lhs), self.name(op.rhs)))
 
+    @emits(arith.SelectOp)
     def op_arith_select(self, op: arith.SelectOp) -> None:
         c, a, b = self.name(op.cond), self.name(op.lhs), self.name(op.rhs)
         if isinstance(op.cond.type, VectorType):  # a lane mask (not produced by xDSL 0.74's cmp ops)
@@ -124,6 +139,7 @@ class OpTable:
             expr = f"{c} ? {a} : {b}"
         self.define(op.result, expr)
 
+    @emits(arith.SIToFPOp, arith.FPToSIOp, arith.ExtFOp, arith.TruncFOp, arith.IndexCastOp, arith.ExtSIOp)
     def _cast(self, op: Operation, signed: bool = True) -> None:
         src, dst = op.operands[0].type, op.results[0].type
         a = self.name(op.operands[0])
@@ -134,15 +150,15 @@ class OpTable:
             expr = f"-{expr}"  # i1 true is -1 as a signed integer
         self.define(op.results[0], expr)
 
-    op_arith_sitofp = op_arith_fptosi = op_arith_extf = op_arith_truncf = _cast
-    op_arith_index_cast = op_arith_extsi = _cast
-
+    @emits(arith.ExtUIOp)
     def op_arith_extui(self, op: arith.ExtUIOp) -> None:
         self._cast(op, signed=False)
 
+    @emits(arith.UIToFPOp)
     def op_arith_uitofp(self, op: arith.UIToFPOp) -> None:
         self._cast(op, signed=False)
 
+    @emits(arith.TruncIOp)
     def op_arith_trunci(self, op: arith.TruncIOp) -> None:
         if is_bool(op.result.type):
             self.define(op.result, self.lanewise(op.input.type, "({} & 1) != 0", self.name(op.input)))
@@ -150,6 +166,7 @@ class OpTable:
             self._cast(op)
 
     # ---- vector ------------------------------------------------------------------------
+    @emits(vector.BroadcastOp)
     def op_vector_broadcast(self, op: vector.BroadcastOp) -> None:
         a = self.name(op.source)
         if isinstance(op.source.type, VectorType):
@@ -168,12 +185,14 @@ class OpTable:
             expr = f"({i} == {k} ? {self.comp(vec, k)} : {expr})"
         return expr
 
+    @emits(vector.ExtractOp)
     def op_vector_extract(self, op: vector.ExtractOp) -> None:
         pos = op.get_mixed_position()
         if len(pos) != 1 or isinstance(op.result.type, VectorType):
             raise self.unsupported(op, "only scalar extracts from 1-D vectors")
         self.define(op.result, self._lane_expr(self.name(op.vector), pos[0], lanes_of(op.vector.type)))
 
+    @emits(vector.InsertOp)
     def op_vector_insert(self, op: vector.InsertOp) -> None:
         pos = op.get_mixed_position()
         if len(pos) != 1 or isinstance(op.source.type, VectorType):
@@ -186,12 +205,14 @@ class OpTable:
             i = self.name(pos[0])
             self.define(op.result, self.componentwise(t, lambda k: f"{i} == {k} ? {s} : {self.comp(d, k)}"))
 
+    @emits(vector.ShuffleOp)
     def op_vector_shuffle(self, op: vector.ShuffleOp) -> None:
         a, b, n = self.name(op.v1), self.name(op.v2), lanes_of(op.v1.type)
         lanes_of(op.v2.type)
         parts = [self.comp(a, max(m, 0)) if m < n else self.comp(b, m - n) for m in op.mask.get_values()]
         self.define(op.result, self.construct(op.result.type, parts))
 
+    @emits(vector.ReductionOp)
     def op_vector_reduction(self, op: vector.ReductionOp) -> None:
         kind, v = op.kind.data.value, self.name(op.vector)
         lanes = [self.comp(v, k) for k in range(lanes_of(op.vector.type))]
@@ -206,11 +227,12 @@ class OpTable:
             if kind not in ops:
                 raise self.unsupported(op, f"reduction kind {kind}")
             logical = is_bool(op.dest.type) and kind in ("and", "or", "xor")
-            sym = self.BOOL_BINOPS[f"arith.{kind}i"] if logical else ops[kind]
+            sym = self.BOOL_BINOPS[_LOGICAL_KINDS[kind]] if logical else ops[kind]
             expr = f" {sym} ".join(lanes)
         self.define(op.dest, expr)
 
     # ---- scf ---------------------------------------------------------------------------
+    @emits(scf.ForOp)
     def op_scf_for(self, op: scf.ForOp) -> None:
         targets = []
         for init, arg, res in zip(op.iter_args, op.body.block.args[1:], op.results):
@@ -225,6 +247,7 @@ class OpTable:
         self._region(op.body.block, targets)
         self.line("}")
 
+    @emits(scf.IfOp)
     def op_scf_if(self, op: scf.IfOp) -> None:
         targets = []
         for res in op.results:
@@ -245,6 +268,7 @@ class OpTable:
         self.depth -= 1
         self.yield_targets.pop()
 
+    @emits(scf.YieldOp)
     def op_scf_yield(self, op: scf.YieldOp) -> None:
         targets = self.yield_targets[-1]
         pairs = [(n, self.name(v), v.type) for n, v in zip(targets, op.operands) if n != self.name(v)]
@@ -259,12 +283,15 @@ class OpTable:
             self.line(f"{n} = {v};")
 
     # ---- kern --------------------------------------------------------------------------
+    @emits(kern.IndexOp)
     def op_kern_index(self, op: Operation) -> None:
         self.define(op.result, f"ccomp_gid{op.dim.value.data}")
 
+    @emits(kern.ExtentOp)
     def op_kern_extent(self, op: Operation) -> None:
         self.define(op.result, f"ccomp_ext{op.dim.value.data}")
 
+    @emits(kern.YieldOp)
     def op_kern_yield(self, op: Operation) -> None:
         if self.reduce is not None:
             self.line(f"ccomp_val = {self.combine('ccomp_val', self.name(op.values[0]), op.values[0].type)};")

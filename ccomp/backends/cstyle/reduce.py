@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import math
 
+from xdsl.dialects import arith
 from xdsl.dialects.builtin import IndexType, IntegerType, VectorType
 from xdsl.ir import Attribute
 
 from ccomp.backends.cstyle.types import dtype_name, element_of, is_bool, is_float, lanes_of
 from ccomp.backends.kernel_abi import Binding, EmitError
+
+# a float min/max reduction combines with the target's spelling of these ops
+_FLOAT_MIN_MAX = {"min": arith.MinimumfOp, "max": arith.MaximumfOp}
 
 
 class ReduceTree:
@@ -79,5 +83,5 @@ class ReduceTree:
     def combine(self, a: str, b: str, t: Attribute) -> str:
         if self.reduce == "add":
             return f"{a} + {b}"
-        fn = self.FUNCS[f"arith.{self.reduce}imumf"] if is_float(t) else self.reduce
+        fn = self.FUNCS[_FLOAT_MIN_MAX[self.reduce]] if is_float(t) else self.reduce
         return f"{fn}({a}, {b})"

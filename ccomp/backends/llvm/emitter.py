@@ -15,18 +15,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from llvmlite import ir
-from xdsl.dialects import arith, scf
+from xdsl.dialects import arith, memref, scf
 from xdsl.dialects.builtin import IntegerAttr
 from xdsl.ir import Block, Operation, SSAValue
 
+from ccomp.backends.dispatch import cannot_emit, emits, op_table
 from ccomp.backends.llvm.builder import Lowering, unsupported
-from ccomp.dialects import kern
 from ccomp.backends.llvm.ops_arith import ARITH_OPS
 from ccomp.backends.llvm.ops_math import MATH_OPS
 from ccomp.backends.llvm.ops_vector import VECTOR_OPS
+from ccomp.dialects import kern
 from ccomp.backends.llvm.types import I64, UnsupportedType, element_of, llvm_type, storage_type
 
 PURE_OPS = {**ARITH_OPS, **MATH_OPS, **VECTOR_OPS}
+"""Op class -> lowering of the ops without regions or memory effects (the op tables)."""
 
 Buffer = tuple[ir.Value, list[ir.Value]]  # (pointer, sizes)
 
@@ -50,15 +52,16 @@ class KernelEmitter(Lowering):
         self.substitute: dict[Operation, SSAValue] = {}  # op -> operand it equals here
         self.skip: set[Operation] = set()  # ops already emitted (hoisted)
         self.on_yield: Callable[[Operation, list[ir.Value]], None] | None = None
+        self.handlers = op_table(type(self))
 
     # -- blocks and ops -------------------------------------------------------------
 
     def emit_block(self, block: Block) -> list[ir.Value]:
         """Emit ``block``'s ops; returns the values its terminator yields."""
         for op in block.ops:
-            if isinstance(op, (scf.YieldOp, kern.YieldOp)):
+            if op.name in ("scf.yield", "kern.yield"):
                 vals = [self.values[v] for v in op.operands]
-                if isinstance(op, kern.YieldOp) and self.on_yield is not None and vals:
+                if op.name == "kern.yield" and self.on_yield is not None and vals:
                     self.on_yield(op, vals)
                 return vals
             if op not in self.skip:
@@ -81,19 +84,22 @@ class KernelEmitter(Lowering):
             self.values[res] = val
 
     def _dispatch(self, op: Operation, rt: list[ir.Type]) -> ir.Value | Sequence[ir.Value]:
-        lower = PURE_OPS.get(op.name)
+        """The op tables first (pure ops), then this class's ``@emits`` methods."""
+        lower = PURE_OPS.get(type(op))
         if lower is not None:
             return lower(self, op, [self.values[o] for o in op.operands], rt)
-        handler = getattr(self, "_" + op.name.replace(".", "_"), None)
+        handler = self.handlers.get(type(op))
         if handler is None:
-            raise unsupported(op)
-        return handler(op, rt)
+            raise cannot_emit(op, "llvm")
+        return handler(self, op, rt)
 
     # -- kern ----------------------------------------------------------------------
 
+    @emits(kern.IndexOp)
     def _kern_index(self, op: Operation, rt: list[ir.Type]) -> ir.Value:
         return self.index[op.properties["dim"].value.data]  # type: ignore[attr-defined]
 
+    @emits(kern.ExtentOp)
     def _kern_extent(self, op: Operation, rt: list[ir.Type]) -> ir.Value:
         return self.extents[op.properties["dim"].value.data]  # type: ignore[attr-defined]
 
@@ -129,16 +135,19 @@ class KernelEmitter(Lowering):
             value = self.builder.zext(value, storage_type(t))
         self.builder.store(value, addr, align=byte_size(t))
 
+    @emits(memref.LoadOp)
     def _memref_load(self, op: Operation, rt: list[ir.Type]) -> ir.Value:
         indices = [self.values[i] for i in op.operands[1:]]
         return self.load(self.address(op, op.operands[0], indices, rt[0]), rt[0])
 
+    @emits(memref.StoreOp)
     def _memref_store(self, op: Operation, rt: list[ir.Type]) -> Sequence[ir.Value]:
         value = self.values[op.operands[0]]
         indices = [self.values[i] for i in op.operands[2:]]
         self.store(value, self.address(op, op.operands[1], indices, value.type))
         return []
 
+    @emits(memref.DimOp)
     def _memref_dim(self, op: Operation, rt: list[ir.Type]) -> ir.Value:
         _, dims = self._buffer(op, op.operands[0])
         index = op.operands[1]
@@ -187,6 +196,7 @@ class KernelEmitter(Lowering):
         b.position_at_end(exit_bb)
         return list(carried)
 
+    @emits(scf.ForOp)
     def _scf_for(self, op: Operation, rt: list[ir.Type]) -> list[ir.Value]:
         lb, ub, step, *inits = (self.values[o] for o in op.operands)
         block = op.regions[0].block
@@ -199,6 +209,7 @@ class KernelEmitter(Lowering):
 
         return self.loop(lb, ub, step, inits, body, name="for")
 
+    @emits(scf.IfOp)
     def _scf_if(self, op: Operation, rt: list[ir.Type]) -> list[ir.Value]:
         b = self.builder
         cond = self.values[op.operands[0]]

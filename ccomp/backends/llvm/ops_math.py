@@ -10,6 +10,7 @@ symbols from libm (``jit.py`` loads it). Functions without any intrinsic (``erf`
 from __future__ import annotations
 
 from llvmlite import ir
+from xdsl.dialects import math
 from xdsl.ir import Operation
 
 from ccomp.backends.llvm.builder import Lowering, fastmath_flags
@@ -18,17 +19,17 @@ from ccomp.backends.llvm.types import I1, I32, const
 
 # math op -> llvm intrinsic, for ops whose intrinsic is overloaded on the operand type
 _FLOAT_INTRINSICS = {
-    "sqrt": "sqrt", "absf": "fabs", "sin": "sin", "cos": "cos", "tan": "tan",
-    "asin": "asin", "acos": "acos", "atan": "atan", "atan2": "atan2",
-    "sinh": "sinh", "cosh": "cosh", "tanh": "tanh",
-    "exp": "exp", "exp2": "exp2", "log": "log", "log2": "log2", "log10": "log10",
-    "powf": "pow", "floor": "floor", "ceil": "ceil", "round": "round",
-    "roundeven": "roundeven", "trunc": "trunc", "fma": "fma", "copysign": "copysign",
+    math.SqrtOp: "sqrt", math.AbsFOp: "fabs", math.SinOp: "sin", math.CosOp: "cos", math.TanOp: "tan",
+    math.AsinOp: "asin", math.AcosOp: "acos", math.AtanOp: "atan", math.Atan2Op: "atan2",
+    math.SinhOp: "sinh", math.CoshOp: "cosh", math.TanhOp: "tanh",
+    math.ExpOp: "exp", math.Exp2Op: "exp2", math.LogOp: "log", math.Log2Op: "log2", math.Log10Op: "log10",
+    math.PowFOp: "pow", math.FloorOp: "floor", math.CeilOp: "ceil", math.RoundOp: "round",
+    math.RoundEvenOp: "roundeven", math.TruncOp: "trunc", math.FmaOp: "fma", math.CopySignOp: "copysign",
 }
 # math op -> C library function (double name; float adds the ``f`` suffix)
 _LIBM = {
-    "erf": "erf", "cbrt": "cbrt", "expm1": "expm1", "log1p": "log1p",
-    "asinh": "asinh", "acosh": "acosh", "atanh": "atanh",
+    math.ErfOp: "erf", math.CbrtOp: "cbrt", math.ExpM1Op: "expm1", math.Log1pOp: "log1p",
+    math.AsinhOp: "asinh", math.AcoshOp: "acosh", math.AtanhOp: "atanh",
 }
 
 
@@ -78,13 +79,13 @@ def _fpowi(lw: Lowering, op: Operation, args: list[ir.Value], rt: list[ir.Type])
     return lw.per_lane(scalar, args)
 
 
-MATH_OPS: dict[str, OpLowering] = {
-    **{f"math.{name}": _float_intrinsic(base) for name, base in _FLOAT_INTRINSICS.items()},
-    **{f"math.{name}": _libm(stem) for name, stem in _LIBM.items()},
-    "math.rsqrt": _rsqrt,
-    "math.absi": _absi,
-    "math.ctlz": _bit_count("ctlz"),
-    "math.cttz": _bit_count("cttz"),
-    "math.ctpop": _bit_count("ctpop"),
-    "math.fpowi": _fpowi,
+MATH_OPS: dict[type[Operation], OpLowering] = {
+    **{op: _float_intrinsic(base) for op, base in _FLOAT_INTRINSICS.items()},
+    **{op: _libm(stem) for op, stem in _LIBM.items()},
+    math.RsqrtOp: _rsqrt,
+    math.AbsIOp: _absi,
+    math.CountLeadingZerosOp: _bit_count("ctlz"),
+    math.CountTrailingZerosOp: _bit_count("cttz"),
+    math.CtPopOp: _bit_count("ctpop"),
+    math.FPowIOp: _fpowi,
 }

@@ -5,6 +5,7 @@ images). Positions may be static or dynamic; multi-dimensional vectors are refus
 from __future__ import annotations
 
 from llvmlite import ir
+from xdsl.dialects import vector
 from xdsl.dialects.builtin import DYNAMIC_INDEX
 from xdsl.ir import Operation
 
@@ -122,12 +123,12 @@ def _bitcast(lw: Lowering, op: Operation, args: list[ir.Value], rt: list[ir.Type
     return lw.builder.bitcast(args[0], rt[0])
 
 
-VECTOR_OPS: dict[str, OpLowering] = {
-    "vector.broadcast": _broadcast,
-    "vector.extract": _extract,
-    "vector.insert": _insert,
-    "vector.shuffle": _shuffle,
-    "vector.reduction": _reduction,
-    "vector.fma": _fma,
-    "vector.bitcast": _bitcast,
+VECTOR_OPS: dict[type[Operation], OpLowering] = {
+    vector.BroadcastOp: _broadcast,
+    vector.ExtractOp: _extract,
+    vector.InsertOp: _insert,
+    vector.ShuffleOp: _shuffle,
+    vector.ReductionOp: _reduction,
+    vector.FMAOp: _fma,
+    vector.BitcastOp: _bitcast,
 }

@@ -17,6 +17,7 @@ with regions (``scf.for``/``scf.if``) and reduce kernels are not widened.
 from __future__ import annotations
 
 from llvmlite import ir
+from xdsl.dialects import arith, vector
 from xdsl.dialects.builtin import DYNAMIC_INDEX, VectorType
 from xdsl.ir import Block, Operation, SSAValue
 
@@ -25,10 +26,9 @@ from ccomp.backends.llvm.emitter import PURE_OPS, KernelEmitter
 from ccomp.backends.llvm.lanes import Lanes, W
 from ccomp.backends.llvm.ops_vector import _REDUCE_KINDS, combine
 from ccomp.backends.llvm.types import UnsupportedType, element_of, is_float, llvm_type
-from ccomp.dialects import kern
 
-_LANE_MOVES = {"vector.broadcast", "vector.extract", "vector.insert", "vector.shuffle", "vector.reduction"}
-ELEMENTWISE = set(PURE_OPS) - _LANE_MOVES - {"arith.constant"}
+_LANE_MOVES = {vector.BroadcastOp, vector.ExtractOp, vector.InsertOp, vector.ShuffleOp, vector.ReductionOp}
+ELEMENTWISE = set(PURE_OPS) - _LANE_MOVES - {arith.ConstantOp}
 # Ops that must not see the don't-care lanes of padded vectors (a zero there traps),
 # or that reinterpret lanes.
 _DENSE_ONLY = {"arith.divsi", "arith.divui", "arith.remsi", "arith.remui", "arith.floordivsi",
@@ -101,7 +101,7 @@ class WideEmitter:
         """Emit ``block``'s ops (except ``skip``) for the columns starting at ``x``."""
         self.w = {}
         for op in block.ops:
-            if isinstance(op, kern.YieldOp):
+            if op.name == "kern.yield":
                 return
             if op not in skip:
                 self.emit_op(op, x)
@@ -112,7 +112,7 @@ class WideEmitter:
             self.w[op.results[0]] = self.get(em.substitute[op])
             return
         kinds = [self.get(o).kind for o in op.operands]
-        if isinstance(op, kern.IndexOp):
+        if op.name == "kern.index":
             self.w[op.results[0]] = W("affine", x)
         elif kinds in (["affine", "uniform"], ["uniform", "affine"]) and (
                 op.name == "arith.addi" or (op.name == "arith.subi" and kinds[0] == "affine")):
@@ -122,17 +122,17 @@ class WideEmitter:
             self.w[op.results[0]] = W("affine", value)
         elif op.name == "arith.index_cast" and kinds == ["affine"]:
             # exact in the interior, which excludes columns where a narrow value would wrap
-            cast = PURE_OPS[op.name](em, op, [self.get(op.operands[0]).value], [llvm_type(op.results[0].type)])
+            cast = PURE_OPS[type(op)](em, op, [self.get(op.operands[0]).value], [llvm_type(op.results[0].type)])
             self.w[op.results[0]] = W("affine", cast)
         elif op.name in ("memref.load", "memref.store") and self._contiguous(op):
             self._access(op)
-        elif (op.name in PURE_OPS or op.name == "memref.load") and all(k == "uniform" for k in kinds):
+        elif (type(op) in PURE_OPS or op.name == "memref.load") and all(k == "uniform" for k in kinds):
             # Same for every column: the scalar form, once. (A load too: no column of
             # the launch may write what another reads.)
             em.emit_op(op)
-        elif op.name in ELEMENTWISE:
+        elif type(op) in ELEMENTWISE:
             self._elementwise(op)
-        elif not (op.name in _LANE_MOVES and self._lane_move(op)):
+        elif not (type(op) in _LANE_MOVES and self._lane_move(op)):
             self._per_column(op)
 
     def _elementwise(self, op: Operation) -> None:
@@ -154,7 +154,7 @@ class WideEmitter:
         else:  # a select's scalar condition spreads over the lanes of its column
             args = [self.lanes.wide(w, lanes) for w in ws]
         wide_t = ir.VectorType(element_of(llvm_type(res.type)), self.vf * lanes)
-        self.w[res] = W("varying", PURE_OPS[op.name](self.em, op, args, [wide_t]), lanes, n)
+        self.w[res] = W("varying", PURE_OPS[type(op)](self.em, op, args, [wide_t]), lanes, n)
 
     def _contiguous(self, op: Operation) -> bool:
         indices = op.operands[1:] if op.name == "memref.load" else op.operands[2:]
