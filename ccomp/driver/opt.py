@@ -7,10 +7,13 @@ parses the language directly.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Sequence
 from typing import IO
 
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException, ParseError
 from xdsl.xdsl_opt_main import xDSLOptMain
 
@@ -25,6 +28,22 @@ class CcompOptMain(xDSLOptMain):
         for d in DIALECTS:
             if d.name not in self.ctx.registered_dialect_names:
                 self.ctx.register_dialect(d.name, lambda d=d: d)
+
+    def setup_pipeline(self) -> None:
+        """xDSL's pipeline verifies the module before the first pass and after each;
+        ccomp's stage contracts are verified at the same points."""
+        super().setup_pipeline()
+        inner = self.pipeline.callback
+
+        def callback(previous: ModulePass | None, module: ModuleOp, following: ModulePass | None) -> None:
+            if inner is not None:
+                inner(previous, module, following)
+            if not self.args.disable_verify:
+                from ccomp.dialects.contracts import verify_contracts
+
+                verify_contracts(module)
+
+        self.pipeline = dataclasses.replace(self.pipeline, callback=callback)
 
     def register_all_passes(self) -> None:
         super().register_all_passes()

@@ -21,10 +21,10 @@ from xdsl.ir import Block, Operation, SSAValue
 
 from ccomp.backends.dispatch import cannot_emit, emits, op_table
 from ccomp.backends.llvm.builder import Lowering, unsupported
+from ccomp.dialects import kern
 from ccomp.backends.llvm.ops_arith import ARITH_OPS
 from ccomp.backends.llvm.ops_math import MATH_OPS
 from ccomp.backends.llvm.ops_vector import VECTOR_OPS
-from ccomp.dialects import kern
 from ccomp.backends.llvm.types import I64, UnsupportedType, element_of, llvm_type, storage_type
 
 PURE_OPS = {**ARITH_OPS, **MATH_OPS, **VECTOR_OPS}
@@ -59,9 +59,9 @@ class KernelEmitter(Lowering):
     def emit_block(self, block: Block) -> list[ir.Value]:
         """Emit ``block``'s ops; returns the values its terminator yields."""
         for op in block.ops:
-            if op.name in ("scf.yield", "kern.yield"):
+            if isinstance(op, (scf.YieldOp, kern.YieldOp)):
                 vals = [self.values[v] for v in op.operands]
-                if op.name == "kern.yield" and self.on_yield is not None and vals:
+                if isinstance(op, kern.YieldOp) and self.on_yield is not None and vals:
                     self.on_yield(op, vals)
                 return vals
             if op not in self.skip:

@@ -25,14 +25,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from xdsl.dialects import memref
 from xdsl.dialects.builtin import IndexType, IntegerType
 from xdsl.ir import Block, Operation, SSAValue
+
+from ccomp.dialects import kern
 
 _NOT_HOISTED = {
     "arith.divsi", "arith.divui", "arith.remsi", "arith.remui",
     "arith.floordivsi", "arith.ceildivsi", "arith.ceildivui",
 }
-_ALWAYS_HOISTABLE = {"kern.extent", "memref.dim"}
+_ALWAYS_HOISTABLE = (kern.ExtentOp, memref.DimOp)
 _PURE_PREFIXES = ("arith.", "math.", "vector.")
 
 
@@ -84,9 +87,9 @@ def _int_width(v: SSAValue) -> int | None:
 def _hoistable(op: Operation, invariant: set[SSAValue], supported: set[type[Operation]]) -> bool:
     if op.regions or op.name in _NOT_HOISTED or any(o not in invariant for o in op.operands):
         return False
-    if op.name == "kern.index":
-        return op.properties["dim"].value.data != 0  # type: ignore[attr-defined]
-    if op.name in _ALWAYS_HOISTABLE:
+    if isinstance(op, kern.IndexOp):
+        return op.dim.value.data != 0
+    if isinstance(op, _ALWAYS_HOISTABLE):
         return True
     return op.name.startswith(_PURE_PREFIXES) and type(op) in supported
 
@@ -94,7 +97,7 @@ def _hoistable(op: Operation, invariant: set[SSAValue], supported: set[type[Oper
 def _affine_terms(op: Operation, affine: dict[SSAValue, Terms], invariant: set[SSAValue]) -> Terms | None:
     """The terms of ``op``'s result if it is x-affine: the index itself, a cast of an
     x-affine value, or one plus/minus a row-invariant value."""
-    if op.name == "kern.index":
+    if isinstance(op, kern.IndexOp):
         return ()
     if op.name == "arith.index_cast" and op.operands[0] in affine:
         return affine[op.operands[0]]

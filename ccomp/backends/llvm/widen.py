@@ -26,6 +26,7 @@ from ccomp.backends.llvm.emitter import PURE_OPS, KernelEmitter
 from ccomp.backends.llvm.lanes import Lanes, W
 from ccomp.backends.llvm.ops_vector import _REDUCE_KINDS, combine
 from ccomp.backends.llvm.types import UnsupportedType, element_of, is_float, llvm_type
+from ccomp.dialects import kern
 
 _LANE_MOVES = {vector.BroadcastOp, vector.ExtractOp, vector.InsertOp, vector.ShuffleOp, vector.ReductionOp}
 ELEMENTWISE = set(PURE_OPS) - _LANE_MOVES - {arith.ConstantOp}
@@ -101,7 +102,7 @@ class WideEmitter:
         """Emit ``block``'s ops (except ``skip``) for the columns starting at ``x``."""
         self.w = {}
         for op in block.ops:
-            if op.name == "kern.yield":
+            if isinstance(op, kern.YieldOp):
                 return
             if op not in skip:
                 self.emit_op(op, x)
@@ -112,7 +113,7 @@ class WideEmitter:
             self.w[op.results[0]] = self.get(em.substitute[op])
             return
         kinds = [self.get(o).kind for o in op.operands]
-        if op.name == "kern.index":
+        if isinstance(op, kern.IndexOp):
             self.w[op.results[0]] = W("affine", x)
         elif kinds in (["affine", "uniform"], ["uniform", "affine"]) and (
                 op.name == "arith.addi" or (op.name == "arith.subi" and kinds[0] == "affine")):
