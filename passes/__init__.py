@@ -1,53 +1,35 @@
 """ccomp's passes, one file each, named after the flag that runs them.
 
 ``get_all_passes`` maps each flag to a factory that imports the pass on demand,
-as xDSL's own registry does, so a tool pays only for the passes it runs.
+as xDSL's own registry does, so a tool pays only for the passes it runs. Helpers
+that are not passes (builders, kernel bodies, the illegal-dialect check) live in
+:mod:`ccomp.passes.lowering`.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 from xdsl.passes import ModulePass
 
-
-def _graph_fuse() -> type[ModulePass]:
-    from ccomp.passes.graph_fuse import GraphFusePass
-    return GraphFusePass
-
-
-def _graph_to_kern() -> type[ModulePass]:
-    from ccomp.passes.graph_to_kern import GraphToKernPass
-    return GraphToKernPass
-
-
-def _graph_schedule() -> type[ModulePass]:
-    from ccomp.passes.graph_schedule import GraphSchedulePass
-    return GraphSchedulePass
+# flag -> (module under ccomp.passes, pass class)
+_PASSES: dict[str, tuple[str, str]] = {
+    "graph-fuse": ("graph_fuse", "GraphFusePass"),
+    "graph-schedule": ("graph_schedule", "GraphSchedulePass"),
+    "graph-to-kern": ("graph_to_kern", "GraphToKernPass"),
+    "loop-pingpong": ("loop_pingpong", "LoopPingPongPass"),
+    "sparse-lower": ("sparse_lower", "SparseLowerPass"),
+    "sparse-select-format": ("sparse_select_format", "SparseSelectFormatPass"),
+}
 
 
-def _loop_pingpong() -> type[ModulePass]:
-    from ccomp.passes.loop_pingpong import LoopPingPongPass
-    return LoopPingPongPass
-
-
-def _sparse_select_format() -> type[ModulePass]:
-    from ccomp.passes.sparse_select_format import SparseSelectFormatPass
-    return SparseSelectFormatPass
-
-
-def _sparse_lower() -> type[ModulePass]:
-    from ccomp.passes.sparse_lower import SparseLowerPass
-    return SparseLowerPass
+def _factory(module: str, cls: str) -> Callable[[], type[ModulePass]]:
+    def load() -> type[ModulePass]:
+        return getattr(importlib.import_module(f"{__name__}.{module}"), cls)
+    return load
 
 
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     """Flag name -> pass class factory, for ccomp's own passes."""
-    return {
-        "graph-fuse": _graph_fuse,
-        "graph-schedule": _graph_schedule,
-        "graph-to-kern": _graph_to_kern,
-        "loop-pingpong": _loop_pingpong,
-        "sparse-lower": _sparse_lower,
-        "sparse-select-format": _sparse_select_format,
-    }
+    return {flag: _factory(module, cls) for flag, (module, cls) in _PASSES.items()}

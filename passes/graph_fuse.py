@@ -4,7 +4,9 @@ After this pass each sink — ``graph.capture`` and ``graph.reduce`` — consume
 ``graph.map`` whose inputs are all images, placed right before it, so each sink is
 one kernel. Producers are duplicated into every sink that needs them (pointwise
 recomputation is cheaper than a round trip through memory). A ``graph.blur``
-becomes neighbour reads (``graph.load``) in the consumer's body.
+becomes neighbour reads (``graph.load``) in the consumer's body; what a blur
+computes (window, sum, scale) is in :mod:`ccomp.passes.lowering.blur`, and this
+pass decides only where each tap reads from.
 
 A stencil read of a field that is not materialised yet — a blur of a field, or a
 neighbour read of a field the frontend captured implicitly (``graph.capture ... implicit``) —
@@ -19,6 +21,11 @@ choice never changes results. A ``capture`` the user wrote is always kept.
     %m = graph.map(%b) { ... }              ==>        9 x graph.load %src[x+dx, y+dy], sum, scale
     %c = graph.capture %m, %sz : ...                   ... }
                                                      %c = graph.capture %m, %sz : ...
+
+The pass is global, not a set of local ``RewritePattern``s: the cost rule counts
+*every* neighbour read of a field across all the sinks that read it (the taps), and
+a materialisation inserts a new sink that must be fused before the sink that
+needed it — a decision per producer over the whole block, not per op.
 """
 
 from __future__ import annotations
@@ -26,13 +33,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects import arith, vector
-from xdsl.dialects.builtin import FloatAttr, IntegerAttr, ModuleOp, VectorType, f32, i32
+from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
+from ccomp.diagnostics import PassError
 from ccomp.dialects import graph
+from ccomp.passes.lowering.blur import blur_cost, lower_blur, taps
+from ccomp.passes.lowering.builder import IRBuilder
 from ccomp.passes.lowering.kern_body import extract_lane
 
 Point = tuple[SSAValue, SSAValue] | None  # where a value is evaluated; None: the current element
@@ -46,7 +55,7 @@ def cost(value: SSAValue) -> int:
     if isinstance(owner, graph.MapOp):
         return len(owner.body.block.ops) + sum(cost(v) for v in owner.inputs)
     if isinstance(owner, graph.BlurOp):
-        return (2 * owner.radius.value.data + 1) ** 2 * (cost(owner.input) + 1)
+        return blur_cost(owner, cost(owner.input))
     return 1
 
 
@@ -56,19 +65,15 @@ class _Fuser:
     def __init__(self, sink: Operation, size: SSAValue, pass_cost: int):
         self.sink, self.size, self.pass_cost = sink, size, pass_cost
         self.block = Block()
+        self.b = IRBuilder.at_end(self.block, sink.location)  # ops computing the sink's element
         self.inputs: list[SSAValue] = []
         self.memo: dict[tuple[SSAValue, Point], SSAValue] = {}
         self.coords: tuple[SSAValue, SSAValue] | None = None
 
-    def add(self, op: Operation, loc_from: Operation | None = None) -> SSAValue:
-        if loc_from is not None:
-            op.location = loc_from.location
-        self.block.add_op(op)
-        return op.results[0] if op.results else None  # type: ignore[return-value]
-
     def coord(self) -> tuple[SSAValue, SSAValue]:
         if self.coords is None:
-            self.coords = (self.add(graph.CoordOp(0)), self.add(graph.CoordOp(1)))
+            x, y = self.b.insert((graph.CoordOp(0), graph.CoordOp(1)))
+            self.coords = (x.result, y.result)
         return self.coords
 
     def recompute(self, producer_cost: int, taps: int) -> bool:
@@ -85,13 +90,15 @@ class _Fuser:
                 self.inputs.append(value)
                 result = self.block.insert_arg(value.type.element, len(self.block.args))
             else:
-                result = self.add(graph.LoadOp(value, *at), self.sink)
+                result = self.b.add(graph.LoadOp(value, *at))
         elif isinstance(owner, graph.MapOp):
             result = self.inline_map(owner, at)
         elif isinstance(owner, graph.BlurOp):
             result = self.inline_blur(owner, at)
         else:
-            raise AssertionError(f"graph-fuse: unexpected field producer {owner}")
+            raise PassError(owner if isinstance(owner, Operation) else self.sink,
+                            f"graph-fuse cannot fuse a field computed by '{getattr(owner, 'name', owner)}'",
+                            internal=True)
         self.memo[key] = result
         return result
 
@@ -109,8 +116,8 @@ class _Fuser:
                 point = self.clamped(mapping.get(inner.x, inner.x), mapping.get(inner.y, inner.y), capture.size, inner)
                 mapping[inner.result] = self.element(capture.input, point)
             else:
-                self.block.add_op(inner.clone(value_mapper=mapping))
-        raise AssertionError("graph.map without graph.yield")
+                self.b.insert(inner.clone(value_mapper=mapping))
+        raise PassError(op, "graph.map without graph.yield", internal=True)
 
     def recomputable(self, image: SSAValue) -> bool:
         """An implicit capture of a cheap field, read only by neighbour reads."""
@@ -123,42 +130,34 @@ class _Fuser:
 
     def clamped(self, x: SSAValue, y: SSAValue, size: SSAValue, loc: Operation) -> tuple[SSAValue, SSAValue]:
         """(x, y) clamped into the extent ``size``: where a materialised read would land."""
+        b = self.b.located(loc.location)
         out = []
         for lane, v in enumerate((x, y)):
-            extent = self.add(extract_lane(size, lane), loc)
-            last = self.add(arith.SubiOp(extent, self.const_i(1, loc)), loc)
-            out.append(self.add(arith.MinSIOp(self.add(arith.MaxSIOp(v, self.const_i(0, loc)), loc), last), loc))
+            extent = b.add(extract_lane(size, lane))
+            last = b.subi(extent, b.i32(1))
+            out.append(b.mini(b.maxi(v, b.i32(0)), last))
         return out[0], out[1]
 
     def inline_blur(self, op: graph.BlurOp, at: Point) -> SSAValue:
+        """The blur's element at ``at``: its input recomputed at each clamped neighbour
+        when the cost rule says so, else read from an image (materialised if a field)."""
         source = op.input
-        r = op.radius.value.data
-        taps = (2 * r + 1) ** 2
-        recompute = isinstance(source.type, graph.FieldType) and self.recompute(cost(source), taps)
+        recompute = isinstance(source.type, graph.FieldType) and self.recompute(cost(source), taps(op))
         if isinstance(source.type, graph.FieldType) and not recompute:
             source = materialise(source, self.size, before=self.sink, loc_from=op, pass_cost=self.pass_cost)
         x, y = at if at is not None else self.coord()
-        total: SSAValue | None = None
-        for dy in range(-r, r + 1):
-            for dx in range(-r, r + 1):
-                tx = x if dx == 0 else self.add(arith.AddiOp(x, self.const_i(dx, op)), op)
-                ty = y if dy == 0 else self.add(arith.AddiOp(y, self.const_i(dy, op)), op)
-                if recompute:  # the field at the clamped neighbour, as the blur of an image reads it
-                    tap = self.element(source, self.clamped(tx, ty, self.size, op))
-                else:
-                    tap = self.add(graph.LoadOp(source, tx, ty), op)
-                total = tap if total is None else self.add(arith.AddfOp(total, tap), op)
-        scale = self.add(arith.ConstantOp(FloatAttr(1.0 / taps, f32)), op)
-        if isinstance(total.type, VectorType):
-            scale = self.add(vector.BroadcastOp(scale, total.type), op)
-        return self.add(arith.MulfOp(total, scale), op)
+        b = self.b.located(op.location)
 
-    def const_i(self, v: int, op: Operation) -> SSAValue:
-        return self.add(arith.ConstantOp(IntegerAttr(v, i32)), op)
+        def tap(tx: SSAValue, ty: SSAValue) -> SSAValue:
+            if recompute:  # the field at the clamped neighbour, as the blur of an image reads it
+                return self.element(source, self.clamped(tx, ty, self.size, op))
+            return b.add(graph.LoadOp(source, tx, ty))
+        return lower_blur(b, op, x, y, tap)
 
     def build(self, root: SSAValue) -> graph.MapOp:
         value = self.element(root)
-        self.add(graph.YieldOp(value), self.sink)
+        self.b.add(graph.YieldOp(value))
+
         elem = graph.element_of(root.type)
         fused = graph.MapOp(self.inputs, elem, Region(self.block))
         fused.location = root.owner.location if isinstance(root.owner, Operation) else self.sink.location
@@ -179,14 +178,16 @@ def fuse_sink(sink: graph.CaptureOp | graph.ReduceOp, pass_cost: int) -> None:
     (later passes rely on that: the map may then use anything the sink can)."""
     root = sink.input
     owner = root.owner
+    fuser = _Fuser(sink, sink.size, pass_cost)
     if isinstance(owner, graph.MapOp) and root.has_one_use() and all(
             isinstance(i.type, graph.ImageType) for i in owner.inputs) and not any(
-            isinstance(o, graph.LoadOp) and _Fuser(sink, sink.size, pass_cost).recomputable(o.image)
+            isinstance(o, graph.LoadOp) and fuser.recomputable(o.image)
             for o in owner.body.walk()):
         owner.detach()
         Rewriter.insert_op(owner, InsertPoint.before(sink))
         return  # already fused
-    fused = _Fuser(sink, sink.size, pass_cost).build(root)
+    fused = fuser.build(root)
+
     Rewriter.insert_op(fused, InsertPoint.before(sink))
     sink.operands[0] = fused.result
 

@@ -17,7 +17,13 @@ each sink is computed over its explicit extent (its ``size`` operand), so the pa
 The decision is recorded as a ``group N`` property on each sink, which
 ``graph-to-kern`` follows (sinks without one get a kernel each). Write-after-read
 hazards cannot occur: every capture writes a fresh buffer.
+
+The grouping is global, not a set of local ``RewritePattern``s: whether a sink may
+join a kernel depends on every sink grouped before it in its block (hazards, uses
+between members, the buffers the group binds together), so one walk over each
+block's sinks in order decides it.
 """
+
 
 from __future__ import annotations
 
@@ -29,7 +35,7 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
-from ccomp.diagnostics import error_at_location
+from ccomp.diagnostics import PassError
 from ccomp.dialects import graph
 from ccomp.passes.lowering.kern_body import outer_values
 
@@ -147,8 +153,9 @@ def split_for_bindings(sink: Sink, limit: int) -> None:
                 if 2 <= len(d) <= limit - 1 and (best is None or len(d) > best[0]):
                     best = (len(d), r)
         if best is None:
-            raise error_at_location(sink.location, f"this kernel reads {buffers([sink]) - 1} images; the target "
-                                                   f"binds at most {limit} buffers and it cannot be split")
+            raise PassError(sink, f"this kernel reads {buffers([sink]) - 1} images; the target "
+                                  f"binds at most {limit} buffers and it cannot be split")
+
         materialise_value(sink, fused, best[1])
 
 

@@ -11,36 +11,43 @@ images as ``memref<?x?xT>``:
   stores into it; a reduce launches a ``reduce`` kernel whose result is the value;
   ``mean`` is an ``add`` reduction divided by the element count on the host;
 - uniform code (scalar ``arith``/``math``/``vector`` ops) stays in the host function.
+
+No ``graph`` op is left afterwards (a located internal error otherwise).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from xdsl.context import Context
 from xdsl.dialects import arith, func, memref, vector
-from xdsl.dialects.builtin import IndexType, IntegerAttr, ModuleOp, VectorType, f32, i32
+from xdsl.dialects.builtin import IndexType, ModuleOp, VectorType, f32, i32
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
+from ccomp.diagnostics import PassError
 from ccomp.dialects import graph, kern, loop
+from ccomp.passes.lowering.builder import IRBuilder
+from ccomp.passes.lowering.functions import KernelNames, OpTable, lower_functions
 from ccomp.passes.lowering.kern_body import KernelBodyBuilder, extract_lane, insert_lane, convert_type, image_memref
 
 
-class _HostLowering:
-    """Rewrites one L1 function into a host function plus kernels."""
+class HostLowering(OpTable):
+    """Rewrites one L1 function into a host function plus kernels. Ops go through
+    ``HANDLERS`` (:class:`~ccomp.passes.lowering.functions.OpTable`); uniform
+    ``arith``/``math``/``vector`` code is kept in the host function."""
 
-    def __init__(self, fn: func.FuncOp, taken: set[str]):
-        self.fn, self.taken = fn, taken
+    DIALECT = graph.Graph.name
+    PASS = "graph-to-kern"
+
+    def __init__(self, fn: func.FuncOp, names: KernelNames):
+        self.fn, self.names = fn, names
         self.kernels: list[kern.KernelOp] = []
         self.mapping: dict[SSAValue, SSAValue] = {}
         self.dims: dict[SSAValue, tuple[SSAValue, SSAValue]] = {}  # L1 image -> (w, h) index
         self.extents: dict[SSAValue, tuple[SSAValue, SSAValue, SSAValue]] = {}  # size -> (w, h, image)
-
-    def add(self, op: Operation, loc_from: Operation) -> SSAValue:
-        op.location = loc_from.location
-        self.block.add_op(op)
-        return op.results[0] if op.results else None  # type: ignore[return-value]
 
     def lower(self) -> func.FuncOp:
         old = self.fn.body.block
@@ -50,7 +57,7 @@ class _HostLowering:
             self.mapping[o] = n
             n.name_hint = o.name_hint
         for op in old.ops:
-            self.lower_op(op)
+            self.lower_op(op, IRBuilder.at_end(self.block, op.location))
         results = [convert_type(t) for t in self.fn.function_type.outputs]
         new = func.FuncOp(self.fn.sym_name.data, (arg_types, results), Region(self.block),
                           arg_attrs=self.fn.arg_attrs, res_attrs=self.fn.res_attrs)
@@ -58,62 +65,47 @@ class _HostLowering:
         new.location = self.fn.location
         return new
 
-    def image_dims(self, image: SSAValue, at: Operation) -> tuple[SSAValue, SSAValue]:
+    def image_dims(self, image: SSAValue, b: IRBuilder) -> tuple[SSAValue, SSAValue]:
         if image not in self.dims:
             buf = self.mapping[image]
-            c0 = self.add(arith.ConstantOp(IntegerAttr(0, IndexType())), at)
-            c1 = self.add(arith.ConstantOp(IntegerAttr(1, IndexType())), at)
-            h = self.add(memref.DimOp(buf, c0), at)
-            w = self.add(memref.DimOp(buf, c1), at)
+            c0, c1 = b.index(0), b.index(1)
+            h = b.add(memref.DimOp(buf, c0))
+            w = b.add(memref.DimOp(buf, c1))
             self.dims[image] = (w, h)
         return self.dims[image]
 
-    def extent(self, size: SSAValue, at: Operation) -> tuple[SSAValue, SSAValue, SSAValue | None]:
+    def extent(self, size: SSAValue, b: IRBuilder) -> tuple[SSAValue, SSAValue, SSAValue | None]:
         """(w, h) as index for a size value, and the image it is the size of, if any."""
         if size in self.extents:
             return self.extents[size]
         s = self.mapping[size]
-        w = self.add(arith.IndexCastOp(self.add(extract_lane(s, 0), at), IndexType()), at)
-        h = self.add(arith.IndexCastOp(self.add(extract_lane(s, 1), at), IndexType()), at)
+        w = b.add(arith.IndexCastOp(b.add(extract_lane(s, 0)), IndexType()))
+        h = b.add(arith.IndexCastOp(b.add(extract_lane(s, 1)), IndexType()))
         return (w, h, None)
 
-    def lower_op(self, op: Operation) -> None:
-        if isinstance(op, graph.SizeOp):
-            w, h = self.image_dims(op.image, op)
-            wi = self.add(arith.IndexCastOp(w, i32), op)
-            hi = self.add(arith.IndexCastOp(h, i32), op)
-            v = self.add(vector.BroadcastOp(wi, graph.SIZE_TYPE), op)
-            self.mapping[op.result] = self.add(insert_lane(hi, v, 1), op)
-            self.extents[op.result] = (w, h, op.image)
-        elif isinstance(op, graph.MapOp):
-            return  # materialised by the sink that consumes it
-        elif isinstance(op, (graph.CaptureOp, graph.ReduceOp)):
-            self.lower_sink(op)
-        elif isinstance(op, graph.BlurOp):
-            raise AssertionError("graph-to-kern needs graph-fuse to run first")
-        elif isinstance(op, func.ReturnOp):
-            self.add(func.ReturnOp(*[self.mapping[v] for v in op.operands]), op)
-        elif isinstance(op, loop.RepeatOp):
-            self.lower_repeat(op)
-        elif isinstance(op, loop.YieldOp):
-            self.add(loop.YieldOp([self.mapping[v] for v in op.values]), op)
-        else:
-            clone = op.clone(value_mapper=self.mapping)
-            self.add(clone, op)
-            for o, n in zip(op.results, clone.results):
-                self.mapping[o] = n
 
-    def kernel_name(self) -> str:
-        """``<graph>_<n>``, skipping names another symbol of the module has (a graph
-        may itself be called ``g_0``)."""
-        n = len(self.kernels)
-        while f"{self.fn.sym_name.data}_{n}" in self.taken:
-            n += 1
-        name = f"{self.fn.sym_name.data}_{n}"
-        self.taken.add(name)
-        return name
+    def lower_size(self, op: graph.SizeOp, b: IRBuilder) -> None:
+        w, h = self.image_dims(op.image, b)
+        wi = b.add(arith.IndexCastOp(w, i32))
+        hi = b.add(arith.IndexCastOp(h, i32))
+        v = b.add(vector.BroadcastOp(wi, graph.SIZE_TYPE))
+        self.mapping[op.result] = b.add(insert_lane(hi, v, 1))
+        self.extents[op.result] = (w, h, op.image)
 
-    def lower_repeat(self, op: loop.RepeatOp) -> None:
+    def lower_map(self, op: graph.MapOp, b: IRBuilder) -> None:
+        """Nothing here: the kernel of the sink that consumes the map computes it."""
+
+    def unfused(self, op: Operation, b: IRBuilder) -> None:
+        raise PassError(op, f"graph-to-kern needs graph-fuse to run first ('{op.name}' is not fused)",
+                        internal=True)
+
+    def lower_return(self, op: func.ReturnOp, b: IRBuilder) -> None:
+        b.add(func.ReturnOp(*[self.mapping[v] for v in op.operands]))
+
+    def lower_yield(self, op: loop.YieldOp, b: IRBuilder) -> None:
+        b.add(loop.YieldOp([self.mapping[v] for v in op.values]))
+
+    def lower_repeat(self, op: loop.RepeatOp, b: IRBuilder) -> None:
         """The zone keeps its shape, with buffers as state; ``loop-pingpong`` makes it a
         host loop. Extents computed inside the body stay inside it."""
         old = op.body.block
@@ -124,15 +116,16 @@ class _HostLowering:
         outer, dims, extents = self.block, dict(self.dims), dict(self.extents)
         self.block = body
         for inner in old.ops:
-            self.lower_op(inner)
+            self.lower_op(inner, IRBuilder.at_end(self.block, inner.location))
+
         self.block, self.dims, self.extents = outer, dims, extents
         new = loop.RepeatOp(self.mapping[op.count], [self.mapping[v] for v in op.inits], Region(body),
                             [convert_type(r.type) for r in op.res])
-        self.add(new, op)
+        b.add(new)
         for o, n in zip(op.res, new.res):
             self.mapping[o] = n
 
-    def lower_sink(self, op: Operation) -> None:
+    def lower_sink(self, op: graph.CaptureOp | graph.ReduceOp, b: IRBuilder) -> None:
         """Lower a sink's ``group`` (from graph-schedule; alone without one)
         when its last member is reached, so every operand of the group is available."""
         group = op.group
@@ -143,11 +136,11 @@ class _HostLowering:
             return
         for m in members:
             if not isinstance(m.operands[0].owner, graph.MapOp):
-                raise AssertionError("graph-to-kern needs graph-fuse to run first")
-        w, h, image = self.extent(members[0].size, op)
+                self.unfused(m, b)
+        w, h, image = self.extent(members[0].size, b)
         reduces = [m for m in members if isinstance(m, graph.ReduceOp)]
         reduce = None if not reduces else ("add" if reduces[0].kind.data == "mean" else reduces[0].kind.data)
-        name = self.kernel_name()
+        name = self.names.fresh(self.fn.sym_name.data, len(self.kernels))
         parts = [(m.operands[0].owner, isinstance(m, graph.ReduceOp)) for m in members]
         builder = KernelBodyBuilder(name, parts, image, reduce, op)
         self.kernels.append(builder.build())
@@ -156,45 +149,54 @@ class _HostLowering:
         for m in members:
             if isinstance(m, graph.CaptureOp):
                 out_type = image_memref(m.result.type)
-                out = self.add(memref.AllocOp([h, w], [], out_type), m)
+                out = b.located(m.location).add(memref.AllocOp([h, w], [], out_type))
                 self.mapping[m.result] = out
                 outs.append(out)
         result_types = [reduces[0].result.type] if reduces else []
         launch = kern.LaunchOp(name, [w, h], args + outs, result_types)
-        value = self.add(launch, op)
+        value = b.add(launch)
         if not reduces:
             return
         red = reduces[0]
         if red.kind.data == "mean":
-            count = self.add(arith.IndexCastOp(self.add(arith.MuliOp(w, h), red), i32), red)
+            r = b.located(red.location)
+            count = r.add(arith.IndexCastOp(r.muli(w, h), i32))
             elem = red.result.type
             scalar = elem.element_type if isinstance(elem, VectorType) else elem
             if scalar == i32:  # an integer mean truncates toward zero, like integer division
                 div, count_e = arith.DivSIOp, count
             else:
-                div, count_e = arith.DivfOp, self.add(arith.SIToFPOp(count, f32), red)
+                div, count_e = arith.DivfOp, r.add(arith.SIToFPOp(count, f32))
             if isinstance(elem, VectorType):
-                count_e = self.add(vector.BroadcastOp(count_e, elem), red)
-            value = self.add(div(value, count_e), red)
+                count_e = r.add(vector.BroadcastOp(count_e, elem))
+            value = r.add(div(value, count_e))
         self.mapping[red.result] = value
+
+    HANDLERS: ClassVar[dict[type[Operation], Callable[[HostLowering, Any, IRBuilder], None]]] = {
+        graph.SizeOp: lower_size,
+        graph.MapOp: lower_map,
+        graph.CaptureOp: lower_sink,
+        graph.ReduceOp: lower_sink,
+        graph.BlurOp: unfused,
+        func.ReturnOp: lower_return,
+        loop.RepeatOp: lower_repeat,
+        loop.YieldOp: lower_yield,
+    }
 
 
 @dataclass(frozen=True)
 class GraphToKernPass(ModulePass):
-    """Lower every L1 graph function to kernels plus a host schedule."""
+    """Lower every L1 graph function to kernels plus a host schedule (see module docstring)."""
+
 
     name = "graph-to-kern"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        taken = {o.sym_name.data for o in op.body.block.ops if isinstance(o, (func.FuncOp, kern.KernelOp))}
-        for fn in [f for f in op.body.block.ops if isinstance(f, func.FuncOp)]:
-            if not any(isinstance(o, (graph.CaptureOp, graph.ReduceOp, graph.SizeOp)) or
-                       any(isinstance(t, graph.ImageType) for t in fn.function_type.inputs)
-                       for o in fn.body.block.ops):
-                continue
-            lowering = _HostLowering(fn, taken)
-            new = lowering.lower()
-            for k in lowering.kernels:
-                op.body.block.insert_op_before(k, fn)
-            op.body.block.insert_op_before(new, fn)
-            op.body.block.erase_op(fn)
+        lower_functions(op, HostLowering, is_graph, graph.Graph.name, self.name)
+
+
+def is_graph(fn: func.FuncOp) -> bool:
+    """A function over images, or one that computes sizes or sinks."""
+    return any(isinstance(t, graph.ImageType) for t in fn.function_type.inputs) or any(
+        isinstance(o, (graph.CaptureOp, graph.ReduceOp, graph.SizeOp)) for o in fn.body.block.ops)
+

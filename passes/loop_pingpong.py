@@ -8,7 +8,9 @@ every iteration — the first iteration reads the initial value, so the caller's
 is never written, and the final state is whichever buffer was written last (right
 for odd and even counts alike; a count of zero returns the initial value). State
 whose size changes per iteration keeps its per-iteration allocation, sized afresh
-each time; the runtime's buffer pool recycles those.
+each time; the runtime's buffer pool recycles those. No ``loop`` op is left
+afterwards (a located internal error otherwise).
+
 
     %r = loop.repeat %n (%u0) {              %a = memref.alloc(...)   %b = memref.alloc(...)
       %next = memref.alloc(dims of %u)  ==>  %r:3 = scf.for %i = 0 to n iter_args(%u = %u0, %x = %a, %y = %b) {
@@ -22,13 +24,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects import arith, memref, scf
+from xdsl.dialects import arith, func, memref, scf
+
 from xdsl.dialects.builtin import IndexType, IntegerAttr, MemRefType, ModuleOp, i32
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import PatternRewriter, PatternRewriteWalker, RewritePattern, op_type_rewrite_pattern
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from ccomp.dialects import kern, loop
+from ccomp.passes.lowering.builder import IRBuilder
+from ccomp.passes.lowering.legality import check_legal
+
 
 
 def _const_index(op: Operation | None) -> int | None:
@@ -66,31 +73,35 @@ def _yielded_once(value: SSAValue, term: Operation) -> bool:
         use.operation is term or isinstance(use.operation, (memref.DimOp, kern.LaunchOp)) for use in uses)
 
 
-def lower_repeat(op: loop.RepeatOp) -> None:
+class LowerRepeat(RewritePattern):
+    """One ``loop.repeat`` becomes allocations and an ``scf.for`` in its place: a local
+    rewrite, applied innermost zone first (an outer zone then holds plain loops)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: loop.RepeatOp, rewriter: PatternRewriter) -> None:
+        results = lower_repeat(op, IRBuilder(InsertPoint.before(op), location=op.location))
+        for old, new in zip(op.res, results):
+            rewriter.replace_all_uses_with(old, new)
+        rewriter.erase(op)
+
+
+def lower_repeat(op: loop.RepeatOp, b: IRBuilder) -> list[SSAValue]:
+    """Build the replacement of ``op`` with ``b`` (before it); the values of its results.
+    The body's ops move into the loop."""
     old = op.body.block
     term = old.last_op
     yielded = list(term.values)
-    before = InsertPoint.before(op)
-    new_ops: list[Operation] = []
 
-    def emit(o: Operation) -> SSAValue:
-        o.location = op.location
-        new_ops.append(o)
-        return o.results[0]
-
-    c0 = emit(arith.ConstantOp(IntegerAttr(0, IndexType())))
-    c1 = emit(arith.ConstantOp(IntegerAttr(1, IndexType())))
-    count = emit(arith.IndexCastOp(op.count, IndexType()))
+    c0, c1 = b.index(0), b.index(1)
+    count = b.to_index(op.count)
     pingpong = [_same_size_alloc(v, a) and _only_read(a) and _yielded_once(v, term)
                 for v, a in zip(yielded, old.args[1:])]
     inits: list[SSAValue] = []
     for init, pp in zip(op.inits, pingpong):
         inits.append(init)
         if pp:
-            dims = [emit(memref.DimOp(init, emit(arith.ConstantOp(IntegerAttr(d, IndexType())))))
-                    for d in range(init.type.get_num_dims())]
-            inits += [emit(memref.AllocOp(dims, [], init.type)), emit(memref.AllocOp(dims, [], init.type))]
-    Rewriter.insert_op(new_ops, before)
+            dims = [b.add(memref.DimOp(init, b.index(d))) for d in range(init.type.get_num_dims())]
+            inits += [b.add(memref.AllocOp(dims, [], init.type)), b.add(memref.AllocOp(dims, [], init.type))]
 
     body = Block(arg_types=[IndexType()] + [v.type for v in inits])
     iteration = arith.IndexCastOp(body.args[0], i32)
@@ -117,15 +128,12 @@ def lower_repeat(op: loop.RepeatOp) -> None:
         body.add_op(inner)
     body.add_op(scf.YieldOp(*yields))
     for_op = scf.ForOp(c0, count, c1, inits, Region(body))
-    for_op.location = op.location
-    Rewriter.insert_op(for_op, before)
+    b.add(for_op)
     results, slot = [], 0
     for pp in pingpong:
         results.append(for_op.results[slot])
         slot += 3 if pp else 1
-    for res, new in zip(op.res, results):
-        res.replace_all_uses_with(new)
-    Rewriter.erase_op(op)
+    return results
 
 
 @dataclass(frozen=True)
@@ -135,6 +143,10 @@ class LoopPingPongPass(ModulePass):
     name = "loop-pingpong"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        # innermost first: an outer zone's body then holds plain scf.for ops
-        for rep in reversed([o for o in op.walk() if isinstance(o, loop.RepeatOp)]):
-            lower_repeat(rep)
+        # innermost zone first; host functions only (kernels hold no zones)
+        walker = PatternRewriteWalker(LowerRepeat(), walk_regions_first=True, apply_recursively=False)
+        for fn in op.body.block.ops:
+            if isinstance(fn, func.FuncOp):
+                walker.rewrite_region(fn.body)
+        check_legal(op, loop.Loop.name, self.name)
+

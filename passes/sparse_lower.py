@@ -17,7 +17,9 @@ in O(nnz)). Run ``sparse-select-format`` first: ``auto`` must be resolved.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from xdsl.context import Context
 from xdsl.dialects import func, memref
@@ -26,11 +28,15 @@ from xdsl.dialects.builtin import (DYNAMIC_INDEX, ArrayAttr, DictionaryAttr, Mem
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
+from ccomp.diagnostics import PassError
 from ccomp.dialects import graph, kern, loop, sparse
 from ccomp.dialects.sparse import FormatAttr, format_of
 from ccomp.passes.lowering import sparse_kernels as sk
 from ccomp.passes.lowering import sparse_pack as pack
-from ccomp.passes.lowering.kernel_builder import OpBuilder
+from ccomp.passes.lowering.builder import IRBuilder
+from ccomp.passes.lowering.functions import KernelNames, OpTable, lower_functions
+
+
 from ccomp.passes.lowering.sparse_elementwise import broadcast_shape, elementwise_kernel
 
 SCALARS = sparse.SIZE_PARTS
@@ -59,9 +65,15 @@ def expanded_types(t: Attribute) -> list[tuple[str | None, Attribute]]:
     return [(None, memref_of(t) if isinstance(t, TensorType) else t)]
 
 
-class _FunctionLowering:
-    def __init__(self, fn: func.FuncOp, taken: set[str]):
-        self.fn, self.taken = fn, taken
+class FunctionLowering(OpTable):
+    """Lowers one tensor function; ``kernels`` collects the kernels it launches. Ops go
+    through ``HANDLERS`` (:class:`~ccomp.passes.lowering.functions.OpTable`)."""
+
+    DIALECT = sparse.Sparse.name
+    PASS = "sparse-lower"
+
+    def __init__(self, fn: func.FuncOp, names: KernelNames):
+        self.fn, self.names = fn, names
         self.kernels: list[kern.KernelOp] = []
         self.cache: dict[tuple, str] = {}
         self.mapping: dict[SSAValue, SSAValue | Matrix] = {}
@@ -70,36 +82,38 @@ class _FunctionLowering:
     def kernel(self, key: tuple, make) -> str:
         """The name of the kernel for ``key``, built by ``make(name)`` on first use."""
         if key not in self.cache:
-            n = len(self.kernels)
-            while f"{self.fn.sym_name.data}_{n}" in self.taken:
-                n += 1
-            name = f"{self.fn.sym_name.data}_{n}"
-            self.taken.add(name)
+            name = self.names.fresh(self.fn.sym_name.data, len(self.kernels))
             self.kernels.append(make(name))
             self.cache[key] = name
         return self.cache[key]
 
-    def launch(self, b: OpBuilder, name: str, grid: list[SSAValue], args: list[SSAValue],
+    def launch(self, b: IRBuilder, name: str, grid: list[SSAValue], args: list[SSAValue],
                result: Attribute | None = None) -> SSAValue | None:
         return b.add(kern.LaunchOp(name, grid, args, [result] if result is not None else []))
 
-    def check_equal(self, b: OpBuilder, a: SSAValue, c: SSAValue, message: str) -> None:
+    def check_equal(self, b: IRBuilder, a: SSAValue, c: SSAValue, message: str) -> None:
         b.add(kern.CheckOp(b.cmpi("eq", a, c), message, [a, c]))
 
     # ----- values -----------------------------------------------------------------------
-    def matrix(self, b: OpBuilder, v: SSAValue) -> Matrix:
+    def matrix(self, b: IRBuilder, v: SSAValue) -> Matrix:
         got = self.mapping[v]
         if isinstance(got, Matrix):
             return got
         return Matrix(None, [got], b.dim(got, 0), b.dim(got, 1))
 
-    def extra(self, m: Matrix, b: OpBuilder) -> list[SSAValue]:
+    def extra(self, m: Matrix, b: IRBuilder) -> list[SSAValue]:
         """Scalar bindings a kernel over ``m`` takes after its buffers: coo's entry count."""
         return [b.to_i32(m.nnz)] if sk.kind(m.fmt) == "coo" else []
 
     # ----- the function -------------------------------------------------------------------
     def lower(self) -> func.FuncOp:
+        for o in self.fn.walk():
+            for r in o.results:
+                f = format_of(r.type)
+                if f is not None and f.kind.data == "auto":
+                    raise PassError(o, "sparse-lower needs sparse-select-format to resolve 'auto' first")
         old = self.fn.body.block
+
         arg_attrs = self.fn.arg_attrs.data if self.fn.arg_attrs else [DictionaryAttr({})] * len(old.args)
         types, attrs = [], []
         for arg, a in zip(old.args, arg_attrs):
@@ -118,12 +132,12 @@ class _FunctionLowering:
             if fmt is None:
                 self.mapping[arg] = new[0]
                 continue
-            b = OpBuilder(block, self.fn.location)
+            b = IRBuilder.at_end(block, self.fn.location)
             rows, cols, nnz = (b.to_index(v) for v in new[-3:])
             self.mapping[arg] = Matrix(fmt, new[:-3], rows, cols, nnz)
         self.block = block
         for op in old.ops:
-            self.lower_op(op, OpBuilder(block, op.location))
+            self.lower_op(op, IRBuilder.at_end(block, op.location))
         out_types, out_attrs = [], []
         names = graph.output_names(self.fn) or []
         for k, t in enumerate(self.fn.function_type.outputs):
@@ -138,33 +152,24 @@ class _FunctionLowering:
         new_fn.location = self.fn.location
         return new_fn
 
-    def values(self, v: SSAValue, b: OpBuilder) -> list[SSAValue]:
+    def values(self, v: SSAValue, b: IRBuilder) -> list[SSAValue]:
         got = self.mapping[v]
         if isinstance(got, Matrix):
             return got.parts + [b.to_i32(got.rows), b.to_i32(got.cols), b.to_i32(got.nnz)]
         return [got]
 
-    def lower_op(self, op: Operation, b: OpBuilder) -> None:
-        handler = getattr(self, "op_" + op.name.replace(".", "_"), None)
-        if handler is not None:
-            handler(op, b)
-            return
-        clone = op.clone(value_mapper=self.mapping)
-        b.add(clone)
-        for o, n in zip(op.results, clone.results):
-            self.mapping[o] = n
 
     # ----- ops ----------------------------------------------------------------------------
-    def op_func_return(self, op: func.ReturnOp, b: OpBuilder) -> None:
+    def op_func_return(self, op: func.ReturnOp, b: IRBuilder) -> None:
         b.add(func.ReturnOp(*[x for v in op.operands for x in self.values(v, b)]))
 
-    def op_sparse_dim(self, op: sparse.DimOp, b: OpBuilder) -> None:
+    def op_sparse_dim(self, op: sparse.DimOp, b: IRBuilder) -> None:
         axis = op.dim.value.data
         got = self.mapping[op.source]
         size = (got.rows, got.cols)[axis] if isinstance(got, Matrix) else b.dim(got, axis)
         self.mapping[op.result] = b.to_i32(size)
 
-    def op_sparse_nnz(self, op: sparse.NnzOp, b: OpBuilder) -> None:
+    def op_sparse_nnz(self, op: sparse.NnzOp, b: IRBuilder) -> None:
         m = self.matrix(b, op.source) if op.source.type.get_num_dims() == 2 else None
         if m is None or m.fmt is None:
             buf = self.mapping[op.source] if m is None else m.parts[0]
@@ -178,7 +183,7 @@ class _FunctionLowering:
         grid = b.maxi(stored, b.index(1))
         self.mapping[op.result] = self.launch(b, name, [grid], [m.parts[-1], b.to_i32(stored)], i32)
 
-    def op_sparse_fill(self, op: sparse.FillOp, b: OpBuilder) -> None:
+    def op_sparse_fill(self, op: sparse.FillOp, b: IRBuilder) -> None:
         given = [self.mapping[s] for s in op.sizes]
         for g in given:
             b.add(kern.CheckOp(b.cmpi("sgt", g, b.i32(0)), "fill needs sizes of at least 1, got {0}", [g]))
@@ -188,14 +193,14 @@ class _FunctionLowering:
         self.launch(b, name, list(reversed(sizes)), [out, self.mapping[op.value]])
         self.mapping[op.result] = out
 
-    def op_sparse_reduce(self, op: sparse.ReduceOp, b: OpBuilder) -> None:
+    def op_sparse_reduce(self, op: sparse.ReduceOp, b: IRBuilder) -> None:
         src = self.mapping[op.source]
         rank = src.type.get_num_dims()
         name = self.kernel(("reduce", op.kind.data, rank), lambda n: sk.reduce_kernel(n, op.kind.data, rank, op.location))
         grid = [b.dim(src, 0)] if rank == 1 else [b.dim(src, 1), b.dim(src, 0)]
         self.mapping[op.result] = self.launch(b, name, grid, [src], op.result.type)
 
-    def op_sparse_matvec(self, op: sparse.MatVecOp, b: OpBuilder) -> None:
+    def op_sparse_matvec(self, op: sparse.MatVecOp, b: IRBuilder) -> None:
         m, x = self.matrix(b, op.matrix), self.mapping[op.vector]
         self.check_equal(b, m.cols, b.dim(x, 0), "the matrix has {0} columns but the vector has {1} elements")
         y = b.add(memref.AllocOp([m.rows], [], memref_of(op.result.type)))
@@ -204,7 +209,7 @@ class _FunctionLowering:
         self.launch(b, name, [grid], [*m.parts, x, y, *self.extra(m, b)])
         self.mapping[op.result] = y
 
-    def op_sparse_matmul(self, op: sparse.MatMulOp, b: OpBuilder) -> None:
+    def op_sparse_matmul(self, op: sparse.MatMulOp, b: IRBuilder) -> None:
         m, rhs = self.matrix(b, op.lhs), self.mapping[op.rhs]
         self.check_equal(b, m.cols, b.dim(rhs, 0), "the left matrix has {0} columns but the right one has {1} rows")
         out = b.add(memref.AllocOp([m.rows, b.dim(rhs, 1)], [], memref_of(op.result.type)))
@@ -213,7 +218,7 @@ class _FunctionLowering:
         self.launch(b, name, [grid], [*m.parts, rhs, out, *self.extra(m, b)])
         self.mapping[op.result] = out
 
-    def op_sparse_convert(self, op: sparse.ConvertOp, b: OpBuilder) -> None:
+    def op_sparse_convert(self, op: sparse.ConvertOp, b: IRBuilder) -> None:
         src, dst = format_of(op.source.type), format_of(op.result.type)
         value = self.mapping[op.source]
         if src != dst:
@@ -223,7 +228,7 @@ class _FunctionLowering:
                 value = self.pack(value, dst, b, op)
         self.mapping[op.result] = value
 
-    def to_dense(self, m: Matrix, b: OpBuilder, op: Operation) -> SSAValue:
+    def to_dense(self, m: Matrix, b: IRBuilder, op: Operation) -> SSAValue:
         dense = b.add(memref.AllocOp([m.rows, m.cols], [], sk.MAT))
         fill = self.kernel(("fill", 2), lambda n: sk.fill_kernel(n, 2, op.location))
         self.launch(b, fill, [m.cols, m.rows], [dense, b.f32(0.0)])
@@ -232,7 +237,7 @@ class _FunctionLowering:
         self.launch(b, name, [grid], [*m.parts, dense, *self.extra(m, b)])
         return dense
 
-    def pack(self, dense: SSAValue, fmt: FormatAttr, b: OpBuilder, op: Operation) -> Matrix:
+    def pack(self, dense: SSAValue, fmt: FormatAttr, b: IRBuilder, op: Operation) -> Matrix:
         slices = pack.slice_count(b, dense, fmt)
         counts = b.add(memref.AllocOp([slices], [], sk.IDX))
         count = self.kernel(("count", fmt), lambda n: pack.count_kernel(n, fmt, op.location))
@@ -253,7 +258,7 @@ class _FunctionLowering:
         parts = outs if fmt.kind.data == "coo" else [ptr, *outs]
         return Matrix(fmt, parts, b.dim(dense, 0), b.dim(dense, 1), total)
 
-    def op_sparse_elementwise(self, op: sparse.ElementwiseOp, b: OpBuilder) -> None:
+    def op_sparse_elementwise(self, op: sparse.ElementwiseOp, b: IRBuilder) -> None:
         inputs = [self.mapping[v] for v in op.inputs]
         rank = op.result.type.get_num_dims()
         dims = broadcast_shape(b, inputs, rank)
@@ -263,25 +268,40 @@ class _FunctionLowering:
         self.launch(b, name, list(reversed(dims)), [*inputs, out])
         self.mapping[op.result] = out
 
-    def op_loop_repeat(self, op: loop.RepeatOp, b: OpBuilder) -> None:
+    def op_loop_repeat(self, op: loop.RepeatOp, b: IRBuilder) -> None:
         old = op.body.block
         for t in old.arg_types:
             if format_of(t) is not None:
-                raise AssertionError("repeat state must be dense (the frontend checks this)")
+                raise PassError(op, "repeat state must be dense (the frontend checks this)", internal=True)
+
         body = Block(arg_types=[expanded_types(t)[0][1] for t in old.arg_types])
         for o, n in zip(old.args, body.args):
             self.mapping[o] = n
             n.name_hint = o.name_hint
         for inner in old.ops:
-            self.lower_op(inner, OpBuilder(body, inner.location))
+            self.lower_op(inner, IRBuilder.at_end(body, inner.location))
         new = loop.RepeatOp(self.mapping[op.count], [self.mapping[v] for v in op.inits], Region(body),
                             [expanded_types(r.type)[0][1] for r in op.res])
         b.add(new)
         for o, n in zip(op.res, new.res):
             self.mapping[o] = n
 
-    def op_loop_yield(self, op: loop.YieldOp, b: OpBuilder) -> None:
+    def op_loop_yield(self, op: loop.YieldOp, b: IRBuilder) -> None:
         b.add(loop.YieldOp([self.mapping[v] for v in op.values]))
+
+    HANDLERS: ClassVar[dict[type[Operation], Callable[[FunctionLowering, Any, IRBuilder], None]]] = {
+        func.ReturnOp: op_func_return,
+        sparse.DimOp: op_sparse_dim,
+        sparse.NnzOp: op_sparse_nnz,
+        sparse.FillOp: op_sparse_fill,
+        sparse.ReduceOp: op_sparse_reduce,
+        sparse.MatVecOp: op_sparse_matvec,
+        sparse.MatMulOp: op_sparse_matmul,
+        sparse.ConvertOp: op_sparse_convert,
+        sparse.ElementwiseOp: op_sparse_elementwise,
+        loop.RepeatOp: op_loop_repeat,
+        loop.YieldOp: op_loop_yield,
+    }
 
 
 def _tagged(attrs: DictionaryAttr | None, fmt: FormatAttr | None, part: str | None,
@@ -303,23 +323,14 @@ def uses_tensors(fn: func.FuncOp) -> bool:
 
 @dataclass(frozen=True)
 class SparseLowerPass(ModulePass):
-    """Lower every tensor function to kernels plus a host schedule."""
+    """Lower every tensor function to kernels plus a host schedule; no ``sparse`` op is
+    left (a located internal error otherwise)."""
 
     name = "sparse-lower"
+    lowering: ClassVar[type[FunctionLowering]] = FunctionLowering
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        taken = {o.sym_name.data for o in op.body.block.ops if isinstance(o, (func.FuncOp, kern.KernelOp))}
-        for fn in [f for f in op.body.block.ops if isinstance(f, func.FuncOp) and uses_tensors(f)]:
-            for o in fn.walk():
-                for r in o.results:
-                    f = format_of(r.type)
-                    if f is not None and f.kind.data == "auto":
-                        raise ValueError("sparse-lower needs sparse-select-format to resolve 'auto' first")
-            lowering = _FunctionLowering(fn, taken)
-            new = lowering.lower()
-            for k in lowering.kernels:
-                op.body.block.insert_op_before(k, fn)
-            op.body.block.insert_op_before(new, fn)
-            op.body.block.erase_op(fn)
+        lower_functions(op, self.lowering, uses_tensors, sparse.Sparse.name, self.name)
+
 
 

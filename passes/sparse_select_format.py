@@ -19,11 +19,34 @@ from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, FunctionType, ModuleOp, StringAttr
 from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
 from xdsl.utils.exceptions import VerifyException
+
+from ccomp.diagnostics import PassError
+from ccomp.passes.lowering.functions import rewrite_functions
+
 
 from ccomp.dialects.sparse import FormatAttr, format_of, format_tag, parse_format, set_variant_of, with_auto, with_format
 
 DEFAULT_CANDIDATES = "dense,csr,bsr4x4,bsr8x8"
+
+
+@dataclass
+class SplitAutoFunction(RewritePattern):
+    """A function with ``auto`` parameters becomes its variants, one per choice of
+    ``formats`` for each such parameter (a local rewrite of one ``func.func``)."""
+
+    formats: list[FormatAttr | None]
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, fn: func.FuncOp, rewriter: PatternRewriter) -> None:
+        autos = [k for k, t in enumerate(fn.function_type.inputs)
+                 if (f := format_of(t)) is not None and f.kind.data == "auto"]
+        if not autos:
+            return
+        variants = [variant(fn, dict(zip(autos, choice)))
+                    for choice in itertools.product(self.formats, repeat=len(autos))]
+        rewriter.replace(fn, variants, new_results=[])
 
 
 @dataclass(frozen=True)
@@ -36,39 +59,33 @@ class SparseSelectFormatPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         try:
             formats = [parse_format(c.strip()) for c in self.candidates.split(",") if c.strip()]
-        except VerifyException as err:  # ccomp-opt reports a bad pass option given as a ValueError
-            raise ValueError(f"sparse-select-format candidates: {err}") from None
-        for fn in [f for f in op.body.block.ops if isinstance(f, func.FuncOp)]:
-            autos = [k for k, t in enumerate(fn.function_type.inputs)
-                     if (f := format_of(t)) is not None and f.kind.data == "auto"]
-            if not autos:
-                continue
-            for choice in itertools.product(formats, repeat=len(autos)):
-                op.body.block.insert_op_before(self.variant(fn, dict(zip(autos, choice))), fn)
-            op.body.block.erase_op(fn)
+        except VerifyException as err:  # a bad pass option: unlocated, reported by the face
+            raise PassError(op, f"sparse-select-format candidates: {err}") from None
+        rewrite_functions(op, SplitAutoFunction(formats))
 
-    @staticmethod
-    def variant(fn: func.FuncOp, choice: dict[int, FormatAttr | None]) -> func.FuncOp:
-        new = fn.clone()
-        name = fn.sym_name.data
-        new.sym_name = StringAttr(f"{name}__" + "_".join(format_tag(f) for f in choice.values()))
-        set_variant_of(new, name)
-        block = new.body.block
-        attrs = list(new.arg_attrs.data) if new.arg_attrs else [DictionaryAttr({})] * len(block.args)
-        for k, fmt in choice.items():
-            old = block.args[k]
-            arg = block.insert_arg(with_format(old.type, fmt), k)
-            arg.name_hint = old.name_hint
-            old.replace_all_uses_with(arg)
-            block.erase_arg(old)
-            attrs[k] = with_auto(attrs[k], fmt)
-        new.arg_attrs = ArrayAttr(attrs)
-        inputs = [a.type for a in block.args]
-        new.function_type = FunctionType.from_lists(inputs, list(fn.function_type.outputs))
-        for inner in new.walk():
-            for r in inner.results:
-                f = format_of(r.type)
-                if f is not None and f.kind.data == "auto":
-                    raise ValueError("'auto' is only allowed on parameters")
-        return new
+
+def variant(fn: func.FuncOp, choice: dict[int, FormatAttr | None]) -> func.FuncOp:
+    """A copy of ``fn`` whose ``auto`` parameters take the formats of ``choice``."""
+    new = fn.clone()
+    name = fn.sym_name.data
+    new.sym_name = StringAttr(f"{name}__" + "_".join(format_tag(f) for f in choice.values()))
+    set_variant_of(new, name)
+    block = new.body.block
+    attrs = list(new.arg_attrs.data) if new.arg_attrs else [DictionaryAttr({})] * len(block.args)
+    for k, fmt in choice.items():
+        old = block.args[k]
+        arg = block.insert_arg(with_format(old.type, fmt), k)
+        arg.name_hint = old.name_hint
+        old.replace_all_uses_with(arg)
+        block.erase_arg(old)
+        attrs[k] = with_auto(attrs[k], fmt)
+    new.arg_attrs = ArrayAttr(attrs)
+    inputs = [a.type for a in block.args]
+    new.function_type = FunctionType.from_lists(inputs, list(fn.function_type.outputs))
+    for inner in new.walk():
+        for r in inner.results:
+            f = format_of(r.type)
+            if f is not None and f.kind.data == "auto":
+                raise PassError(inner, "'auto' is only allowed on parameters", internal=True)
+    return new
 

@@ -1,20 +1,26 @@
 """Builds the body of one ``kern.kernel`` from a fused ``graph.map`` (used by graph-to-kern).
 
 The map's body is cloned op by op; graph ops become index arithmetic and
-``memref`` accesses, everything else (arith/math/vector/scf) is kept as it is.
+``memref`` accesses, everything else (arith/math/vector/scf) is kept as it is;
+a ``graph`` op without a handler is an error, never copied into a kernel.
+
 Values the body reads from outside — images, uniforms — become bindings, except
 constants, which are cloned in so backends can fold them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, ClassVar
+
 from xdsl.dialects import arith, math, memref, vector
-from xdsl.dialects.builtin import DYNAMIC_INDEX, FloatAttr, IndexType, IntegerAttr, MemRefType, VectorType, f32, i32
+from xdsl.dialects.builtin import DYNAMIC_INDEX, MemRefType, VectorType, f32, i32
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
+from ccomp.diagnostics import PassError
 from ccomp.dialects import graph, kern
-
-_INDEX = IndexType()
+from ccomp.passes.lowering.builder import IRBuilder
+from ccomp.passes.lowering.legality import keep
 
 
 def image_memref(t: graph.ImageType) -> MemRefType:
@@ -37,12 +43,12 @@ def is_constant(v: SSAValue) -> bool:
     return False
 
 
-def clone_constant(v: SSAValue, mapping: dict[SSAValue, SSAValue], add) -> SSAValue:
+def clone_constant(v: SSAValue, mapping: dict[SSAValue, SSAValue], b: IRBuilder) -> SSAValue:
     """Clone the constant tree computing ``v`` into the current kernel (memoised)."""
     if v not in mapping:
         for o in v.owner.operands:
-            clone_constant(o, mapping, add)
-        mapping[v] = add(v.owner.clone(value_mapper=mapping))
+            clone_constant(o, mapping, b)
+        mapping[v] = b.add(v.owner.clone(value_mapper=mapping))
     return mapping[v]
 
 
@@ -88,43 +94,33 @@ class KernelBodyBuilder:
         self.mapping: dict[SSAValue, SSAValue] = {}
         self.dims: dict[SSAValue, tuple[SSAValue, SSAValue]] = {}
         self.name = name
+        self.b = IRBuilder.at_end(self.block, self.loc)
 
     # ----- small builders ------------------------------------------------------
-
-    def add(self, op: Operation) -> SSAValue:
-        op.location = self.loc
-        self.block.add_op(op)
-        return op.results[0] if op.results else None  # type: ignore[return-value]
-
-    def c_index(self, v: int) -> SSAValue:
-        return self.add(arith.ConstantOp(IntegerAttr(v, _INDEX)))
-
-    def c_f32(self, v: float) -> SSAValue:
-        return self.add(arith.ConstantOp(FloatAttr(v, f32)))
 
     def dims_of(self, buf: SSAValue) -> tuple[SSAValue, SSAValue]:
         """(width, height) of a buffer binding, as index values."""
         if buf not in self.dims:
-            h = self.add(memref.DimOp(buf, self.c_index(0)))
-            w = self.add(memref.DimOp(buf, self.c_index(1)))
+            h = self.b.add(memref.DimOp(buf, self.b.index(0)))
+            w = self.b.add(memref.DimOp(buf, self.b.index(1)))
             self.dims[buf] = (w, h)
         return self.dims[buf]
 
     def clamp(self, i32_value: SSAValue, size: SSAValue) -> SSAValue:
-        i = self.add(arith.IndexCastOp(i32_value, _INDEX))
-        hi = self.add(arith.SubiOp(size, self.c_index(1)))
-        return self.add(arith.MinSIOp(self.add(arith.MaxSIOp(i, self.c_index(0))), hi))
+        i = self.b.to_index(i32_value)
+        hi = self.b.subi(size, self.b.index(1))
+        return self.b.mini(self.b.maxi(i, self.b.index(0)), hi)
 
     def load_clamped(self, image: SSAValue, x: SSAValue, y: SSAValue) -> SSAValue:
         buf = self.args[image]
         w, h = self.dims_of(buf)
-        return self.add(memref.LoadOp.get(buf, [self.clamp(y, h), self.clamp(x, w)]))
+        return self.b.add(memref.LoadOp.get(buf, [self.clamp(y, h), self.clamp(x, w)]))
 
     # ----- the body ---------------------------------------------------------------
 
     def build(self) -> kern.KernelOp:
-        self.xi = self.add(kern.IndexOp(0))
-        self.yi = self.add(kern.IndexOp(1))
+        self.xi = self.b.add(kern.IndexOp(0))
+        self.yi = self.b.add(kern.IndexOp(1))
         self.coords: list[SSAValue] | None = None
         self.loaded: dict[SSAValue, SSAValue] = {}  # image -> its element here, shared by parts
         reduced: list[SSAValue] = []
@@ -138,13 +134,14 @@ class KernelBodyBuilder:
             for arg, image in zip(fused.body.block.args, fused.inputs):
                 if image not in self.loaded:
                     if image is self.extent_image:
-                        self.loaded[image] = self.add(memref.LoadOp.get(self.args[image], [self.yi, self.xi]))
+                        self.loaded[image] = self.b.add(memref.LoadOp.get(self.args[image], [self.yi, self.xi]))
                     else:
                         self.loaded[image] = self.load_clamped(image, self.coord(0), self.coord(1))
                 self.mapping[arg] = self.loaded[image]
             for v in outer_values(fused):
                 if is_constant(v):
-                    clone_constant(v, self.mapping, self.add)
+                    clone_constant(v, self.mapping, self.b)
+
                 else:
                     self.mapping[v] = self.args[v]
             for op in fused.body.block.ops:
@@ -152,7 +149,7 @@ class KernelBodyBuilder:
                     self.finish(fused, is_reduce, reduced, outputs)
                 else:
                     self.lower(op)
-        self.add(kern.YieldOp(reduced))
+        self.b.add(kern.YieldOp(reduced))
         return kern.KernelOp(self.name, 2, Region(self.block), self.reduce)
 
     def finish(self, fused: graph.MapOp, is_reduce: bool, reduced: list[SSAValue], outputs) -> None:
@@ -161,44 +158,50 @@ class KernelBodyBuilder:
         if is_reduce:
             reduced.append(value)
         else:
-            self.add(memref.StoreOp.get(value, next(outputs), [self.yi, self.xi]))
+            self.b.add(memref.StoreOp.get(value, next(outputs), [self.yi, self.xi]))
 
     def coord(self, dim: int) -> SSAValue:
         if self.coords is None:
-            self.coords = [self.add(arith.IndexCastOp(self.xi, i32)), self.add(arith.IndexCastOp(self.yi, i32))]
+            self.coords = [self.b.add(arith.IndexCastOp(self.xi, i32)), self.b.add(arith.IndexCastOp(self.yi, i32))]
         return self.coords[dim]
 
     def lower(self, op: Operation) -> None:
-        m = self.mapping
-        if isinstance(op, graph.CoordOp):
-            m[op.result] = self.coord(op.dim.value.data)
-        elif isinstance(op, graph.LoadOp):
-            m[op.result] = self.load_clamped(op.image, m[op.x], m[op.y])
-        elif isinstance(op, graph.SampleOp):
-            m[op.result] = self.sample(op.image, m[op.uv], op.result.type)
-        elif isinstance(op, graph.SizeOp):
-            w, h = self.dims_of(self.args[op.image])
-            wi, hi = self.add(arith.IndexCastOp(w, i32)), self.add(arith.IndexCastOp(h, i32))
-            v = self.add(vector.BroadcastOp(wi, graph.SIZE_TYPE))
-            m[op.result] = self.add(insert_lane(hi, v, 1))
+        """One op of a map body: through ``HANDLERS`` (keyed on op classes), or kept as
+        it is — unless it is a ``graph`` op no handler lowers."""
+        handler = self.HANDLERS.get(type(op))
+        if handler is not None:
+            self.mapping[op.results[0]] = handler(self, op)
         else:
-            clone = op.clone(value_mapper=m)
-            self.add(clone)
-            for o, n in zip(op.results, clone.results):
-                m[o] = n
+            self.b.add(keep(op, self.mapping, graph.Graph.name, "graph-to-kern"))
+
+    def lower_coord(self, op: graph.CoordOp) -> SSAValue:
+        return self.coord(op.dim.value.data)
+
+    def lower_load(self, op: graph.LoadOp) -> SSAValue:
+        return self.load_clamped(op.image, self.mapping[op.x], self.mapping[op.y])
+
+    def lower_sample(self, op: graph.SampleOp) -> SSAValue:
+        return self.sample(op.image, self.mapping[op.uv], op.result.type)
+
+    def lower_size(self, op: graph.SizeOp) -> SSAValue:
+        w, h = self.dims_of(self.args[op.image])
+        wi, hi = self.b.add(arith.IndexCastOp(w, i32)), self.b.add(arith.IndexCastOp(h, i32))
+        v = self.b.add(vector.BroadcastOp(wi, graph.SIZE_TYPE))
+        return self.b.add(insert_lane(hi, v, 1))
+
 
     def sample(self, image: SSAValue, uv: SSAValue, elem: Attribute) -> SSAValue:
         """Bilinear, clamp-to-edge, texel centres at (i + 0.5) / size."""
         w, h = self.dims_of(self.args[image])
         coords = []
         for lane, size in ((0, w), (1, h)):
-            s = self.add(extract_lane(uv, lane))
-            sf = self.add(arith.SIToFPOp(self.add(arith.IndexCastOp(size, i32)), f32))
-            p = self.add(arith.SubfOp(self.add(arith.MulfOp(s, sf)), self.c_f32(0.5)))
-            p0 = self.add(math.FloorOp(p))
-            frac = self.add(arith.SubfOp(p, p0))
-            i0 = self.add(arith.FPToSIOp(p0, i32))
-            i1 = self.add(arith.AddiOp(i0, self.add(arith.ConstantOp(IntegerAttr(1, i32)))))
+            s = self.b.add(extract_lane(uv, lane))
+            sf = self.b.add(arith.SIToFPOp(self.b.add(arith.IndexCastOp(size, i32)), f32))
+            p = self.b.add(arith.SubfOp(self.b.add(arith.MulfOp(s, sf)), self.b.f32(0.5)))
+            p0 = self.b.add(math.FloorOp(p))
+            frac = self.b.add(arith.SubfOp(p, p0))
+            i0 = self.b.add(arith.FPToSIOp(p0, i32))
+            i1 = self.b.add(arith.AddiOp(i0, self.b.i32(1)))
             coords.append((i0, i1, frac))
         (x0, x1, fx), (y0, y1, fy) = coords
         a, b = self.load_clamped(image, x0, y0), self.load_clamped(image, x1, y0)
@@ -208,16 +211,25 @@ class KernelBodyBuilder:
         return self.lerp(top, bottom, fy, elem)
 
     def lerp(self, a: SSAValue, b: SSAValue, t: SSAValue, elem: Attribute) -> SSAValue:
-        one_minus = self.add(arith.SubfOp(self.c_f32(1.0), t))
+        one_minus = self.b.add(arith.SubfOp(self.b.f32(1.0), t))
         if isinstance(elem, VectorType):
-            t = self.add(vector.BroadcastOp(t, elem))
-            one_minus = self.add(vector.BroadcastOp(one_minus, elem))
-        return self.add(arith.AddfOp(self.add(arith.MulfOp(a, one_minus)), self.add(arith.MulfOp(b, t))))
+            t = self.b.add(vector.BroadcastOp(t, elem))
+            one_minus = self.b.add(vector.BroadcastOp(one_minus, elem))
+        return self.b.add(arith.AddfOp(self.b.add(arith.MulfOp(a, one_minus)), self.b.add(arith.MulfOp(b, t))))
+
+    HANDLERS: ClassVar[dict[type[Operation], Callable[[KernelBodyBuilder, Any], SSAValue]]] = {
+        graph.CoordOp: lower_coord,
+        graph.LoadOp: lower_load,
+        graph.SampleOp: lower_sample,
+        graph.SizeOp: lower_size,
+    }
 
 
 def extract_lane(v: SSAValue, lane: int) -> Operation:
     from xdsl.dialects.builtin import DenseArrayBase, i64
-    assert isinstance(v.type, VectorType)
+    if not isinstance(v.type, VectorType):
+        raise PassError(v.owner, f"a lane of a {v.type}, which is not a vector", internal=True)
+
     return vector.ExtractOp.create(operands=[v], result_types=[v.type.element_type],
                                    properties={"static_position": DenseArrayBase.from_list(i64, [lane])})
 

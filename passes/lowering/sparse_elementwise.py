@@ -17,17 +17,19 @@ from xdsl.dialects.builtin import DYNAMIC_INDEX, MemRefType, TensorType
 from xdsl.ir import SSAValue
 
 from ccomp.dialects import kern, sparse
-from ccomp.passes.lowering.kernel_builder import KernelBuilder, OpBuilder
+from ccomp.passes.lowering.builder import IRBuilder, KernelBuilder
+from ccomp.passes.lowering.legality import keep
 
 
-def _axis_size(b: OpBuilder, buf: SSAValue, axis: int, rank: int) -> SSAValue:
+
+def _axis_size(b: IRBuilder, buf: SSAValue, axis: int, rank: int) -> SSAValue:
     """``buf``'s size along result axis ``axis`` (trailing axes aligned; 1 if missing)."""
     own = buf.type.get_num_dims()
     k = axis - (rank - own)
     return b.dim(buf, k) if k >= 0 else b.index(1)
 
 
-def broadcast_shape(b: OpBuilder, inputs: Sequence[SSAValue], rank: int) -> list[SSAValue]:
+def broadcast_shape(b: IRBuilder, inputs: Sequence[SSAValue], rank: int) -> list[SSAValue]:
     """The result sizes (``index``) of broadcasting the tensor ``inputs``, with a
     run-time check that they are compatible."""
     buffers = [v for v in inputs if isinstance(v.type, MemRefType)]
@@ -69,8 +71,5 @@ def elementwise_kernel(name: str, op: sparse.ElementwiseOp, rank: int) -> kern.K
         if isinstance(inner, sparse.YieldOp):
             kb.store(mapping[inner.values[0]], out, *point)
             break
-        clone = inner.clone(value_mapper=mapping)
-        kb.block.add_op(clone)
-        for o, n in zip(inner.results, clone.results):
-            mapping[o] = n
+        kb.insert(keep(inner, mapping, sparse.Sparse.name, "sparse-lower"))
     return kb.finish()

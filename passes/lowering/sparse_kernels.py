@@ -32,14 +32,14 @@ from xdsl.dialects.builtin import LocationAttr as Location
 
 from ccomp.dialects import kern
 from ccomp.dialects.sparse import FormatAttr, storage_parts
-from ccomp.passes.lowering.kernel_builder import KernelBuilder, OpBuilder
+from ccomp.passes.lowering.builder import IRBuilder, KernelBuilder
 
 IDX = MemRefType(i32, [DYNAMIC_INDEX])
 VAL = MemRefType(f32, [DYNAMIC_INDEX])
 VEC = MemRefType(f32, [DYNAMIC_INDEX])
 MAT = MemRefType(f32, [DYNAMIC_INDEX, DYNAMIC_INDEX])
 
-Entry = Callable[[OpBuilder, SSAValue, SSAValue, list[SSAValue]], Sequence[SSAValue]]
+Entry = Callable[[IRBuilder, SSAValue, SSAValue, list[SSAValue]], Sequence[SSAValue]]
 
 
 def part_types(fmt: FormatAttr | None) -> list[tuple[str, MemRefType]]:
@@ -53,10 +53,10 @@ def kind(fmt: FormatAttr | None) -> str:
     return "dense" if fmt is None else fmt.kind.data
 
 
-def _lower_bound(b: OpBuilder, keys: SSAValue, n: SSAValue, target: SSAValue) -> SSAValue:
+def _lower_bound(b: IRBuilder, keys: SSAValue, n: SSAValue, target: SSAValue) -> SSAValue:
     """First position in ``keys[0:n)`` (sorted) whose key is not below ``target``;
     32 halvings cover any buffer an ``i32`` index can address."""
-    def step(b: OpBuilder, _k: SSAValue, lh: list[SSAValue]) -> list[SSAValue]:
+    def step(b: IRBuilder, _k: SSAValue, lh: list[SSAValue]) -> list[SSAValue]:
         lo, hi = lh
         more = b.cmpi("slt", lo, hi)
         mid = b.divi(b.addi(lo, hi), b.index(2))
@@ -68,7 +68,7 @@ def _lower_bound(b: OpBuilder, keys: SSAValue, n: SSAValue, target: SSAValue) ->
     return lo
 
 
-def _row_range(b: OpBuilder, fmt: FormatAttr, parts: list[SSAValue], row: SSAValue, nnz: SSAValue | None
+def _row_range(b: IRBuilder, fmt: FormatAttr, parts: list[SSAValue], row: SSAValue, nnz: SSAValue | None
                ) -> tuple[SSAValue, SSAValue, SSAValue, SSAValue]:
     """``(lo, hi, columns, values)``: row ``row``'s entries are positions ``[lo, hi)``
     of ``columns``/``values`` (csr and row-sorted coo)."""
@@ -83,13 +83,13 @@ def _row_range(b: OpBuilder, fmt: FormatAttr, parts: list[SSAValue], row: SSAVal
 SPLIT = 4  # independent partial sums per row: a single chain is bound by the add latency
 
 
-def split_sum(b: OpBuilder, lo: SSAValue, hi: SSAValue, term: Callable[[OpBuilder, SSAValue], SSAValue]) -> SSAValue:
+def split_sum(b: IRBuilder, lo: SSAValue, hi: SSAValue, term: Callable[[IRBuilder, SSAValue], SSAValue]) -> SSAValue:
     """``sum(term(p) for p in [lo, hi))`` with ``SPLIT`` interleaved partial sums and a
     tail, so consecutive additions do not wait on each other."""
     zero = b.f32(0.0)
     main = b.addi(lo, b.muli(b.divi(b.subi(hi, lo), b.index(SPLIT)), b.index(SPLIT)))
 
-    def unrolled(b: OpBuilder, p: SSAValue, accs: list[SSAValue]) -> list[SSAValue]:
+    def unrolled(b: IRBuilder, p: SSAValue, accs: list[SSAValue]) -> list[SSAValue]:
         return [b.add(arith.AddfOp(a, term(b, b.addi(p, b.index(j))))) for j, a in enumerate(accs)]
     accs = b.loop(lo, main, [zero] * SPLIT, unrolled, step=SPLIT)
     (tail,) = b.loop(main, hi, [zero], lambda b, p, acc: [b.add(arith.AddfOp(acc[0], term(b, p)))])
@@ -99,7 +99,7 @@ def split_sum(b: OpBuilder, lo: SSAValue, hi: SSAValue, term: Callable[[OpBuilde
     return total
 
 
-def row_entries(b: OpBuilder, fmt: FormatAttr | None, parts: list[SSAValue], row: SSAValue,
+def row_entries(b: IRBuilder, fmt: FormatAttr | None, parts: list[SSAValue], row: SSAValue,
                 cols: SSAValue, nnz: SSAValue | None, inits: Sequence[SSAValue], entry: Entry) -> list[SSAValue]:
     """Visit the stored entries ``(column, value)`` of ``row`` in column order, carrying
     ``inits`` (csr, coo, bsr and dense; not csc). ``cols`` bounds the columns."""
@@ -115,11 +115,11 @@ def row_entries(b: OpBuilder, fmt: FormatAttr | None, parts: list[SSAValue], row
     bi, r = b.divi(row, b.index(r_size)), b.remi(row, b.index(r_size))
     lo, hi = b.load_index(ptr, bi), b.load_index(ptr, b.addi(bi, b.index(1)))
 
-    def block(b: OpBuilder, p: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+    def block(b: IRBuilder, p: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
         first = b.muli(b.load_index(idx, p), b.index(c_size))
         base = b.muli(b.addi(b.muli(p, b.index(r_size)), r), b.index(c_size))
 
-        def lane(b: OpBuilder, c: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+        def lane(b: IRBuilder, c: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
             col = b.addi(first, c)
             if not carried:
                 b.if_(b.cmpi("slt", col, cols), lambda b: entry(b, col, b.load(data, b.addi(base, c)), []))
@@ -152,12 +152,12 @@ def matvec_kernel(name: str, fmt: FormatAttr | None, loc: Location) -> kern.Kern
     if kind(fmt) in ("csr", "coo"):
         lo, hi, colv, data = _row_range(kb, fmt, parts, i, nnz)
 
-        def term(b: OpBuilder, p: SSAValue) -> SSAValue:
+        def term(b: IRBuilder, p: SSAValue) -> SSAValue:
             return b.add(arith.MulfOp(b.load(data, p), b.load(x, b.clamp(b.load_index(colv, p), cols))))
         kb.store(split_sum(kb, lo, hi, term), y, i)
         return kb.finish()
 
-    def fma(b: OpBuilder, col: SSAValue, val: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
+    def fma(b: IRBuilder, col: SSAValue, val: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
         xv = b.load(x, b.clamp(col, cols))
         return [b.add(arith.AddfOp(acc[0], b.add(arith.MulfOp(val, xv))))]
     (acc,) = row_entries(kb, fmt, parts, i, cols, nnz, [kb.f32(0.0)], fma)
@@ -178,10 +178,10 @@ def matmul_kernel(name: str, fmt: FormatAttr | None, loc: Location) -> kern.Kern
     zero = kb.f32(0.0)
     kb.loop(kb.index(0), width, [], lambda b, c, _: (b.store(zero, ym, i, c), [])[1])
 
-    def axpy(b: OpBuilder, col: SSAValue, val: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+    def axpy(b: IRBuilder, col: SSAValue, val: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
         j = b.clamp(col, inner)
 
-        def lane(b: OpBuilder, c: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+        def lane(b: IRBuilder, c: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
             prod = b.add(arith.MulfOp(val, b.load(bm, j, c)))
             b.store(b.add(arith.AddfOp(b.load(ym, i, c), prod)), ym, i, c)
             return []
@@ -198,7 +198,7 @@ def _csc_product(name: str, types: list, loc: Location, matrix: bool) -> kern.Ke
     width = kb.dim(out, 1) if matrix else None
     zero = kb.f32(0.0)
 
-    def zero_row(b: OpBuilder, i: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+    def zero_row(b: IRBuilder, i: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
         if matrix:
             b.loop(b.index(0), width, [], lambda b, c, _: (b.store(zero, out, i, c), [])[1])
         else:
@@ -206,15 +206,15 @@ def _csc_product(name: str, types: list, loc: Location, matrix: bool) -> kern.Ke
         return []
     kb.loop(kb.index(0), rows, [], zero_row)
 
-    def column(b: OpBuilder, j: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
-        def entry(b: OpBuilder, p: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+    def column(b: IRBuilder, j: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+        def entry(b: IRBuilder, p: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
             i, val = b.clamp(b.load_index(idx, p), rows), b.load(data, p)
             if not matrix:
                 prod = b.add(arith.MulfOp(val, b.load(rhs, j)))
                 b.store(b.add(arith.AddfOp(b.load(out, i), prod)), out, i)
                 return []
 
-            def lane(b: OpBuilder, c: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+            def lane(b: IRBuilder, c: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
                 prod = b.add(arith.MulfOp(val, b.load(rhs, j, c)))
                 b.store(b.add(arith.AddfOp(b.load(out, i, c), prod)), out, i, c)
                 return []
@@ -242,7 +242,7 @@ def to_dense_kernel(name: str, fmt: FormatAttr, loc: Location) -> kern.KernelOp:
         ptr, idx, data = parts
         j = kb.point(0)
 
-        def entry(b: OpBuilder, p: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+        def entry(b: IRBuilder, p: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
             b.store(b.load(data, p), dense, b.clamp(b.load_index(idx, p), rows), j)
             return []
         kb.loop(kb.load_index(ptr, j), kb.load_index(ptr, kb.addi(j, kb.index(1))), [], entry)
@@ -250,7 +250,7 @@ def to_dense_kernel(name: str, fmt: FormatAttr, loc: Location) -> kern.KernelOp:
     i = kb.point(0)
     nnz = kb.to_index(rest[0]) if rest else None
 
-    def put(b: OpBuilder, col: SSAValue, val: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+    def put(b: IRBuilder, col: SSAValue, val: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
         b.store(val, dense, i, b.clamp(col, cols))
         return []
     row_entries(kb, fmt, parts, i, cols, nnz, [], put)
@@ -296,7 +296,7 @@ def scan_kernel(name: str, loc: Location) -> kern.KernelOp:
     counts, ptr = kb.args
     kb.store(kb.i32(0), ptr, kb.index(0))
 
-    def step(b: OpBuilder, m: SSAValue, total: list[SSAValue]) -> list[SSAValue]:
+    def step(b: IRBuilder, m: SSAValue, total: list[SSAValue]) -> list[SSAValue]:
         s = b.addi(total[0], b.load(counts, m))
         b.store(s, ptr, b.addi(m, b.index(1)))
         return [s]

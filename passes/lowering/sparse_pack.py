@@ -18,15 +18,15 @@ from xdsl.dialects.builtin import LocationAttr as Location
 
 from ccomp.dialects import kern
 from ccomp.dialects.sparse import FormatAttr
-from ccomp.passes.lowering.kernel_builder import KernelBuilder, OpBuilder
+from ccomp.passes.lowering.builder import IRBuilder, KernelBuilder
 from ccomp.passes.lowering.sparse_kernels import IDX, MAT, VAL
 
 
-def _nonzero(b: OpBuilder, v: SSAValue) -> SSAValue:
+def _nonzero(b: IRBuilder, v: SSAValue) -> SSAValue:
     return b.add(arith.CmpfOp(v, b.f32(0.0), "une"))
 
 
-def _block_value(b: OpBuilder, dense: SSAValue, fmt: FormatAttr, bi: SSAValue, bj: SSAValue,
+def _block_value(b: IRBuilder, dense: SSAValue, fmt: FormatAttr, bi: SSAValue, bj: SSAValue,
                  r: SSAValue, c: SSAValue) -> SSAValue:
     """Entry (r, c) of block (bi, bj): the matrix element, or 0 in the padding."""
     rs, cs = fmt.block
@@ -37,19 +37,19 @@ def _block_value(b: OpBuilder, dense: SSAValue, fmt: FormatAttr, bi: SSAValue, b
     return b.select(inside, v, b.f32(0.0))
 
 
-def _block_nonzero(b: OpBuilder, dense: SSAValue, fmt: FormatAttr, bi: SSAValue, bj: SSAValue) -> SSAValue:
+def _block_nonzero(b: IRBuilder, dense: SSAValue, fmt: FormatAttr, bi: SSAValue, bj: SSAValue) -> SSAValue:
     rs, cs = fmt.block
     false = b.add(arith.ConstantOp.from_int_and_width(0, i1))
 
-    def over_r(b: OpBuilder, r: SSAValue, anyv: list[SSAValue]) -> list[SSAValue]:
-        def over_c(b: OpBuilder, c: SSAValue, anyv: list[SSAValue]) -> list[SSAValue]:
+    def over_r(b: IRBuilder, r: SSAValue, anyv: list[SSAValue]) -> list[SSAValue]:
+        def over_c(b: IRBuilder, c: SSAValue, anyv: list[SSAValue]) -> list[SSAValue]:
             return [b.add(arith.OrIOp(anyv[0], _nonzero(b, _block_value(b, dense, fmt, bi, bj, r, c))))]
         return b.loop(b.index(0), b.index(cs), anyv, over_c)
     (found,) = b.loop(b.index(0), b.index(rs), [false], over_r)
     return found
 
 
-def _slices(b: OpBuilder, dense: SSAValue, fmt: FormatAttr) -> tuple[SSAValue, SSAValue]:
+def _slices(b: IRBuilder, dense: SSAValue, fmt: FormatAttr) -> tuple[SSAValue, SSAValue]:
     """(number of major slices, length of each) for the format's major axis."""
     rows, cols = b.dim(dense, 0), b.dim(dense, 1)
     k = fmt.kind.data
@@ -61,12 +61,12 @@ def _slices(b: OpBuilder, dense: SSAValue, fmt: FormatAttr) -> tuple[SSAValue, S
     return rows, cols
 
 
-def slice_count(b: OpBuilder, dense: SSAValue, fmt: FormatAttr) -> SSAValue:
+def slice_count(b: IRBuilder, dense: SSAValue, fmt: FormatAttr) -> SSAValue:
     """Host-side: how many major slices a dense matrix has in ``fmt``."""
     return _slices(b, dense, fmt)[0]
 
 
-def _element(b: OpBuilder, dense: SSAValue, fmt: FormatAttr, m: SSAValue, n: SSAValue) -> SSAValue:
+def _element(b: IRBuilder, dense: SSAValue, fmt: FormatAttr, m: SSAValue, n: SSAValue) -> SSAValue:
     return b.load(dense, n, m) if fmt.kind.data == "csc" else b.load(dense, m, n)
 
 
@@ -78,7 +78,7 @@ def count_kernel(name: str, fmt: FormatAttr, loc: Location) -> kern.KernelOp:
     _, length = _slices(kb, dense, fmt)
     bsr = fmt.kind.data == "bsr"
 
-    def one(b: OpBuilder, n: SSAValue, total: list[SSAValue]) -> list[SSAValue]:
+    def one(b: IRBuilder, n: SSAValue, total: list[SSAValue]) -> list[SSAValue]:
         hit = _block_nonzero(b, dense, fmt, m, n) if bsr else _nonzero(b, _element(b, dense, fmt, m, n))
         return [b.addi(total[0], b.select(hit, b.i32(1), b.i32(0)))]
     (total,) = kb.loop(kb.index(0), length, [kb.i32(0)], one)
@@ -97,13 +97,13 @@ def emit_kernel(name: str, fmt: FormatAttr, loc: Location) -> kern.KernelOp:
     _, length = _slices(kb, dense, fmt)
     start = kb.load_index(ptr, m)
 
-    def one(b: OpBuilder, n: SSAValue, pos: list[SSAValue]) -> list[SSAValue]:
+    def one(b: IRBuilder, n: SSAValue, pos: list[SSAValue]) -> list[SSAValue]:
         p = pos[0]
         if bsr:
             idx, data = out
             rs, cs = fmt.block
 
-            def write(b: OpBuilder) -> list[SSAValue]:
+            def write(b: IRBuilder) -> list[SSAValue]:
                 b.store(b.to_i32(n), idx, p)
                 base = b.muli(p, b.index(rs * cs))
                 for r in range(rs):
@@ -114,7 +114,7 @@ def emit_kernel(name: str, fmt: FormatAttr, loc: Location) -> kern.KernelOp:
             return b.if_(_block_nonzero(b, dense, fmt, m, n), write, lambda b: [p], [p.type])
         v = _element(b, dense, fmt, m, n)
 
-        def put(b: OpBuilder) -> list[SSAValue]:
+        def put(b: IRBuilder) -> list[SSAValue]:
             if coo:
                 b.store(b.to_i32(m), out[0], p)
                 b.store(b.to_i32(n), out[1], p)

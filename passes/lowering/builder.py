@@ -1,35 +1,49 @@
-"""A small builder for hand-written ``kern.kernel`` bodies and host code.
+"""The one builder every pass and lowering uses: xDSL's ``Builder`` plus a location.
 
-``sparse-lower`` writes its kernels op by op — loops over row pointers, binary
-searches, scatters — rather than deriving them from an L1 region, so it needs
-``scf.for``/``scf.if`` with results and typed constants without ceremony. Every op
-built here gets the location of the L1 op being lowered, so a kernel's code still
-points at the ``.cn`` expression it came from.
+Passes build IR op by op — host code, kernel bodies, loops over row pointers — and
+every op they build must point at the ``.cn`` expression it came from, so a later
+error (a ``kern.check`` at run time, a located compile error) can quote it. xDSL's
+:class:`~xdsl.builder.Builder` tracks *where* ops go (an ``InsertPoint``); this
+subclass adds *which source location* they get, typed constants, the integer
+arithmetic index computations need, and ``scf.for``/``scf.if`` built through
+callbacks. ``insert`` (xDSL's) keeps an op's own location — right for ops cloned
+from L1 — and ``add`` stamps the builder's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
+from xdsl.builder import Builder
 from xdsl.dialects import arith, memref, scf
-from xdsl.dialects.builtin import FloatAttr, IndexType, IntegerAttr, f32, i32
+from xdsl.dialects.builtin import FloatAttr, IndexType, IntegerAttr, LocationAttr, UnknownLoc, f32, i32
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
-from xdsl.dialects.builtin import LocationAttr as Location
+from xdsl.rewriter import InsertPoint
 
 from ccomp.dialects import kern
 
 INDEX = IndexType()
 
 
-class OpBuilder:
-    """Appends ops to a current block; nested regions are built through callbacks."""
+@dataclass(eq=False)
+class IRBuilder(Builder):
+    """Inserts ops at ``insertion_point``; ``add`` gives them ``location``."""
 
-    def __init__(self, block: Block, location: Location):
-        self.block, self.location = block, location
+    location: LocationAttr = field(default_factory=UnknownLoc)
+
+    @staticmethod
+    def at_end(block: Block, location: LocationAttr) -> IRBuilder:
+        return IRBuilder(InsertPoint.at_end(block), location=location)
+
+    def located(self, location: LocationAttr) -> IRBuilder:
+        """A builder at the same insertion point that stamps another location."""
+        return IRBuilder(self.insertion_point, location=location)
 
     def add(self, op: Operation) -> SSAValue:
+        """Insert ``op`` at this builder's location; its first result (None if it has none)."""
         op.location = self.location
-        self.block.add_op(op)
+        self.insert(op)
         return op.results[0] if op.results else None  # type: ignore[return-value]
 
     # ----- constants and casts ----------------------------------------------------------
@@ -100,27 +114,27 @@ class OpBuilder:
 
     # ----- control flow --------------------------------------------------------------------
     def loop(self, lo: SSAValue, hi: SSAValue, inits: Sequence[SSAValue],
-             body: Callable[["OpBuilder", SSAValue, list[SSAValue]], Sequence[SSAValue]],
+             body: Callable[[IRBuilder, SSAValue, list[SSAValue]], Sequence[SSAValue]],
              step: int = 1) -> list[SSAValue]:
         """``scf.for`` from ``lo`` to ``hi`` carrying ``inits``; ``body`` gets a builder
         for the loop body, the induction variable and the carried values and returns the
         next carried values."""
         block = Block(arg_types=[INDEX] + [v.type for v in inits])
-        inner = OpBuilder(block, self.location)
+        inner = IRBuilder.at_end(block, self.location)
         nxt = body(inner, block.args[0], list(block.args[1:]))
         inner.add(scf.YieldOp(*nxt))
         op = scf.ForOp(lo, hi, self.index(step), list(inits), Region(block))
         self.add(op)
         return list(op.results)
 
-    def if_(self, cond: SSAValue, then: Callable[["OpBuilder"], Sequence[SSAValue]],
-            other: Callable[["OpBuilder"], Sequence[SSAValue]] | None = None,
+    def if_(self, cond: SSAValue, then: Callable[[IRBuilder], Sequence[SSAValue]],
+            other: Callable[[IRBuilder], Sequence[SSAValue]] | None = None,
             result_types: Sequence[Attribute] = ()) -> list[SSAValue]:
         """``scf.if``; with ``result_types`` both arms return values of those types."""
         regions = []
         for arm in (then, other):
             block = Block()
-            inner = OpBuilder(block, self.location)
+            inner = IRBuilder.at_end(block, self.location)
             values = arm(inner) if arm is not None else []
             inner.add(scf.YieldOp(*values))
             regions.append(Region(block))
@@ -129,12 +143,13 @@ class OpBuilder:
         return list(op.results)
 
 
-class KernelBuilder(OpBuilder):
+class KernelBuilder(IRBuilder):
     """Builds one ``kern.kernel``: bindings are its block arguments."""
 
-    def __init__(self, name: str, rank: int, bindings: Sequence[Attribute], location: Location,
+    def __init__(self, name: str, rank: int, bindings: Sequence[Attribute], location: LocationAttr,
                  reduce: str | None = None):
-        super().__init__(Block(arg_types=list(bindings)), location)
+        self.block = Block(arg_types=list(bindings))
+        super().__init__(InsertPoint.at_end(self.block), location=location)
         self.name, self.rank, self.reduce = name, rank, reduce
         self.args = list(self.block.args)
 
