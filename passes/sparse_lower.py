@@ -12,8 +12,10 @@ Every op becomes launches of format-specific kernels; sizes only known at run ti
 are checked by ``kern.check`` in the host schedule, at the location of the ``.cn``
 expression that needs them. Conversions between two sparse formats go through a
 dense matrix (in-program conversions are rare; inputs are converted by the runtime
-in O(nnz)). Run ``sparse-select-format`` first: ``auto`` must be resolved.
+in O(nnz)). Run ``sparse-select-format`` first: ``auto`` must be resolved. No
+``sparse`` op is left afterwards (a located internal error otherwise).
 """
+
 
 from __future__ import annotations
 
@@ -23,8 +25,8 @@ from typing import Any, ClassVar
 
 from xdsl.context import Context
 from xdsl.dialects import func, memref
-from xdsl.dialects.builtin import (DYNAMIC_INDEX, ArrayAttr, DictionaryAttr, MemRefType, ModuleOp,
-                                   TensorType, i32)
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp, TensorType, i32
+
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
@@ -35,37 +37,12 @@ from ccomp.passes.lowering import sparse_kernels as sk
 from ccomp.passes.lowering import sparse_pack as pack
 from ccomp.passes.lowering.builder import IRBuilder
 from ccomp.passes.lowering.functions import KernelNames, OpTable, lower_functions
-
-
 from ccomp.passes.lowering.sparse_elementwise import broadcast_shape, elementwise_kernel
-
-SCALARS = sparse.SIZE_PARTS
-
-
-@dataclass
-class Matrix:
-    """A lowered rank-2 tensor: storage buffers and sizes (``index`` values)."""
-
-    fmt: FormatAttr | None
-    parts: list[SSAValue]
-    rows: SSAValue
-    cols: SSAValue
-    nnz: SSAValue | None = None  # stored entries (blocks for bsr); None when dense
-
-
-def memref_of(t: TensorType) -> MemRefType:
-    return MemRefType(t.element_type, [DYNAMIC_INDEX] * t.get_num_dims())
-
-
-def expanded_types(t: Attribute) -> list[tuple[str | None, Attribute]]:
-    """The L2 values one L1 value becomes: ``(part name or None, type)``."""
-    fmt = format_of(t)
-    if fmt is not None:
-        return [*sk.part_types(fmt), *[(n, i32) for n in SCALARS]]
-    return [(None, memref_of(t) if isinstance(t, TensorType) else t)]
+from ccomp.passes.lowering.sparse_values import Matrix, expanded_types, memref_of, tagged
 
 
 class FunctionLowering(OpTable):
+
     """Lowers one tensor function; ``kernels`` collects the kernels it launches. Ops go
     through ``HANDLERS`` (:class:`~ccomp.passes.lowering.functions.OpTable`)."""
 
@@ -119,7 +96,7 @@ class FunctionLowering(OpTable):
         for arg, a in zip(old.args, arg_attrs):
             for part, t in expanded_types(arg.type):
                 types.append(t)
-                attrs.append(_tagged(a, format_of(arg.type), part, isinstance(arg.type, TensorType)))
+                attrs.append(tagged(a, format_of(arg.type), part, isinstance(arg.type, TensorType)))
         block = Block(arg_types=types)
         slot = 0
         for arg in old.args:
@@ -144,7 +121,7 @@ class FunctionLowering(OpTable):
             name = names[k] if k < len(names) else f"out{k}"
             for part, pt in expanded_types(t):
                 out_types.append(pt)
-                out_attrs.append(_tagged(DictionaryAttr(graph.port_attrs(name)), format_of(t), part,
+                out_attrs.append(tagged(DictionaryAttr(graph.port_attrs(name)), format_of(t), part,
                                          isinstance(t, TensorType)))
         new_fn = func.FuncOp(self.fn.sym_name.data, (types, out_types), Region(block),
                              arg_attrs=ArrayAttr(attrs), res_attrs=ArrayAttr(out_attrs))
@@ -302,17 +279,6 @@ class FunctionLowering(OpTable):
         loop.RepeatOp: op_loop_repeat,
         loop.YieldOp: op_loop_yield,
     }
-
-
-def _tagged(attrs: DictionaryAttr | None, fmt: FormatAttr | None, part: str | None,
-            tensor: bool) -> DictionaryAttr:
-    """Argument/result attributes saying which tensor (and which part of it) a value is."""
-    data = dict(attrs.data) if attrs is not None else {}
-    if fmt is not None and part is not None:
-        data.update(sparse.storage_attrs(fmt, part))
-    elif tensor:
-        data.update(sparse.storage_attrs(None))
-    return DictionaryAttr(data)
 
 
 def uses_tensors(fn: func.FuncOp) -> bool:
