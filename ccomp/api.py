@@ -6,6 +6,9 @@
 This module wires the stages together — frontend, passes, code generation, device —
 which is why it (with the CLI and ``ccomp-opt``) is the only place that imports
 all of them. Compiled builds are cached on disk (:mod:`ccomp.driver.cache`).
+
+The compiler's parts are imported inside the functions that compile: :func:`load`
+runs a build folder with the runtime alone, importing no frontend, pass or backend.
 """
 
 from __future__ import annotations
@@ -15,22 +18,24 @@ import threading
 import time
 from collections import namedtuple
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 
-from ccomp.backends.kernel_abi import KernelBuildError
 from ccomp.runtime.build import Build, BuildError, read_build
 from ccomp.diagnostics import CompileError, Source, SourceLoc, error_at_location
 from ccomp.dialects import sparse
-from ccomp.frontend import lower_to_l1, parse
-from ccomp.driver.pipeline import PassCallback, PassTiming, lower
+from ccomp.runtime.abi import KernelBuildError
+from ccomp.runtime.devices.base import Device
 from ccomp.runtime.host import HostRunner, ScheduleCheckError
 from ccomp.runtime.pool import BufferPool
 from ccomp.runtime.devices.targets import TARGETS, TargetUnavailable, create_device
 from ccomp.runtime.signature import Port
 from ccomp.runtime.tensor_ports import Variants, flatten, regroup
+
+if TYPE_CHECKING:
+    from ccomp.driver.pipeline import PassCallback, PassTiming
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +58,8 @@ def check_target(target: str) -> str:
 
 def param_locations(source: Source, function: str) -> dict[str, SourceLoc]:
     """Where each parameter of graph ``function`` is declared (for input errors)."""
+    from ccomp.frontend import parse
+
     program = parse(source)
     return {p.name: SourceLoc(source.name, p.pos.line, p.pos.col)
             for d in program.decls if d.name == function for p in d.params}
@@ -60,20 +67,32 @@ def param_locations(source: Source, function: str) -> dict[str, SourceLoc]:
 
 def compile_to_kern(source: Source, after_pass: PassCallback | None = None,
                     timings: list[PassTiming] | None = None, target: str = "llvm") -> ModuleOp:
-    """Frontend plus passes: the L2 module a device prepares."""
+    """Frontend plus passes: the L2 module code is generated from."""
+    from ccomp.driver.pipeline import lower
+    from ccomp.frontend import lower_to_l1
+
     return lower(lower_to_l1(source), "kern", after_pass, timings, target)
 
 
-def generate(module: ModuleOp, target: str) -> tuple[dict[str, Any], str | None]:
-    """Target code for every kernel: C-style sources, or LLVM IR text."""
+def generate(module: ModuleOp, target: str, **options: Any) -> Any:
+    """What ``target``'s device loads for the kernels of ``module``: a ``KernelSource``
+    per kernel (glsl, opencl) or an ``LLVMCode`` (llvm), every variant included, so a
+    device never needs the backend. ``options`` go to the backend (driver limits from
+    ``Device.codegen_options``; ``widen`` for llvm)."""
     if target == "glsl":
         from ccomp.backends.cstyle.glsl import emit_glsl
-        return emit_glsl(module), None
+        return emit_glsl(module, **options)
     if target == "opencl":
         from ccomp.backends.cstyle.opencl import emit_opencl
-        return emit_opencl(module), None
-    from ccomp.backends.llvm.lower import emit_llvm_ir
-    return {}, emit_llvm_ir(module)
+        return emit_opencl(module, **options)
+    from ccomp.backends.llvm.codegen import emit_llvm_code
+    return emit_llvm_code(module, **options)
+
+
+def prepare(device: Device, module: ModuleOp) -> None:
+    """Generate code for the kernels of ``module`` suited to ``device`` (its limits) and
+    load it there: for running hand-written ``kern`` IR on a device (tests, benchmarks)."""
+    device.load(module, generate(module, device.name, **device.codegen_options()))
 
 
 def build_program(source: Source, target: str, function: str | None = None) -> Build:
@@ -89,8 +108,11 @@ def build_from_kern(source: Source, module: ModuleOp, target: str, function: str
         function = names[-1]
     elif function not in names:
         raise CompileError(f"no graph named '{function}'; the program has {', '.join(names)}")
-    sources, llvm_ir = generate(module, target)
-    return Build(source, target, module, function, param_locations(source, function), sources, llvm_ir)
+    code = generate(module, target)
+    locs = param_locations(source, function)
+    if target == "llvm":
+        return Build(source, target, module, function, locs, llvm=code)
+    return Build(source, target, module, function, locs, sources=code)
 
 
 class Program:
@@ -104,7 +126,7 @@ class Program:
         start = time.perf_counter()
         try:
             self.device = create_device(self.target)
-            self.device.load(build.module, build.sources)
+            self.device.load(build.module, build.code)
         except TargetUnavailable as exc:
             raise CompileError(str(exc)) from None
         except KernelBuildError as exc:

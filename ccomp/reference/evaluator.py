@@ -35,7 +35,7 @@ from xdsl.ir import Block, Operation, SSAValue
 
 from ccomp.dialects import graph, loop
 from ccomp.reference import images
-from ccomp.reference.ops import ARITH_MATH_OPS
+from ccomp.semantics.arith_math import ARITH_MATH_OPS
 from ccomp.reference.tensors import TENSOR_OPS, shape_fits, tensor_argument
 from ccomp.reference.values import (
     EvaluationError,
@@ -45,7 +45,7 @@ from ccomp.reference.values import (
     scalar_dtype,
     uniform_argument,
 )
-from ccomp.reference.vector_ops import VECTOR_OPS
+from ccomp.semantics.vector import VECTOR_OPS
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from xdsl.ir import Operation
 
 from ccomp.dialects import sparse
 from ccomp.reference import images
-from ccomp.reference.ops import ARITH_MATH_OPS, Handler
+from ccomp.semantics.arith_math import ARITH_MATH_OPS, Handler
 from ccomp.reference.values import EvaluationError, describe, scalar_dtype
 
 

@@ -2,10 +2,14 @@
 
 A build holds the kernel-level module (``host.mlir``: kernels plus the host
 schedule, which ccomp's runtime runs), each generated kernel's source
-(``kernels/*.comp`` or ``kernels/*.cl``; ``kernels.ll`` for LLVM), a copy of the
+(``kernels/*.comp`` or ``kernels/*.cl``; ``kernels.ll`` and each kernel's may-alias
+variant ``kernels/*.may_alias.ll`` for LLVM), a copy of the
 program (so input errors can still quote it) and ``manifest.json``
 (:mod:`ccomp.runtime.manifest`), which lists every file with its SHA-256: a build whose
 files do not match is refused, never trusted.
+
+Everything a device runs is generated code, so reading a build back needs the runtime
+alone: the IR is parsed (for the host schedule and the kernels' ABI), never lowered.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from xdsl.printer import Printer
 from ccomp import __version__
 from ccomp.diagnostics import CompileError, Source, SourceLoc
 from ccomp.dialects import sparse
+from ccomp.runtime.devices.llvm_abi import LLVMCode
 from ccomp.runtime.manifest import MANIFEST_FORMAT, MANIFEST_VERSION, kernel_from_json, kernel_json, port_json, schedule_json
 from ccomp.runtime.signature import Port, signature_of
 
@@ -42,8 +47,13 @@ class Build:
     module: ModuleOp
     function: str
     param_locs: dict[str, SourceLoc]
-    sources: dict[str, Any] = field(default_factory=dict)  # kernel name -> KernelSource
-    llvm_ir: str | None = None
+    sources: dict[str, Any] = field(default_factory=dict)  # kernel name -> KernelSource (C-style targets)
+    llvm: LLVMCode | None = None  # the LLVM target's code
+
+    @property
+    def code(self) -> Any:
+        """What the target's device loads (``Device.load``)."""
+        return self.llvm if self.target == "llvm" else self.sources
 
     @property
     def host(self) -> func.FuncOp:
@@ -83,9 +93,18 @@ def write_build(build: Build, out: Path) -> dict[str, Any]:
     for name, ks in build.sources.items():
         rel = f"kernels/{name}{SUFFIX[build.target]}"
         files[rel] = ks.source.encode()
-        kernels.append(kernel_json(ks, rel))
-    if build.llvm_ir is not None:
-        files["kernels.ll"] = build.llvm_ir.encode()
+        variant = None
+        if ks.ssbo_only is not None:
+            variant = f"kernels/{name}.ssbo{SUFFIX[build.target]}"
+            files[variant] = ks.ssbo_only.source.encode()
+        kernels.append(kernel_json(ks, rel, variant))
+    llvm = None
+    if build.llvm is not None:
+        files["kernels.ll"] = build.llvm.module.encode()
+        llvm = {"module": "kernels.ll", "may_alias": {}}
+        for name, text in build.llvm.may_alias.items():
+            llvm["may_alias"][name] = rel = f"kernels/{name}.may_alias.ll"
+            files[rel] = text.encode()
     for rel, data in files.items():
         (out / rel).write_bytes(data)
     inputs, outputs = build.ports()
@@ -93,7 +112,8 @@ def write_build(build: Build, out: Path) -> dict[str, Any]:
         "format": MANIFEST_FORMAT, "version": MANIFEST_VERSION, "ccomp": __version__,
         "target": build.target, "graph": build.function, "source": build.source.name,
         "inputs": [port_json(p) for p in inputs], "outputs": [port_json(p) for p in outputs],
-        "kernels": kernels, "schedule": schedule_json(build.host, inputs),
+        "kernels": kernels, **({"llvm": llvm} if llvm is not None else {}),
+        "schedule": schedule_json(build.host, inputs),
         "files": {rel: _sha(data) for rel, data in sorted(files.items())},
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
@@ -127,7 +147,16 @@ def read_build(folder: Path) -> Build:
         module = parse_module(data["host.mlir"].decode(), str(folder / "host.mlir"))
     except Exception as exc:
         raise BuildError(f"build '{folder}' has an invalid host.mlir: {exc}") from None
-    sources = {k["name"]: kernel_from_json(k, data[k["file"]].decode()) for k in manifest["kernels"]}
+    try:
+        sources = {k["name"]: kernel_from_json(k, lambda rel: data[rel].decode()) for k in manifest["kernels"]}
+        llvm = None
+        if "llvm" in manifest:
+            entry = manifest["llvm"]
+            llvm = LLVMCode(data[entry["module"]].decode(),
+                            {name: data[rel].decode() for name, rel in entry["may_alias"].items()})
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BuildError(f"build '{folder}' has an invalid manifest: {type(exc).__name__}: {exc}") from None
+    if manifest["target"] == "llvm" and llvm is None:
+        raise BuildError(f"build '{folder}' is an llvm build without kernels.ll")
     locs = {p["name"]: SourceLoc(source.name, p["line"], p["col"]) for p in manifest["inputs"] if "line" in p}
-    llvm_ir = data["kernels.ll"].decode() if "kernels.ll" in data else None
-    return Build(source, manifest["target"], module, manifest["graph"], locs, sources, llvm_ir)
+    return Build(source, manifest["target"], module, manifest["graph"], locs, sources, llvm)

@@ -6,8 +6,9 @@ closures over a register file, so a loop of a few hundred iterations costs
 microseconds per op rather than an IR walk. After each op, the registers whose
 value is not used again are cleared: a buffer nobody references any more goes back
 to the :class:`BufferPool` at once, so buffers with disjoint lifetimes share
-storage. Scalar ``arith``/``math``/``vector`` ops use the reference evaluator's op
-table, so host arithmetic has exactly the reference semantics.
+storage. Scalar ``arith``/``math``/``vector`` ops use the op tables of
+``ccomp.semantics``, which the reference evaluator uses too, so host arithmetic has
+exactly the reference semantics without the runtime importing the reference.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from xdsl.dialects.builtin import IntegerAttr, MemRefType
 from xdsl.ir import Block, Operation, SSAValue
 
 from ccomp.dialects import kern
-from ccomp.reference.ops import ARITH_MATH_OPS
-from ccomp.reference.vector_ops import VECTOR_OPS
+from ccomp.semantics.arith_math import ARITH_MATH_OPS
+from ccomp.semantics.vector import VECTOR_OPS
 from ccomp.runtime.devices.base import Device, element_layout, scalar_dtype
 from ccomp.runtime.pool import Buffer, BufferPool
 

@@ -9,19 +9,20 @@ whenever a field changes meaning.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from xdsl.dialects import arith, func, memref, scf
 from xdsl.dialects.builtin import FloatAttr, IntegerAttr
 from xdsl.ir import Block, SSAValue
 
-from ccomp.backends.kernel_abi import Binding, KernelSource
 from ccomp.dialects import kern
+from ccomp.runtime.abi import Binding, KernelSource
 from ccomp.runtime.devices.base import element_layout, scalar_dtype
 from ccomp.runtime.signature import Port
 
 MANIFEST_FORMAT = "ccomp-build"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: kernels carry their ssbo_only variant; llvm builds their may-alias modules
 
 
 def port_json(port: Port) -> dict[str, Any]:
@@ -39,26 +40,38 @@ def port_json(port: Port) -> dict[str, Any]:
     return entry
 
 
-def kernel_json(ks: KernelSource, file: str) -> dict[str, Any]:
-    entry = dataclasses.asdict(ks)
-    del entry["source"]
-    entry["file"] = file
+def kernel_json(ks: KernelSource, file: str, ssbo_file: str | None = None) -> dict[str, Any]:
+    """The manifest entry of an emitted kernel whose source is ``file`` (and whose
+    all-SSBO variant, if it has one, is ``ssbo_file``)."""
+    entry = _source_json(ks, file)
     entry["dispatch"] = "groups[d] = ceil(grid[d] / local_size[d]) (the last dimension's span is " \
                         "local_size * coarsen); a reduce kernel writes one partial per workgroup"
+    if ks.ssbo_only is not None:
+        assert ssbo_file is not None
+        entry["ssbo_only"] = _source_json(ks.ssbo_only, ssbo_file)
     return entry
 
 
-def kernel_from_json(entry: dict[str, Any], source: str) -> KernelSource:
+def _source_json(ks: KernelSource, file: str) -> dict[str, Any]:
+    entry = dataclasses.asdict(ks)
+    del entry["source"], entry["ssbo_only"]
+    entry["file"] = file
+    return entry
+
+
+def kernel_from_json(entry: dict[str, Any], read: Callable[[str], str]) -> KernelSource:
+    """The ``KernelSource`` of a manifest entry; ``read`` gives the text of a file of the build."""
     def binding(b: dict[str, Any]) -> Binding:
         return Binding(**{**b, "dims": tuple(b["dims"]), "dim_slots": tuple(b["dim_slots"])})
 
     fields = {f.name for f in dataclasses.fields(KernelSource)}
     data = {k: v for k, v in entry.items() if k in fields}
-    data.update(source=source, local_size=tuple(entry["local_size"]),
+    data.update(source=read(entry["file"]), local_size=tuple(entry["local_size"]),
                 bindings=tuple(binding(b) for b in entry["bindings"]),
                 extents=tuple(entry["extents"]), extent_slots=tuple(entry["extent_slots"]),
                 bases=tuple(entry.get("bases", ())),
-                partials=binding(entry["partials"]) if entry.get("partials") else None)
+                partials=binding(entry["partials"]) if entry.get("partials") else None,
+                ssbo_only=kernel_from_json(entry["ssbo_only"], read) if entry.get("ssbo_only") else None)
     return KernelSource(**data)
 
 

@@ -19,6 +19,7 @@ from xdsl.dialects.builtin import MemRefType
 
 from ccomp.dialects.kern import KernelOp
 from ccomp.dialects.context import parse_module
+from ccomp.api import prepare
 from ccomp.runtime.devices.base import Device
 
 RNG = np.random.default_rng(7)
@@ -47,7 +48,7 @@ class Case:
 def run(device: Device, case: Case) -> tuple[dict[int, np.ndarray], Any]:
     """Prepare, upload, launch and download one case on ``device``."""
     module = parse_module(case.ir, case.name)
-    device.prepare(module)
+    prepare(device, module)
     kernel = next(op for op in module.walk() if isinstance(op, KernelOp))
     types = [a.type for a in kernel.body.block.args]
     handles = []

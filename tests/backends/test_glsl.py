@@ -12,7 +12,8 @@ import pytest
 import backend_cases as bc
 import backend_kernels as bk
 from ccomp.backends.cstyle.glsl import emit_glsl
-from ccomp.backends.kernel_abi import DeviceUnavailableError, EmitError, KernelBuildError
+from ccomp.backends.cstyle.errors import EmitError
+from ccomp.runtime.abi import DeviceUnavailableError, KernelBuildError
 from ccomp.dialects.context import parse_module
 from ccomp.diagnostics import PassError
 from ccomp.runtime.devices import gl

@@ -12,7 +12,7 @@ Mixins keep each part small: the op table in ``ops.py``, buffer access in
 ``buffers.py``, the reduction tree in ``reduce.py``, type helpers in ``types.py``. Ops
 are dispatched through a table keyed on op classes (``ccomp.backends.dispatch``); the
 ABI handed to runtimes
-is ``kernel_abi.py``.
+is ``ccomp/runtime/abi.py``.
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ from ccomp.backends.cstyle.reduce import ReduceTree
 from ccomp.backends.cstyle.types import (  # noqa: F401  (re-exported for the targets)
     decimal, dtype_name, element_of, fit_local_size, int_text, is_bool, is_float, lanes_of, wrap_int,
 )
+from ccomp.backends.cstyle.errors import EmitError
 from ccomp.backends.dispatch import cannot_emit, op_table
-from ccomp.backends.kernel_abi import Binding, EmitError, KernelSource
+from ccomp.runtime.abi import Binding, KernelSource
 from ccomp.dialects.kern import KernelOp
 
 class CStyleEmitter(OpTable, BufferOps, ReduceTree):

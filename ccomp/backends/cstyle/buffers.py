@@ -17,7 +17,7 @@ from xdsl.ir import Attribute, Operation, SSAValue
 
 from ccomp.backends.cstyle.types import element_of, lanes_of
 from ccomp.backends.dispatch import emits
-from ccomp.backends.kernel_abi import Binding
+from ccomp.runtime.abi import Binding
 
 
 class BufferOps:

@@ -23,6 +23,7 @@ is spelled out because GLSL's ``round`` may round halves either way.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import ClassVar
 
@@ -33,7 +34,8 @@ from xdsl.ir import Attribute, Operation
 
 from ccomp.backends.cstyle.base import CStyleEmitter, decimal, element_of, emit_module, int_text, lanes_of
 from ccomp.backends.dispatch import emits
-from ccomp.backends.kernel_abi import EmitError, KernelSource
+from ccomp.backends.cstyle.errors import EmitError
+from ccomp.runtime.abi import KernelSource
 from ccomp.dialects.kern import KernelOp
 
 _VEC = {"float": "vec", "double": "dvec", "bool": "bvec", "int": "ivec", "int64_t": "i64vec"}
@@ -228,5 +230,14 @@ def emit_glsl(module: ModuleOp, max_invocations: int = 1024, max_textures: int =
 
     ``max_invocations`` is the driver's ``GL_MAX_COMPUTE_WORK_GROUP_INVOCATIONS``; the
     default workgroup sizes (256, 16x16, 8x8x8) are halved to fit it. ``max_textures``
-    caps the read-only buffers bound as buffer textures per kernel (0: SSBOs only)."""
-    return emit_module(module, GLSLEmitter, max_invocations, max_textures=max_textures)
+    caps the read-only buffers bound as buffer textures per kernel (0: SSBOs only).
+
+    A kernel that reads some buffer as a texture also carries its all-SSBO variant
+    (``ssbo_only``), which a device runs when a buffer exceeds the driver's texel limit:
+    generated here, with the kernel, so that a device never needs the emitter."""
+    sources = emit_module(module, GLSLEmitter, max_invocations, max_textures=max_textures)
+    if not any(b.texture_format for ks in sources.values() for b in ks.bindings):
+        return sources
+    plain = emit_module(module, GLSLEmitter, max_invocations, max_textures=0)
+    return {name: dataclasses.replace(ks, ssbo_only=plain[name]) if any(b.texture_format for b in ks.bindings)
+            else ks for name, ks in sources.items()}

@@ -26,7 +26,8 @@ from xdsl.ir import Attribute, Operation
 
 from ccomp.backends.cstyle.base import CStyleEmitter, decimal, element_of, emit_module, int_text, is_bool, lanes_of
 from ccomp.backends.dispatch import emits
-from ccomp.backends.kernel_abi import EmitError, KernelSource
+from ccomp.backends.cstyle.errors import EmitError
+from ccomp.runtime.abi import KernelSource
 
 _INTS = {1: "bool", 8: "char", 16: "short", 32: "int", 64: "long"}
 

@@ -1,6 +1,6 @@
 """The per-workgroup reduction tree of the C-style emitter (a mixin of
 ``CStyleEmitter``): how a ``reduce`` kernel folds its points into one partial per
-workgroup, which the host then combines (``kernel_abi.combine_partials``)."""
+workgroup, which the host then combines (``ccomp.runtime.abi.combine_partials``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from xdsl.dialects.builtin import IndexType, IntegerType, VectorType
 from xdsl.ir import Attribute
 
 from ccomp.backends.cstyle.types import dtype_name, element_of, is_bool, is_float, lanes_of
-from ccomp.backends.kernel_abi import Binding, EmitError
+from ccomp.backends.cstyle.errors import EmitError
+from ccomp.runtime.abi import Binding
 
 # a float min/max reduction combines with the target's spelling of these ops
 _FLOAT_MIN_MAX = {"min": arith.MinimumfOp, "max": arith.MaximumfOp}
@@ -26,7 +27,7 @@ class ReduceTree:
         Each invocation first folds ``REDUCE_COARSEN`` points strided along the slowest
         dimension (lanes stay contiguous), so there are that many times fewer workgroups
         and barriers. Out-of-range points contribute nothing, so any grid size works; the
-        host combines the partials (``kernel_abi.combine_partials``)."""
+        host combines the partials (``ccomp.runtime.abi.combine_partials``)."""
         yielded = self.kernel.body.block.last_op.values[0].type
         if is_bool(yielded):
             raise EmitError(f"{self.target}: kernel @{self.kernel.kernel_name} reduces i1 values")

@@ -10,7 +10,7 @@ import numpy as np
 from xdsl.dialects.builtin import Float32Type, Float64Type, IndexType, IntegerType, VectorType
 from xdsl.ir import Attribute
 
-from ccomp.backends.kernel_abi import EmitError
+from ccomp.backends.cstyle.errors import EmitError
 
 
 def lanes_of(t: Attribute) -> int:

@@ -14,8 +14,8 @@ itself, but refuses bodies over ``vector<NxT>`` values: those run their interior
 ``VF`` columns per iteration, widened here (``widen.py``).
 
 ``emit_llvm_ir`` gives the unoptimised text (``ccomp build --emit llvm``);
-``lower_module`` gives the llvmlite module plus the ABI of every kernel, which is what
-the runtime compiles and calls.
+``lower_module`` gives the llvmlite module plus the ABI of every kernel;
+``codegen.emit_llvm_code`` turns that into the text the runtime's device compiles.
 """
 
 from __future__ import annotations
@@ -28,13 +28,14 @@ from llvmlite import ir
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
 
-from ccomp.backends.llvm.abi import KernelABI, body_signature, describe_kernel, emit_entry
+from ccomp.backends.llvm.abi import body_signature, describe_checked, emit_entry
 from ccomp.backends.llvm.emitter import PURE_OPS, KernelEmitter
 from ccomp.backends.llvm.interior import BodyPlan, plan_body
 from ccomp.backends.llvm.ops_vector import combine
 from ccomp.backends.llvm.types import F64, I64, const, is_float, like
 from ccomp.backends.llvm.widen import WideEmitter, choose_width
 from ccomp.dialects.kern import KernelOp
+from ccomp.runtime.devices.llvm_abi import KernelABI
 
 _ACC_COMBINE = {("add", True): "fadd", ("add", False): "add", ("min", True): "fminimum",
                 ("min", False): "smin", ("max", True): "fmaximum", ("max", False): "smax"}
@@ -75,7 +76,7 @@ def lower_module(module: ModuleOp, prefix: str = "", noalias: bool = True,
 def lower_kernel(module: ir.Module, kernel: KernelOp, symbol: str, noalias: bool = True,
                  widen: bool = True) -> KernelABI:
     """Emit ``symbol.body`` and the exported ``symbol`` for one kernel; returns its ABI."""
-    abi = describe_kernel(kernel, symbol)
+    abi = describe_checked(kernel, symbol)
     fn = ir.Function(module, ir.FunctionType(ir.VoidType(), body_signature(abi)), name=symbol + ".body")
     fn.linkage = "internal"
     fn.attributes.add("nounwind")

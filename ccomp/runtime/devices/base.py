@@ -1,7 +1,7 @@
 """The interface every execution target implements, and the element-type mapping.
 
-A device compiles the ``kern.kernel`` ops of an L2 module once (``prepare``), then
-the host schedule (``ccomp.runtime.host``) drives it: it allocates buffers, uploads
+A device compiles the code generated for the ``kern.kernel`` ops of an L2 module once
+(``load``), then the host schedule (``ccomp.runtime.host``) drives it: it allocates buffers, uploads
 inputs, launches kernels over index spaces and downloads results. Buffers are opaque
 handles owned by the device; NumPy arrays cross the boundary only at upload and
 download, so a whole schedule runs with one copy in and one copy out.
@@ -81,19 +81,17 @@ class Device(ABC):
     download_is_view: bool = False
     """True when ``download`` returns the buffer's own storage rather than a copy."""
 
-    @abstractmethod
-    def prepare(self, module: ModuleOp) -> None:
-        """Compile every ``kern.kernel`` in ``module``; called once before any launch."""
-
-    def emit(self, module: ModuleOp) -> dict[str, Any]:
-        """The generated source of each kernel (``KernelSource``), for a build folder.
-        Targets that compile straight from the IR (LLVM) return nothing."""
+    def codegen_options(self) -> dict[str, Any]:
+        """Options for the code generator that suit this device (its driver's limits);
+        the face passes them on when it generates code for a device it holds."""
         return {}
 
-    def load(self, module: ModuleOp, sources: dict[str, Any]) -> None:
-        """Make the kernels runnable from sources ``emit`` gave (possibly read back from
-        a build folder); the default compiles from ``module`` itself."""
-        self.prepare(module)
+    @abstractmethod
+    def load(self, module: ModuleOp, code: Any) -> None:
+        """Make the kernels of ``module`` runnable from ``code`` the backend generated for
+        this target (possibly read back from a build folder): a ``KernelSource`` per
+        kernel for the C-style targets, an ``LLVMCode`` for LLVM. Called once before any
+        launch; the device compiles generated code, never the IR."""
 
     @abstractmethod
     def alloc(self, memref: MemRefType, dims: Sequence[int]) -> Any:

@@ -2,8 +2,10 @@
 
 The context is created with ``backend="egl"`` and OpenGL 4.3 (compute shaders), so it
 runs headless: on a machine without a GPU Mesa's llvmpipe executes the shaders on the
-CPU. Buffers are GL buffer objects; ``launch`` binds each as an SSBO, or as a buffer
-texture over the same storage for the read-only ones ``emit_glsl`` chose, at the
+CPU. The device compiles GLSL the backend generated (``KernelSource``), in memory or
+read back from a build folder. Buffers are GL buffer objects; ``launch`` binds each as
+an SSBO, or as a buffer texture over the same storage for the read-only ones the
+emitter chose, at the
 binding point or texture unit it assigned, sets the dims/extent uniforms, dispatches
 whole workgroups (the shader guards the overhang) and issues a memory barrier, so the
 next dispatch or a download sees the writes. Grids needing more workgroups than the
@@ -26,8 +28,7 @@ from typing import Any
 import numpy as np
 from xdsl.dialects.builtin import MemRefType, ModuleOp
 
-from ccomp.backends.cstyle.glsl import emit_glsl
-from ccomp.backends.kernel_abi import DeviceUnavailableError, KernelBuildError, KernelSource, combine_partials
+from ccomp.runtime.abi import DeviceUnavailableError, KernelBuildError, KernelSource, combine_partials
 from ccomp.runtime.devices.base import Device, array_shape, element_layout, nbytes
 from ccomp.runtime.devices.gl_textures import TextureGL
 
@@ -110,19 +111,14 @@ class GLDevice(Device):
             log.debug("glsl device: no buffer textures (%s)", e)
             self.tex, self.max_textures = None, 0
         self.kernels: dict[str, tuple[KernelSource, Any]] = {}
-        self.module: ModuleOp | None = None
         self.ssbo_only: dict[str, tuple[KernelSource, Any]] = {}  # see _fallback
         self.live: dict[int, GLBuffer] = {}  # released by close()
         log.debug("glsl device: %s, OpenGL %s", info["GL_RENDERER"], info["GL_VERSION"])
 
-    def prepare(self, module: ModuleOp) -> None:
-        self.load(module, self.emit(module))
-
-    def emit(self, module: ModuleOp) -> dict[str, KernelSource]:
-        return emit_glsl(module, self.max_invocations, self.max_textures)
+    def codegen_options(self) -> dict[str, Any]:
+        return {"max_invocations": self.max_invocations, "max_textures": self.max_textures}
 
     def load(self, module: ModuleOp, sources: dict[str, KernelSource]) -> None:
-        self.module = module
         for ks in sources.values():
             self.compile(ks)
 
@@ -222,11 +218,10 @@ class GLDevice(Device):
         if not big:
             return self.kernels[kernel]
         if kernel not in self.ssbo_only:
-            if self.module is None:
+            if ks.ssbo_only is None:
                 raise MemoryError(f"glsl: kernel @{kernel} reads {', '.join(big)} as buffer textures, larger than "
                                   f"this driver's {self.max_texels} texels (GL_MAX_TEXTURE_BUFFER_SIZE)")
-            plain = emit_glsl(self.module, self.max_invocations, max_textures=0)[kernel]
-            self.ssbo_only[kernel] = (plain, self._build(plain))
+            self.ssbo_only[kernel] = (ks.ssbo_only, self._build(ks.ssbo_only))
         return self.ssbo_only[kernel]
 
     @_current

@@ -1,6 +1,6 @@
 """Buffer textures for the ``glsl`` device: the few GL calls moderngl does not expose.
 
-``emit_glsl`` reads read-only buffers through ``samplerBuffer``/``isamplerBuffer``
+The GLSL emitter reads read-only buffers through ``samplerBuffer``/``isamplerBuffer``
 (cheaper than SSBO loads on llvmpipe); binding one needs ``glTexBuffer``, which
 moderngl lacks, so ``TextureGL`` resolves it and its neighbours with
 ``eglGetProcAddress`` (moderngl's context here is an EGL one) and calls them through

@@ -5,7 +5,11 @@ Buffers are plain C-contiguous NumPy arrays (a ``memref<?x?xvector<4xf32>>`` of 
 upload and download copy nothing: an input array of the right dtype and layout is
 the buffer, and an output buffer is handed to the caller as is.
 
-A launch splits the index space's rows (see ``ccomp.backends.llvm.abi``) into
+The device compiles LLVM IR text the backend generated (``llvm_abi.LLVMCode``), in
+memory or read back from a build folder, and never lowers IR itself: the kernels'
+ABI is read off the ``kern.kernel`` ops, which is all it needs of the module.
+
+A launch splits the index space's rows (see ``llvm_abi``) into
 contiguous chunks and calls the compiled kernel once per chunk, from the launching
 thread and ``threads - 1`` pool threads claiming chunks as they become free. ctypes
 releases the GIL for the duration of a foreign call, so the chunks run truly in
@@ -30,11 +34,10 @@ import numpy as np
 from xdsl.dialects import scf
 from xdsl.dialects.builtin import MemRefType, ModuleOp
 
-from ccomp.backends.llvm.abi import KernelABI
-from ccomp.backends.llvm.jit import Jit
-from ccomp.backends.llvm.lower import lower_module
 from ccomp.dialects.kern import KernelOp
 from ccomp.runtime.devices.base import Device, array_shape, element_layout
+from ccomp.runtime.devices.jit import Jit
+from ccomp.runtime.devices.llvm_abi import KernelABI, LLVMCode, describe_kernel
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +49,7 @@ CHUNKS_PER_THREAD = 4  # more chunks than threads evens out uneven rows
 
 @dataclass(frozen=True)
 class _Slot:
-    """One binding, as a launch needs it: worked out once per kernel at ``prepare``."""
+    """One binding, as a launch needs it: worked out once per kernel at ``load``."""
 
     index: int
     buffer: bool
@@ -63,8 +66,7 @@ class _Slot:
 class _Kernel:
     abi: KernelABI
     fn: Any  # the ctypes entry point
-    module: ModuleOp  # to lower the may-alias variant on demand
-    prefix: str
+    may_alias: str  # LLVM IR of the variant without noalias, compiled on demand
     slots: tuple[_Slot, ...]
     loops: bool = False  # its points run loops: fewer points already make a launch worth sharing
     aliasing_fn: Any = None
@@ -92,40 +94,44 @@ class LLVMDevice(Device):
     download_is_view = True
 
     def __init__(self, threads: int | None = None, opt_level: int = 3, widen: bool = True):
-        """``threads``: worker threads per launch (default: all cores); ``widen``: run
-        vector-typed bodies several columns per iteration (see the backend's ``widen``)."""
+        """``threads``: worker threads per launch (default: all cores); ``widen``: ask the
+        code generator for vector-typed bodies run several columns per iteration (see
+        ``codegen_options``)."""
         self.threads = max(1, threads or os.cpu_count() or 1)
         self.widen = widen
         self.jit = Jit(opt_level)
         self.kernels: dict[str, _Kernel] = {}
         self.optimised_ir = ""  # the last compiled module, optimised (for inspection)
         self._pool: ThreadPoolExecutor | None = None
-        self._modules = 0
         self._compiling = threading.Lock()  # one JIT, possibly many launching threads
 
     # -- compilation ---------------------------------------------------------------
 
-    def prepare(self, module: ModuleOp) -> None:
+    def codegen_options(self) -> dict[str, Any]:
+        return {"widen": self.widen}
+
+    def load(self, module: ModuleOp, code: LLVMCode) -> None:
+        """JIT-compile ``code`` (its ``may_alias`` variants later, when a launch needs one)."""
         start = time.perf_counter()
+        kernels = [op for op in module.walk() if isinstance(op, KernelOp)]
         with self._compiling:
-            prefix = f"ccomp{self._modules}_"
-            self._modules += 1
-            lowered = lower_module(module, prefix=prefix, widen=self.widen)
-            addresses, self.optimised_ir = self.jit.compile(lowered)
-        looping = {op.kernel_name for op in module.body.block.ops if isinstance(op, KernelOp)
-                   and any(isinstance(inner, scf.ForOp) for inner in op.walk())}
-        for name, abi in lowered.kernels.items():
-            self.kernels[name] = _Kernel(abi, _KERNEL_FN(addresses[name]), module, prefix, _slots(abi),
-                                         name in looping)
-        log.info("llvm: prepared %d kernel(s) in %.1f ms", len(lowered.kernels), 1e3 * (time.perf_counter() - start))
+            addresses, self.optimised_ir = self.jit.compile(code.module, [k.kernel_name for k in kernels])
+        for op in kernels:
+            name = op.kernel_name
+            abi = describe_kernel(op, name)
+            looping = any(isinstance(inner, scf.ForOp) for inner in op.walk())
+            self.kernels[name] = _Kernel(abi, _KERNEL_FN(addresses[name]), code.may_alias.get(name, ""), _slots(abi),
+                                         looping)
+        log.info("llvm: loaded %d kernel(s) in %.1f ms", len(kernels), 1e3 * (time.perf_counter() - start))
 
     def _aliasing_variant(self, kernel: _Kernel) -> Any:
         """The kernel compiled without ``noalias``, for launches binding overlapping buffers."""
         with self._compiling:
             if kernel.aliasing_fn is None:
-                lowered = lower_module(kernel.module, prefix=kernel.prefix + "alias_", noalias=False,
-                                       only=[kernel.abi.name], widen=self.widen)
-                addresses, _ = self.jit.compile(lowered)
+                if not kernel.may_alias:
+                    raise RuntimeError(f"llvm: @{kernel.abi.name} binds overlapping buffers and its code has "
+                                       "no may-alias variant")
+                addresses, _ = self.jit.compile(kernel.may_alias, [kernel.abi.name])
                 kernel.aliasing_fn = _KERNEL_FN(addresses[kernel.abi.name])
         return kernel.aliasing_fn
 
@@ -148,7 +154,7 @@ class LLVMDevice(Device):
     def launch(self, kernel: str, grid: Sequence[int], args: Sequence[Any]) -> Any:
         k = self.kernels.get(kernel)
         if k is None:
-            raise KeyError(f"llvm device: no prepared kernel @{kernel}")
+            raise KeyError(f"llvm device: no loaded kernel @{kernel}")
         abi = k.abi
         grid = tuple(int(g) for g in grid)
         if len(grid) != abi.rank or len(args) != len(k.slots):

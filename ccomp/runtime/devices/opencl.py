@@ -1,8 +1,9 @@
 """The ``opencl`` device: OpenCL C kernels through pyopencl.
 
 It takes the first GPU of any platform, else the first device of any kind (PoCL's
-CPU device from ``pocl-binary-distribution`` on a machine without a GPU). All kernels
-of a module build as one program in ``prepare``, so PoCL compiles once; PoCL caches
+CPU device from ``pocl-binary-distribution`` on a machine without a GPU). It builds
+OpenCL C the backend generated (``KernelSource``), in memory or read back from a build
+folder. All kernels of a module build as one program in ``load``, so PoCL compiles once; PoCL caches
 builds under ``POCL_CACHE_DIR``, which is pointed at the user cache dir when unset (a
 cold build costs ~0.4 s, a cached one almost nothing). Launches use the workgroup size
 compiled into each kernel (``reqd_work_group_size``), rounding the global size up;
@@ -21,10 +22,7 @@ from typing import Any
 import numpy as np
 from xdsl.dialects.builtin import MemRefType, ModuleOp
 
-from ccomp.backends.kernel_abi import (
-    Binding, DeviceUnavailableError, KernelBuildError, KernelSource, combine_partials,
-)
-from ccomp.backends.cstyle.opencl import emit_opencl
+from ccomp.runtime.abi import Binding, DeviceUnavailableError, KernelBuildError, KernelSource, combine_partials
 from ccomp.runtime.devices.base import Device, array_shape, element_layout
 
 try:  # imported here, not at use, but never fatal: probe() must report a missing driver
@@ -98,11 +96,8 @@ class CLDevice(Device):
         self.kernels: dict[str, tuple[KernelSource, Any]] = {}
         log.debug("opencl device: %s on %s", self.device.name, self.device.platform.name)
 
-    def prepare(self, module: ModuleOp) -> None:
-        self.load(module, self.emit(module))
-
-    def emit(self, module: ModuleOp) -> dict[str, KernelSource]:
-        return emit_opencl(module, self.device.max_work_group_size)
+    def codegen_options(self) -> dict[str, Any]:
+        return {"max_work_group_size": self.device.max_work_group_size}
 
     def load(self, module: ModuleOp, sources: dict[str, KernelSource]) -> None:
         if sources:

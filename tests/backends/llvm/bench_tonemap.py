@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from llvm_tonemap import TONEMAP_IR, make_numba_tonemap, tonemap_numpy  # noqa: E402
 
+from ccomp.api import prepare  # noqa: E402
 from ccomp.dialects.context import parse_module  # noqa: E402
 from ccomp.runtime.devices.llvm import LLVMDevice  # noqa: E402
 
@@ -56,7 +57,7 @@ def main(size: int = 2048, rounds: int = 5) -> None:
     gain, bias = 1.3, -0.1
     device = LLVMDevice()
     module = parse_module(TONEMAP_IR + COPY_IR)
-    device.prepare(module)
+    prepare(device, module)
     memref = module.body.block.first_op.body.block.args[0].type
     buf, out = device.upload(memref, src), device.alloc(memref, (size, size))
     numba_fn, numba_fast = make_numba_tonemap(), make_numba_tonemap(fastmath=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ccomp.api import prepare
 from ccomp.dialects.context import parse_module
 from ccomp.runtime.devices.llvm import LLVMDevice
 
@@ -15,7 +16,7 @@ from ccomp.runtime.devices.llvm import LLVMDevice
 def run_kernel(device: LLVMDevice, text: str, kernel: str, grid: Sequence[int], args: Sequence[Any]) -> Any:
     """Compile ``text`` on ``device`` and launch ``kernel``; arrays in ``args`` are
     passed as buffers (kernels write outputs into them in place)."""
-    device.prepare(parse_module(text))
+    prepare(device, parse_module(text))
     return device.launch(kernel, grid, args)
 
 

@@ -77,8 +77,9 @@ def test_unsupported_types_name_binding_or_op():
         emit_llvm_ir(parse_module(MATRIX_VALUE))
 
 
-def test_error_is_raised_by_the_device_prepare():
+def test_error_is_raised_when_generating_code_for_a_device():
+    from ccomp.api import prepare
     from ccomp.runtime.devices.llvm import LLVMDevice
 
     with pytest.raises(LoweringError, match="memref.alloca"):
-        LLVMDevice(threads=1).prepare(parse_module(LOCAL_BUFFER))
+        prepare(LLVMDevice(threads=1), parse_module(LOCAL_BUFFER))

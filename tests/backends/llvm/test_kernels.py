@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from llvm_testutil import f32, i32, run_kernel
 
+from ccomp.api import prepare
 from ccomp.dialects.context import parse_module
 from ccomp.runtime.devices.llvm import LLVMDevice
 
@@ -234,7 +235,7 @@ def test_upload_download_roundtrip(device):
     assert converted.dtype == np.float32 and converted.flags.c_contiguous
     out = device.alloc(memref, (5, 6))
     assert out.shape == (5, 6, 4) and out.dtype == np.float32
-    device.prepare(module)
+    prepare(device, module)
     assert device.launch("k", (6, 5), [buf, out]) is None
     assert device.download(out) is out and device.download_is_view
     np.testing.assert_array_equal(out, src * 2)
@@ -243,7 +244,7 @@ def test_upload_download_roundtrip(device):
 
 
 def test_bad_arguments_are_reported(device):
-    device.prepare(parse_module(INPLACE))
+    prepare(device, parse_module(INPLACE))
     with pytest.raises(TypeError, match="C-contiguous float32"):
         device.launch("k", (2, 2), [np.zeros((2, 2, 4), np.float64), np.zeros((2, 2, 4), np.float32)])
     with pytest.raises(ValueError, match="does not fit"):

@@ -14,6 +14,7 @@ from llvm_tonemap import TONEMAP_IR, tonemap_numpy
 from ccomp.backends.llvm.emitter import PURE_OPS
 from ccomp.backends.llvm.interior import plan_body
 from ccomp.backends.llvm.lower import emit_llvm_ir
+from ccomp.api import prepare
 from ccomp.dialects.context import parse_module
 
 CLAMPS = {
@@ -165,7 +166,7 @@ def test_tonemap_is_vectorised():
     from ccomp.runtime.devices.llvm import LLVMDevice
 
     dev = LLVMDevice()
-    dev.prepare(parse_module(TONEMAP_IR))
+    prepare(dev, parse_module(TONEMAP_IR))
     def wide(line: str) -> bool:
         return any(int(n) >= 8 for n in re.findall(r"<(\d+) x float>", line))
 
@@ -178,7 +179,7 @@ def test_scalar_blur_is_loop_vectorised():
     from ccomp.runtime.devices.llvm import LLVMDevice
 
     dev = LLVMDevice()
-    dev.prepare(parse_module(blur_ir("f32", "max-then-min")))
+    prepare(dev, parse_module(blur_ir("f32", "max-then-min")))
     assert "vector.body" in dev.optimised_ir  # LLVM's loop vectoriser took the interior loop
 
 

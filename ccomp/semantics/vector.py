@@ -1,4 +1,4 @@
-"""The ``vector`` ops of the reference evaluator: the ``VECTOR_OPS`` table.
+"""The NumPy meaning of the ``vector`` ops: the ``VECTOR_OPS`` table (shared like ``arith_math``).
 
 Vector lanes are the trailing axes of a value (see ``values``), so every handler
 indexes from the end and leaves the leading batch axes — ``()`` for a uniform,
@@ -12,8 +12,8 @@ from collections.abc import Callable
 import numpy as np
 from xdsl.ir import Operation
 
-from ccomp.reference.ops import Handler, _modular, _unsigned_op, fma, maximumf, minimumf
-from ccomp.reference.values import EvaluationError, describe, elem_shape
+from ccomp.semantics.arith_math import Handler, _modular, _unsigned_op, fma, maximumf, minimumf
+from ccomp.semantics.values import EvaluationError, describe, elem_shape
 
 
 def _batch(value: np.ndarray, rank: int) -> tuple[int, ...]:

@@ -1,4 +1,8 @@
-"""The contract between the C-style emitters and the runtimes that launch their output.
+"""The contract between the C-style emitters and the devices that launch their output.
+
+It lives in the runtime because both sides need it and the runtime must not import the
+emitters (a host that loads a build folder needs no compiler): the GLSL and OpenCL
+emitters produce these records, the devices and the build manifest consume them.
 
 A ``KernelSource`` is everything a host needs to run one emitted kernel without the
 IR: the source text, where each ``kern.kernel`` binding goes (an SSBO binding point,
@@ -14,10 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-
-class EmitError(Exception):
-    """A kernel uses an op or type this backend cannot express; names op and location."""
 
 
 class KernelBuildError(RuntimeError):
@@ -86,6 +86,11 @@ class KernelSource:
     partials: Binding | None = None
     result_dtype: str | None = None  # NumPy dtype of a reduce kernel's combined value
     coarsen: int = 1  # points each invocation covers along the slowest dimension
+    ssbo_only: KernelSource | None = None
+    """GLSL only: the same kernel emitted with storage buffers alone, for launches binding a
+    buffer larger than the driver's buffer-texture limit (``GL_MAX_TEXTURE_BUFFER_SIZE``);
+    present when this kernel reads some buffer as a texture. Generated with the kernel,
+    so a device never needs the emitter to fall back."""
 
     def groups(self, grid: tuple[int, ...] | list[int]) -> tuple[int, ...]:
         """Workgroups per dimension covering ``grid`` (one partial each for a reduce)."""

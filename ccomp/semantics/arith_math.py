@@ -1,4 +1,7 @@
-"""The pointwise op table of the reference evaluator: ``arith`` and ``math`` (``ARITH_MATH_OPS``).
+"""The NumPy meaning of the ``arith`` and ``math`` ops: the ``ARITH_MATH_OPS`` table.
+
+Shared by the reference evaluator and the runtime's host schedule, so host arithmetic
+has exactly the reference semantics, and neither imports the other.
 
 Every handler takes the op and its operand arrays (see ``values``: lanes last, uniform
 or per-element batch first) and returns the result array. Each is written as the
@@ -16,7 +19,7 @@ import numpy as np
 from xdsl.dialects.builtin import VectorType
 from xdsl.ir import Operation
 
-from ccomp.reference.values import constant, elem_shape, scalar_dtype, signed, unsigned
+from ccomp.semantics.values import constant, elem_shape, scalar_dtype, signed, unsigned
 
 Handler = Callable[[Operation, list[np.ndarray]], np.ndarray]
 

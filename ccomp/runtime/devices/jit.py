@@ -1,8 +1,14 @@
-"""Optimise lowered kernels at O3 and JIT-compile them with MCJIT for the host CPU.
+"""Optimise LLVM IR text at O3 and JIT-compile it with MCJIT for the host CPU.
+
+It takes text, not the backend's lowered module, and lives in the runtime: the LLVM
+device compiles the code the backend generated (in memory, or read back from a build
+folder's ``kernels.ll``) without importing the compiler.
 
 One ``Jit`` owns one target machine (host CPU name and features, so AVX2/AVX-512 are
 used where present) and one MCJIT engine; every module handed to it is optimised and
-added to that engine, so a device pays LLVM's start-up cost once. The O3 pipeline of
+added to that engine, so a device pays LLVM's start-up cost once. Modules may define
+the same symbols (two programs, a kernel and its may-alias variant): each compile
+renames the functions it is asked for with a prefix of its own. The O3 pipeline of
 llvmlite 0.50 vectorises only when the tuning options ask for it, which they do here.
 
 Math intrinsics that LLVM turns into calls resolve against the C math library
@@ -18,10 +24,9 @@ import ctypes.util
 import logging
 import threading
 import time
+from collections.abc import Sequence
 
 import llvmlite.binding as llvm
-
-from ccomp.backends.llvm.lower import LoweredModule
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +66,7 @@ class Jit:
         self._prepare(empty)
         self.engine = llvm.create_mcjit_compiler(empty, self.target_machine)
         self._modules: list[llvm.ModuleRef] = []  # keep every added module alive
+        self._compiled = 0
 
     def _prepare(self, module: llvm.ModuleRef) -> None:
         module.triple = self.target_machine.triple
@@ -78,20 +84,24 @@ class Jit:
         builder.getModulePassManager().run(module, builder)
         return module
 
-    def compile(self, lowered: LoweredModule) -> tuple[dict[str, int], str]:
-        """Optimise and JIT ``lowered``; returns each kernel's entry address by kernel
-        name, and the optimised IR text (for inspection and tests)."""
+    def compile(self, text: str, symbols: Sequence[str]) -> tuple[dict[str, int], str]:
+        """Optimise and JIT the LLVM IR ``text``; returns the entry address of each
+        function named in ``symbols``, and the optimised IR text (for inspection and tests)."""
         start = time.perf_counter()
-        module = self.optimise(str(lowered.module))
+        module = self.optimise(text)
         missing = [f.name for f in module.functions if f.is_declaration and not f.name.startswith("llvm.")
                    and llvm.address_of_symbol(f.name) is None]
         if missing:
             raise RuntimeError(f"llvm: kernels call functions the JIT cannot find: {', '.join(missing)}")
+        prefix = f"ccomp{self._compiled}_"
+        self._compiled += 1
+        for name in symbols:
+            module.get_function(name).name = prefix + name
         optimised = str(module)
         self.engine.add_module(module)
         self.engine.finalize_object()
         self._modules.append(module)
-        addresses = {name: self.engine.get_function_address(abi.symbol) for name, abi in lowered.kernels.items()}
+        addresses = {name: self.engine.get_function_address(prefix + name) for name in symbols}
         log.info("llvm: compiled %d kernel(s) in %.1f ms", len(addresses), 1e3 * (time.perf_counter() - start))
         return addresses, optimised
 
