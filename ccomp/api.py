@@ -25,7 +25,7 @@ from xdsl.dialects.builtin import ModuleOp
 
 from ccomp.runtime.build import Build, BuildError, read_build
 from ccomp.diagnostics import CompileError, Source, SourceLoc, error_at_location
-from ccomp.dialects import sparse
+from ccomp.dialects import sparse_format
 from ccomp.runtime.abi import KernelBuildError
 from ccomp.runtime.devices.base import Device
 from ccomp.runtime.host import HostRunner, ScheduleCheckError
@@ -103,7 +103,7 @@ def build_program(source: Source, target: str, function: str | None = None) -> B
 def build_from_kern(source: Source, module: ModuleOp, target: str, function: str | None = None) -> Build:
     """A :class:`Build` of an already lowered L2 ``module``: code generation only."""
     names = list(dict.fromkeys(
-        sparse.program_of(op) for op in module.body.block.ops if isinstance(op, func.FuncOp)))
+        sparse_format.program_of(op) for op in module.body.block.ops if isinstance(op, func.FuncOp)))
     if function is None:
         function = names[-1]
     elif function not in names:

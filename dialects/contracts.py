@@ -6,7 +6,7 @@ read. Those on ccomp's own ops are properties, checked by the op's ``verify_``
 defaults and outputs of a program (``graph.name``, ``graph.default``,
 ``graph.outputs``), its sparse storage (``sparse.format``, ``sparse.part``) and its
 format variants (``sparse.auto``, ``sparse.variant_of``) — are declared as named
-constants in ``dialects/graph.py`` and ``dialects/sparse.py``; ``module.verify()``
+constants in ``dialects/ports.py`` and ``dialects/sparse_format.py``; ``module.verify()``
 knows nothing of them, so :func:`verify_contracts` checks them. The driver calls it
 with ``module.verify()`` after the frontend and after every pass, and
 :func:`ccomp.dialects.context.parse_module` and ``ccomp-opt`` after parsing, so a
@@ -22,16 +22,19 @@ from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, FloatAttr, IntegerA
 from xdsl.ir import Attribute, Block, Operation
 from xdsl.utils.exceptions import VerifyException
 
-from ccomp.dialects import graph, sparse
+from ccomp.dialects import graph, ports
 from ccomp.dialects.graph import Graph
 from ccomp.dialects.kern import Kern
 from ccomp.dialects.loop import Loop
 from ccomp.dialects.sparse import Sparse
+from ccomp.dialects.sparse_format import (
+    AUTO, FORMAT, PART, VARIANT_OF, FormatAttr, format_of, matrix_parts, parse_format, part_of,
+)
 
-FUNCTION_ATTRS = frozenset({graph.OUTPUTS, sparse.VARIANT_OF})
+FUNCTION_ATTRS = frozenset({ports.OUTPUTS, VARIANT_OF})
 """Attributes of ccomp's dialects a ``func.func`` may carry."""
 
-PORT_ATTRS = frozenset({graph.PORT_NAME, graph.PORT_DEFAULT, sparse.FORMAT, sparse.PART, sparse.AUTO})
+PORT_ATTRS = frozenset({ports.PORT_NAME, ports.PORT_DEFAULT, FORMAT, PART, AUTO})
 """Attributes of ccomp's dialects an argument or result attribute dictionary may carry."""
 
 _PREFIXES = tuple(f"{d.name}." for d in (Graph, Kern, Loop, Sparse))
@@ -71,41 +74,41 @@ def _unknown(attrs: Sequence[DictionaryAttr], what: str) -> None:
 def verify_graph_ports(fn: func.FuncOp) -> None:
     """``graph.name`` is a non-empty string; ``graph.default`` a literal of its scalar
     argument's type (arguments only); ``graph.outputs`` names every output once."""
-    args, results = graph.arg_ports(fn), graph.result_ports(fn)
+    args, results = ports.arg_ports(fn), ports.result_ports(fn)
     _unknown(args, "argument")
     _unknown(results, "result")
     for k, (d, t) in enumerate(zip(args, fn.function_type.inputs)):
         _check_name(d, f"argument {k}")
-        default = d.data.get(graph.PORT_DEFAULT)
+        default = d.data.get(ports.PORT_DEFAULT)
         if default is not None:
             if not isinstance(default, (FloatAttr, IntegerAttr)) or default.type != t:
-                raise VerifyException(f"{graph.PORT_DEFAULT} of argument {k} must be a literal of type {t}, "
+                raise VerifyException(f"{ports.PORT_DEFAULT} of argument {k} must be a literal of type {t}, "
                                       f"got {default}")
     for k, d in enumerate(results):
         _check_name(d, f"result {k}")
-        if graph.PORT_DEFAULT in d.data:
-            raise VerifyException(f"{graph.PORT_DEFAULT} is for arguments, not result {k}")
-    outputs = fn.attributes.get(graph.OUTPUTS)
+        if ports.PORT_DEFAULT in d.data:
+            raise VerifyException(f"{ports.PORT_DEFAULT} is for arguments, not result {k}")
+    outputs = fn.attributes.get(ports.OUTPUTS)
     if outputs is None:
         return
     if not isinstance(outputs, ArrayAttr) or not all(isinstance(n, StringAttr) for n in outputs.data):
-        raise VerifyException(f"{graph.OUTPUTS} must be an array of strings, got {outputs}")
+        raise VerifyException(f"{ports.OUTPUTS} must be an array of strings, got {outputs}")
     names = [n.data for n in outputs.data]
     if len(set(names)) != len(names):
-        raise VerifyException(f"{graph.OUTPUTS} names an output twice: {names}")
-    named = [graph.port_name(d) for d in results]
+        raise VerifyException(f"{ports.OUTPUTS} names an output twice: {names}")
+    named = [ports.port_name(d) for d in results]
     if all(n is None for n in named):
         if len(names) != len(results):
-            raise VerifyException(f"{graph.OUTPUTS} has {len(names)} names for {len(results)} results")
+            raise VerifyException(f"{ports.OUTPUTS} has {len(names)} names for {len(results)} results")
     elif None in named or list(dict.fromkeys(named)) != names:
-        raise VerifyException(f"the {graph.PORT_NAME} of the results ({named}) do not follow "
-                              f"{graph.OUTPUTS} {names}")
+        raise VerifyException(f"the {ports.PORT_NAME} of the results ({named}) do not follow "
+                              f"{ports.OUTPUTS} {names}")
 
 
 def _check_name(d: DictionaryAttr, what: str) -> None:
-    name = d.data.get(graph.PORT_NAME)
+    name = d.data.get(ports.PORT_NAME)
     if name is not None and (not isinstance(name, StringAttr) or not name.data):
-        raise VerifyException(f"{graph.PORT_NAME} of {what} must be a non-empty string, got {name}")
+        raise VerifyException(f"{ports.PORT_NAME} of {what} must be a non-empty string, got {name}")
 
 
 def verify_kernel_groups(block: Block) -> None:
@@ -125,36 +128,36 @@ def verify_sparse_ports(fn: func.FuncOp) -> None:
     """``sparse.format`` is a format; the values of one sparse matrix are consecutive, share
     a ``graph.name`` and carry its parts in order; ``sparse.auto`` tags an argument of a
     variant (``sparse.variant_of``) with the format that variant takes."""
-    variant = fn.attributes.get(sparse.VARIANT_OF)
+    variant = fn.attributes.get(VARIANT_OF)
     if variant is not None and (not isinstance(variant, StringAttr) or not variant.data):
-        raise VerifyException(f"{sparse.VARIANT_OF} must be a non-empty string, got {variant}")
-    args, results = graph.arg_ports(fn), graph.result_ports(fn)
+        raise VerifyException(f"{VARIANT_OF} must be a non-empty string, got {variant}")
+    args, results = ports.arg_ports(fn), ports.result_ports(fn)
     _check_storage(args, "argument")
     _check_storage(results, "result")
     for k, d in enumerate(results):
-        if sparse.AUTO in d.data:
-            raise VerifyException(f"{sparse.AUTO} is for arguments, not result {k}")
+        if AUTO in d.data:
+            raise VerifyException(f"{AUTO} is for arguments, not result {k}")
     autos = 0
     for k, (d, t) in enumerate(zip(args, fn.function_type.inputs)):
-        if sparse.AUTO not in d.data:
+        if AUTO not in d.data:
             continue
         autos += 1
-        fmt = _format(d.data[sparse.AUTO], f"{sparse.AUTO} of argument {k}")
+        fmt = _format(d.data[AUTO], f"{AUTO} of argument {k}")
         if fmt is not None and fmt.kind.data == "auto":
-            raise VerifyException(f"{sparse.AUTO} of argument {k} must name a concrete format")
-        stored = sparse.format_of(t) if sparse.FORMAT not in d.data else _format(d.data[sparse.FORMAT], "")
+            raise VerifyException(f"{AUTO} of argument {k} must name a concrete format")
+        stored = format_of(t) if FORMAT not in d.data else _format(d.data[FORMAT], "")
         if stored != fmt:
-            raise VerifyException(f"argument {k} is tagged {sparse.AUTO} = {d.data[sparse.AUTO]} "
+            raise VerifyException(f"argument {k} is tagged {AUTO} = {d.data[AUTO]} "
                                   f"but its type is {t}")
     if (variant is None) != (autos == 0):
-        raise VerifyException(f"a function has {sparse.VARIANT_OF} exactly when an argument has {sparse.AUTO}")
+        raise VerifyException(f"a function has {VARIANT_OF} exactly when an argument has {AUTO}")
 
 
-def _format(value: Attribute, what: str) -> sparse.FormatAttr | None:
+def _format(value: Attribute, what: str) -> FormatAttr | None:
     if not isinstance(value, StringAttr):
         raise VerifyException(f"{what} must be a string, got {value}")
     try:
-        return sparse.parse_format(value.data)
+        return parse_format(value.data)
     except VerifyException as err:
         raise VerifyException(f"{what}: {err}") from None
 
@@ -163,23 +166,23 @@ def _check_storage(attrs: Sequence[DictionaryAttr], what: str) -> None:
     k = 0
     while k < len(attrs):
         d = attrs[k].data
-        if sparse.FORMAT not in d:
-            if sparse.PART in d:
-                raise VerifyException(f"{what} {k} has a {sparse.PART} but no {sparse.FORMAT}")
+        if FORMAT not in d:
+            if PART in d:
+                raise VerifyException(f"{what} {k} has a {PART} but no {FORMAT}")
             k += 1
             continue
-        fmt = _format(d[sparse.FORMAT], f"{sparse.FORMAT} of {what} {k}")
+        fmt = _format(d[FORMAT], f"{FORMAT} of {what} {k}")
         if fmt is None:
-            if sparse.PART in d:
-                raise VerifyException(f"{what} {k} is a dense tensor; it has no {sparse.PART}")
+            if PART in d:
+                raise VerifyException(f"{what} {k} is a dense tensor; it has no {PART}")
             k += 1
             continue
-        parts = sparse.matrix_parts(fmt)
+        parts = matrix_parts(fmt)
         group = attrs[k:k + len(parts)]
-        got = [sparse.part_of(g) for g in group]
-        if got != list(parts) or any(g.data.get(sparse.FORMAT) != d[sparse.FORMAT] for g in group):
+        got = [part_of(g) for g in group]
+        if got != list(parts) or any(g.data.get(FORMAT) != d[FORMAT] for g in group):
             raise VerifyException(f"{what}s {k}.. of a {fmt.text()} matrix must be its parts "
                                   f"{', '.join(parts)}, got {got}")
-        if len({graph.port_name(g) for g in group}) != 1:
-            raise VerifyException(f"{what}s {k}.. of one {fmt.text()} matrix must share one {graph.PORT_NAME}")
+        if len({ports.port_name(g) for g in group}) != 1:
+            raise VerifyException(f"{what}s {k}.. of one {fmt.text()} matrix must share one {ports.PORT_NAME}")
         k += len(parts)

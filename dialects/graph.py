@@ -23,100 +23,61 @@ Example (the body of ``edges`` after the frontend)::
     %mean = graph.reduce mean %m, %sz : !graph.field<f32> -> f32
 
 Element types are ``f32``, ``i32``, ``i1`` and ``vector<NxT>`` of those; sizes are
-``vector<2xi32>`` holding (width, height).
+``vector<2xi32>`` holding (width, height). The names of a program's inputs and outputs
+(``graph.name``...) are attributes of its ``func.func``, declared in
+:mod:`ccomp.dialects.ports`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from xdsl.dialects import func
-from xdsl.dialects.builtin import (
-    I32,
-    I64,
-    ArrayAttr,
-    DictionaryAttr,
-    FloatAttr,
-    IntegerAttr,
-    IntegerType,
-    StringAttr,
-    UnitAttr,
-    VectorType,
-    f32,
-    i32,
-)
-from xdsl.ir import (
-    Attribute,
-    Dialect,
-    Operation,
-    ParametrizedAttribute,
-    Region,
-    SSAValue,
-    TypeAttribute,
-)
+from xdsl.dialects.builtin import I32, I64, IntegerAttr, IntegerType, StringAttr, UnitAttr, VectorType, f32, i32
+from xdsl.ir import Attribute, Dialect, ParametrizedAttribute, Region, SSAValue, TypeAttribute
 from xdsl.irdl import (
-    IRDLOperation,
-    irdl_attr_definition,
-    irdl_op_definition,
-    operand_def,
-    opt_prop_def,
-    param_def,
-    prop_def,
-    region_def,
-    result_def,
-    traits_def,
-    var_operand_def,
+    IRDLOperation, irdl_attr_definition, irdl_op_definition, operand_def, opt_prop_def, param_def, prop_def,
+    region_def, result_def, traits_def, var_operand_def,
 )
 from xdsl.traits import HasParent, IsTerminator, Pure, RecursiveMemoryEffect
 from xdsl.utils.exceptions import VerifyException
 
+from ccomp.dialects import common
+from ccomp.dialects.common import check_arity, check_kind, enclosing, terminator
+
 SIZE_TYPE = VectorType(i32, [2])
 """The type of an image extent: (width, height) as ``vector<2xi32>``."""
 
-REDUCTIONS = ("add", "min", "max", "mean")
+REDUCTIONS = (*common.REDUCTIONS, "mean")
+
+
+class _GridType(ParametrizedAttribute, TypeAttribute):
+    """A value per element of a 2-D grid, of type ``element`` (base of image and field)."""
+
+    element: Attribute = param_def(Attribute)
+
+    def __init__(self, element: Attribute):
+        super().__init__(element)
 
 
 @irdl_attr_definition
-class ImageType(ParametrizedAttribute, TypeAttribute):
+class ImageType(_GridType):
     """A materialised 2-D image whose elements have type ``element``."""
 
     name = "graph.image"
-    element: Attribute = param_def(Attribute)
-
-    def __init__(self, element: Attribute):
-        super().__init__(element)
 
 
 @irdl_attr_definition
-class FieldType(ParametrizedAttribute, TypeAttribute):
+class FieldType(_GridType):
     """A lazy per-element value of type ``element``; never stored by itself."""
 
     name = "graph.field"
-    element: Attribute = param_def(Attribute)
-
-    def __init__(self, element: Attribute):
-        super().__init__(element)
 
 
 def element_of(t: Attribute) -> Attribute:
     """The element type of an image or field type."""
-    if isinstance(t, (ImageType, FieldType)):
+    if isinstance(t, _GridType):
         return t.element
     raise VerifyException(f"expected an image or field type, got {t}")
-
-
-def _check_size(value: SSAValue, what: str) -> None:
-    if value.type != SIZE_TYPE:
-        raise VerifyException(f"{what} must be vector<2xi32> (width, height), got {value.type}")
-
-
-def _inside_map(op: Operation) -> bool:
-    parent = op.parent_op()
-    while parent is not None:
-        if isinstance(parent, MapOp):
-            return True
-        parent = parent.parent_op()
-    return False
 
 
 @irdl_op_definition
@@ -141,16 +102,13 @@ class MapOp(IRDLOperation):
 
     def verify_(self) -> None:
         block = self.body.block
-        if len(block.args) != len(self.inputs):
-            raise VerifyException(f"graph.map has {len(self.inputs)} inputs but {len(block.args)} block arguments")
+        check_arity(self, self.inputs, block)
         for operand, arg in zip(self.inputs, block.args):
             if element_of(operand.type) != arg.type:
                 raise VerifyException(
                     f"graph.map block argument {arg.type} does not match input element {element_of(operand.type)}"
                 )
-        last = block.last_op
-        if not isinstance(last, YieldOp):
-            raise VerifyException("graph.map body must end with graph.yield")
+        last = terminator(self, block, YieldOp)
         if last.value.type != self.result.type.element:
             raise VerifyException(
                 f"graph.map yields {last.value.type} but its result is {self.result.type}"
@@ -186,52 +144,45 @@ class CoordOp(IRDLOperation):
     def verify_(self) -> None:
         if self.dim.value.data not in (0, 1):
             raise VerifyException("graph.coord dim must be 0 (x) or 1 (y)")
-        if not _inside_map(self):
+        if enclosing(self, MapOp) is None:
             raise VerifyException("graph.coord is only meaningful inside a graph.map body")
 
 
+class _ImageReadOp(IRDLOperation):
+    """A read of one element of ``image`` (base of ``graph.load`` and ``graph.sample``)."""
+
+    result = result_def()
+    traits = traits_def(Pure())
+
+    def __init__(self, image: SSAValue, *coords: SSAValue):
+        assert isinstance(image.type, ImageType)
+        super().__init__(operands=[image, *coords], result_types=[image.type.element])
+
+    def verify_(self) -> None:
+        if self.result.type != self.image.type.element:
+            raise VerifyException(f"{self.name} result must be the image's element type")
+
+
 @irdl_op_definition
-class LoadOp(IRDLOperation):
+class LoadOp(_ImageReadOp):
     """Read ``image[x, y]``; coordinates outside the image are clamped to its edge."""
 
     name = "graph.load"
     image = operand_def(ImageType)
     x = operand_def(i32)
     y = operand_def(i32)
-    result = result_def()
-    traits = traits_def(Pure())
     assembly_format = "$image `[` $x `,` $y `]` attr-dict `:` type($image) `->` type($result)"
-
-    def __init__(self, image: SSAValue, x: SSAValue, y: SSAValue):
-        assert isinstance(image.type, ImageType)
-        super().__init__(operands=[image, x, y], result_types=[image.type.element])
-
-    def verify_(self) -> None:
-        if self.result.type != self.image.type.element:
-            raise VerifyException("graph.load result must be the image's element type")
 
 
 @irdl_op_definition
-class SampleOp(IRDLOperation):
+class SampleOp(_ImageReadOp):
     """Bilinear read at normalised coordinates ``uv`` (texel centres at (i+0.5)/size),
     clamped to the edge, as a GPU sampler with CLAMP_TO_EDGE and LINEAR filtering."""
 
     name = "graph.sample"
     image = operand_def(ImageType)
     uv = operand_def(VectorType(f32, [2]))
-    result = result_def()
-    traits = traits_def(Pure())
     assembly_format = "$image `,` $uv attr-dict `:` type($image) `->` type($result)"
-
-    def __init__(self, image: SSAValue, uv: SSAValue):
-        assert isinstance(image.type, ImageType)
-        super().__init__(operands=[image, uv], result_types=[image.type.element])
-
-    def verify_(self) -> None:
-        if self.uv.type != VectorType(f32, [2]):
-            raise VerifyException(f"graph.sample uv must be vector<2xf32>, got {self.uv.type}")
-        if self.result.type != self.image.type.element:
-            raise VerifyException("graph.sample result must be the image's element type")
 
 
 @irdl_op_definition
@@ -275,13 +226,24 @@ class BlurOp(IRDLOperation):
             raise VerifyException("graph.blur result element must match its input")
 
 
-def _check_group(op: CaptureOp | ReduceOp) -> None:
-    if op.group is not None and op.group.value.data < 0:
-        raise VerifyException(f"{op.name} group must be non-negative, got {op.group.value.data}")
+class _SinkOp(IRDLOperation):
+    """A node that consumes a field over an extent (width, height): ``graph.capture`` and
+    ``graph.reduce``, the sinks ``graph-schedule`` places in kernels. The optional ``group
+    N`` is that contract: every sink of group N is computed in one kernel, which
+    ``graph-to-kern`` follows."""
+
+    input = operand_def()
+    size = operand_def(SIZE_TYPE)
+    group = opt_prop_def(IntegerAttr[I64])
+    traits = traits_def(Pure())
+
+    def verify_(self) -> None:
+        if self.group is not None and self.group.value.data < 0:
+            raise VerifyException(f"{self.name} group must be non-negative, got {self.group.value.data}")
 
 
 @irdl_op_definition
-class CaptureOp(IRDLOperation):
+class CaptureOp(_SinkOp):
     """Materialise a field over an extent (width, height) into an image.
 
     Two optional properties are contracts between stages. ``implicit``: the frontend
@@ -294,12 +256,8 @@ class CaptureOp(IRDLOperation):
     """
 
     name = "graph.capture"
-    input = operand_def()
-    size = operand_def(SIZE_TYPE)
     implicit = opt_prop_def(UnitAttr)
-    group = opt_prop_def(IntegerAttr[I64])
     result = result_def(ImageType)
-    traits = traits_def(Pure())
     assembly_format = ("$input `,` $size (`implicit` $implicit^)? (`group` $group^)? attr-dict "
                        "`:` type($input) `->` type($result)")
 
@@ -308,25 +266,20 @@ class CaptureOp(IRDLOperation):
                          properties={"implicit": UnitAttr()} if implicit else {})
 
     def verify_(self) -> None:
-        _check_size(self.size, "graph.capture size")
+        super().verify_()
         if element_of(self.input.type) != self.result.type.element:
             raise VerifyException("graph.capture result element must match its input")
         if self.implicit is not None and not isinstance(self.input.type, FieldType):
             raise VerifyException("an implicit graph.capture materialises a field, not an image")
-        _check_group(self)
 
 
 @irdl_op_definition
-class ReduceOp(IRDLOperation):
+class ReduceOp(_SinkOp):
     """Reduce a field over an extent to one value: ``add``, ``min``, ``max`` or ``mean``."""
 
     name = "graph.reduce"
     kind = prop_def(StringAttr)
-    input = operand_def()
-    size = operand_def(SIZE_TYPE)
-    group = opt_prop_def(IntegerAttr[I64])  # the kernel group graph-schedule puts it in
     result = result_def()
-    traits = traits_def(Pure())
     assembly_format = ("$kind $input `,` $size (`group` $group^)? attr-dict "
                        "`:` type($input) `->` type($result)")
 
@@ -338,73 +291,10 @@ class ReduceOp(IRDLOperation):
         )
 
     def verify_(self) -> None:
-        _check_size(self.size, "graph.reduce size")
-        if self.kind.data not in REDUCTIONS:
-            raise VerifyException(f"graph.reduce kind must be one of {', '.join(REDUCTIONS)}")
+        super().verify_()
+        check_kind("graph.reduce kind", self.kind.data, REDUCTIONS)
         if self.result.type != element_of(self.input.type):
             raise VerifyException("graph.reduce result must be the input's element type")
-        _check_group(self)
-
-
-# ----- the ports of a program: attributes on its func.func -------------------------------
-# A graph or tensor program is a ``func.func``; these attributes tell every later stage,
-# and the runtime, what a caller calls its inputs and outputs. ``dialects.contracts``
-# verifies them.
-
-PORT_NAME = "graph.name"
-"""Argument or result attribute: the name a caller uses for this input or output
-(``StringAttr``). Several consecutive values share one name when one input spans
-several buffers (a sparse matrix after ``sparse-lower``)."""
-
-PORT_DEFAULT = "graph.default"
-"""Argument attribute: the value of a scalar input the caller leaves out
-(``FloatAttr``/``IntegerAttr`` of the argument's type)."""
-
-OUTPUTS = "graph.outputs"
-"""Function attribute: the names of the program's outputs, in order (``ArrayAttr`` of
-``StringAttr``), one per result until results carry a ``graph.name`` of their own."""
-
-
-def port_attrs(name: str, default: Attribute | None = None) -> dict[str, Attribute]:
-    """The entries of an argument/result attribute dictionary naming a port."""
-    attrs: dict[str, Attribute] = {PORT_NAME: StringAttr(name)}
-    if default is not None:
-        attrs[PORT_DEFAULT] = default
-    return attrs
-
-
-def port_name(attrs: DictionaryAttr | None) -> str | None:
-    """The ``graph.name`` in an argument/result attribute dictionary, if any."""
-    name = attrs.data.get(PORT_NAME) if attrs is not None else None
-    return name.data if isinstance(name, StringAttr) else None
-
-
-def port_default(attrs: DictionaryAttr | None) -> int | float | None:
-    """The ``graph.default`` value in an argument attribute dictionary, if any."""
-    default = attrs.data.get(PORT_DEFAULT) if attrs is not None else None
-    return default.value.data if isinstance(default, (FloatAttr, IntegerAttr)) else None
-
-
-def arg_ports(fn: func.FuncOp) -> list[DictionaryAttr]:
-    """One attribute dictionary per argument (empty where the function has none)."""
-    n = len(fn.function_type.inputs)
-    return list(fn.arg_attrs.data) if fn.arg_attrs is not None else [DictionaryAttr({})] * n
-
-
-def result_ports(fn: func.FuncOp) -> list[DictionaryAttr]:
-    """One attribute dictionary per result (empty where the function has none)."""
-    n = len(fn.function_type.outputs)
-    return list(fn.res_attrs.data) if fn.res_attrs is not None else [DictionaryAttr({})] * n
-
-
-def output_names(fn: func.FuncOp) -> list[str] | None:
-    """The ``graph.outputs`` of a function, if it has them."""
-    names = fn.attributes.get(OUTPUTS)
-    return [n.data for n in names.data] if isinstance(names, ArrayAttr) else None
-
-
-def set_output_names(fn: func.FuncOp, names: Sequence[str]) -> None:
-    fn.attributes[OUTPUTS] = ArrayAttr([StringAttr(n) for n in names])
 
 
 Graph = Dialect(

@@ -73,8 +73,7 @@ from xdsl.traits import (
 )
 from xdsl.utils.exceptions import VerifyException
 
-REDUCTIONS = ("add", "min", "max")
-
+from ccomp.dialects.common import REDUCTIONS, check_kind, enclosing, terminator
 
 @irdl_op_definition
 class KernelOp(IRDLOperation):
@@ -102,14 +101,11 @@ class KernelOp(IRDLOperation):
     def verify_(self) -> None:
         if not 1 <= self.rank.value.data <= 3:
             raise VerifyException("kern.kernel rank must be 1, 2 or 3")
-        last = self.body.block.last_op
-        if not isinstance(last, YieldOp):
-            raise VerifyException("kern.kernel body must end with kern.yield")
+        last = terminator(self, self.body.block, YieldOp)
         if self.reduce is None and last.values:
             raise VerifyException("only a reduce kernel yields a value")
         if self.reduce is not None:
-            if self.reduce.data not in REDUCTIONS:
-                raise VerifyException(f"kern.kernel reduce must be one of {', '.join(REDUCTIONS)}")
+            check_kind("kern.kernel reduce", self.reduce.data, REDUCTIONS)
             if len(last.values) != 1:
                 raise VerifyException("a reduce kernel yields exactly one value")
 
@@ -127,48 +123,38 @@ class YieldOp(IRDLOperation):
         super().__init__(operands=[values])
 
 
-def _check_dim(op: IRDLOperation, dim: int) -> None:
-    kernel = op.parent_op()
-    while kernel is not None and not isinstance(kernel, KernelOp):
-        kernel = kernel.parent_op()
-    if kernel is None:
-        raise VerifyException(f"{op.name} must be inside a kern.kernel")
-    if not 0 <= dim < kernel.rank.value.data:
-        raise VerifyException(f"{op.name} dim {dim} is outside the kernel's rank {kernel.rank.value.data}")
+class _AxisOp(IRDLOperation):
+    """A query of the enclosing kernel's index space along ``dim`` (an ``index``)."""
+
+    dim = prop_def(IntegerAttr[I64])
+    result = result_def(IndexType)
+    traits = traits_def(Pure())
+    assembly_format = "$dim attr-dict"
+
+    def __init__(self, dim: int):
+        super().__init__(properties={"dim": IntegerAttr(dim, i64)}, result_types=[IndexType()])
+
+    def verify_(self) -> None:
+        kernel = enclosing(self, KernelOp)
+        if kernel is None:
+            raise VerifyException(f"{self.name} must be inside a kern.kernel")
+        dim, rank = self.dim.value.data, kernel.rank.value.data
+        if not 0 <= dim < rank:
+            raise VerifyException(f"{self.name} dim {dim} is outside the kernel's rank {rank}")
 
 
 @irdl_op_definition
-class IndexOp(IRDLOperation):
+class IndexOp(_AxisOp):
     """The current point's coordinate along ``dim`` (0 = x, fastest varying)."""
 
     name = "kern.index"
-    dim = prop_def(IntegerAttr[I64])
-    result = result_def(IndexType)
-    traits = traits_def(Pure())
-    assembly_format = "$dim attr-dict"
-
-    def __init__(self, dim: int):
-        super().__init__(properties={"dim": IntegerAttr(dim, i64)}, result_types=[IndexType()])
-
-    def verify_(self) -> None:
-        _check_dim(self, self.dim.value.data)
 
 
 @irdl_op_definition
-class ExtentOp(IRDLOperation):
+class ExtentOp(_AxisOp):
     """The size of the launch's index space along ``dim``."""
 
     name = "kern.extent"
-    dim = prop_def(IntegerAttr[I64])
-    result = result_def(IndexType)
-    traits = traits_def(Pure())
-    assembly_format = "$dim attr-dict"
-
-    def __init__(self, dim: int):
-        super().__init__(properties={"dim": IntegerAttr(dim, i64)}, result_types=[IndexType()])
-
-    def verify_(self) -> None:
-        _check_dim(self, self.dim.value.data)
 
 
 @irdl_op_definition

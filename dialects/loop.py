@@ -32,6 +32,8 @@ from xdsl.irdl import (
 from xdsl.traits import HasParent, IsTerminator, Pure, RecursiveMemoryEffect
 from xdsl.utils.exceptions import VerifyException
 
+from ccomp.dialects.common import check_types, terminator
+
 
 @irdl_op_definition
 class RepeatOp(IRDLOperation):
@@ -60,11 +62,9 @@ class RepeatOp(IRDLOperation):
                 raise VerifyException(f"loop.repeat state argument {arg.type} does not match its result {res.type}")
             if not _compatible(init.type, res.type):
                 raise VerifyException(f"loop.repeat initial value {init.type} does not match its state {res.type}")
-        last = block.last_op
-        if not isinstance(last, YieldOp):
-            raise VerifyException("loop.repeat body must end with loop.yield")
-        if [v.type for v in last.values] != [r.type for r in self.res]:
-            raise VerifyException("loop.yield values must match the loop.repeat state types")
+        last = terminator(self, block, YieldOp)
+        check_types("loop.yield values must match the loop.repeat state types",
+                    [v.type for v in last.values], [r.type for r in self.res])
 
 
 def _compatible(a: Attribute, b: Attribute) -> bool:

@@ -31,8 +31,8 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
 from ccomp.diagnostics import PassError
-from ccomp.dialects import graph, kern, loop, sparse
-from ccomp.dialects.sparse import FormatAttr, format_of
+from ccomp.dialects import kern, loop, ports, sparse
+from ccomp.dialects.sparse_format import FormatAttr, format_of
 from ccomp.passes.lowering import sparse_kernels as sk
 from ccomp.passes.lowering import sparse_pack as pack
 from ccomp.passes.lowering.builder import IRBuilder
@@ -116,12 +116,12 @@ class FunctionLowering(OpTable):
         for op in old.ops:
             self.lower_op(op, IRBuilder.at_end(block, op.location))
         out_types, out_attrs = [], []
-        names = graph.output_names(self.fn) or []
+        names = ports.output_names(self.fn) or []
         for k, t in enumerate(self.fn.function_type.outputs):
             name = names[k] if k < len(names) else f"out{k}"
             for part, pt in expanded_types(t):
                 out_types.append(pt)
-                out_attrs.append(tagged(DictionaryAttr(graph.port_attrs(name)), format_of(t), part,
+                out_attrs.append(tagged(DictionaryAttr(ports.port_attrs(name)), format_of(t), part,
                                          isinstance(t, TensorType)))
         new_fn = func.FuncOp(self.fn.sym_name.data, (types, out_types), Region(block),
                              arg_attrs=ArrayAttr(attrs), res_attrs=ArrayAttr(out_attrs))
@@ -178,7 +178,7 @@ class FunctionLowering(OpTable):
         self.mapping[op.result] = self.launch(b, name, grid, [src], op.result.type)
 
     def op_sparse_matvec(self, op: sparse.MatVecOp, b: IRBuilder) -> None:
-        m, x = self.matrix(b, op.matrix), self.mapping[op.vector]
+        m, x = self.matrix(b, op.lhs), self.mapping[op.rhs]
         self.check_equal(b, m.cols, b.dim(x, 0), "the matrix has {0} columns but the vector has {1} elements")
         y = b.add(memref.AllocOp([m.rows], [], memref_of(op.result.type)))
         name = self.kernel(("matvec", m.fmt), lambda n: sk.matvec_kernel(n, m.fmt, op.location))

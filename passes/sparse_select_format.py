@@ -26,7 +26,7 @@ from ccomp.diagnostics import PassError
 from ccomp.passes.lowering.functions import rewrite_functions
 
 
-from ccomp.dialects.sparse import FormatAttr, format_of, format_tag, parse_format, set_variant_of, with_auto, with_format
+from ccomp.dialects.sparse_format import FormatAttr, format_of, format_tag, parse_format, set_variant_of, with_auto, with_format
 
 DEFAULT_CANDIDATES = "dense,csr,bsr4x4,bsr8x8"
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from xdsl.dialects.builtin import FloatAttr, IntegerAttr, TensorType, f32, i1, i32
 from xdsl.ir import Attribute
 
-from ccomp.dialects.sparse import FormatAttr
+from ccomp.dialects.sparse_format import FormatAttr
 from ccomp.frontend import ast
 from ccomp.frontend.typecheck import I32_MAX, did_you_mean
 from ccomp.frontend.types import IMAGE, IMAGE_ELEMENTS, SCALARS, UNIFORM, Ty, fits_f32, tensor_type

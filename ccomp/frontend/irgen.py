@@ -22,7 +22,7 @@ from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp, i32
 from xdsl.ir import Attribute, Block, Region, SSAValue
 
 from ccomp.diagnostics import CompileError, Source, error_at
-from ccomp.dialects import graph, loop
+from ccomp.dialects import loop, ports
 from ccomp.frontend import ast, decls
 from ccomp.frontend.builtins import coerce
 from ccomp.frontend.emit import Emitter
@@ -125,7 +125,7 @@ class FunctionGen(Generic[T]):
             ty = self.port_type(p.type)
             params.append(ty)
             default = decls.default_attr(p, ty, self.fail) if p.default is not None else None
-            arg_attrs.append(DictionaryAttr(graph.port_attrs(p.name, default)))
+            arg_attrs.append(DictionaryAttr(ports.port_attrs(p.name, default)))
         arg_types = [self.ir_type(t) for t in params]
         block = Block(arg_types=arg_types)
         self.top = Emitter(block, self.source.name)
@@ -141,7 +141,7 @@ class FunctionGen(Generic[T]):
         at(self.top, d.body.stmts[-1]).add(func.ReturnOp(*outputs))
         fn = func.FuncOp(d.name, (arg_types, [o.type for o in outputs]), Region(block),
                          arg_attrs=ArrayAttr(arg_attrs))
-        graph.set_output_names(fn, names)
+        ports.set_output_names(fn, names)
         fn.location = at(self.top, d).loc
         return fn
 

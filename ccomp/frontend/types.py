@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from xdsl.dialects.builtin import DYNAMIC_INDEX, IntegerType, TensorType, VectorType, f32, i1, i32
 from xdsl.ir import Attribute
 
-from ccomp.dialects import sparse
+from ccomp.dialects import sparse_format
 
 UNIFORM, FIELD, IMAGE = "uniform", "field", "image"
 
@@ -99,9 +99,9 @@ def fits_f32(value: float) -> bool:
         return bool(np.isfinite(np.float32(value)))
 
 
-def tensor_type(rank: int, fmt: "sparse.FormatAttr | None" = None, shape: Sequence[int] | None = None) -> TensorType:
+def tensor_type(rank: int, fmt: "sparse_format.FormatAttr | None" = None, shape: Sequence[int] | None = None) -> TensorType:
     """An f32 tensor type (``fmt`` None: dense). Dynamic sizes — any negative size given,
     or all of them without ``shape`` — are xDSL's ``DYNAMIC_INDEX``, the size that
     prints and parses back as ``?``."""
     dims = [DYNAMIC_INDEX if d < 0 else d for d in shape] if shape is not None else [DYNAMIC_INDEX] * rank
-    return sparse.tensor_type(rank, fmt, dims)
+    return sparse_format.tensor_type(rank, fmt, dims)

@@ -26,7 +26,7 @@ from xdsl.printer import Printer
 
 from ccomp import __version__
 from ccomp.diagnostics import CompileError, Source, SourceLoc
-from ccomp.dialects import sparse
+from ccomp.dialects import sparse_format
 from ccomp.runtime.devices.llvm_abi import LLVMCode
 from ccomp.runtime.manifest import MANIFEST_FORMAT, MANIFEST_VERSION, kernel_from_json, kernel_json, port_json, schedule_json
 from ccomp.runtime.signature import Port, signature_of
@@ -62,7 +62,7 @@ class Build:
             if isinstance(op, func.FuncOp) and op.sym_name.data == self.function:
                 return op
         for op in self.module.body.block.ops:
-            if isinstance(op, func.FuncOp) and sparse.variant_of(op) == self.function:
+            if isinstance(op, func.FuncOp) and sparse_format.variant_of(op) == self.function:
                 return op
         raise BuildError(f"the build has no graph '{self.function}'")
 

@@ -17,7 +17,8 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import MemRefType
 
 from ccomp.diagnostics import CompileError, Source, SourceLoc
-from ccomp.dialects import graph, sparse
+from ccomp.dialects import sparse_format
+from ccomp.dialects.ports import arg_ports, output_names, port_default, port_name, result_ports
 from ccomp.runtime.devices.base import array_shape, element_layout, scalar_dtype
 
 
@@ -59,14 +60,14 @@ def _ports(types: Sequence[Any], attrs: Sequence[Any], names: Sequence[str],
     ports: list[Port] = []
     k = 0
     while k < len(types):
-        name = graph.port_name(attrs[k]) or names[len(ports)]
-        tensor = "auto" if sparse.auto_of(attrs[k]) is not None else sparse.storage_of(attrs[k])
+        name = port_name(attrs[k]) or names[len(ports)]
+        tensor = "auto" if sparse_format.auto_of(attrs[k]) is not None else sparse_format.storage_of(attrs[k])
         arity = 1
-        if sparse.part_of(attrs[k]) is not None:
-            while k + arity < len(types) and graph.port_name(attrs[k + arity]) == name and \
-                    sparse.part_of(attrs[k + arity]) is not None:
+        if sparse_format.part_of(attrs[k]) is not None:
+            while k + arity < len(types) and port_name(attrs[k + arity]) == name and \
+                    sparse_format.part_of(attrs[k + arity]) is not None:
                 arity += 1
-        ports.append(Port(name, types[k], graph.port_default(attrs[k]), locs.get(name), tensor, arity))
+        ports.append(Port(name, types[k], port_default(attrs[k]), locs.get(name), tensor, arity))
         k += arity
     return ports
 
@@ -74,9 +75,9 @@ def _ports(types: Sequence[Any], attrs: Sequence[Any], names: Sequence[str],
 def signature_of(fn: func.FuncOp, locs: Mapping[str, SourceLoc]) -> tuple[list[Port], list[Port]]:
     """Inputs and outputs of a host function produced by ``graph-to-kern``/``sparse-lower``."""
     n_in, n_out = len(fn.body.block.args), len(fn.function_type.outputs)
-    names = graph.output_names(fn) or [f"out{i}" for i in range(n_out)]
-    inputs = _ports([a.type for a in fn.body.block.args], graph.arg_ports(fn), [f"arg{i}" for i in range(n_in)], locs)
-    outputs = _ports(list(fn.function_type.outputs), graph.result_ports(fn), names + [f"out{i}" for i in range(n_out)], {})
+    names = output_names(fn) or [f"out{i}" for i in range(n_out)]
+    inputs = _ports([a.type for a in fn.body.block.args], arg_ports(fn), [f"arg{i}" for i in range(n_in)], locs)
+    outputs = _ports(list(fn.function_type.outputs), result_ports(fn), names + [f"out{i}" for i in range(n_out)], {})
     return inputs, outputs
 
 

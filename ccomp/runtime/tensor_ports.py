@@ -23,7 +23,8 @@ import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 
-from ccomp.dialects import graph, sparse
+from ccomp.dialects import sparse_format
+from ccomp.dialects.ports import arg_ports, port_name
 from ccomp.runtime.sparse.formats import Format, SparseArrays, SparseInputError, from_value, to_scipy
 from ccomp.runtime.signature import Port
 
@@ -106,7 +107,7 @@ class Variants:
         if exact:
             self.variants = [Variant(exact[0], {})]
         else:
-            self.variants = [Variant(f, _auto_formats(f)) for f in fns if sparse.variant_of(f) == function]
+            self.variants = [Variant(f, _auto_formats(f)) for f in fns if sparse_format.variant_of(f) == function]
         self.explanation: list[str] = []
 
     def candidates(self, name: str) -> list[Format]:
@@ -140,7 +141,7 @@ class Variants:
 
 def _auto_formats(fn: func.FuncOp) -> dict[str, str]:
     formats = {}
-    for attrs in graph.arg_ports(fn):
-        if (tag := sparse.auto_of(attrs)) is not None:
-            formats[graph.port_name(attrs)] = tag
+    for attrs in arg_ports(fn):
+        if (tag := sparse_format.auto_of(attrs)) is not None:
+            formats[port_name(attrs)] = tag
     return formats

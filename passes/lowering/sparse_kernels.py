@@ -31,7 +31,8 @@ from xdsl.ir import SSAValue
 from xdsl.dialects.builtin import LocationAttr as Location
 
 from ccomp.dialects import kern
-from ccomp.dialects.sparse import FormatAttr, storage_parts
+from ccomp.dialects.sparse_format import FormatAttr
+from ccomp.dialects.sparse_parts import storage_parts
 from ccomp.passes.lowering.builder import IRBuilder, KernelBuilder
 
 IDX = MemRefType(i32, [DYNAMIC_INDEX])

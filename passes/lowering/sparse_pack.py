@@ -17,7 +17,7 @@ from xdsl.ir import SSAValue
 from xdsl.dialects.builtin import LocationAttr as Location
 
 from ccomp.dialects import kern
-from ccomp.dialects.sparse import FormatAttr
+from ccomp.dialects.sparse_format import FormatAttr
 from ccomp.passes.lowering.builder import IRBuilder, KernelBuilder
 from ccomp.passes.lowering.sparse_kernels import IDX, MAT, VAL
 

@@ -2,7 +2,7 @@
 
 A dense tensor is one ``memref``; a sparse matrix its storage buffers
 (:func:`ccomp.passes.lowering.sparse_kernels.part_types`) plus three ``i32`` sizes
-(``sparse.SIZE_PARTS``), each argument and result tagged with the program port and
+(``sparse_parts.SIZE_PARTS``), each argument and result tagged with the program port and
 storage part it is, so the runtime can fill them in without the compiler.
 """
 
@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from xdsl.dialects.builtin import DYNAMIC_INDEX, DictionaryAttr, MemRefType, TensorType, i32
 from xdsl.ir import Attribute, SSAValue
 
-from ccomp.dialects import sparse
-from ccomp.dialects.sparse import FormatAttr, format_of
+from ccomp.dialects import sparse_format, sparse_parts
+from ccomp.dialects.sparse_format import FormatAttr, format_of
 from ccomp.passes.lowering import sparse_kernels as sk
 
-SCALARS = sparse.SIZE_PARTS
+SCALARS = sparse_parts.SIZE_PARTS
 
 
 @dataclass
@@ -49,7 +49,7 @@ def tagged(attrs: DictionaryAttr | None, fmt: FormatAttr | None, part: str | Non
     """Argument/result attributes saying which tensor (and which part of it) a value is."""
     data = dict(attrs.data) if attrs is not None else {}
     if fmt is not None and part is not None:
-        data.update(sparse.storage_attrs(fmt, part))
+        data.update(sparse_format.storage_attrs(fmt, part))
     elif tensor:
-        data.update(sparse.storage_attrs(None))
+        data.update(sparse_format.storage_attrs(None))
     return DictionaryAttr(data)

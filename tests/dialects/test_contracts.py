@@ -12,7 +12,7 @@ from xdsl.ir import Block, Region
 from xdsl.utils.exceptions import VerifyException
 
 from ccomp.diagnostics import Source
-from ccomp.dialects import graph, sparse
+from ccomp.dialects import graph, ports, sparse_format, sparse_parts
 from ccomp.dialects.context import make_context, parse_module
 from ccomp.dialects.contracts import FUNCTION_ATTRS, PORT_ATTRS, verify_contracts
 from ccomp.frontend import lower_to_l1
@@ -33,48 +33,48 @@ def _function(arg_attrs: list[dict], res_types: list, res_attrs: list[dict] | No
 # ----- helpers ----------------------------------------------------------------------
 
 def test_port_helpers_round_trip():
-    fn = _function([graph.port_attrs("k", FloatAttr(2.0, f32)), graph.port_attrs("x")], [f32])
-    graph.set_output_names(fn, ["out"])
-    args = graph.arg_ports(fn)
-    assert [graph.port_name(a) for a in args] == ["k", "x"]
-    assert graph.port_default(args[0]) == 2.0 and graph.port_default(args[1]) is None
-    assert graph.output_names(fn) == ["out"]
-    assert graph.result_ports(fn) == [DictionaryAttr({})]
-    assert graph.port_name(None) is None and graph.port_default(None) is None
+    fn = _function([ports.port_attrs("k", FloatAttr(2.0, f32)), ports.port_attrs("x")], [f32])
+    ports.set_output_names(fn, ["out"])
+    args = ports.arg_ports(fn)
+    assert [ports.port_name(a) for a in args] == ["k", "x"]
+    assert ports.port_default(args[0]) == 2.0 and ports.port_default(args[1]) is None
+    assert ports.output_names(fn) == ["out"]
+    assert ports.result_ports(fn) == [DictionaryAttr({})]
+    assert ports.port_name(None) is None and ports.port_default(None) is None
     verify_contracts(fn)
 
 
 def test_helpers_spell_the_declared_names():
-    attrs = graph.port_attrs("a", IntegerAttr(1, i32))
-    assert set(attrs) == {graph.PORT_NAME, graph.PORT_DEFAULT} == {"graph.name", "graph.default"}
-    assert set(sparse.storage_attrs(sparse.FormatAttr("csr"), "indptr")) == {sparse.FORMAT, sparse.PART}
-    assert sparse.storage_attrs(None) == {sparse.FORMAT: StringAttr("dense")}
+    attrs = ports.port_attrs("a", IntegerAttr(1, i32))
+    assert set(attrs) == {ports.PORT_NAME, ports.PORT_DEFAULT} == {"graph.name", "graph.default"}
+    assert set(sparse_format.storage_attrs(sparse_format.FormatAttr("csr"), "indptr")) == {sparse_format.FORMAT, sparse_format.PART}
+    assert sparse_format.storage_attrs(None) == {sparse_format.FORMAT: StringAttr("dense")}
     with pytest.raises(ValueError, match="needs its sparse.part"):
-        sparse.storage_attrs(sparse.FormatAttr("csr"))
-    assert FUNCTION_ATTRS == {graph.OUTPUTS, sparse.VARIANT_OF}
-    assert PORT_ATTRS == {graph.PORT_NAME, graph.PORT_DEFAULT, sparse.FORMAT, sparse.PART, sparse.AUTO}
+        sparse_format.storage_attrs(sparse_format.FormatAttr("csr"))
+    assert FUNCTION_ATTRS == {ports.OUTPUTS, sparse_format.VARIANT_OF}
+    assert PORT_ATTRS == {ports.PORT_NAME, ports.PORT_DEFAULT, sparse_format.FORMAT, sparse_format.PART, sparse_format.AUTO}
 
 
-@pytest.mark.parametrize("fmt", [None, sparse.FormatAttr("csr"), sparse.FormatAttr("csc"), sparse.FormatAttr("coo"),
-                                 sparse.FormatAttr("bsr", (4, 2))])
+@pytest.mark.parametrize("fmt", [None, sparse_format.FormatAttr("csr"), sparse_format.FormatAttr("csc"), sparse_format.FormatAttr("coo"),
+                                 sparse_format.FormatAttr("bsr", (4, 2))])
 def test_format_spellings_round_trip(fmt):
-    assert sparse.parse_format(sparse.format_tag(fmt)) == fmt
-    assert sparse.parse_format("dense" if fmt is None else fmt.text()) == fmt
+    assert sparse_format.parse_format(sparse_format.format_tag(fmt)) == fmt
+    assert sparse_format.parse_format("dense" if fmt is None else fmt.text()) == fmt
 
 
 @pytest.mark.parametrize("text", ["ell", "bsr", "bsr(4x4", "bsr0x2", "bsr4x"])
 def test_bad_format_spellings(text):
     with pytest.raises(VerifyException):
-        sparse.parse_format(text)
+        sparse_format.parse_format(text)
 
 
 def test_variant_helpers():
-    fn = _function([graph.port_attrs("a")], [])
-    assert sparse.variant_of(fn) is None and sparse.program_of(fn) == "f"
-    sparse.set_variant_of(fn, "g")
-    assert sparse.variant_of(fn) == "g" and sparse.program_of(fn) == "g"
-    tagged = sparse.with_auto(DictionaryAttr(graph.port_attrs("a")), sparse.FormatAttr("bsr", (8, 8)))
-    assert sparse.auto_of(tagged) == "bsr8x8" and graph.port_name(tagged) == "a"
+    fn = _function([ports.port_attrs("a")], [])
+    assert sparse_format.variant_of(fn) is None and sparse_format.program_of(fn) == "f"
+    sparse_format.set_variant_of(fn, "g")
+    assert sparse_format.variant_of(fn) == "g" and sparse_format.program_of(fn) == "g"
+    tagged = sparse_format.with_auto(DictionaryAttr(ports.port_attrs("a")), sparse_format.FormatAttr("bsr", (8, 8)))
+    assert sparse_format.auto_of(tagged) == "bsr8x8" and ports.port_name(tagged) == "a"
 
 
 def test_runtime_parts_agree_with_the_dialect():
@@ -83,21 +83,21 @@ def test_runtime_parts_agree_with_the_dialect():
 
     for text in ("dense", "csr", "csc", "coo", "bsr(2x2)"):
         f = Format.parse(text)
-        assert f.parts == sparse.storage_parts(f.kind)
-    assert sparse.matrix_parts(sparse.FormatAttr("coo")) == ("row", "col", "data", "rows", "cols", "nnz")
+        assert f.parts == sparse_parts.storage_parts(f.kind)
+    assert sparse_format.matrix_parts(sparse_format.FormatAttr("coo")) == ("row", "col", "data", "rows", "cols", "nnz")
 
 
 # ----- the verifier -----------------------------------------------------------------
 
 @pytest.mark.parametrize("mutate, message", [
-    (lambda fn: graph.set_output_names(fn, ["a", "b"]), "has 2 names for 1 results"),
-    (lambda fn: fn.attributes.__setitem__(graph.OUTPUTS, StringAttr("a")), "must be an array of strings"),
+    (lambda fn: ports.set_output_names(fn, ["a", "b"]), "has 2 names for 1 results"),
+    (lambda fn: fn.attributes.__setitem__(ports.OUTPUTS, StringAttr("a")), "must be an array of strings"),
     (lambda fn: fn.attributes.__setitem__("graph.output", StringAttr("a")), "unknown attribute 'graph.output'"),
-    (lambda fn: fn.attributes.__setitem__(sparse.VARIANT_OF, StringAttr("g")), "exactly when an argument has"),
+    (lambda fn: fn.attributes.__setitem__(sparse_format.VARIANT_OF, StringAttr("g")), "exactly when an argument has"),
 ])
 def test_function_contract_violations(mutate, message):
-    fn = _function([graph.port_attrs("a")], [f32])
-    graph.set_output_names(fn, ["out"])
+    fn = _function([ports.port_attrs("a")], [f32])
+    ports.set_output_names(fn, ["out"])
     verify_contracts(fn)
     mutate(fn)
     with pytest.raises(VerifyException, match=message):
@@ -105,11 +105,11 @@ def test_function_contract_violations(mutate, message):
 
 
 @pytest.mark.parametrize("attrs, message", [
-    ({graph.PORT_NAME: IntegerAttr(1, i32)}, "must be a non-empty string"),
-    ({graph.PORT_NAME: StringAttr("")}, "must be a non-empty string"),
-    ({graph.PORT_DEFAULT: IntegerAttr(1, i32)}, "must be a literal of type f32"),
-    ({sparse.FORMAT: StringAttr("bsr(0x4)")}, "bsr blocks must be at least 1x1"),
-    ({sparse.PART: StringAttr("data")}, "has a sparse.part but no sparse.format"),
+    ({ports.PORT_NAME: IntegerAttr(1, i32)}, "must be a non-empty string"),
+    ({ports.PORT_NAME: StringAttr("")}, "must be a non-empty string"),
+    ({ports.PORT_DEFAULT: IntegerAttr(1, i32)}, "must be a literal of type f32"),
+    ({sparse_format.FORMAT: StringAttr("bsr(0x4)")}, "bsr blocks must be at least 1x1"),
+    ({sparse_format.PART: StringAttr("data")}, "has a sparse.part but no sparse.format"),
     ({"sparse.fromat": StringAttr("csr")}, "unknown attribute 'sparse.fromat' on argument 0"),
 ])
 def test_port_contract_violations(attrs, message):
@@ -118,12 +118,12 @@ def test_port_contract_violations(attrs, message):
 
 
 def test_results_named_by_parts_follow_outputs():
-    parts = [{**graph.port_attrs("m"), **sparse.storage_attrs(sparse.FormatAttr("coo"), p)}
-             for p in sparse.matrix_parts(sparse.FormatAttr("coo"))]
-    fn = _function([graph.port_attrs("a")], [f32] * len(parts), parts)
-    graph.set_output_names(fn, ["m"])
+    parts = [{**ports.port_attrs("m"), **sparse_format.storage_attrs(sparse_format.FormatAttr("coo"), p)}
+             for p in sparse_format.matrix_parts(sparse_format.FormatAttr("coo"))]
+    fn = _function([ports.port_attrs("a")], [f32] * len(parts), parts)
+    ports.set_output_names(fn, ["m"])
     verify_contracts(fn)
-    graph.set_output_names(fn, ["n"])
+    ports.set_output_names(fn, ["n"])
     with pytest.raises(VerifyException, match="do not follow graph.outputs"):
         verify_contracts(fn)
 
@@ -145,8 +145,8 @@ def test_every_stage_leaves_valid_contracts(example):
         passes[flag]()().apply(ctx, module)
         module.verify()
         verify_contracts(module)
-    fns = [op for op in module.body.block.ops if isinstance(op, func.FuncOp) and graph.output_names(op)]
-    assert fns and all(graph.port_name(a) for fn in fns for a in graph.arg_ports(fn))
+    fns = [op for op in module.body.block.ops if isinstance(op, func.FuncOp) and ports.output_names(op)]
+    assert fns and all(ports.port_name(a) for fn in fns for a in ports.arg_ports(fn))
 
 
 def test_schedule_groups_and_implicit_captures_are_properties():

@@ -15,7 +15,7 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import DYNAMIC_INDEX, FileLineColLoc, ModuleOp, TensorType
 
 from ccomp.diagnostics import Source
-from ccomp.dialects.sparse import FormatAttr, format_of
+from ccomp.dialects.sparse_format import FormatAttr, format_of
 from ccomp.frontend import ast, parse
 from ccomp.dialects.context import parse_module
 from ccomp.driver.pipeline import lower
@@ -71,7 +71,7 @@ def test_spmv():
     assert format_of(a.type) == FormatAttr("csr") and a.type.get_shape() == (DYN, DYN)
     assert [x.data for x in fn.attributes["graph.outputs"].data] == ["out"]
     (mv,) = ops_named(module, "sparse.matvec")
-    assert mv.matrix is a and mv.vector is v  # a sparse matrix is used as it is
+    assert mv.lhs is a and mv.rhs is v  # a sparse matrix is used as it is
     assert not ops_named(module, "sparse.convert")
     assert fn.function_type.outputs.data[0] == TensorType(mv.result.type.element_type, [DYN])
     assert "tensor<?x?xf32, #sparse.format<csr>>" in printed(module)
@@ -90,7 +90,7 @@ def test_pagerank():
     (rep,) = ops_named(module, "loop.repeat")
     assert rep.inits[0] is fill.result and rep.count is fn.body.block.args[2]
     (mv,) = ops_named(module, "sparse.matvec")
-    assert mv.parent_op() is rep and mv.vector is rep.body.block.args[1]
+    assert mv.parent_op() is rep and mv.rhs is rep.body.block.args[1]
     (ew,) = ops_named(module, "sparse.elementwise")
     # the scalar part, (1.0 - damping) / n, is computed once per iteration outside the body
     assert [str(v.type) for v in ew.inputs] == ["f32", "f32", "tensor<?xf32>"]

@@ -22,7 +22,7 @@ from xdsl.ir import Attribute, BlockArgument, SSAValue
 
 from ccomp.diagnostics import Source
 from ccomp.dialects import sparse
-from ccomp.dialects.sparse import FormatAttr, format_of
+from ccomp.dialects.sparse_format import FormatAttr, format_of
 from ccomp.frontend import ast, decls
 from ccomp.frontend.builtins import BUILTINS, coerce, unify
 from ccomp.frontend.emit import Emitter

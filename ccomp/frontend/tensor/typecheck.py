@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 from xdsl.dialects.builtin import TensorType
 
-from ccomp.dialects.sparse import format_of, with_format
+from ccomp.dialects.sparse_format import format_of, with_format
 from ccomp.frontend import ast, decls
 from ccomp.frontend.builtins import BUILTINS, result_elem
 from ccomp.frontend.emit import MATH_UNARY

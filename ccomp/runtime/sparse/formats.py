@@ -33,12 +33,12 @@ cannot crash), and explicit zeros it stores are kept (they are harmless to every
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ccomp.dialects.sparse_parts import bsr_text, read_bsr, storage_parts
 from ccomp.runtime.sparse.validate import (  # noqa: F401  (re-exported: callers import these from here)
     INDEX_LIMIT, IdentityCache, SparseInputError, _check_compressed, _checked, _dense_coords, _is_scipy, _validate_compressed,
     bsr_coords, check_shape, compressed_coords, coo_coords, identity, stable_order,
@@ -72,18 +72,19 @@ class Format:
         t = text.strip().lower()
         if t in ("dense", "csr", "csc", "coo"):
             return Format(t)
-        m = re.fullmatch(r"bsr(?:\((\d+)x(\d+)\)|(\d+)x(\d+))", t)
-        if not m or int(m.group(1) or m.group(3)) < 1 or int(m.group(2) or m.group(4)) < 1:
+        block = read_bsr(t)
+        if block is None or min(block) < 1:
             raise ValueError(f"unknown sparse format {text!r}; expected dense, csr, csc, coo or bsr(RxC)")
-        return Format("bsr", (int(m.group(1) or m.group(3)), int(m.group(2) or m.group(4))))
+        return Format("bsr", block)
 
     def __str__(self) -> str:
-        return f"bsr({self.block[0]}x{self.block[1]})" if self.block else self.kind
+        return bsr_text(self.block) if self.block else self.kind
 
     @property
     def parts(self) -> tuple[str, ...]:
-        """Names of the arrays a kernel receives for this format, in order."""
-        return {"dense": ("values",), "coo": ("row", "col", "data")}.get(self.kind, ("indptr", "indices", "data"))
+        """Names of the arrays a kernel receives for this format, in order (the ``sparse.part``
+        names the compiler gives them: one spelling, in ``ccomp.dialects.sparse_parts``)."""
+        return storage_parts(self.kind)
 
 
 @dataclass

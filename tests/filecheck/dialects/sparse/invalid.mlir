@@ -72,7 +72,7 @@ func.func @f(%a: tensor<4x3xf32, #sparse.format<csr>>, %v: tensor<?xf32>) -> ten
   %r = sparse.matvec %a, %v : tensor<4x3xf32, #sparse.format<csr>>, tensor<?xf32> -> tensor<3xf32>
   func.return %r : tensor<3xf32>
 }
-// CHECK: sparse.matvec result length must be the matrix's rows
+// CHECK: sparse.matvec result must be rows(lhs)
 
 // -----
 
@@ -88,7 +88,7 @@ func.func @f(%a: tensor<?x?xf32, #sparse.format<csr>>, %b: tensor<?x?xf32, #spar
   %r = sparse.matmul %a, %b : tensor<?x?xf32, #sparse.format<csr>>, tensor<?x?xf32, #sparse.format<csr>> -> tensor<?x?xf32>
   func.return %r : tensor<?x?xf32>
 }
-// CHECK: the right operand of sparse.matmul must be a dense tensor, got tensor<?x?xf32, #sparse.format<csr>>
+// CHECK: the right-hand matrix of sparse.matmul must be a dense tensor, got tensor<?x?xf32, #sparse.format<csr>>
 
 // -----
 
@@ -96,7 +96,7 @@ func.func @f(%a: tensor<4x3xf32, #sparse.format<coo>>, %b: tensor<4x2xf32>) -> t
   %r = sparse.matmul %a, %b : tensor<4x3xf32, #sparse.format<coo>>, tensor<4x2xf32> -> tensor<4x2xf32>
   func.return %r : tensor<4x2xf32>
 }
-// CHECK: sparse.matmul of a tensor<4x3xf32, #sparse.format<coo>> by a tensor<4x2xf32>: inner sizes differ
+// CHECK: sparse.matmul of a tensor<4x3xf32, #sparse.format<coo>> by a tensor<4x2xf32>: the matrix's columns and the right-hand matrix's rows differ
 
 // -----
 
