@@ -67,7 +67,7 @@ def fresh_driver_caches() -> None:
 
 
 def device_report() -> list[str]:
-    from ccomp.runtime import gl, opencl
+    from ccomp.runtime.devices import gl, opencl
     import numba
 
     lines = [f"glsl:   {gl.probe()[1]}", f"opencl: {opencl.probe()[1]}"]

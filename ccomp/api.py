@@ -24,7 +24,7 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 
 from ccomp.runtime.build import Build, BuildError, read_build
-from ccomp.diagnostics import CompileError, Source, SourceLoc, error_at_location
+from ccomp.diagnostics import CompileError, PassError, Source, SourceLoc, error_at_location
 from ccomp.dialects import sparse_format
 from ccomp.runtime.abi import KernelBuildError
 from ccomp.runtime.devices.base import Device
@@ -78,15 +78,19 @@ def generate(module: ModuleOp, target: str, **options: Any) -> Any:
     """What ``target``'s device loads for the kernels of ``module``: a ``KernelSource``
     per kernel (glsl, opencl) or an ``LLVMCode`` (llvm), every variant included, so a
     device never needs the backend. ``options`` go to the backend (driver limits from
-    ``Device.codegen_options``; ``widen`` for llvm)."""
-    if target == "glsl":
-        from ccomp.backends.cstyle.glsl import emit_glsl
-        return emit_glsl(module, **options)
-    if target == "opencl":
-        from ccomp.backends.cstyle.opencl import emit_opencl
-        return emit_opencl(module, **options)
-    from ccomp.backends.llvm.codegen import emit_llvm_code
-    return emit_llvm_code(module, **options)
+    ``Device.codegen_options``; ``widen`` for llvm). A backend's :class:`PassError`
+    (IR it cannot express) becomes a located :class:`CompileError`."""
+    try:
+        if target == "glsl":
+            from ccomp.backends.cstyle.glsl import emit_glsl
+            return emit_glsl(module, **options)
+        if target == "opencl":
+            from ccomp.backends.cstyle.opencl import emit_opencl
+            return emit_opencl(module, **options)
+        from ccomp.backends.llvm.codegen import emit_llvm_code
+        return emit_llvm_code(module, **options)
+    except PassError as exc:
+        raise exc.to_compile_error() from None
 
 
 def prepare(device: Device, module: ModuleOp) -> None:

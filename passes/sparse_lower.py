@@ -84,9 +84,10 @@ class FunctionLowering(OpTable):
 
     # ----- the function -------------------------------------------------------------------
     def lower(self) -> func.FuncOp:
-        for o in self.fn.walk():
-            for r in o.results:
-                f = format_of(r.type)
+        for o in self.fn.walk():  # the function itself first: its parameters are where 'auto' is allowed
+            values = o.body.block.args if o is self.fn else o.results
+            for v in values:
+                f = format_of(v.type)
                 if f is not None and f.kind.data == "auto":
                     raise PassError(o, "sparse-lower needs sparse-select-format to resolve 'auto' first")
         old = self.fn.body.block

@@ -120,3 +120,12 @@ def test_ccomp_opt_locates_a_pass_error() -> None:
     res = run("ccomp.driver.opt", str(TONEMAP), "-p", "graph-to-kern")
     assert res.returncode == 1 and "Traceback" not in res.stderr, res.stderr
     assert res.stderr.startswith(f"{TONEMAP}:3:16: error: ") and "graph-to-kern" in res.stderr
+
+
+def test_ccomp_opt_refuses_unresolved_auto_at_the_function() -> None:
+    """sparse-lower before sparse-select-format: 'auto' is on the parameters, not on any
+    op's result, and must still be refused with a located error (once a traceback)."""
+    pagerank = ROOT / "examples" / "pagerank.cn"
+    res = run("ccomp.driver.opt", str(pagerank), "-p", "sparse-lower")
+    assert res.returncode == 1 and "Traceback" not in res.stderr, res.stderr
+    assert res.stderr.startswith(f"{pagerank}:2:1: error: sparse-lower needs sparse-select-format"), res.stderr
