@@ -32,7 +32,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from xdsl.dialects.builtin import I32, I64, IntegerAttr, IntegerType, StringAttr, UnitAttr, VectorType, f32, i32
+from xdsl.dialects.builtin import (
+    I32, I64, IntegerAttr, IntegerType, StringAttr, TensorType, UnitAttr, VectorType, f32, i32, i64,
+)
 from xdsl.ir import Attribute, Dialect, ParametrizedAttribute, Region, SSAValue, TypeAttribute
 from xdsl.irdl import (
     IRDLOperation, irdl_attr_definition, irdl_op_definition, operand_def, opt_prop_def, param_def, prop_def,
@@ -227,8 +229,8 @@ class BlurOp(IRDLOperation):
 
 
 class _SinkOp(IRDLOperation):
-    """A node that consumes a field over an extent (width, height): ``graph.capture`` and
-    ``graph.reduce``, the sinks ``graph-schedule`` places in kernels. The optional ``group
+    """A node that consumes a field over an extent (width, height): ``graph.capture``,
+    ``graph.reduce`` and ``graph.histogram``, the sinks ``graph-schedule`` places in kernels. The optional ``group
     N`` is that contract: every sink of group N is computed in one kernel, which
     ``graph-to-kern`` follows."""
 
@@ -297,8 +299,47 @@ class ReduceOp(_SinkOp):
             raise VerifyException("graph.reduce result must be the input's element type")
 
 
+@irdl_op_definition
+class HistogramOp(_SinkOp):
+    """Count a field's ``f32`` values over an extent into ``bins`` equal bins of
+    ``[lo, hi]``: ``numpy.histogram(values, bins, range=(lo, hi))`` with ``lo``, ``hi``
+    and the bin edges in ``f32`` (values outside the range and NaN are not counted;
+    the last bin is closed on the right). The result is a ``tensor<binsxi32>``. A
+    histogram is a kernel of its own (``group N`` holds it alone)::
+
+        %h = graph.histogram %f, %sz, %lo, %hi bins 16 : !graph.field<f32> -> tensor<16xi32>
+    """
+
+    name = "graph.histogram"
+    input = operand_def()  # redeclared so that the operands keep this order
+    size = operand_def(SIZE_TYPE)
+    lo = operand_def(f32)
+    hi = operand_def(f32)
+    bins = prop_def(IntegerAttr[I64])
+    result = result_def(TensorType)
+    assembly_format = ("$input `,` $size `,` $lo `,` $hi `bins` $bins (`group` $group^)? attr-dict "
+                       "`:` type($input) `->` type($result)")
+
+    def __init__(self, input: SSAValue, size: SSAValue, lo: SSAValue, hi: SSAValue, bins: int):
+        super().__init__(operands=[input, size, lo, hi], properties={"bins": IntegerAttr(bins, i64)},
+                         result_types=[TensorType(i32, [bins])])
+
+    def verify_(self) -> None:
+        super().verify_()
+        bins = self.bins.value.data
+        if bins < 1:
+            raise VerifyException(f"graph.histogram needs at least 1 bin, got {bins}")
+        if element_of(self.input.type) != f32:
+            raise VerifyException(f"graph.histogram counts f32 values, got {element_of(self.input.type)}")
+        if self.result.type != TensorType(i32, [bins]):
+            raise VerifyException(f"graph.histogram result must be tensor<{bins}xi32>, got {self.result.type}")
+
+
+SINKS = (CaptureOp, ReduceOp, HistogramOp)
+"""The ops that consume a field over an extent: each becomes (part of) one kernel."""
+
 Graph = Dialect(
     "graph",
-    [MapOp, YieldOp, CoordOp, LoadOp, SampleOp, SizeOp, BlurOp, CaptureOp, ReduceOp],
+    [MapOp, YieldOp, CoordOp, LoadOp, SampleOp, SizeOp, BlurOp, CaptureOp, ReduceOp, HistogramOp],
     [ImageType, FieldType],
 )

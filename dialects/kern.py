@@ -44,10 +44,12 @@ from xdsl.dialects.builtin import (
     I64,
     IndexType,
     IntegerAttr,
+    MemRefType,
     StringAttr,
     SymbolNameConstraint,
     SymbolRefAttr,
     i1,
+    i32,
     i64,
 )
 from xdsl.ir import Attribute, Dialect, Region, SSAValue
@@ -226,5 +228,37 @@ class CheckOp(IRDLOperation):
         super().__init__(operands=[cond, values], properties={"message": StringAttr(message)})
 
 
-Kern = Dialect("kern", [KernelOp, YieldOp, IndexOp, ExtentOp, LaunchOp, CheckOp], [])
+@irdl_op_definition
+class AtomicAddOp(IRDLOperation):
+    """``buffer[indices] += value`` as one indivisible step, for an ``i32`` buffer.
+
+    Points of a launch run in parallel, so a kernel may not otherwise write what another
+    point writes; this is the one exception (``histogram()`` counts into shared bins).
+    Backends spell it ``atomicrmw add`` (LLVM), ``atomic_add`` (OpenCL), ``atomicAdd``
+    on a storage buffer (GLSL)::
+
+        kern.atomic_add %one, %bins[%i] : memref<?xi32>
+    """
+
+    name = "kern.atomic_add"
+    value = operand_def(i32)
+    buffer = operand_def(MemRefType)
+    indices = var_operand_def(IndexType)
+    assembly_format = "$value `,` $buffer `[` $indices `]` attr-dict `:` type($buffer)"
+
+    def __init__(self, value: SSAValue, buffer: SSAValue, indices: Sequence[SSAValue]):
+        super().__init__(operands=[value, buffer, indices])
+
+    def verify_(self) -> None:
+        t = self.buffer.type
+        if t.element_type != i32:
+            raise VerifyException(f"kern.atomic_add needs an i32 buffer, got {t}")
+        if len(self.indices) != t.get_num_dims():
+            raise VerifyException(f"kern.atomic_add gives {len(self.indices)} indices for a rank "
+                                  f"{t.get_num_dims()} buffer")
+        if enclosing(self, KernelOp) is None:
+            raise VerifyException("kern.atomic_add must be inside a kern.kernel")
+
+
+Kern = Dialect("kern", [KernelOp, YieldOp, IndexOp, ExtentOp, LaunchOp, CheckOp, AtomicAddOp], [])
 

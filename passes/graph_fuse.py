@@ -1,6 +1,6 @@
 """``graph-fuse``: splice every pointwise producer into the consumer that materialises it.
 
-After this pass each sink — ``graph.capture`` and ``graph.reduce`` — consumes one
+After this pass each sink — ``graph.capture``, ``graph.reduce``, ``graph.histogram`` — consumes one
 ``graph.map`` whose inputs are all images, placed right before it, so each sink is
 one kernel. Producers are duplicated into every sink that needs them (pointwise
 recomputation is cheaper than a round trip through memory). A ``graph.blur``
@@ -173,7 +173,7 @@ def materialise(field: SSAValue, size: SSAValue, before: Operation, loc_from: Op
     return capture.result
 
 
-def fuse_sink(sink: graph.CaptureOp | graph.ReduceOp, pass_cost: int) -> None:
+def fuse_sink(sink: graph.CaptureOp | graph.ReduceOp | graph.HistogramOp, pass_cost: int) -> None:
     """Give ``sink`` a single fused map over images as its input, placed right before it
     (later passes rely on that: the map may then use anything the sink can)."""
     root = sink.input
@@ -197,7 +197,7 @@ def _erase_dead(block: Block) -> None:
     while changed:
         changed = False
         for op in reversed(list(block.ops)):
-            if isinstance(op, (graph.MapOp, graph.BlurOp, graph.CaptureOp, graph.ReduceOp)) and not op.results[0].uses:
+            if isinstance(op, (graph.MapOp, graph.BlurOp, *graph.SINKS)) and not op.results[0].uses:
                 Rewriter.erase_op(op)
                 changed = True
 
@@ -210,7 +210,7 @@ class GraphFusePass(ModulePass):
     recompute_cost: int = 40
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        sinks = [s for s in op.walk() if isinstance(s, (graph.CaptureOp, graph.ReduceOp))]
+        sinks = [s for s in op.walk() if isinstance(s, graph.SINKS)]
         blocks = {sink.parent_block() for sink in sinks}
         for sink in sinks:
             fuse_sink(sink, self.recompute_cost)

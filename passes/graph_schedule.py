@@ -5,8 +5,8 @@ fused map. The block order is already a topological order of the sinks (SSA), an
 each sink is computed over its explicit extent (its ``size`` operand), so the pass:
 
 - **merges** consecutive sinks of equal extent into one kernel — several captures
-  and at most one reduction — unless one reads what another writes (a
-  read-after-write hazard: it reads the image captured, or a uniform computed from
+  and at most one reduction (a histogram keeps a kernel of its own) — unless one
+  reads what another writes (a read-after-write hazard: it reads the image captured, or a uniform computed from
   the reduction), or a value one of them produces is used before the group's last
   member (the merged kernel runs at that point), or the merged kernel would bind
   more buffers than ``max-bindings`` allows;
@@ -39,7 +39,7 @@ from ccomp.diagnostics import PassError
 from ccomp.dialects import graph
 from ccomp.passes.lowering.kern_body import outer_values
 
-Sink = graph.CaptureOp | graph.ReduceOp
+Sink = graph.CaptureOp | graph.ReduceOp | graph.HistogramOp
 
 
 def same_extent(a: SSAValue, b: SSAValue) -> bool:
@@ -54,11 +54,11 @@ def images_read(m: graph.MapOp) -> set[SSAValue]:
 
 
 def buffers(sinks: list[Sink]) -> int:
-    """Buffers a kernel computing ``sinks`` binds: images read plus images written."""
+    """Buffers a kernel computing ``sinks`` binds: images read plus images (or bins) written."""
     read: set[SSAValue] = set()
     for s in sinks:
         read |= images_read(s.operands[0].owner)
-    return len(read) + sum(isinstance(s, graph.CaptureOp) for s in sinks)
+    return len(read) + sum(not isinstance(s, graph.ReduceOp) for s in sinks)
 
 
 def depends_on(value: SSAValue, targets: set[SSAValue], block: Block, seen: set[SSAValue]) -> bool:
@@ -94,6 +94,8 @@ class _Scheduler:
     def can_join(self, group: list[Sink], sink: Sink) -> bool:
         if not same_extent(group[0].size, sink.size):
             return False
+        if isinstance(sink, graph.HistogramOp) or isinstance(group[0], graph.HistogramOp):
+            return False  # a histogram's kernel counts and does nothing else
         if isinstance(sink, graph.ReduceOp) and any(isinstance(s, graph.ReduceOp) for s in group):
             return False
         produced = {s.results[0] for s in group}
@@ -106,7 +108,7 @@ class _Scheduler:
         return self.limit <= 0 or buffers(group + [sink]) <= self.limit
 
     def run(self) -> None:
-        sinks = [op for op in self.block.ops if isinstance(op, (graph.CaptureOp, graph.ReduceOp))]
+        sinks = [op for op in self.block.ops if isinstance(op, graph.SINKS)]
         groups: list[list[Sink]] = []
         for sink in sinks:
             if groups and self.can_join(groups[-1], sink):
@@ -218,11 +220,11 @@ class GraphSchedulePass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         blocks: list[Block] = []
-        for sink in [o for o in op.walk() if isinstance(o, (graph.CaptureOp, graph.ReduceOp))]:
+        for sink in [o for o in op.walk() if isinstance(o, graph.SINKS)]:
             if self.max_bindings > 0:
                 split_for_bindings(sink, self.max_bindings)
         for o in op.walk():
-            if isinstance(o, (graph.CaptureOp, graph.ReduceOp)) and o.parent_block() not in blocks:
+            if isinstance(o, graph.SINKS) and o.parent_block() not in blocks:
                 blocks.append(o.parent_block())
         for block in blocks:
             _Scheduler(block, self.max_bindings).run()

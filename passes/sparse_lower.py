@@ -31,7 +31,7 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
 from ccomp.diagnostics import PassError
-from ccomp.dialects import kern, loop, ports, sparse
+from ccomp.dialects import graph, kern, loop, ports, sparse
 from ccomp.dialects.sparse_format import FormatAttr, format_of
 from ccomp.passes.lowering import sparse_kernels as sk
 from ccomp.passes.lowering import sparse_pack as pack
@@ -283,6 +283,10 @@ class FunctionLowering(OpTable):
 
 
 def uses_tensors(fn: func.FuncOp) -> bool:
+    """A ``fn`` program; a graph (any ``graph`` op) may return a histogram's tensor,
+    which graph-to-kern lowers."""
+    if any(o.dialect_name() == graph.Graph.name for o in fn.walk()):
+        return False
     types = [*fn.function_type.inputs, *fn.function_type.outputs]
     return any(isinstance(t, TensorType) for t in types) or any(
         o.dialect_name() == sparse.Sparse.name for o in fn.walk())

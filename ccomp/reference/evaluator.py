@@ -250,6 +250,16 @@ def _reduce(ev: _Evaluator, op: graph.ReduceOp, frame: _Frame) -> np.ndarray:
         raise EvaluationError(f"{describe(op)}: {error}") from None
 
 
+def _histogram(ev: _Evaluator, op: graph.HistogramOp, frame: _Frame) -> np.ndarray:
+    _top_level_only(op, frame)
+    width, height = _extent(frame.get(op.size), op)
+    values = ev.materialise(frame.get(op.input), width, height)
+    try:
+        return images.histogram(values, op.bins.value.data, frame.get(op.lo), frame.get(op.hi))
+    except EvaluationError as error:
+        raise EvaluationError(f"{describe(op)}: {error}") from None
+
+
 def _coord(ev: _Evaluator, op: graph.CoordOp, frame: _Frame) -> np.ndarray:
     if frame.extent is None:
         raise EvaluationError(f"{describe(op)}: graph.coord outside a graph.map body")
@@ -274,6 +284,7 @@ def _sample(ev: _Evaluator, op: graph.SampleOp, frame: _Frame) -> np.ndarray:
 
 _GRAPH_OPS = {
     graph.MapOp: _field_op, graph.BlurOp: _field_op, graph.CaptureOp: _capture, graph.ReduceOp: _reduce,
+    graph.HistogramOp: _histogram,
     graph.CoordOp: _coord, graph.SizeOp: _size, graph.LoadOp: _load, graph.SampleOp: _sample,
 }
 

@@ -116,3 +116,21 @@ def reduce(kind: str, values: np.ndarray) -> np.ndarray:
             identity = np.iinfo(dtype).max if kind == "min" else np.iinfo(dtype).min
         return np.full(values.shape[2:], identity, dtype)
     return np.asarray(values.min(axis=(0, 1)) if kind == "min" else values.max(axis=(0, 1)))
+
+
+def histogram(values: np.ndarray, bins: int, lo: np.float32, hi: np.float32) -> np.ndarray:
+    """``histogram()``: ``numpy.histogram`` of the f32 ``values`` with ``range=(lo, hi)``
+    given as f32 scalars, so NumPy computes the bin edges and indices in f32 as the
+    targets do; NaN and values outside ``[lo, hi]`` are not counted. A range that is not
+    finite, reversed or wider than f32 can hold is an error (NumPy's first two errors;
+    the third, which NumPy silently miscounts, is ccomp's)."""
+    lo, hi = np.float32(lo), np.float32(hi)
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise EvaluationError(f"histogram() range [{lo}, {hi}] is not finite")
+    if lo > hi:
+        raise EvaluationError(f"histogram() needs lo <= hi, got lo = {lo}, hi = {hi}")
+    if not np.isfinite(hi - lo):
+        raise EvaluationError(f"histogram() range [{lo}, {hi}] is wider than f32 can hold")
+    flat = values.reshape(-1)
+    counts, _ = np.histogram(flat[~np.isnan(flat)], bins, range=(lo, hi))
+    return counts.astype(np.int32)

@@ -14,12 +14,13 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from xdsl.dialects import arith, math, memref, vector
-from xdsl.dialects.builtin import DYNAMIC_INDEX, MemRefType, VectorType, f32, i32
+from xdsl.dialects.builtin import DYNAMIC_INDEX, MemRefType, TensorType, VectorType, f32, i32
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
 from ccomp.diagnostics import PassError
 from ccomp.dialects import graph, kern
 from ccomp.passes.lowering.builder import IRBuilder
+from ccomp.passes.lowering.histogram import BINS, count
 from ccomp.passes.lowering.legality import keep
 
 
@@ -29,6 +30,9 @@ def image_memref(t: graph.ImageType) -> MemRefType:
 
 
 def convert_type(t: Attribute) -> Attribute:
+    """An L1 type as the host schedule holds it: images and histograms become buffers."""
+    if isinstance(t, TensorType) and t.element_type == i32 and t.get_num_dims() == 1:
+        return BINS
     return image_memref(t) if isinstance(t, graph.ImageType) else t
 
 
@@ -75,11 +79,14 @@ class KernelBodyBuilder:
 
     ``parts`` are the fused maps in order, each flagged whether its sink is the
     (single) reduction; every other part's element is stored to an output buffer.
-    ``bindings`` lists the L1 values to launch with; the output buffers follow them."""
+    ``bindings`` lists the L1 values to launch with; the output buffers follow them.
+    With ``bins``, the single part is a histogram's: instead of an output image the
+    kernel binds ``lo``, ``hi``, ``step`` (f32) and the counters, and counts each
+    element into its bin (:mod:`ccomp.passes.lowering.histogram`)."""
 
     def __init__(self, name: str, parts: list[tuple[graph.MapOp, bool]], extent_image: SSAValue | None,
-                 reduce: str | None, loc_from: Operation):
-        self.parts, self.extent_image, self.reduce = parts, extent_image, reduce
+                 reduce: str | None, loc_from: Operation, bins: int | None = None):
+        self.parts, self.extent_image, self.reduce, self.bins = parts, extent_image, reduce, bins
         self.loc = loc_from.location
         self.bindings: list[SSAValue] = []
         for fused, _ in parts:
@@ -87,7 +94,10 @@ class KernelBodyBuilder:
                 if not is_constant(v) and v not in self.bindings:
                     self.bindings.append(v)
         types = [convert_type(v.type) for v in self.bindings]
-        types += [image_memref(graph.ImageType(m.result.type.element)) for m, is_reduce in parts if not is_reduce]
+        if bins is None:
+            types += [image_memref(graph.ImageType(m.result.type.element)) for m, is_reduce in parts if not is_reduce]
+        else:
+            types += [f32, f32, f32, BINS]
         self.block = Block(arg_types=types)
         self.args = dict(zip(self.bindings, self.block.args))
         self.outputs = list(self.block.args[len(self.bindings):])
@@ -157,6 +167,9 @@ class KernelBodyBuilder:
         value = self.mapping[fused.body.block.last_op.value]
         if is_reduce:
             reduced.append(value)
+        elif self.bins is not None:
+            lo, hi, step, counters = self.outputs
+            count(self.b, value, lo, hi, step, self.bins, counters)
         else:
             self.b.add(memref.StoreOp.get(value, next(outputs), [self.yi, self.xi]))
 

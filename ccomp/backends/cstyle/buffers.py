@@ -17,11 +17,15 @@ from xdsl.ir import Attribute, Operation, SSAValue
 
 from ccomp.backends.cstyle.types import element_of, lanes_of
 from ccomp.backends.dispatch import emits
+from ccomp.dialects.kern import AtomicAddOp
 from ccomp.runtime.abi import Binding
 
 
 class BufferOps:
     """A mixin of ``CStyleEmitter``: everything that touches a buffer binding."""
+
+    #: ``kern.atomic_add`` as a statement over ``{ref}`` (the int element) and ``{value}``.
+    ATOMIC_ADD = ""
 
     def buffer_of(self, v: SSAValue, op: Operation) -> Binding:
         if v not in self.buffers:
@@ -76,6 +80,12 @@ class BufferOps:
         b = self.buffer_of(op.memref, op)
         off = self._offset_var(b, op, lanes_of(op.value.type))
         self.store(b, off, self.name(op.value), op.value.type)
+
+    @emits(AtomicAddOp)
+    def op_kern_atomic_add(self, op: AtomicAddOp) -> None:
+        b = self.buffer_of(op.buffer, op)
+        ref = f"{b.name}[{self.offset(b, op.buffer, op.indices)}]"
+        self.line(self.ATOMIC_ADD.format(ref=ref, value=self.name(op.value)) + ";")
 
     @emits(memref.DimOp)
     def op_memref_dim(self, op: memref.DimOp) -> None:

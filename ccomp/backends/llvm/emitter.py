@@ -147,6 +147,18 @@ class KernelEmitter(Lowering):
         self.store(value, self.address(op, op.operands[1], indices, value.type))
         return []
 
+    @emits(kern.AtomicAddOp)
+    def _kern_atomic_add(self, op: Operation, rt: list[ir.Type]) -> Sequence[ir.Value]:
+        """``atomicrmw add`` (monotonic: only the final counts matter) on the shared
+        element. A launch's row chunks run on several threads that may hit the same bin;
+        per-thread copies merged afterwards would avoid the contended cache line, but
+        need a buffer per thread that the kernel ABI does not have, and the kernel runs
+        one memory-bound pass anyway."""
+        value = self.values[op.operands[0]]
+        indices = [self.values[i] for i in op.operands[2:]]
+        self.builder.atomic_rmw("add", self.address(op, op.operands[1], indices, value.type), value, "monotonic")
+        return []
+
     @emits(memref.DimOp)
     def _memref_dim(self, op: Operation, rt: list[ir.Type]) -> ir.Value:
         _, dims = self._buffer(op, op.operands[0])

@@ -45,7 +45,7 @@ from xdsl.dialects import memref
 from xdsl.dialects.builtin import MemRefType
 from xdsl.ir import Attribute
 
-from ccomp.dialects.kern import KernelOp
+from ccomp.dialects.kern import AtomicAddOp, KernelOp
 from ccomp.runtime.devices.base import element_layout
 
 
@@ -112,6 +112,8 @@ def describe_kernel(kernel: KernelOp, symbol: str) -> KernelABI:
             target = op.memref
             if target in args:
                 used[args.index(target)].add("written" if isinstance(op, memref.StoreOp) else "read")
+        elif isinstance(op, AtomicAddOp) and op.buffer in args:
+            used[args.index(op.buffer)] |= {"read", "written"}
     bindings, offset = [], len(args)
     for i, arg in enumerate(args):
         t = arg.type

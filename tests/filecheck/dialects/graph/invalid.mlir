@@ -141,3 +141,30 @@ func.func @result_names_disagree(%a: f32) -> (f32 {graph.name = "y"}) attributes
   func.return %a : f32
 }
 // CHECK: the graph.name of the results (['y']) do not follow graph.outputs ['x']
+
+// -----
+
+func.func @histogram_no_bins(%src: !graph.image<f32>, %lo: f32) -> tensor<0xi32> {
+  %sz = graph.size %src : !graph.image<f32>
+  %h = graph.histogram %src, %sz, %lo, %lo bins 0 : !graph.image<f32> -> tensor<0xi32>
+  func.return %h : tensor<0xi32>
+}
+// CHECK: graph.histogram needs at least 1 bin, got 0
+
+// -----
+
+func.func @histogram_of_ints(%src: !graph.image<i32>, %lo: f32) -> tensor<4xi32> {
+  %sz = graph.size %src : !graph.image<i32>
+  %h = graph.histogram %src, %sz, %lo, %lo bins 4 : !graph.image<i32> -> tensor<4xi32>
+  func.return %h : tensor<4xi32>
+}
+// CHECK: graph.histogram counts f32 values, got i32
+
+// -----
+
+func.func @histogram_length(%src: !graph.image<f32>, %lo: f32) -> tensor<5xi32> {
+  %sz = graph.size %src : !graph.image<f32>
+  %h = graph.histogram %src, %sz, %lo, %lo bins 4 : !graph.image<f32> -> tensor<5xi32>
+  func.return %h : tensor<5xi32>
+}
+// CHECK: graph.histogram result must be tensor<4xi32>, got tensor<5xi32>

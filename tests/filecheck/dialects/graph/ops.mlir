@@ -49,3 +49,15 @@ func.func @contracts(%src: !graph.image<f32> {graph.name = "src"}, %k: f32 {grap
   %r = graph.reduce "add" %f, %sz group 1 : !graph.field<f32> -> f32
   func.return %c, %r : !graph.image<f32>, f32
 }
+
+// CHECK-LABEL: func.func @histogram
+func.func @histogram(%src: !graph.image<f32>, %lo: f32, %hi: f32) -> tensor<16xi32> {
+  %sz = graph.size %src : !graph.image<f32>
+  %m = graph.map(%src) : (!graph.image<f32>) -> !graph.field<f32> {
+  ^bb0(%v: f32):
+    graph.yield %v : f32
+  }
+  // CHECK: graph.histogram %{{.*}}, %{{.*}}, %lo, %hi bins 16 group 3 : !graph.field<f32> -> tensor<16xi32>
+  %h = graph.histogram %m, %sz, %lo, %hi bins 16 group 3 : !graph.field<f32> -> tensor<16xi32>
+  func.return %h : tensor<16xi32>
+}

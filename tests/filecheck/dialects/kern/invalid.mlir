@@ -48,3 +48,25 @@ func.func @f(%n: index) {
   func.return
 }
 // CHECK: kern.launch refers to unknown kernel @missing
+
+// -----
+
+kern.kernel @k rank 1 {
+^bb0(%b: memref<?xf32>):
+  %i = kern.index 0
+  %one = arith.constant 1 : i32
+  kern.atomic_add %one, %b[%i] : memref<?xf32>
+  kern.yield
+}
+// CHECK: kern.atomic_add needs an i32 buffer, got memref<?xf32>
+
+// -----
+
+kern.kernel @k rank 1 {
+^bb0(%b: memref<?x?xi32>):
+  %i = kern.index 0
+  %one = arith.constant 1 : i32
+  kern.atomic_add %one, %b[%i] : memref<?x?xi32>
+  kern.yield
+}
+// CHECK: kern.atomic_add gives 1 indices for a rank 2 buffer

@@ -41,3 +41,13 @@ func.func @tonemap(%src: memref<?x?xvector<4xf32>>, %gain: f32) -> (memref<?x?xv
   %s = kern.launch @sum_0 [%w, %h] (%out) : (memref<?x?xvector<4xf32>>) -> f32
   func.return %out, %s : memref<?x?xvector<4xf32>>, f32
 }
+
+// CHECK-LABEL: kern.kernel @count rank 1
+kern.kernel @count rank 1 {
+^bb0(%bins: memref<?xi32>):
+  %i = kern.index 0
+  %one = arith.constant 1 : i32
+  // CHECK: kern.atomic_add %{{.*}}, %bins[%{{.*}}] : memref<?xi32>
+  kern.atomic_add %one, %bins[%i] : memref<?xi32>
+  kern.yield
+}
