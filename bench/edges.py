@@ -9,16 +9,13 @@ version is the baseline a user would otherwise write (bench/targets.py imports b
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import best_time, report, timed  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
+from common import best_time, compile_example, image_args, report_versus_numba, timed  # noqa: E402
 
 
 def numpy_edges(src: np.ndarray) -> tuple[np.ndarray, float]:
@@ -88,16 +85,10 @@ def make_numba_edges():
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--size", type=int, default=2048)
-    ap.add_argument("--target", default="llvm")
-    args = ap.parse_args()
-    import ccomp
-
+    args = image_args(__doc__)
     n = args.size
     src = np.random.default_rng(0).random((n, n), dtype=np.float32)
-    mp = n * n / 1e6
-    prog, compile_s = timed(lambda: ccomp.compile(ROOT / "examples" / "edges.cn", target=args.target))
+    prog, compile_s = compile_example("edges", args.target)
     edges, numba_compile_s = timed(make_numba_edges)
     g, mag, rowsum = np.empty_like(src), np.empty_like(src), np.empty(n, np.float64)
     _, first_call = timed(lambda: edges(src, g, mag, rowsum))
@@ -109,10 +100,8 @@ def main() -> None:
     t_ccomp = best_time(lambda: prog(src=src))
     t_numba = best_time(lambda: edges(src, g, mag, rowsum))
     t_numpy = best_time(lambda: numpy_edges(src), repeat=3, warmup=1)
-    print(f"edges {n}x{n} f32 — compile: ccomp {compile_s * 1e3:.0f} ms "
-          f"(+ backend {prog.backend_seconds * 1e3:.0f} ms), numba {(numba_compile_s + first_call) * 1e3:.0f} ms")
-    report([(f"ccomp ({args.target})", t_ccomp, mp / t_ccomp), ("numba parallel", t_numba, mp / t_numba),
-            ("numpy stage-by-stage", t_numpy, mp / t_numpy)], "MP/s", "numba parallel")
+    report_versus_numba(f"edges {n}x{n} f32", args.target, prog, compile_s, numba_compile_s + first_call,
+                        n * n / 1e6, (t_ccomp, t_numba, t_numpy))
 
 
 if __name__ == "__main__":

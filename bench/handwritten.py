@@ -144,9 +144,17 @@ class HandWritten:
 
     def __init__(self, program: str, local: tuple[int, int] | None = None):
         self.program, self.timings, self.local = program, {}, local or self.local
+        self.outs: dict = {}
         start = time.perf_counter()
         self._build()
         self.compile_seconds = time.perf_counter() - start
+
+    def _out(self, name: str, nbytes: int):
+        """The output buffer ``name`` of ``nbytes`` (16 at least), kept between calls."""
+        size = max(nbytes, 16)
+        if name not in self.outs or self.outs[name].size != size:
+            self.outs[name] = self._allocate(size)
+        return self.outs[name]
 
     def grids(self, shape: tuple[int, ...]) -> tuple[tuple[int, int], tuple[int, int]]:
         """Workgroup counts of the per-pixel kernels and of the reduction."""
@@ -180,12 +188,9 @@ class CLHand(HandWritten):
         text = CL_TONEMAP if self.program == "tonemap" else CL_EDGES  # only what ccomp builds too
         prg = cl.Program(self.ctx, text).build(options=[f"-DLX={self.local[0]}", f"-DLY={self.local[1]}"])
         self.kernels = {k.function_name: k for k in prg.all_kernels()}
-        self.outs: dict = {}
 
-    def _out(self, name: str, nbytes: int):
-        if name not in self.outs or self.outs[name].size != max(nbytes, 16):
-            self.outs[name] = self.cl.Buffer(self.ctx, self.cl.mem_flags.READ_WRITE, size=max(nbytes, 16))
-        return self.outs[name]
+    def _allocate(self, size: int):
+        return self.cl.Buffer(self.ctx, self.cl.mem_flags.READ_WRITE, size=size)
 
     def upload(self, inputs) -> None:
         src = np.ascontiguousarray(inputs["src"], dtype=np.float32)
@@ -237,12 +242,9 @@ class GLHand(HandWritten):
         self.shaders = {}
         for name, text in sources.items():
             self.shaders[name] = self.ctx.compute_shader(defines + text)
-        self.outs: dict = {}
 
-    def _out(self, name: str, nbytes: int):
-        if name not in self.outs or self.outs[name].size != max(nbytes, 16):
-            self.outs[name] = self.ctx.buffer(reserve=max(nbytes, 16))
-        return self.outs[name]
+    def _allocate(self, size: int):
+        return self.ctx.buffer(reserve=size)
 
     def upload(self, inputs) -> None:
         src = np.ascontiguousarray(inputs["src"], dtype=np.float32)

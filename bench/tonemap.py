@@ -9,16 +9,14 @@ Numba. Checks that all three agree before timing anything.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import best_time, report, timed  # noqa: E402
+from common import best_time, compile_example, image_args, report_versus_numba, timed  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
 DARK = np.array([0.05, 0.05, 0.2, 1.0], dtype=np.float32)
 LIGHT = np.array([1.0, 0.9, 0.6, 1.0], dtype=np.float32)
@@ -76,19 +74,13 @@ def make_numba_tonemap():
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--size", type=int, default=2048)
-    ap.add_argument("--target", default="llvm")
-    args = ap.parse_args()
-    import ccomp
-
+    args = image_args(__doc__)
     n = args.size
     rng = np.random.default_rng(0)
     src = rng.random((n, n, 4), dtype=np.float32)
     gain = np.float32(1.5)
-    mp = n * n / 1e6
 
-    prog, compile_s = timed(lambda: ccomp.compile(ROOT / "examples" / "tonemap.cn", target=args.target))
+    prog, compile_s = compile_example("tonemap", args.target)
     kernel, numba_compile_s = timed(make_numba_tonemap)
     out_nb = np.empty_like(src)
     _, first_call = timed(lambda: kernel(src, gain, out_nb))
@@ -105,12 +97,8 @@ def main() -> None:
     t_ccomp = best_time(lambda: prog(src=src, gain=gain))
     t_numba = best_time(lambda: kernel(src, gain, out_nb))
     t_numpy = best_time(lambda: numpy_tonemap(src, gain), repeat=3, warmup=1)
-    print(f"tonemap {n}x{n} RGBA f32 — compile: ccomp {compile_s * 1e3:.0f} ms "
-          f"(+ backend {prog.backend_seconds * 1e3:.0f} ms), numba {(numba_compile_s + first_call) * 1e3:.0f} ms")
-    timings = prog.timings
-    print("ccomp per call: " + ", ".join(f"{k} {v * 1e3:.2f} ms" for k, v in timings.items()))
-    report([(f"ccomp ({args.target})", t_ccomp, mp / t_ccomp), ("numba parallel", t_numba, mp / t_numba),
-            ("numpy stage-by-stage", t_numpy, mp / t_numpy)], "MP/s", "numba parallel")
+    report_versus_numba(f"tonemap {n}x{n} RGBA f32", args.target, prog, compile_s, numba_compile_s + first_call,
+                        n * n / 1e6, (t_ccomp, t_numba, t_numpy), per_call=True)
 
 
 if __name__ == "__main__":

@@ -58,24 +58,16 @@ def _conform(op: Operation, value: np.ndarray) -> np.ndarray:
     return value
 
 
-def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return (a.astype(np.float64) @ b.astype(np.float64)).astype(np.float32)
-
-
-def matvec(op: Operation, args: list[np.ndarray]) -> np.ndarray:
-    a, v = args
-    if a.shape[1] != v.shape[0]:
-        raise EvaluationError(f"{describe(op)}: a {a.shape[0]}x{a.shape[1]} matrix times a vector of "
-                              f"{v.shape[0]} elements (the matrix's columns and the vector's length differ)")
-    return _conform(op, _product(a, v))
-
-
-def matmul(op: Operation, args: list[np.ndarray]) -> np.ndarray:
+def product(op: Operation, args: list[np.ndarray]) -> np.ndarray:
+    """``sparse.matvec`` and ``sparse.matmul``: a matrix times a vector or a matrix."""
     a, b = args
     if a.shape[1] != b.shape[0]:
-        raise EvaluationError(f"{describe(op)}: a {a.shape[0]}x{a.shape[1]} matrix times a "
-                              f"{b.shape[0]}x{b.shape[1]} matrix (the inner sizes differ)")
-    return _conform(op, _product(a, b))
+        if b.ndim == 1:
+            rhs, why = f"a vector of {b.shape[0]} elements", "the matrix's columns and the vector's length differ"
+        else:
+            rhs, why = f"a {b.shape[0]}x{b.shape[1]} matrix", "the inner sizes differ"
+        raise EvaluationError(f"{describe(op)}: a {a.shape[0]}x{a.shape[1]} matrix times {rhs} ({why})")
+    return _conform(op, (a.astype(np.float64) @ b.astype(np.float64)).astype(np.float32))
 
 
 def _result_shape(op: Operation, tensors: list[np.ndarray]) -> tuple[int, ...]:
@@ -147,8 +139,8 @@ def _same(op: Operation, args: list[np.ndarray]) -> np.ndarray:
 
 
 TENSOR_OPS: dict[type[Operation], Handler] = {
-    sparse.MatVecOp: matvec,
-    sparse.MatMulOp: matmul,
+    sparse.MatVecOp: product,
+    sparse.MatMulOp: product,
     sparse.ElementwiseOp: elementwise,
     sparse.ConvertOp: _same,
     sparse.NnzOp: lambda op, args: np.asarray(np.count_nonzero(args[0]), dtype=np.int32),

@@ -141,14 +141,31 @@ def _extra(fmt: FormatAttr | None) -> list:
     return [i32] if kind(fmt) == "coo" else []
 
 
+Product = Callable[[KernelBuilder, FormatAttr | None, list[SSAValue], SSAValue, SSAValue, SSAValue | None], None]
+
+
+def _product_kernel(name: str, fmt: FormatAttr | None, loc: Location, matrix: bool, rows: Product) -> kern.KernelOp:
+    """The frame matvec and matmul share. Bindings: A's parts, the right-hand side and
+    the result (vectors, or matrices if ``matrix``), then nnz for coo. CSC goes to
+    ``_csc_product``; every other format to ``rows(kb, fmt, parts, rhs, out, nnz)``,
+    which writes the result row of point 0."""
+    dense = MAT if matrix else VEC
+    types = [t for _, t in part_types(fmt)] + [dense, dense] + _extra(fmt)
+    if kind(fmt) == "csc":
+        return _csc_product(name, types, loc, matrix)
+    kb = KernelBuilder(name, 1, types, loc)
+    parts, (rhs, out, *rest) = _binding_parts(kb, fmt)
+    rows(kb, fmt, parts, rhs, out, kb.to_index(rest[0]) if rest else None)
+    return kb.finish()
+
+
 def matvec_kernel(name: str, fmt: FormatAttr | None, loc: Location) -> kern.KernelOp:
     """``y = A x``; bindings: A's parts, x, y (and nnz for coo)."""
-    types = [t for _, t in part_types(fmt)] + [VEC, VEC] + _extra(fmt)
-    if kind(fmt) == "csc":
-        return _csc_product(name, types, loc, matrix=False)
-    kb = KernelBuilder(name, 1, types, loc)
-    parts, (x, y, *rest) = _binding_parts(kb, fmt)
-    nnz = kb.to_index(rest[0]) if rest else None
+    return _product_kernel(name, fmt, loc, False, _matvec_row)
+
+
+def _matvec_row(kb: KernelBuilder, fmt: FormatAttr | None, parts: list[SSAValue], x: SSAValue, y: SSAValue,
+                nnz: SSAValue | None) -> None:
     i, cols = kb.point(0), kb.dim(x, 0)
     if kind(fmt) in ("csr", "coo"):
         lo, hi, colv, data = _row_range(kb, fmt, parts, i, nnz)
@@ -156,25 +173,23 @@ def matvec_kernel(name: str, fmt: FormatAttr | None, loc: Location) -> kern.Kern
         def term(b: IRBuilder, p: SSAValue) -> SSAValue:
             return b.add(arith.MulfOp(b.load(data, p), b.load(x, b.clamp(b.load_index(colv, p), cols))))
         kb.store(split_sum(kb, lo, hi, term), y, i)
-        return kb.finish()
+        return
 
     def fma(b: IRBuilder, col: SSAValue, val: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
         xv = b.load(x, b.clamp(col, cols))
         return [b.add(arith.AddfOp(acc[0], b.add(arith.MulfOp(val, xv))))]
     (acc,) = row_entries(kb, fmt, parts, i, cols, nnz, [kb.f32(0.0)], fma)
     kb.store(acc, y, i)
-    return kb.finish()
 
 
 def matmul_kernel(name: str, fmt: FormatAttr | None, loc: Location) -> kern.KernelOp:
     """``Y = A B`` with B dense; one point per row of Y, whose columns the innermost
     loop walks contiguously (LLVM vectorises it); bindings: A's parts, B, Y (, nnz)."""
-    types = [t for _, t in part_types(fmt)] + [MAT, MAT] + _extra(fmt)
-    if kind(fmt) == "csc":
-        return _csc_product(name, types, loc, matrix=True)
-    kb = KernelBuilder(name, 1, types, loc)
-    parts, (bm, ym, *rest) = _binding_parts(kb, fmt)
-    nnz = kb.to_index(rest[0]) if rest else None
+    return _product_kernel(name, fmt, loc, True, _matmul_row)
+
+
+def _matmul_row(kb: KernelBuilder, fmt: FormatAttr | None, parts: list[SSAValue], bm: SSAValue, ym: SSAValue,
+                nnz: SSAValue | None) -> None:
     i, inner, width = kb.point(0), kb.dim(bm, 0), kb.dim(ym, 1)
     zero = kb.f32(0.0)
     kb.loop(kb.index(0), width, [], lambda b, c, _: (b.store(zero, ym, i, c), [])[1])
@@ -188,7 +203,6 @@ def matmul_kernel(name: str, fmt: FormatAttr | None, loc: Location) -> kern.Kern
             return []
         return b.loop(b.index(0), width, [], lane)
     row_entries(kb, fmt, parts, i, inner, nnz, [], axpy)
-    return kb.finish()
 
 
 def _csc_product(name: str, types: list, loc: Location, matrix: bool) -> kern.KernelOp:

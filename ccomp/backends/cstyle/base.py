@@ -23,7 +23,9 @@ from functools import cache
 from typing import Any, ClassVar
 
 from xdsl.dialects import memref
-from xdsl.dialects.builtin import IndexType, IntegerType, MemRefType, ModuleOp, VectorType
+from xdsl.dialects.builtin import (
+    Float32Type, Float64Type, IndexType, IntegerType, MemRefType, ModuleOp, VectorType,
+)
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 
 from ccomp.backends.cstyle.buffers import BufferOps
@@ -45,6 +47,17 @@ class CStyleEmitter(OpTable, BufferOps, ReduceTree):
     LOCAL_SIZES: ClassVar[dict[int, tuple[int, ...]]] = {1: (256,), 2: (16, 16), 3: (8, 8, 8)}
     REDUCE_COARSEN: ClassVar[int] = 1  # points per invocation along the slowest dim (reduce)
     SWIZZLE = "xyzw"
+    # Scalar type names: integers by width (a width not listed is unsupported), and the
+    # names that need a language feature the translation unit must enable.
+    INT_TYPES: ClassVar[dict[int, str]] = {}
+    TYPE_FEATURES: ClassVar[dict[str, str]] = {}
+    # Work-item built-ins as ``str.format`` templates over ``d`` (the dimension),
+    # ``axis`` (its letter, x/y/z), ``size`` (the workgroup size along it) and ``last``
+    # (``size - 1``); each gives an ``int`` expression.
+    GLOBAL_ID: ClassVar[str] = ""
+    LOCAL_LINEAR_ID: ClassVar[str] = ""
+    GROUP_ID: ClassVar[str] = ""
+    NUM_GROUPS: ClassVar[str] = ""
 
     def __init__(self, kernel: KernelOp, local_size: tuple[int, ...]):
         self.kernel = kernel
@@ -72,7 +85,19 @@ class CStyleEmitter(OpTable, BufferOps, ReduceTree):
 
     # ---- target hooks (spellings) -------------------------------------------------------
     def scalar_type(self, t: Attribute) -> str:
-        raise NotImplementedError
+        if isinstance(t, IndexType):
+            name = "int"
+        elif isinstance(t, Float32Type):
+            name = "float"
+        elif isinstance(t, Float64Type):
+            name = "double"
+        elif isinstance(t, IntegerType) and t.width.data in self.INT_TYPES:
+            name = self.INT_TYPES[t.width.data]
+        else:
+            raise EmitError(f"{self.target} backend: unsupported type {t} in kernel @{self.kernel.kernel_name}")
+        if name in self.TYPE_FEATURES:
+            self.features.add(self.TYPE_FEATURES[name])
+        return name
 
     def vector_type(self, elem: Attribute, lanes: int) -> str:
         raise NotImplementedError
@@ -89,21 +114,27 @@ class CStyleEmitter(OpTable, BufferOps, ReduceTree):
     def int_literal(self, value: int, t: Attribute) -> str:
         raise NotImplementedError
 
+    def _work_item(self, template: str, dim: int = 0) -> str:
+        size = self.local_size[dim] if dim < len(self.local_size) else 1
+        return template.format(d=dim, axis="xyz"[dim], size=size, last=size - 1)
+
     def global_id(self, dim: int) -> str:
-        raise NotImplementedError
+        return self._work_item(self.GLOBAL_ID, dim)
 
     def local_linear_id(self) -> str:
-        raise NotImplementedError
+        return self._work_item(self.LOCAL_LINEAR_ID)
 
     def group_id(self, dim: int) -> str:
-        raise NotImplementedError
+        return self._work_item(self.GROUP_ID, dim)
 
     def num_groups(self, dim: int) -> str:
-        raise NotImplementedError
+        return self._work_item(self.NUM_GROUPS, dim)
 
     def next_slot(self, role: str) -> int:
-        """The slot of the next parameter: an SSBO binding or a kernel argument index."""
-        raise NotImplementedError
+        """The slot of the next parameter: by default one count over every parameter (a
+        kernel argument index); GLSL numbers SSBO bindings and texture units apart."""
+        self.slots += 1
+        return self.slots - 1
 
     def assemble(self, body: list[str]) -> str:
         """Wrap the kernel body lines into a complete translation unit."""

@@ -29,7 +29,7 @@ from typing import ClassVar
 
 from xdsl.dialects import arith
 from xdsl.dialects import math as xmath
-from xdsl.dialects.builtin import Float32Type, Float64Type, IndexType, IntegerType, ModuleOp, VectorType
+from xdsl.dialects.builtin import Float32Type, Float64Type, IntegerType, ModuleOp, VectorType
 from xdsl.ir import Attribute, Operation
 
 from ccomp.backends.cstyle.base import CStyleEmitter, decimal, element_of, emit_module, int_text, lanes_of
@@ -53,6 +53,13 @@ class GLSLEmitter(CStyleEmitter):
     target = "glsl"
     BARRIER = "memoryBarrierShared(); barrier();"
     REDUCE_COARSEN = 16  # barriers are dear on llvmpipe: a 2048^2 f32 sum ran at 18 MP/s, 144 at 16
+    INT_TYPES = {1: "bool", 32: "int", 64: "int64_t"}
+    TYPE_FEATURES = {"int64_t": "int64"}
+    # ccomp_base<d> offsets a dispatch chunk (see the module docstring)
+    GLOBAL_ID = "int(gl_GlobalInvocationID.{axis}) + ccomp_base{d}"
+    LOCAL_LINEAR_ID = "int(gl_LocalInvocationIndex)"
+    GROUP_ID = "(int(gl_WorkGroupID.{axis}) + ccomp_base{d} / {size})"
+    NUM_GROUPS = "((ccomp_ext{d} + {last}) / {size})"
     FUNCS: ClassVar[dict[type[Operation], str]] = {
         **CStyleEmitter.FUNCS, xmath.AbsFOp: "abs", xmath.RsqrtOp: "inversesqrt",
         arith.MinimumfOp: "min", arith.MaximumfOp: "max", arith.MinnumfOp: "min",
@@ -64,19 +71,6 @@ class GLSLEmitter(CStyleEmitter):
         super().__init__(kernel, local_size)
         self.bases = tuple(f"ccomp_base{d}" for d in range(self.rank))
         self.helpers: dict[str, str] = {}
-
-    def scalar_type(self, t: Attribute) -> str:
-        if isinstance(t, IndexType):
-            return "int"
-        if isinstance(t, Float32Type):
-            return "float"
-        if isinstance(t, Float64Type):
-            return "double"
-        if isinstance(t, IntegerType) and t.width.data in (1, 32, 64):
-            if t.width.data == 64:
-                self.features.add("int64")
-            return {1: "bool", 32: "int", 64: "int64_t"}[t.width.data]
-        raise EmitError(f"glsl backend: unsupported type {t} in kernel @{self.kernel.kernel_name}")
 
     def vector_type(self, elem: Attribute, lanes: int) -> str:
         return f"{_VEC[self.scalar_type(elem)]}{lanes}"
@@ -133,19 +127,6 @@ class GLSLEmitter(CStyleEmitter):
     def int_literal(self, value: int, t: Attribute) -> str:
         width = 64 if isinstance(t, IntegerType) and t.width.data == 64 else 32
         return int_text(value, width, "l" if width == 64 else "")
-
-    def global_id(self, dim: int) -> str:
-        return f"int(gl_GlobalInvocationID.{'xyz'[dim]}) + ccomp_base{dim}"
-
-    def local_linear_id(self) -> str:
-        return "int(gl_LocalInvocationIndex)"
-
-    def group_id(self, dim: int) -> str:
-        return f"(int(gl_WorkGroupID.{'xyz'[dim]}) + ccomp_base{dim} / {self.local_size[dim]})"
-
-    def num_groups(self, dim: int) -> str:
-        size = self.local_size[dim]
-        return f"((ccomp_ext{dim} + {size - 1}) / {size})"
 
     def next_slot(self, role: str) -> int:
         """SSBO binding points and texture units are numbered apart, from 0 each."""

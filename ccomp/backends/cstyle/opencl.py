@@ -21,7 +21,7 @@ from typing import ClassVar
 
 from xdsl.dialects import arith
 from xdsl.dialects import math as xmath
-from xdsl.dialects.builtin import Float32Type, Float64Type, IndexType, IntegerType, ModuleOp, VectorType
+from xdsl.dialects.builtin import Float64Type, IntegerType, ModuleOp, VectorType
 from xdsl.ir import Attribute, Operation
 
 from ccomp.backends.cstyle.base import CStyleEmitter, decimal, element_of, emit_module, int_text, is_bool, lanes_of
@@ -41,6 +41,13 @@ class OpenCLEmitter(CStyleEmitter):
     # gave ~410 (work-item loops vectorise along x); 32x4x2 beat 8x8x8 likewise.
     LOCAL_SIZES: ClassVar[dict[int, tuple[int, ...]]] = {1: (256,), 2: (64, 4), 3: (32, 4, 2)}
     REDUCE_COARSEN = 8  # a 2048^2 f32 sum on PoCL: 144 MP/s at 1 point per invocation, ~540 at 8
+    INT_TYPES = _INTS
+    TYPE_FEATURES = {"double": "fp64"}
+    GLOBAL_ID = "(int)get_global_id({d})"
+    LOCAL_LINEAR_ID = ("(int)(get_local_id(0) + get_local_size(0) * "
+                       "(get_local_id(1) + get_local_size(1) * get_local_id(2)))")
+    GROUP_ID = "(int)get_group_id({d})"
+    NUM_GROUPS = "(int)get_num_groups({d})"
     FUNCS: ClassVar[dict[type[Operation], str]] = {
         **CStyleEmitter.FUNCS, xmath.AbsFOp: "fabs", xmath.RsqrtOp: "rsqrt",
         arith.MinimumfOp: "fmin", arith.MaximumfOp: "fmax", arith.MinnumfOp: "fmin",
@@ -51,18 +58,6 @@ class OpenCLEmitter(CStyleEmitter):
         # ran 2x slower than the same kernel with conditional expressions).
         arith.MinSIOp: "CCOMP_MINI", arith.MaxSIOp: "CCOMP_MAXI",
     }
-
-    def scalar_type(self, t: Attribute) -> str:
-        if isinstance(t, IndexType):
-            return "int"
-        if isinstance(t, Float32Type):
-            return "float"
-        if isinstance(t, Float64Type):
-            self.features.add("fp64")
-            return "double"
-        if isinstance(t, IntegerType) and t.width.data in _INTS:
-            return _INTS[t.width.data]
-        raise EmitError(f"opencl backend: unsupported type {t} in kernel @{self.kernel.kernel_name}")
 
     def vector_type(self, elem: Attribute, lanes: int) -> str:
         return f"{'int' if is_bool(elem) else self.scalar_type(elem)}{lanes}"
@@ -97,22 +92,6 @@ class OpenCLEmitter(CStyleEmitter):
         width = t.width.data if isinstance(t, IntegerType) else 32
         text = int_text(value, max(width, 32), "L" if width == 64 else "")
         return f"({_INTS[width]}){text}" if width in (8, 16) else text
-
-    def global_id(self, dim: int) -> str:
-        return f"(int)get_global_id({dim})"
-
-    def local_linear_id(self) -> str:
-        return "(int)(get_local_id(0) + get_local_size(0) * (get_local_id(1) + get_local_size(1) * get_local_id(2)))"
-
-    def group_id(self, dim: int) -> str:
-        return f"(int)get_group_id({dim})"
-
-    def num_groups(self, dim: int) -> str:
-        return f"(int)get_num_groups({dim})"
-
-    def next_slot(self, role: str) -> int:
-        self.slots += 1
-        return self.slots - 1
 
     def load(self, b, off: str, t: Attribute) -> str:
         if lanes_of(t) != 3:
