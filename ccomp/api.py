@@ -29,7 +29,7 @@ from ccomp.dialects import sparse_format
 from ccomp.runtime.abi import KernelBuildError
 from ccomp.runtime.devices.base import Device
 from ccomp.runtime.host import HostRunner, ScheduleCheckError
-from ccomp.runtime.pool import BufferPool
+from ccomp.runtime.pool import BudgetError, BufferPool, resolve_budget
 from ccomp.runtime.devices.targets import TARGETS, TargetUnavailable, create_device
 from ccomp.runtime.signature import Port
 from ccomp.runtime.tensor_ports import Variants, flatten, regroup
@@ -119,10 +119,24 @@ def build_from_kern(source: Source, module: ModuleOp, target: str, function: str
     return Build(source, target, module, function, locs, sources=code)
 
 
-class Program:
-    """A compiled program bound to a device; call it with inputs by name or position."""
+def memory_budget_bytes(value: int | str | None) -> int:
+    """The pool budget in bytes from ``memory_budget`` or ``CCOMP_MEMORY_BUDGET``; a
+    value that is not a size is a :class:`CompileError` saying what is accepted."""
+    try:
+        return resolve_budget(value)
+    except BudgetError as exc:
+        raise CompileError(str(exc)) from None
 
-    def __init__(self, build: Build, compile_seconds: float = 0.0, cached: bool = False):
+
+class Program:
+    """A compiled program bound to a device; call it with inputs by name or position.
+
+    ``pool`` is its :class:`BufferPool` (``free_bytes``, ``live_bytes``, ``hits``, ...);
+    ``clear()`` gives the free buffers it keeps for reuse back to the driver."""
+
+    def __init__(self, build: Build, compile_seconds: float = 0.0, cached: bool = False,
+                 memory_budget: int | str | None = None):
+        budget = memory_budget_bytes(memory_budget)  # before the device: a typo costs no driver start
         self.build, self.source, self.target = build, build.source, build.target
         self.name = build.function
         self.inputs, self.outputs = build.ports()
@@ -136,7 +150,7 @@ class Program:
         except KernelBuildError as exc:
             raise self._driver_error(exc) from None
         self.backend_seconds = time.perf_counter() - start
-        self.pool = BufferPool(self.device)
+        self.pool = BufferPool(self.device, budget)
         self.variants = Variants(build.module, build.function)
         self._runners = [HostRunner(v.fn, self.device, self.pool) for v in self.variants.variants]
         self._runner = self._runners[0]
@@ -188,15 +202,28 @@ class Program:
         line per input; empty when the program has no ``auto`` input."""
         return list(self.variants.explanation)
 
+    def clear(self) -> None:
+        """Release the free buffers the pool keeps for reuse, and the storage of earlier
+        outputs the caller has dropped (``pool.free_bytes`` is 0 afterwards)."""
+        with self._lock:
+            for runner in self._runners:
+                runner.reclaim()
+            self.pool.clear()
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the program. ``progress=callable`` (when callable; a program input named
+        ``progress`` takes anything else) is called as ``progress(done, total)`` after
+        each iteration of an outermost repeat zone; an exception it raises, or Ctrl-C,
+        stops the run and leaves the program usable."""
         from ccomp.runtime.signature import bind_inputs
 
+        progress = kwargs.pop("progress") if callable(kwargs.get("progress")) else None
         bound = bind_inputs(self.inputs, args, kwargs, self.source, f"'{self.name}'")
         with self._lock:  # one device, one pool: calls from several threads take turns
             index, bound = self.variants.select(self.inputs, bound, self._input_error)
             self._runner = self._runners[index]
             try:
-                outs = self._runner.run(flatten(bound))
+                outs = self._runner.run(flatten(bound), progress)
             except ScheduleCheckError as exc:
                 raise self._located(exc.location, exc.message) from None
             outs = regroup(self.outputs, outs)
@@ -228,24 +255,28 @@ def get_build(source: Source, target: str, function: str | None = None, cache: b
 
 
 def compile(src_or_path: str | Path, target: str = "llvm", function: str | None = None,
-            cache: bool = True) -> Program:
+            cache: bool = True, memory_budget: int | str | None = None) -> Program:
     """Compile a ``.cn`` program (a path or its text) for ``target`` and return a
     callable :class:`Program`. An unchanged program is served from the build cache
-    unless ``cache=False``. Errors are :class:`ccomp.CompileError` with a located
-    diagnostic as their message."""
+    unless ``cache=False``. ``memory_budget`` (bytes, or text such as ``"512MB"``,
+    ``"2GiB"``; default ``CCOMP_MEMORY_BUDGET`` or 1 GiB) bounds the free buffers the
+    program keeps for reuse; it is a run-time setting, not part of the build. Errors
+    are :class:`ccomp.CompileError` with a located diagnostic as their message."""
     start = time.perf_counter()
     target = check_target(target)
+    budget = memory_budget_bytes(memory_budget)  # checked before a compile
     source = load_source(src_or_path)
     build, cached = get_build(source, target, function, cache)
     seconds = time.perf_counter() - start
     log.info("%s %s for %s in %.3f s", "loaded" if cached else "compiled", source.name, target, seconds)
-    return Program(build, seconds, cached)
+    return Program(build, seconds, cached, budget)
 
 
-def load(folder: str | Path) -> Program:
-    """A :class:`Program` from a build folder written by ``ccomp build -o``."""
+def load(folder: str | Path, memory_budget: int | str | None = None) -> Program:
+    """A :class:`Program` from a build folder written by ``ccomp build -o``
+    (``memory_budget`` as for :func:`compile`)."""
     try:
-        return Program(read_build(Path(folder)))
+        return Program(read_build(Path(folder)), memory_budget=memory_budget)
     except BuildError as exc:
         raise CompileError(str(exc)) from None
 

@@ -69,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--output", "-o", action="append", default=[], metavar="NAME=FILE",
                    help="where to write an image output (.png or .npy); unnamed outputs are called 'out'")
     r.add_argument("--graph", metavar="NAME", help="which graph to run when the file declares several")
+    r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="show a progress bar on stderr for repeat zones (default: when stderr is a terminal)")
     r.add_argument("--explain", action="store_true",
                    help="say which storage format was chosen for each 'auto' sparse input, and why")
 
@@ -96,7 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PassError as exc:  # raised past the pipeline (code generation): still located
         print(str(exc.to_compile_error()), file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C: the run stops between launches
+        print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` and closed early
         sys.stderr.close()

@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     for name in wanted:
         if name not in names:
             raise CompileError(f"'{prog.name}' has no output '{name}'; its outputs are {', '.join(names)}")
-    result = prog(**kwargs)
+    result = _call(prog, kwargs, args)
     if getattr(args, "explain", False):
         for line in prog.explanation or ["no input has format 'auto': nothing was chosen"]:
             print(f"explain: {line}")
@@ -145,6 +145,21 @@ def run(args: argparse.Namespace) -> int:
             if port.name in wanted:
                 np.save(wanted[port.name], np.asarray(value))
     return 0
+
+
+def _call(prog, kwargs: dict, args: argparse.Namespace):
+    """Run ``prog``, with a progress bar on stderr when ``--progress`` says so or, by
+    default, when stderr is a terminal (never into a file or pipe)."""
+    from ccomp.driver.progress import ProgressBar
+
+    wanted = args.progress if getattr(args, "progress", None) is not None else sys.stderr.isatty()
+    if not wanted or "progress" in kwargs:  # an input named 'progress' keeps its name
+        return prog(**kwargs)
+    bar = ProgressBar(sys.stderr, f"{prog.name} ")
+    try:
+        return prog(**kwargs, progress=bar)
+    finally:
+        bar.close()
 
 
 def _read_matrix(path: str, what: str):

@@ -9,6 +9,13 @@ to the :class:`BufferPool` at once, so buffers with disjoint lifetimes share
 storage. Scalar ``arith``/``math``/``vector`` ops use the op tables of
 ``ccomp.semantics``, which the reference evaluator uses too, so host arithmetic has
 exactly the reference semantics without the runtime importing the reference.
+
+Long runs are repeat zones, ``scf.for`` loops of launches: the outermost loops report
+iterations done and total to a ``progress`` callback, and a ``KeyboardInterrupt``
+(Ctrl-C) is seen between launches, since the loop is Python. On devices that queue
+launches (OpenCL, GL) the runner waits for the queue every ``Device.queue_depth``
+launches, so an interrupt never leaves thousands of launches to drain. An interrupted
+run drops every buffer it held, so the pool is consistent and the program usable.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -34,6 +42,7 @@ log = logging.getLogger(__name__)
 
 _SCALAR_OPS = {**ARITH_MATH_OPS, **VECTOR_OPS}
 Step = Callable[[list], None]
+Progress = Callable[[int, int], None]  # (iterations done, total) of an outermost repeat zone
 
 
 class ScheduleCheckError(Exception):
@@ -55,6 +64,9 @@ class HostRunner:
         self.launches: list[tuple[str, tuple[int, ...]]] = []  # (kernel, grid) of the last run
         self.handed_out: list[tuple[MemRefType, tuple[int, ...], np.ndarray]] = []
         self.slots: dict[SSAValue, int] = {}
+        self.progress: Progress | None = None  # set by ``run`` for its duration
+        self._depth = 0  # loop nesting while compiling: only outermost loops report progress
+        self._queued, self._ahead = 0, min(8, device.queue_depth or 8)  # see _wait
         self.args = [self.slot(a) for a in fn.body.block.args]
         # (slot, type, rank or -1 for a scalar, scalar dtype): what ``run`` needs per argument,
         # worked out once — asking xDSL types at every call costs microseconds each
@@ -69,11 +81,28 @@ class HostRunner:
 
     # ----- running -------------------------------------------------------------------
 
-    def run(self, args: Sequence[Any]) -> list[Any]:
+    def run(self, args: Sequence[Any], progress: Progress | None = None) -> list[Any]:
         """``args`` in declaration order: C-contiguous arrays of the memref shapes for
-        buffers, NumPy scalars for uniforms. Returns arrays and NumPy scalars."""
+        buffers, NumPy scalars for uniforms. Returns arrays and NumPy scalars.
+        ``progress(done, total)`` is called after each iteration of an outermost loop;
+        whatever it raises (``KeyboardInterrupt`` included) stops the run."""
         regs: list[Any] = [None] * len(self.slots)
         self.reclaim()
+        self.pool.begin_call()
+        self.progress = progress
+        try:
+            return self._run(regs, args)
+        except BaseException as exc:
+            # drop every buffer of the run now, not when the caller drops the exception:
+            # its traceback holds the frames (registers, loop state) that hold them
+            regs.clear()
+            if exc.__traceback__ is not None:
+                traceback.clear_frames(exc.__traceback__.tb_next)
+            raise
+        finally:
+            self.progress = None
+
+    def _run(self, regs: list[Any], args: Sequence[Any]) -> list[Any]:
         start = time.perf_counter()
         inputs = set()
         for (slot, t, rank, dtype), value in zip(self.arg_specs, args):
@@ -124,6 +153,19 @@ class HostRunner:
             else:
                 kept.append((t, dims, array))
         self.handed_out = kept
+
+    def _wait(self) -> None:
+        """Wait for the device's queue, and adapt how far the host may run ahead: the
+        work left queued when Ctrl-C comes should take well under a second, and a wait
+        every few launches should cost little (up to ``Device.queue_depth`` ahead)."""
+        start = time.perf_counter()
+        self.device.sync()
+        waited = time.perf_counter() - start
+        if waited > 0.05 and self._ahead > 1:
+            self._ahead //= 2
+        elif waited < 0.01 and self._ahead < (self.device.queue_depth or 1):
+            self._ahead *= 2
+        self._queued = 0
 
     # ----- compiling the schedule into closures ------------------------------------------
 
@@ -200,6 +242,7 @@ class HostRunner:
     def compile_launch(self, op: kern.LaunchOp) -> Step:
         name, device = op.kernel_name, self.device
         grid = [self.slot(g) for g in op.grid]
+        queueing = device.queue_depth is not None
         args = [self.slot(a) for a in op.args]
         out = self.slot(op.res[0]) if op.res else None
         dtype = element_layout(op.res[0].type).dtype if op.res else None
@@ -209,6 +252,10 @@ class HostRunner:
             extent = [int(regs[g]) for g in grid]
             result = device.launch(name, extent, values)
             self.launches.append((name, tuple(extent)))
+            if queueing:
+                self._queued += 1
+                if self._queued >= self._ahead:
+                    self._wait()
             if out is not None:
                 regs[out] = np.asarray(result, dtype=dtype)
         return launch
@@ -219,7 +266,12 @@ class HostRunner:
         body = op.body.block
         iv, carried = self.slot(body.args[0]), [self.slot(a) for a in body.args[1:]]
         results = [self.slot(r) for r in op.results]
-        steps, yields = self.compile_block(body, keep=set())
+        top = self._depth == 0
+        self._depth += 1
+        try:
+            steps, yields = self.compile_block(body, keep=set())
+        finally:
+            self._depth -= 1
         # per-iteration registers to drop; a yielded value defined outside the loop (an
         # input, a buffer computed before it) is not the loop's to clear
         local = set(body.args) | {r for inner in body.ops for r in inner.results}
@@ -227,7 +279,9 @@ class HostRunner:
 
         def loop(regs):
             values = [regs[s] for s in inits]
-            for i in range(int(regs[lb]), int(regs[ub]), int(regs[step])):
+            indices = range(int(regs[lb]), int(regs[ub]), int(regs[step]))
+            report, total = (self.progress if top else None), len(indices)
+            for done, i in enumerate(indices, 1):
                 regs[iv] = np.int64(i)
                 for s, v in zip(carried, values):
                     regs[s] = v
@@ -237,6 +291,8 @@ class HostRunner:
                 values = [regs[s] for s in yields]
                 for s in scratch:
                     regs[s] = None
+                if report is not None:
+                    report(done, total)
             for s, v in zip(results, values):
                 regs[s] = v
         return loop

@@ -6,15 +6,23 @@ bound if every allocation went to the driver. Instead a buffer that is no longer
 referenced goes back to the pool (CPython frees it deterministically when its last
 reference dies), and the next allocation of the same type and shape reuses it: a
 loop's per-iteration buffers settle into a ping-pong of two, and buffers whose
-lifetimes do not overlap share storage. Free buffers beyond ``budget`` bytes are
-released to the driver, least recently used first.
+lifetimes do not overlap share storage.
+
+What the pool keeps *free* is bounded two ways, so a program called with changing
+shapes does not hoard buffers nobody will ask for again (it kept a gigabyte over 120
+heat calls of new shapes, with no hit): a free buffer not reused during the last
+``KEEP_CALLS`` calls goes back to the driver when the next call starts, and free bytes
+never exceed ``budget`` — over it, buffers of the shapes requested longest ago go
+first. The budget is public: ``ccomp.compile(..., memory_budget=...)`` or the
+``CCOMP_MEMORY_BUDGET`` environment variable (bytes, or a size such as ``512MB``).
 """
 
 from __future__ import annotations
 
 import functools
-
 import logging
+import os
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -26,6 +34,44 @@ from ccomp.runtime.devices.base import Device, nbytes
 log = logging.getLogger(__name__)
 
 DEFAULT_BUDGET = 1 << 30  # bytes of free buffers kept for reuse
+BUDGET_ENV = "CCOMP_MEMORY_BUDGET"
+KEEP_CALLS = 2  # a free buffer unused for this many whole calls goes back to the driver
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40,
+          "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
+_SIZE = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*", re.IGNORECASE)
+
+
+class BudgetError(ValueError):
+    """A memory budget that is not a size; the message says what is accepted."""
+
+
+def parse_budget(value: int | str, what: str = "memory_budget") -> int:
+    """Bytes from ``value``: a non-negative integer, or text such as ``536870912``,
+    ``512MB`` (decimal units), ``2GiB`` or ``2G`` (binary units)."""
+    accepted = "give bytes (536870912) or a size with a unit (512MB, 2GiB)"
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise BudgetError(f"{what}: expected a size in bytes, got {type(value).__name__} {value!r}; {accepted}")
+    if isinstance(value, int):
+        if value < 0:
+            raise BudgetError(f"{what}: a budget cannot be negative ({value}); {accepted}")
+        return value
+    match = _SIZE.fullmatch(value)
+    unit = match.group(2).lower() if match else None
+    if match is None or unit not in _UNITS:
+        raise BudgetError(f"{what}: '{value}' is not a size; {accepted}")
+    return int(float(match.group(1)) * _UNITS[unit])
+
+
+def resolve_budget(value: int | str | None = None) -> int:
+    """The budget a new pool gets: ``value`` if given, else ``CCOMP_MEMORY_BUDGET`` if
+    set, else ``DEFAULT_BUDGET``."""
+    if value is not None:
+        return parse_budget(value)
+    env = os.environ.get(BUDGET_ENV)
+    if env is not None and env.strip():
+        return parse_budget(env, BUDGET_ENV)
+    return DEFAULT_BUDGET
 
 
 class Buffer:
@@ -62,22 +108,44 @@ def _type_key(t: MemRefType) -> str:
     return str(t)
 
 
-class BufferPool:
-    """Recycles device buffers by (type, shape); keeps at most ``budget`` free bytes."""
+Key = tuple[str, tuple[int, ...]]
 
-    def __init__(self, device: Device, budget: int = DEFAULT_BUDGET):
-        self.device, self.budget = device, budget
-        self.free: OrderedDict[int, tuple[tuple[str, tuple[int, ...]], Any, int]] = OrderedDict()
+
+class BufferPool:
+    """Recycles device buffers by (type, shape); keeps at most ``budget`` free bytes,
+    and only buffers used during the last ``KEEP_CALLS`` calls.
+
+    Accounting, for tests and users (``prog.pool``): ``free_bytes`` (held for reuse),
+    ``live_bytes`` (in use, outputs handed to the caller included until reclaimed),
+    ``peak_bytes``, ``hits``/``misses`` of ``alloc``, ``released`` (buffers given back
+    to the driver), ``calls``."""
+
+    def __init__(self, device: Device, budget: int | str | None = None):
+        self.device, self.budget = device, resolve_budget(budget)
+        # token -> (key, handle, bytes, the call it was last in use)
+        self.free: OrderedDict[int, tuple[Key, Any, int, int]] = OrderedDict()
+        self.requested: dict[Key, int] = {}  # key -> the last call that allocated it
         self.free_bytes = 0
         self.live_bytes = 0
         self.peak_bytes = 0
-        self.hits = self.misses = 0
+        self.hits = self.misses = self.released = 0
+        self.calls = 0
         self._ids = 0
+
+    def begin_call(self) -> None:
+        """A new call of the program starts: release the free buffers no call used in
+        the last ``KEEP_CALLS`` calls, and forget shapes requested no more recently."""
+        self.calls += 1
+        oldest = self.calls - KEEP_CALLS
+        for token in [t for t, (_, _, _, used) in self.free.items() if used < oldest]:
+            self._release(token)
+        self.requested = {k: c for k, c in self.requested.items() if c >= oldest}
 
     def alloc(self, t: MemRefType, dims: Sequence[int]) -> Buffer:
         dims = tuple(int(d) for d in dims)
         key = (_type_key(t), dims)
-        for token, (k, handle, size) in self.free.items():
+        self.requested[key] = self.calls
+        for token, (k, handle, size, _) in self.free.items():
             if k == key:
                 del self.free[token]
                 self.free_bytes -= size
@@ -108,17 +176,24 @@ class BufferPool:
             self.device.release(handle)
             return
         self._ids += 1
-        self.free[self._ids] = ((_type_key(t), dims), handle, size)
+        self.free[self._ids] = ((_type_key(t), dims), handle, size, self.calls)
         self.free_bytes += size
         while self.free_bytes > self.budget and self.free:
-            _, (_, old, old_size) = self.free.popitem(last=False)
-            self.free_bytes -= old_size
-            self.device.release(old)
-            log.debug("pool over budget: released %d bytes", old_size)
+            # the shape requested longest ago first, then the buffer freed longest ago
+            self._release(min(self.free, key=lambda tok: (self.requested.get(self.free[tok][0], -1), tok)))
+
+    def _release(self, token: int) -> None:
+        _, handle, size, _ = self.free.pop(token)
+        self.free_bytes -= size
+        self.released += 1
+        self.device.release(handle)
+        log.debug("pool: released %d bytes", size)
 
     def clear(self) -> None:
-        """Release every free buffer to the driver."""
-        while self.free:
-            _, (_, handle, size) = self.free.popitem(last=False)
-            self.free_bytes -= size
-            self.device.release(handle)
+        """Release every free buffer to the driver (buffers in use are not touched)."""
+        for token in list(self.free):
+            self._release(token)
+
+    def __repr__(self) -> str:
+        return (f"<BufferPool free {len(self.free)} buffers {self.free_bytes} B, live {self.live_bytes} B, "
+                f"budget {self.budget} B, hits {self.hits}, misses {self.misses}, released {self.released}>")

@@ -80,6 +80,10 @@ class Device(ABC):
     """False when ``upload`` wraps the caller's array instead of copying it."""
     download_is_view: bool = False
     """True when ``download`` returns the buffer's own storage rather than a copy."""
+    queue_depth: int | None = None
+    """For devices whose launches return before they run (OpenCL, GL): how many the
+    host may queue before it waits with ``sync``, so Ctrl-C stops a run promptly
+    instead of leaving a long queue to drain. None: launches run when called."""
 
     def codegen_options(self) -> dict[str, Any]:
         """Options for the code generator that suit this device (its driver's limits);
@@ -112,3 +116,6 @@ class Device(ABC):
 
     def release(self, buffer: Any) -> None:
         """Give a buffer back early; the default lets garbage collection do it."""
+
+    def sync(self) -> None:
+        """Wait until every queued launch has run (a no-op where launches are synchronous)."""

@@ -94,6 +94,7 @@ class GLDevice(Device):
     """Runs ``kern.kernel`` ops as GLSL compute shaders (see the module docstring)."""
 
     name = "glsl"
+    queue_depth = 64  # the most dispatches queued before the host waits (Device.queue_depth)
     ctx: Any = None  # set first, so __del__ of a half-built device finds it
 
     def __init__(self) -> None:
@@ -176,6 +177,10 @@ class GLDevice(Device):
         if self.ctx is not None and self.live.pop(id(buffer), None) is not None:
             with self.ctx:
                 self._free(buffer)
+
+    @_current
+    def sync(self) -> None:
+        self.ctx.finish()
 
     def _free(self, buffer: GLBuffer) -> None:
         for texture in buffer.textures.values():

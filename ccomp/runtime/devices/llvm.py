@@ -175,11 +175,16 @@ class LLVMDevice(Device):
         if len(calls) == 1:
             fn(*calls[0])
         elif calls:
-            run = _Chunks(fn, calls)
-            for _ in range(min(self.threads, len(calls)) - 1):
-                self._executor().submit(run.work)
-            run.work()  # the caller works too, from the first moment
-            run.finished.wait()
+            run = _Chunks(fn, calls, (ctx, keep, partials, args))
+            try:
+                for _ in range(min(self.threads, len(calls)) - 1):
+                    self._executor().submit(run.work, True)
+                run.work()  # the caller works too, from the first moment
+                run.finished.wait()
+                run.hold = None  # a helper still queued must not keep buffers referenced
+            except BaseException:  # Ctrl-C: run no more chunks, let running ones end
+                run.stop()
+                raise
         del keep, ctx
         return None if partials is None else _combine(abi, partials[: len(chunks)])
 
@@ -210,26 +215,43 @@ class _Chunks:
     Waking a pool thread costs tens of microseconds on a busy machine, so the launching
     thread does not wait for helpers to start: it claims chunks itself, and waits only
     for chunks already under way. A helper that wakes after the last chunk was claimed
-    finds nothing to do and touches nothing of the launch."""
+    finds nothing to do and touches nothing of the launch.
 
-    def __init__(self, fn: Any, calls: list[tuple[int, int, int, int]]):
-        self.fn, self.calls = fn, calls
-        self.claimed = self.done = 0
+    A ``KeyboardInterrupt`` reaches only the launching thread, between its chunks or
+    while it waits: ``stop`` then cancels the unclaimed chunks and waits for the
+    helpers' running ones (one chunk each at most), so the run stops promptly and no
+    kernel writes into buffers the pool may hand out again. ``hold`` (the launch's
+    context words and buffers) stays referenced while a helper holds ``work``."""
+
+    def __init__(self, fn: Any, calls: list[tuple[int, int, int, int]], hold: Any = None):
+        self.fn, self.calls, self.hold = fn, calls, hold
+        self.claimed = self.done = self.busy = 0  # busy: chunks helpers are running
         self.lock = threading.Lock()
         self.finished = threading.Event()
+        self.idle = threading.Condition(self.lock)
 
-    def work(self) -> None:
+    def work(self, helper: bool = False) -> None:
         while True:
             with self.lock:
                 i = self.claimed
                 if i == len(self.calls):
                     return
                 self.claimed += 1
+                self.busy += helper
             self.fn(*self.calls[i])  # ctypes releases the GIL for the call
             with self.lock:
                 self.done += 1
+                self.busy -= helper
                 if self.done == len(self.calls):
                     self.finished.set()
+                if not self.busy:
+                    self.idle.notify_all()
+
+    def stop(self) -> None:
+        with self.lock:
+            self.claimed = len(self.calls)
+            while self.busy:
+                self.idle.wait()
 
 
 def _pack(abi: KernelABI, slots: tuple[_Slot, ...], args: Sequence[Any]) -> tuple[list[int], list[np.ndarray], list[tuple[int, int, bool]]]:

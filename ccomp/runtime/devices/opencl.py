@@ -88,6 +88,7 @@ class CLDevice(Device):
     """Runs ``kern.kernel`` ops as OpenCL C kernels (see the module docstring)."""
 
     name = "opencl"
+    queue_depth = 64  # the most launches queued before the host waits (Device.queue_depth)
 
     def __init__(self, device: Any = None) -> None:
         self.device = device if device is not None else _pick_device()
@@ -144,6 +145,9 @@ class CLDevice(Device):
 
     def release(self, buffer: CLBuffer) -> None:
         buffer.buffer.release()
+
+    def sync(self) -> None:
+        self.queue.finish()
 
     # ---- launches -----------------------------------------------------------------------
     @staticmethod
