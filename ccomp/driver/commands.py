@@ -129,8 +129,8 @@ def run(args: argparse.Namespace) -> int:
     for port, value in zip(prog.outputs, values):
         if port.is_sparse:
             if port.name in wanted:
-                _write_matrix(wanted[port.name], value, port.tensor, f"output '{port.name}'")
-                print(f"{port.name}: wrote {wanted[port.name]} {tuple(value.shape)} {port.tensor}")
+                how = _write_matrix(wanted[port.name], value, port.tensor, f"output '{port.name}'")
+                print(f"{port.name}: wrote {wanted[port.name]} {tuple(value.shape)} {how}")
             else:
                 print(f"{port.name}: {port.tensor} matrix {tuple(value.shape)} (not written; add --output {port.name}=FILE.npz)")
         elif port.is_buffer:
@@ -180,17 +180,27 @@ def _read_matrix(path: str, what: str):
         raise CompileError(f"{what}: {exc}") from None
 
 
-def _write_matrix(path: str, value, fmt: str, what: str) -> None:
-    """A sparse output as a file ``scipy.sparse.load_npz`` reads."""
+def _write_matrix(path: str, value, fmt: str, what: str) -> str:
+    """A sparse output: ``.npz`` as ``scipy.sparse.save_npz`` writes it, in its format (what
+    ``load_npz`` and ``--input`` read back), or ``.npy``/``.png`` densified to a (rows, cols)
+    float32 array, since neither can hold a sparse matrix. Returns how it was written."""
+    from ccomp.runtime.imageio import write_array
     from ccomp.runtime.sparse.formats import SparseInputError, from_value
     from ccomp.runtime.sparse.npz import save_npz
 
-    if not path.lower().endswith(".npz"):
-        raise CompileError(f"{what}: a sparse matrix is written as .npz, not '{Path(path).suffix}'")
+    suffix = Path(path).suffix.lower()
     try:
+        if suffix in (".npy", ".png"):
+            write_array(path, from_value(value, "dense").parts["values"], what)
+            return f"densified from {fmt}"
+        if suffix != ".npz":
+            raise CompileError(f"{what}: a sparse matrix is written as .npz (or densified as .npy or .png), "
+                               f"not '{Path(path).suffix}'")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)  # as write_array does for images
         save_npz(path, from_value(value, "csr" if fmt in ("auto", "dense") else fmt))
     except (SparseInputError, OSError) as exc:
         raise CompileError(f"{what}: cannot write '{path}': {exc}") from None
+    return fmt
 
 
 def targets(args: argparse.Namespace) -> int:

@@ -1,14 +1,15 @@
-"""Sparse matrices in ``.npz`` files, as ``scipy.sparse.save_npz`` writes and ``load_npz`` reads them.
+"""Sparse matrices in ``.npz`` files, read and written by ``scipy.sparse.load_npz``/``save_npz``.
 
-The CLI takes sparse inputs as files, and scipy's ``.npz`` layout is the common currency: a zip
-of ``.npy`` arrays named ``format`` (b"csr", b"csc", b"bsr", b"coo" or b"dia"), ``shape``,
-``data`` and either ``indices``/``indptr``, ``row``/``col`` (or ``coords``), or ``offsets``.
-This module reads and writes that layout with NumPy alone (``np.load(allow_pickle=False)``:
-a file can never run code), so the CLI does not need scipy.
+The CLI takes sparse inputs as files, and scipy's ``.npz`` layout is the common currency, so
+scipy reads and writes them. scipy opens the file with ``np.load(allow_pickle=False)`` (a file
+can never run code; ``tests/runtime/sparse/test_npz.py`` holds it to that).
 
 A file is untrusted input: whatever is wrong with it (not a zip, truncated, a missing or
 mis-shaped array, an index out of range) becomes a :class:`SparseInputError` naming the file,
-never another exception.
+never another exception. scipy refuses many broken files in its own words and accepts some
+that kernels must not see (indices out of range, complex values, non-zero bsr padding), so
+every matrix scipy reads is validated as any other input is, and when scipy refuses a file,
+:func:`_explain` looks at its arrays to say what exactly is wrong.
 """
 
 from __future__ import annotations
@@ -16,27 +17,17 @@ from __future__ import annotations
 import logging
 import os
 import zipfile
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from ccomp.runtime.sparse.formats import (
-    Format, SparseArrays, SparseInputError, bsr_coords, check_shape, compressed_coords, convert, coo_coords,
+    Format, SparseArrays, SparseInputError, check_bsr, check_compressed, check_coo, check_input, check_shape,
+    from_value, to_scipy,
 )
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CooInput:
-    """Raw coordinates read from a file; :func:`~ccomp.runtime.sparse.formats.canonical_coo`
-    validates, sorts and sums them like any other input."""
-
-    shape: tuple[int, int]
-    row: np.ndarray
-    col: np.ndarray
-    data: np.ndarray
 
 
 class _Named(SparseInputError):
@@ -53,18 +44,8 @@ def is_sparse_npz(path: str | os.PathLike) -> bool:
         return False
 
 
-def _dia_coords(shape: tuple[int, int], data: np.ndarray, offsets: np.ndarray):
-    """dia stores diagonal ``offsets[k]`` in ``data[k]``, element j at (j - offsets[k], j)."""
-    if data.ndim != 2 or offsets.ndim != 1 or len(offsets) != len(data) or offsets.dtype.kind not in "iu":
-        raise SparseInputError(f"dia data {data.shape} and offsets {offsets.shape} do not match")
-    width = min(data.shape[1], shape[1])
-    col = np.broadcast_to(np.arange(width, dtype=np.int64), (len(offsets), width))
-    row = col - offsets.astype(np.int64)[:, None]
-    keep = (row >= 0) & (row < shape[0])
-    return row[keep], col[keep], data[:, :width][keep]
-
-
-def _read(f: Any, name: str) -> CooInput:
+def _check_arrays(f: Any, name: str) -> None:
+    """Raise the SparseInputError that says what is wrong with the arrays of a sparse ``.npz``."""
     def get(key: str) -> np.ndarray:
         if key not in f.files:
             raise _Named(f"{name!r} has no {key!r} array; is it a scipy.sparse.save_npz file?")
@@ -77,63 +58,70 @@ def _read(f: Any, name: str) -> CooInput:
     kind = kind.decode("ascii", "replace") if isinstance(kind, bytes) else kind
     shape = check_shape(get("shape"))
     if kind in ("csr", "csc"):
-        coords = compressed_coords(kind, shape, get("indptr"), get("indices"), get("data"))
+        check_compressed(kind, shape, get("indptr"), get("indices"), get("data"))
     elif kind == "bsr":
         data = get("data")
         if data.ndim != 3 or min(data.shape[1:]) < 1:
             raise SparseInputError(f"bsr data must have shape (blocks, R, C), got {data.shape}")
-        coords = bsr_coords(shape, data.shape[1:], get("indptr"), get("indices"), data)
+        check_bsr(shape, data.shape[1:], get("indptr"), get("indices"), data)
     elif kind == "coo":
         if "coords" in f.files:
             rc = get("coords")
             if rc.ndim != 2 or len(rc) != 2:
                 raise SparseInputError(f"coo coords must have shape (2, nnz), got {rc.shape}")
-            coords = (rc[0], rc[1], get("data"))
+            check_coo(shape, rc[0], rc[1], get("data"))
         else:
-            coords = (get("row"), get("col"), get("data"))
+            check_coo(shape, get("row"), get("col"), get("data"))
     elif kind == "dia":
-        coords = _dia_coords(shape, get("data"), get("offsets"))
+        data, offsets = get("data"), get("offsets")
+        if data.ndim != 2 or offsets.ndim != 1 or len(offsets) != len(data) or offsets.dtype.kind not in "iu":
+            raise SparseInputError(f"dia data {data.shape} and offsets {offsets.shape} do not match")
     else:
         raise SparseInputError(f"unknown sparse format {kind!r}; expected csr, csc, coo, bsr or dia")
-    return CooInput(shape, *coo_coords(shape, *coords))  # so a bad file fails here, naming the file
 
 
-def load_npz(path: str | os.PathLike) -> CooInput:
-    """The matrix in ``path`` as raw coordinates (canonical_coo/from_value take it like any input)."""
-    name = os.path.basename(os.fspath(path))
+def _explain(path: str | os.PathLike, name: str) -> None:
+    """Raise what is wrong with a file scipy refused, if its arrays say; else return."""
     try:
         with open(path, "rb") as fh:  # ours to close: np.load leaks its own handle when the zip is bad
             f = np.load(fh, allow_pickle=False)
             if not isinstance(f, np.lib.npyio.NpzFile):
                 raise _Named(f"{name!r} holds a single array, not a scipy.sparse.save_npz matrix")
             with f:
-                result = _read(f, name)
-    except _Named:
+                _check_arrays(f, name)
+    except SparseInputError:
         raise
+    except Exception:  # unreadable here as well: the caller reports scipy's reason
+        return
+
+
+def load_npz(path: str | os.PathLike) -> Any:
+    """The validated scipy.sparse matrix in ``path`` (in the format the file holds)."""
+    name = os.path.basename(os.fspath(path))
+    try:
+        with open(path, "rb") as fh:
+            matrix = sp.load_npz(fh)
+    except Exception as e:  # untrusted file: zipfile, zlib, numpy and scipy raise many kinds of error
+        try:
+            _explain(path, name)
+        except _Named:
+            raise
+        except SparseInputError as why:
+            raise SparseInputError(f"{name!r}: {why}") from None
+        raise SparseInputError(f"{name!r} is not a readable sparse .npz file ({type(e).__name__}: {e})") from None
+    try:
+        check_input(matrix)  # scipy checks little; index checks are cached, so from_value repeats none
     except SparseInputError as e:
         raise SparseInputError(f"{name!r}: {e}") from None
-    except Exception as e:  # untrusted file: zipfile, zlib and numpy raise many kinds of error
-        raise SparseInputError(f"{name!r} is not a readable sparse .npz file ({type(e).__name__}: {e})") from None
-    log.debug("loaded %s: %s, %d stored entries", name, result.shape, len(result.data))
-    return result
+    log.debug("loaded %s: %s %s, %d stored entries", name, matrix.format, matrix.shape, matrix.nnz)
+    return matrix
 
 
 def save_npz(path: str | os.PathLike, arrays: SparseArrays) -> None:
-    """Write ``arrays`` so that ``scipy.sparse.load_npz`` reads it back (csr/csc/coo as they
-    are, bsr as bsr when its shape is a block multiple, anything else as csr). The arrays are
-    canonicalised first, so the file holds exactly the nonzeros, without padding."""
+    """Write ``arrays`` with ``scipy.sparse.save_npz`` (csr/csc/coo as they are, bsr as bsr when
+    its shape is a block multiple, anything else as csr). The arrays are canonicalised first,
+    so the file holds exactly the nonzeros, without padding."""
     fmt, (rows, cols) = arrays.format, arrays.shape
     if fmt.kind == "dense" or (fmt.kind == "bsr" and (rows % fmt.block[0] or cols % fmt.block[1])):
         fmt = Format("csr")
-    arrays = convert(arrays, fmt)
-    p, n = arrays.parts, arrays.nnz
-    if fmt.kind == "coo":
-        body = {"row": p["row"][:n], "col": p["col"][:n], "data": p["data"][:n]}
-    elif fmt.kind == "bsr":
-        (R, C), nnzb = fmt.block, int(p["indptr"][-1])
-        body = {"indices": p["indices"][:nnzb], "indptr": p["indptr"],
-                "data": p["data"][: nnzb * R * C].reshape(nnzb, R, C)}
-    else:
-        body = {"indices": p["indices"][:n], "indptr": p["indptr"], "data": p["data"][:n]}
-    np.savez_compressed(path, format=np.array(fmt.kind.encode("ascii")),
-                        shape=np.array(arrays.shape, dtype=np.int64), **body)
+    sp.save_npz(path, to_scipy(from_value(arrays, fmt)))

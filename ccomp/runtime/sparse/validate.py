@@ -1,10 +1,13 @@
-"""Checking and reading raw sparse inputs: shapes, index structures and values a user passes.
+"""Checking raw sparse inputs: the shapes, index structures and values a user passes.
 
-Every reader here validates before anything indexes memory with the stored indices, and bad
-input becomes a :class:`SparseInputError` with a message. Validation of compressed index
-structures is cached by the identity of the index arrays (:class:`IdentityCache`). The readers
-return (row, col, data) coordinates, validated but not yet canonical;
-:mod:`ccomp.runtime.sparse.formats` turns those into the arrays kernels read.
+scipy.sparse checks little when a matrix is built from arrays (index ranges, slack, block
+padding and element types are not checked at all), and what it does check it reports in
+its own words. Kernels index memory with the stored indices, so everything is validated
+here first, and bad input becomes a :class:`SparseInputError` saying what is wrong in
+ccomp's words. The checkers return the arrays they checked (trimmed to the used entries),
+ready for :mod:`ccomp.runtime.sparse.formats` to hand to scipy without copying.
+Validation of compressed index structures is cached by the identity of the index arrays
+(:class:`IdentityCache`).
 """
 
 from __future__ import annotations
@@ -74,8 +77,6 @@ def identity(value: Any) -> tuple[Any, ...] | None:
     if _is_scipy(value) and value.format in ("csr", "csc", "bsr", "coo"):
         names = ("row", "col", "data") if value.format == "coo" else ("indptr", "indices", "data")
         return tuple(getattr(value, n) for n in names)
-    if all(hasattr(value, n) for n in ("shape", "row", "col", "data")):  # CooInput
-        return (value.row, value.col, value.data)
     return None
 
 
@@ -94,11 +95,12 @@ def check_shape(shape: Any) -> tuple[int, int]:
     return dims
 
 
-def _values(data: Any, name: str = "values") -> np.ndarray:
+def check_values(data: Any, name: str = "values") -> np.ndarray:
+    """Real numbers; float16 (which scipy.sparse cannot hold) widened exactly to float32."""
     data = np.asarray(data)
     if data.dtype.kind not in "iuf":
         raise SparseInputError(f"{name} must hold real numbers, got {data.dtype}")
-    return data
+    return data.astype(np.float32) if data.dtype == np.float16 else data
 
 
 def _index_array(arr: Any, name: str) -> np.ndarray:
@@ -119,7 +121,8 @@ def _in_range(arr: np.ndarray, axis: str, limit: int) -> None:
 
 def _validate_compressed(kind: str, dims: tuple[int, int], indptr: Any, indices: Any) -> bool:
     """O(nnz) check of a compressed index over a (major, minor) grid; returns whether every
-    major slice is strictly increasing. Entries past indptr[-1] are unused slack (scipy allows it)."""
+    major slice is strictly increasing (scipy's "canonical format": sorted, no duplicates).
+    Entries past indptr[-1] are unused slack (scipy allows it)."""
     major, minor = _AXES[kind]
     indptr, indices = _index_array(indptr, "indptr").astype(np.int64), _index_array(indices, "indices")
     if len(indptr) != dims[0] + 1:
@@ -151,25 +154,25 @@ def _check_compressed(kind: str, dims: tuple[int, int], indptr: Any, indices: An
     return hit
 
 
-def compressed_coords(kind: str, shape: tuple[int, int], indptr: Any, indices: Any, data: Any):
-    """Validated (row, col, data) of a csr or csc structure (data in its own dtype)."""
+def check_compressed(kind: str, shape: tuple[int, int], indptr: Any, indices: Any, data: Any):
+    """(indptr, indices, data, canonical) of a valid csr or csc structure, trimmed to the used entries."""
     dims = shape if kind == "csr" else shape[::-1]
-    _check_compressed(kind, dims, indptr, indices)
-    indptr, data = np.asarray(indptr).astype(np.int64, copy=False), _values(data)
+    canonical = _check_compressed(kind, dims, indptr, indices)
+    data = check_values(data)
     if data.ndim != 1 or len(data) != len(indices):
         raise SparseInputError(f"data has shape {data.shape} but there are {len(indices)} indices")
     n = int(indptr[-1])
-    major = np.repeat(np.arange(dims[0], dtype=np.int64), np.diff(indptr))
-    minor = np.asarray(indices[:n], dtype=np.int64)
-    return (major, minor, data[:n]) if kind == "csr" else (minor, major, data[:n])
+    return np.asarray(indptr), np.asarray(indices)[:n], data[:n], canonical
 
 
-def bsr_coords(shape: tuple[int, int], block: tuple[int, int], indptr: Any, indices: Any, data: Any):
-    """Validated (row, col, data) of a bsr structure; data is scipy's (nnzb, R, C) or ccomp's flat form."""
+def check_bsr(shape: tuple[int, int], block: tuple[int, int], indptr: Any, indices: Any, data: Any):
+    """(indptr, indices, data as (nnzb, R, C), canonical) of a valid bsr structure; data is
+    scipy's (nnzb, R, C) or ccomp's flat form. Blocks may reach past a shape that is not a
+    block multiple; what lies outside the shape must be zero."""
     (rows, cols), (R, C) = shape, block
     grid = (-(-rows // R), -(-cols // C))
-    _check_compressed("bsr", grid, indptr, indices)
-    indptr, data = np.asarray(indptr).astype(np.int64, copy=False), _values(data)
+    canonical = _check_compressed("bsr", grid, indptr, indices)
+    data = check_values(data)
     nnzb = int(indptr[-1])
     if data.ndim == 3 and (data.shape[1:] != (R, C) or len(data) != len(indices)):
         raise SparseInputError(f"bsr data has shape {data.shape}; {len(indices)} blocks of {R}x{C} need "
@@ -177,28 +180,27 @@ def bsr_coords(shape: tuple[int, int], block: tuple[int, int], indptr: Any, indi
     if data.ndim not in (1, 3) or data.size < nnzb * R * C:
         raise SparseInputError(f"bsr data has {data.size} values; {nnzb} blocks of {R}x{C} need {nnzb * R * C}")
     data = data.reshape(-1)[: nnzb * R * C].reshape(nnzb, R, C)
-    brow = np.repeat(np.arange(grid[0], dtype=np.int64), np.diff(indptr))[:, None, None]
-    bcol = np.asarray(indices[:nnzb], dtype=np.int64)[:, None, None]
-    row = np.broadcast_to(brow * R + np.arange(R)[None, :, None], data.shape)
-    col = np.broadcast_to(bcol * C + np.arange(C)[None, None, :], data.shape)
-    inside = (row < rows) & (col < cols)
-    if np.any(data[~inside] != 0):
+    indices = np.asarray(indices)[:nnzb]
+    edge_rows = data[np.repeat(np.arange(grid[0]), np.diff(np.asarray(indptr)))[:nnzb] == grid[0] - 1, rows % R:] \
+        if rows % R else data[:0]
+    edge_cols = data[indices == grid[1] - 1, :, cols % C:] if cols % C else data[:0]
+    if edge_rows.any() or edge_cols.any():
         raise SparseInputError(f"bsr padding outside the {rows}x{cols} shape must be zero")
-    keep = inside & (data != 0)  # zeros add nothing to duplicate sums, so dropping them early is exact
-    return row[keep], col[keep], data[keep]
+    return np.asarray(indptr), indices, data, canonical
 
 
-def coo_coords(shape: tuple[int, int], row: Any, col: Any, data: Any):
-    """Validated (row, col, data) of raw coordinates."""
-    row, col, data = _index_array(row, "row"), _index_array(col, "col"), _values(data)
+def check_coo(shape: tuple[int, int], row: Any, col: Any, data: Any):
+    """(row, col, data) of valid raw coordinates (duplicates and any order allowed)."""
+    row, col, data = _index_array(row, "row"), _index_array(col, "col"), check_values(data)
     if data.ndim != 1 or not len(row) == len(col) == len(data):
         raise SparseInputError(f"row, col and data have different shapes ({row.shape}, {col.shape}, {data.shape})")
     _in_range(row, "row", shape[0])
     _in_range(col, "column", shape[1])
-    return row.astype(np.int64), col.astype(np.int64), data
+    return row, col, data
 
 
-def _dense_coords(value: Any):
+def check_dense(value: Any) -> np.ndarray:
+    """A 2-D array of real numbers from a NumPy array or nested lists."""
     if not isinstance(value, (np.ndarray, list, tuple)):
         raise SparseInputError("expected a scipy.sparse matrix or array, a 2-D NumPy array or a sparse .npz "
                                f"file, got {type(value).__name__}")
@@ -208,26 +210,5 @@ def _dense_coords(value: Any):
         raise SparseInputError(f"is not a rectangular matrix ({e})") from None
     if a.ndim != 2:
         raise SparseInputError(f"must be a 2-D matrix, got a {a.ndim}-D array")
-    shape, a = check_shape(a.shape), _values(a)
-    row, col = np.nonzero(a)
-    return shape, (row, col, a[row, col])
-
-
-def _packed_order(key: np.ndarray, bits: int) -> np.ndarray:
-    """Stable sorting permutation of a non-negative key with key << bits < 2**63: sorting the packed
-    int64 values (key << bits | position) directly is several times faster than a stable argsort."""
-    packed = (key.astype(np.int64) << bits) | np.arange(len(key), dtype=np.int64)
-    packed.sort()
-    return packed & ((1 << bits) - 1)
-
-
-def stable_order(major: np.ndarray, minor: np.ndarray, spans: tuple[int, int]) -> np.ndarray:
-    """The permutation sorting by (major, minor), ties kept in input order; 0 <= major < spans[0],
-    0 <= minor < spans[1] <= 2**31. One packed sort when the combined key fits, else two passes."""
-    bits = max(len(major) - 1, 1).bit_length()
-    if bits > 32:
-        return np.lexsort((minor, major))
-    if (spans[0] * spans[1]).bit_length() + bits <= 63:
-        return _packed_order(major * spans[1] + minor, bits)
-    first = _packed_order(minor, bits)
-    return first[_packed_order(major[first], bits)]
+    check_shape(a.shape)
+    return check_values(a)

@@ -15,7 +15,6 @@ import ccomp.runtime.sparse.validate as sv
 from ccomp.runtime.sparse.formats import (
     Format, SparseArrays, SparseInputError, canonical_coo, convert, from_value, to_dense, to_scipy,
 )
-from ccomp.runtime.sparse.npz import CooInput
 
 FORMATS = [Format("dense"), Format("csr"), Format("csc"), Format("coo"),
            Format("bsr", (4, 4)), Format("bsr", (8, 8)), Format("bsr", (2, 3))]
@@ -232,6 +231,11 @@ def test_explicit_zeros_kept_on_fast_path():
     assert from_value(x, Format("coo")).nnz == 1
 
 
+def raw_coo(shape, row, col, data) -> SparseArrays:
+    """Coordinates as given, unchecked: ccomp's own coo arrays (scipy would refuse some at construction)."""
+    return SparseArrays(Format("coo"), shape, {"row": np.asarray(row), "col": np.asarray(col), "data": np.asarray(data)})
+
+
 def mutated_csr(**changes) -> sp.csr_matrix:
     x = sp.csr_matrix(np.array([[1, 0, 2], [0, 3, 0]], np.float32))
     for name, value in changes.items():
@@ -240,14 +244,14 @@ def mutated_csr(**changes) -> sp.csr_matrix:
 
 
 BAD = {
-    "negative": (CooInput((2, 2), np.array([0, -1]), np.array([0, 1]), np.ones(2)), "row index -1 is negative"),
+    "negative": (raw_coo((2, 2), np.array([0, -1]), np.array([0, 1]), np.ones(2)), "row index -1 is negative"),
     "range": (mutated_csr(indices=np.array([0, 7, 1], np.int32)), "column index 7 is out of range for 3 columns"),
-    "row out of range": (CooInput((2, 5), np.array([2]), np.array([0]), np.ones(1)), "row index 2 is out of range"),
+    "row out of range": (raw_coo((2, 5), np.array([2]), np.array([0]), np.ones(1)), "row index 2 is out of range"),
     "indptr decreasing": (mutated_csr(indptr=np.array([0, 2, 1], np.int32)), "not monotonic"),
     "indptr length": (mutated_csr(indptr=np.array([0, 3], np.int32)), "indptr has 2 entries"),
     "indptr end": (mutated_csr(indptr=np.array([0, 2, 5], np.int32)), "indptr ends at 5"),
     "indptr start": (mutated_csr(indptr=np.array([1, 2, 3], np.int32)), "start at 0"),
-    "lengths": (CooInput((2, 2), np.array([0, 1]), np.array([0]), np.ones(2)), "different shapes"),
+    "lengths": (raw_coo((2, 2), np.array([0, 1]), np.array([0]), np.ones(2)), "different shapes"),
     "data length": (mutated_csr(data=np.ones(2, np.float32)), "data has shape"),
     "complex": (np.ones((2, 2), np.complex128), "real numbers, got complex128"),
     "complex sparse": (sp.csr_matrix(np.eye(2, dtype=np.complex64)), "real numbers, got complex64"),
@@ -255,9 +259,9 @@ BAD = {
     "object": (np.array([[None]]), "real numbers, got object"),
     "3-D": (np.ones((2, 2, 2)), "2-D matrix, got a 3-D array"),
     "1-D sparse": (sp.coo_array(np.ones(3)), "2-D"),
-    "inf shape": (CooInput((float("inf"), 3), np.zeros(1, int), np.zeros(1, int), np.ones(1)), "shape must be"),
-    "huge shape": (CooInput((2**31, 3), np.zeros(1, int), np.zeros(1, int), np.ones(1)), "too big"),
-    "float indices": (CooInput((2, 2), np.zeros(1), np.zeros(1), np.ones(1)), "integers"),
+    "inf shape": (raw_coo((float("inf"), 3), np.zeros(1, int), np.zeros(1, int), np.ones(1)), "shape must be"),
+    "huge shape": (raw_coo((2**31, 3), np.zeros(1, int), np.zeros(1, int), np.ones(1)), "too big"),
+    "float indices": (raw_coo((2, 2), np.zeros(1), np.zeros(1), np.ones(1)), "integers"),
     "ragged": ([[1, 2], [3]], "rectangular"),
     "not a matrix": ({"a": 1}, "got dict"),
     "bsr padding": (SparseArrays(Format("bsr", (2, 2)), (1, 1), {
@@ -286,11 +290,27 @@ def test_format_parse():
             Format.parse(bad)
 
 
-@pytest.mark.parametrize("spans", [(50, 40), (2**31 - 1, 2**31 - 1)])  # one packed sort; two passes
-def test_stable_order_matches_lexsort(spans):
-    rng = np.random.default_rng(10)
-    major, minor = rng.integers(0, 50, 5000), rng.integers(0, 40, 5000)
-    np.testing.assert_array_equal(sf.stable_order(major, minor, spans), np.lexsort((minor, major)))
+def test_bsr_blocks_sorted_when_a_later_row_opens_an_earlier_block():
+    """scipy's tobsr orders blocks by first appearance in a block row; kernels need them sorted."""
+    x = np.zeros((4, 6), np.float32)
+    x[0, 5], x[1, 0], x[3, 2] = 1, 2, 3
+    a = from_value(x, Format("bsr", (2, 2)))
+    assert a.parts["indices"].tolist() == [0, 2, 1] and a.parts["indptr"].tolist() == [0, 2, 3]
+    np.testing.assert_array_equal(to_dense(a), x)
+
+
+def test_conversions_leave_the_input_alone():
+    coo = sp.coo_matrix(([1.0, 2.0, 0.0, 4.0], ([1, 1, 0, 2], [2, 2, 1, 0])), shape=(3, 3))
+    unsorted = sp.csr_matrix((np.array([5, 0, 7], np.float32), np.array([2, 0, 1], np.int32),
+                              np.array([0, 3], np.int32)), shape=(1, 3))
+    for value in (coo, unsorted, unsorted.tocsc()):
+        before = [a.copy() for a in (value.data, *((value.row, value.col) if value.format == "coo"
+                                                   else (value.indices, value.indptr)))]
+        for fmt in FORMATS:
+            from_value(value, fmt)
+        after = (value.data, *((value.row, value.col) if value.format == "coo" else (value.indices, value.indptr)))
+        for b, a in zip(before, after):
+            np.testing.assert_array_equal(a, b)
 
 
 def test_canonical_coo_of_every_kind():

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
 from ccomp.runtime.sparse.formats import Format, SparseInputError, from_value, to_dense
-from ccomp.runtime.sparse.npz import CooInput, is_sparse_npz, load_npz, save_npz
+from ccomp.runtime.sparse.npz import is_sparse_npz, load_npz, save_npz
 
 X = sp.random(24, 40, density=0.2, format="csr", dtype=np.float32, random_state=11)
 
@@ -40,7 +41,7 @@ def test_scipy_save_ccomp_load(tmp_path, kind, array, compressed):
         x = sp.csr_array(x).asformat(kind) if kind != "bsr" else sp.bsr_array(x)
     sp.save_npz(tmp_path / "m.npz", x, compressed=compressed)
     loaded = load_npz(tmp_path / "m.npz")
-    assert isinstance(loaded, CooInput) and loaded.shape == X.shape
+    assert sp.issparse(loaded) and loaded.format == kind and loaded.shape == X.shape  # scipy read it
     for fmt in ("csr", "bsr(4x4)", "dense"):
         np.testing.assert_array_equal(to_dense(from_value(loaded, Format.parse(fmt))), X.toarray())
 
@@ -159,3 +160,24 @@ def test_is_sparse_npz(tmp_path):
     assert is_sparse_npz(tmp_path / "z.zip")  # it only looks for the key; load_npz judges the content
     with pytest.raises(SparseInputError):
         load_npz(tmp_path / "z.zip")
+
+
+class _Touch:
+    """Unpickling this creates a file: the proof that a pickle ran code."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.path),))
+
+
+def test_a_pickle_in_a_file_never_runs(tmp_path):
+    """scipy.sparse.load_npz opens files with allow_pickle=False; so does ccomp's own look at a refused file."""
+    marker = tmp_path / "ran"
+    for key in ("data", "indices", "format"):
+        arrays = csr_arrays(**{key: np.array([_Touch(marker)], dtype=object)})
+        write(tmp_path / "evil.npz", **arrays)
+        with pytest.raises(SparseInputError, match="'evil.npz'"):
+            load_npz(tmp_path / "evil.npz")
+        assert not marker.exists(), key

@@ -8,7 +8,6 @@ import scipy.sparse as sp
 
 import ccomp.runtime.sparse.select as ss
 from ccomp.runtime.sparse.formats import Format, from_value
-from ccomp.runtime.sparse.npz import CooInput
 from ccomp.runtime.sparse.select import CANDIDATES, Choice, choose, measure
 
 
@@ -94,5 +93,5 @@ def test_candidates_limit_the_choice():
 
 def test_choice_and_candidates_shape():
     assert CANDIDATES == (Format("dense"), Format("csr"), Format("bsr", (4, 4)), Format("bsr", (8, 8)))
-    c = choose(CooInput((3, 3), np.array([0, 1]), np.array([1, 2]), np.array([1.0, 2.0])))
+    c = choose(sp.coo_matrix(([1.0, 2.0], ([0, 1], [1, 2])), shape=(3, 3)))
     assert isinstance(c, Choice) and c.format == Format("csr") and c.reason.endswith(": csr")
