@@ -23,6 +23,7 @@ import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 
+from ccomp.diagnostics import CompileError
 from ccomp.dialects import sparse_format
 from ccomp.dialects.ports import arg_ports, port_name
 from ccomp.runtime.sparse.formats import Format, SparseArrays, SparseInputError, from_value, to_scipy
@@ -75,7 +76,10 @@ def flatten(values: Sequence[Any]) -> list[Any]:
 
 
 def regroup(outputs: Sequence[Port], values: Sequence[Any]) -> list[Any]:
-    """Results by port: sparse results as ``scipy.sparse`` matrices."""
+    """Results by port: sparse results as ``scipy.sparse`` matrices (in their format; a bsr
+    whose shape is no block multiple, which scipy cannot hold, as csr), sharing the kernels'
+    buffers. Results are validated like inputs, so a kernel that wrote a malformed matrix
+    is reported as an internal error, never handed on or ended in a traceback."""
     out, k = [], 0
     for port in outputs:
         chunk = values[k: k + port.arity]
@@ -88,7 +92,10 @@ def regroup(outputs: Sequence[Port], values: Sequence[Any]) -> list[Any]:
         if fmt.kind == "coo":  # buffers are at least one element long; the count says what is used
             parts = [p[: int(count)] if int(count) else np.zeros(1, p.dtype) for p in parts]
         arrays = SparseArrays(fmt, (int(rows), int(cols)), dict(zip(fmt.parts, parts)))
-        out.append(to_scipy(arrays))
+        try:
+            out.append(to_scipy(arrays))
+        except SparseInputError as exc:
+            raise CompileError(f"internal error: result '{port.name}' ({fmt}) came back malformed: {exc}") from None
     return out
 
 

@@ -76,3 +76,18 @@ def test_cli_writes_sparse_results(tmp_path: Path) -> None:
     r = run_cli("run", str(prog), "-i", "A=A.npz", "--output", "s=s.txt", cwd=tmp_path)
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "output 's': a sparse matrix is written as .npz (or densified as .npy or .png), not '.txt'" in r.stderr
+
+
+def test_a_malformed_kernel_result_is_an_internal_error() -> None:
+    """Results are validated like inputs: a broken kernel cannot hand out a matrix that lies."""
+    from ccomp.runtime.signature import Port
+    from ccomp.runtime.tensor_ports import regroup
+
+    port = Port("s", None, tensor="csr", arity=6)
+    good = [np.array([0, 1, 1], np.int32), np.array([1], np.int32), np.array([2.5], np.float32)]
+    (m,) = regroup([port], [*good, np.int32(2), np.int32(3), np.int32(1)])
+    np.testing.assert_array_equal(m.toarray(), [[0, 2.5, 0], [0, 0, 0]])
+    bad = [good[0], np.array([7], np.int32), good[2]]  # column 7 of 3
+    with pytest.raises(ccomp.CompileError, match="internal error: result 's' \\(csr\\) came back malformed: "
+                                                 "column index 7 is out of range"):
+        regroup([port], [*bad, np.int32(2), np.int32(3), np.int32(1)])
