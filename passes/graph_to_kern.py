@@ -9,6 +9,8 @@ images as ``memref<?x?xT>``:
 - ``graph.size`` becomes two ``memref.dim``s packed into ``vector<2xi32>``;
 - a capture allocates its result with ``memref.alloc`` and launches a kernel that
   stores into it; a reduce launches a ``reduce`` kernel whose result is the value;
+  a histogram checks its range (``kern.check``), zeroes ``memref<?xi32>`` counters
+  and launches a kernel that adds to them with ``kern.atomic_add``;
   ``mean`` is an ``add`` reduction divided by the element count on the host;
 - uniform code (scalar ``arith``/``math``/``vector`` ops) stays in the host function.
 
@@ -31,6 +33,7 @@ from ccomp.diagnostics import PassError
 from ccomp.dialects import graph, kern, loop
 from ccomp.passes.lowering.builder import IRBuilder
 from ccomp.passes.lowering.functions import KernelNames, OpTable, lower_functions
+from ccomp.passes.lowering.histogram import BINS, host_range, zero_kernel
 from ccomp.passes.lowering.kern_body import KernelBodyBuilder, extract_lane, insert_lane, convert_type, image_memref
 
 
@@ -172,11 +175,32 @@ class HostLowering(OpTable):
             value = r.add(div(value, count_e))
         self.mapping[red.result] = value
 
+    def lower_histogram(self, op: graph.HistogramOp, b: IRBuilder) -> None:
+        """Check and widen the range on the host, zero the counters (a kernel: the pool
+        recycles buffers), then count in a kernel of its own over the field's extent."""
+        if not isinstance(op.input.owner, graph.MapOp):
+            self.unfused(op, b)
+        w, h, image = self.extent(op.size, b)
+        r = b.located(op.location)
+        bins = op.bins.value.data
+        lo, hi, step = host_range(r, self.mapping[op.lo], self.mapping[op.hi], bins)
+        n = r.index(bins)
+        counters = r.add(memref.AllocOp([n], [], BINS))
+        zero = self.names.fresh(self.fn.sym_name.data, len(self.kernels))
+        self.kernels.append(zero_kernel(zero, op.location))
+        r.add(kern.LaunchOp(zero, [n], [counters]))
+        name = self.names.fresh(self.fn.sym_name.data, len(self.kernels))
+        builder = KernelBodyBuilder(name, [(op.input.owner, False)], image, None, op, bins=bins)
+        self.kernels.append(builder.build())
+        r.add(kern.LaunchOp(name, [w, h], [self.mapping[v] for v in builder.bindings] + [lo, hi, step, counters]))
+        self.mapping[op.result] = counters
+
     HANDLERS: ClassVar[dict[type[Operation], Callable[[HostLowering, Any, IRBuilder], None]]] = {
         graph.SizeOp: lower_size,
         graph.MapOp: lower_map,
         graph.CaptureOp: lower_sink,
         graph.ReduceOp: lower_sink,
+        graph.HistogramOp: lower_histogram,
         graph.BlurOp: unfused,
         func.ReturnOp: lower_return,
         loop.RepeatOp: lower_repeat,
@@ -198,5 +222,5 @@ class GraphToKernPass(ModulePass):
 def is_graph(fn: func.FuncOp) -> bool:
     """A function over images, or one that computes sizes or sinks."""
     return any(isinstance(t, graph.ImageType) for t in fn.function_type.inputs) or any(
-        isinstance(o, (graph.CaptureOp, graph.ReduceOp, graph.SizeOp)) for o in fn.body.block.ops)
+        isinstance(o, (*graph.SINKS, graph.SizeOp)) for o in fn.body.block.ops)
 

@@ -15,7 +15,7 @@ from xdsl.ir import Attribute
 from ccomp.dialects.sparse_format import FormatAttr
 from ccomp.frontend import ast
 from ccomp.frontend.typecheck import I32_MAX, did_you_mean
-from ccomp.frontend.types import IMAGE, IMAGE_ELEMENTS, SCALARS, UNIFORM, Ty, fits_f32, tensor_type
+from ccomp.frontend.types import IMAGE, IMAGE_ELEMENTS, SCALARS, TENSOR, UNIFORM, Ty, fits_f32, tensor_type
 
 Fail = Callable[[ast.Node, str], Exception]
 _ALIASES = {"float": "f32", "double": "f32", "int": "i32", "uint": "i32", "boolean": "bool", "texture": "image"}
@@ -55,6 +55,18 @@ def param_type(t: ast.TypeRef, fail: Fail, kind: str = "graph") -> Ty:
         raise fail(t, f"unknown type '{t.name}'; did you mean '{_ALIASES[t.name]}'?")
     family = "image" if kind == "graph" else "tensor"
     raise fail(t, f"unknown type '{t.name}'" + did_you_mean(t.name, [*SCALARS, family]))
+
+
+def graph_tensor_type(t: ast.TypeRef, fail: Fail) -> Ty:
+    """A tensor result of a ``graph``: only what ``histogram()`` returns, ``tensor<Nxi32>``
+    with a static length N."""
+    shape = t.args[0] if t.args and isinstance(t.args[0], ast.ShapeArg) else None
+    m = _SHAPE.fullmatch(shape.text) if shape is not None else None
+    dims = m.group(1)[:-1].split("x") if m is not None else []
+    if m is None or len(t.args) != 1 or len(dims) != 1 or not dims[0].isdigit() or m.group(2) != "i32":
+        raise fail(t, "a graph returns a tensor only as a histogram: tensor<Nxi32> with N its bins, "
+                      "as in tensor<16xi32>")
+    return Ty("i32", TENSOR, int(dims[0]))
 
 
 def fn_param_type(t: ast.TypeRef, fail: Fail) -> Ty | TensorType:

@@ -18,6 +18,7 @@ from xdsl.ir import Attribute
 from ccomp.dialects import sparse_format
 
 UNIFORM, FIELD, IMAGE = "uniform", "field", "image"
+TENSOR = "tensor"  # in a graph, only what histogram() returns: tensor<Nxi32>, N = ``Ty.length``
 
 SCALARS = ("f32", "i32", "bool")
 VECTORS = {"vec2": ("f32", 2), "vec3": ("f32", 3), "vec4": ("f32", 4), "ivec2": ("i32", 2)}
@@ -29,6 +30,7 @@ SWIZZLE_SETS = ("xyzw", "rgba")
 class Ty:
     elem: str
     kind: str = UNIFORM
+    length: int = 0  # a graph tensor's static length (its bins); 0 for every other kind
 
     @property
     def lanes(self) -> int:
@@ -55,7 +57,8 @@ class Ty:
         return Ty(self.elem, kind)
 
     def show(self) -> str:
-        return {UNIFORM: self.elem, FIELD: f"field of {self.elem}", IMAGE: f"image<{self.elem}>"}[self.kind]
+        return {UNIFORM: self.elem, FIELD: f"field of {self.elem}", IMAGE: f"image<{self.elem}>",
+                TENSOR: f"tensor<{self.length}x{self.elem}>"}[self.kind]
 
 
 def vector_name(scalar: str, lanes: int) -> str:

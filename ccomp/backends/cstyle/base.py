@@ -37,7 +37,7 @@ from ccomp.backends.cstyle.types import (  # noqa: F401  (re-exported for the ta
 from ccomp.backends.cstyle.errors import EmitError
 from ccomp.backends.dispatch import cannot_emit, op_table
 from ccomp.runtime.abi import Binding, KernelSource
-from ccomp.dialects.kern import KernelOp
+from ccomp.dialects.kern import AtomicAddOp, KernelOp
 
 class CStyleEmitter(OpTable, BufferOps, ReduceTree):
     """Turns one ``kern.kernel`` into C-like source; subclasses give the spellings."""
@@ -47,6 +47,11 @@ class CStyleEmitter(OpTable, BufferOps, ReduceTree):
     LOCAL_SIZES: ClassVar[dict[int, tuple[int, ...]]] = {1: (256,), 2: (16, 16), 3: (8, 8, 8)}
     REDUCE_COARSEN: ClassVar[int] = 1  # points per invocation along the slowest dim (reduce)
     SWIZZLE = "xyzw"
+    # A kernel that counts (``kern.atomic_add``: a histogram) must compute its bin edges
+    # as NumPy does, two rounded operations, never a fused multiply-add: the line that
+    # opens such a body without contraction, and the qualifier of its float locals.
+    EXACT_BODY: ClassVar[str] = ""
+    EXACT_DECL: ClassVar[str] = ""
     # Scalar type names: integers by width (a width not listed is unsupported), and the
     # names that need a language feature the translation unit must enable.
     INT_TYPES: ClassVar[dict[int, str]] = {}
@@ -64,6 +69,7 @@ class CStyleEmitter(OpTable, BufferOps, ReduceTree):
         self.rank = kernel.rank.value.data
         self.local_size = local_size
         self.reduce = kernel.reduce.data if kernel.reduce is not None else None
+        self.exact = False  # see EXACT_BODY
         self.lines: list[str] = []
         self.depth = 1
         self.names: dict[SSAValue, str] = {}
@@ -190,7 +196,8 @@ class CStyleEmitter(OpTable, BufferOps, ReduceTree):
     def define(self, v: SSAValue, expr: str) -> str:
         n = self.fresh(v.name_hint)
         self.names[v] = n
-        self.line(f"{self.type_name(v.type)} {n} = {expr};")
+        exact = self.EXACT_DECL if self.exact and "float" in self.type_name(v.type) else ""
+        self.line(f"{exact}{self.type_name(v.type)} {n} = {expr};")
         return n
 
     def comp(self, expr: str, k: int) -> str:
@@ -244,6 +251,8 @@ class CStyleEmitter(OpTable, BufferOps, ReduceTree):
                 reads = True
             elif isinstance(op, memref.StoreOp) and op.memref is arg:
                 writes = True
+            elif isinstance(op, AtomicAddOp):
+                reads = writes = True
             elif not isinstance(op, memref.DimOp):
                 raise self.unsupported(op, "a buffer may only be loaded, stored or measured")
         return {(True, True): "read_write", (True, False): "read",
@@ -252,6 +261,9 @@ class CStyleEmitter(OpTable, BufferOps, ReduceTree):
     # ---- the kernel ---------------------------------------------------------------------
     def emit(self) -> KernelSource:
         self._bind()
+        self.exact = any(isinstance(op, AtomicAddOp) for op in self.kernel.walk())
+        if self.exact and self.EXACT_BODY:
+            self.line(self.EXACT_BODY)
         for d in range(self.rank):
             reduce_rows = self.reduce is not None and d == self.rank - 1
             self.line(f"int {'ccomp_first' if reduce_rows else f'ccomp_gid{d}'} = {self.global_id(d)};")

@@ -57,6 +57,8 @@ class GLSLEmitter(CStyleEmitter):
     TYPE_FEATURES = {"int64_t": "int64"}
     # ccomp_base<d> offsets a dispatch chunk (see the module docstring)
     GLOBAL_ID = "int(gl_GlobalInvocationID.{axis}) + ccomp_base{d}"
+    ATOMIC_ADD = "atomicAdd({ref}, {value})"  # on an SSBO: a buffer both read and written is never a texture
+    EXACT_DECL = "precise "  # GLSL 4.00+: no fusing or reassociating what computes it
     LOCAL_LINEAR_ID = "int(gl_LocalInvocationIndex)"
     GROUP_ID = "(int(gl_WorkGroupID.{axis}) + ccomp_base{d} / {size})"
     NUM_GROUPS = "((ccomp_ext{d} + {last}) / {size})"

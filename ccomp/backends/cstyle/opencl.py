@@ -44,6 +44,8 @@ class OpenCLEmitter(CStyleEmitter):
     INT_TYPES = _INTS
     TYPE_FEATURES = {"double": "fp64"}
     GLOBAL_ID = "(int)get_global_id({d})"
+    ATOMIC_ADD = "atomic_add(&{ref}, {value})"  # OpenCL 1.1+ 32-bit global atomics
+    EXACT_BODY = "#pragma OPENCL FP_CONTRACT OFF"  # allowed first in a compound statement
     LOCAL_LINEAR_ID = ("(int)(get_local_id(0) + get_local_size(0) * "
                        "(get_local_id(1) + get_local_size(1) * get_local_id(2)))")
     GROUP_ID = "(int)get_group_id({d})"

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from xdsl.dialects.builtin import TensorType
 from xdsl.ir import Attribute, Block, Region, SSAValue
 
 from ccomp.diagnostics import Source
 from ccomp.dialects import graph
 from ccomp.frontend import ast, decls
+from ccomp.frontend.builtins import coerce
 from ccomp.frontend.emit import Emitter
 from ccomp.frontend.graph.extents import ExtentGen
 from ccomp.frontend.graph.pointwise import PointwiseGen
 from ccomp.frontend.graph.typecheck import TypeChecker
 from ccomp.frontend.graph.zones import ZoneGen
 from ccomp.frontend.irgen import FunctionGen, Val, at
-from ccomp.frontend.types import IMAGE, UNIFORM, Ty, mlir_type
+from ccomp.frontend.types import IMAGE, TENSOR, UNIFORM, Ty, mlir_type
 
 
 @dataclass
@@ -60,13 +62,24 @@ class GraphGen(ZoneGen, PointwiseGen, ExtentGen, FunctionGen[Ty]):
     def port_type(self, t: ast.TypeRef) -> Ty:
         return decls.param_type(t, self.fail)
 
+    def result_type(self, r: ast.Result) -> Ty:
+        """Results may also be histograms (``tensor<16xi32>``), which no parameter is."""
+        if r.type.name == "tensor":
+            return decls.graph_tensor_type(r.type, self.fail)
+        return self.port_type(r.type)
+
     def ir_type(self, t: Ty) -> Attribute:
+        if t.kind == TENSOR:
+            return TensorType(mlir_type(t.elem), [t.length])
         return mlir_type(t.elem) if t.kind == UNIFORM else graph.ImageType(mlir_type(t.elem))
+
 
     def val(self, ty: Ty, ssa: SSAValue, expr: ast.Expr | None = None, fields: dict[str, Val] | None = None) -> Val:
         """An image is its own extent; a field's is that of the expression it came from."""
         if ty.kind == IMAGE:
             return Val(ty, ssa, ssa, fields)
+        if ty.kind == TENSOR:  # a histogram has no extent
+            return Val(ty, ssa, None, fields)
         return Val(ty, ssa, self.extent_of(expr) if expr is not None else None, fields)
 
     def bind_param(self, p: ast.Param, ty: Ty, arg: SSAValue) -> None:
@@ -79,6 +92,10 @@ class GraphGen(ZoneGen, PointwiseGen, ExtentGen, FunctionGen[Ty]):
 
     def result_value(self, e: ast.Expr, want: Ty) -> SSAValue:
         got = self.types.type_of(e)
+        if TENSOR in (want.kind, got.kind):
+            if got != want:
+                raise self.fail(e, f"expected {want.show()}, got {got.show()}")
+            return self.value(e)
         if want.kind == IMAGE:
             if got.kind == UNIFORM or got.elem != want.elem:
                 raise self.fail(e, f"expected {want.show()}, got {got.show()}")
@@ -95,7 +112,8 @@ class GraphGen(ZoneGen, PointwiseGen, ExtentGen, FunctionGen[Ty]):
             return e.name in self.env
         if isinstance(e, ast.Member):
             return isinstance(e.base, ast.Name) and self.members(e.base.name) is not None
-        return isinstance(e, ast.Repeat) or (isinstance(e, ast.Call) and e.func in ("blur", "capture", "resize"))
+        return isinstance(e, ast.Repeat) or (
+            isinstance(e, ast.Call) and e.func in ("blur", "capture", "resize", "histogram"))
 
     def gen(self, e: ast.Expr, ctx: MapCtx | None) -> SSAValue:
         t = self.types.type_of(e)
@@ -124,10 +142,20 @@ class GraphGen(ZoneGen, PointwiseGen, ExtentGen, FunctionGen[Ty]):
                 v = at(self.top, e).add(graph.BlurOp(inp, e.args[1].value))
             elif e.func == "resize":
                 v = self.gen_resize(e)
+            elif e.func == "histogram":
+                v = self.gen_histogram(e)
             else:
                 v = self.image(e.args[0])
             self.sources[id(e)] = v
         return self.sources[id(e)]
+
+    def gen_histogram(self, e: ast.Call) -> SSAValue:
+        """``graph.histogram`` of the field over its extent, as a reduction is; an i32
+        ``lo``/``hi`` is converted to f32 once."""
+        values = self.gen(e.args[0], None)
+        size = self.size_of(self.sink_extent(e.args[0]), e)
+        lo, hi = (coerce(at(self.top, a), self.gen(a, None), self.types.type_of(a), "f32") for a in e.args[2:])
+        return at(self.top, e).add(graph.HistogramOp(values, size, lo, hi, e.args[1].value))
 
     def build_map(self, e: ast.Expr) -> SSAValue:
         ctx = MapCtx(Emitter(Block(), self.source.name), self.extent_of(e) or self.default_extent)

@@ -12,13 +12,41 @@ from __future__ import annotations
 from ccomp.frontend import ast
 from ccomp.frontend.builtins import BUILTINS, result_elem
 from ccomp.frontend.typecheck import ExprChecker, did_you_mean
-from ccomp.frontend.types import FIELD, IMAGE, SWIZZLE_SETS, UNIFORM, Ty, vector_name
+from ccomp.frontend.types import FIELD, IMAGE, SWIZZLE_SETS, TENSOR, UNIFORM, Ty, vector_name
 
 REDUCTIONS = {"sum": "add", "mean": "mean", "min": "min", "max": "max"}
 COORDS = {"x": Ty("i32", FIELD), "y": Ty("i32", FIELD), "uv": Ty("vec2", FIELD)}
-FUNCTIONS = ("blur", "capture", "size", "sample", *REDUCTIONS)  # node functions beside BUILTINS
-NOT_YET = {"histogram": "histogram"}
+FUNCTIONS = ("blur", "capture", "size", "sample", "histogram", *REDUCTIONS)  # node functions beside BUILTINS
+NOT_YET: dict[str, str] = {}
 MAX_BLUR_RADIUS = 16  # graph-fuse unrolls a blur into (2r+1)^2 reads; keep kernels compilable
+MAX_BINS = 1 << 20  # histogram() bins: a buffer of this many counters is still small
+
+
+def operands_of(e: ast.Expr) -> list[ast.Expr]:
+    """The sub-expressions ``e`` computes with (a repeat zone's count and initial states)."""
+    if isinstance(e, ast.Repeat):
+        return [e.count, *(st.init for st in e.states)]
+    found: list[ast.Expr] = []
+    for value in vars(e).values():
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, ast.Expr):
+                found.append(item)
+    return found
+
+
+def tensor_free(rule):
+    """Wrap a typing rule so that no operand is a histogram: a graph's only tensors are
+    what ``histogram()`` returns, which it may bind with ``let`` and return, nothing more.
+    Only names and calls can be tensors, so literals stay untyped until their rule
+    decides (64-bit literals are seeded by their context)."""
+    def checked(self: "TypeChecker", e: ast.Expr) -> Ty:
+        for operand in operands_of(e):
+            if isinstance(operand, (ast.Name, ast.Call)) and self.type_of(operand).kind == TENSOR:
+                t = self.type_of(operand)
+                raise self.fail(operand, f"a histogram ({t.show()}) can only be returned from the graph, "
+                                         f"not computed with")
+        return rule(self, e)
+    return checked
 
 
 def join_kind(*tys: Ty) -> str:
@@ -94,8 +122,10 @@ class TypeChecker(ExprChecker[Ty]):
         raise self.fail(e, f"a storage format such as {e.name}(...) belongs to fn programs (the second "
                            f"argument of to()), not graphs")
 
-    RULES = {**ExprChecker.RULES, ast.Name: name, ast.Binary: binary, ast.Unary: unary, ast.Member: member,
-             ast.Index: index, ast.Format: storage_format}
+    RULES = {**ExprChecker.RULES, ast.Name: name, ast.Format: storage_format,
+             **{cls: tensor_free(rule) for cls, rule in (
+                 (ast.Binary, binary), (ast.Unary, unary), (ast.Member, member), (ast.Index, index),
+                 (ast.Call, ExprChecker.call), (ast.Repeat, ExprChecker.repeat))}}
 
     # ----- calls: node functions by name, then the pointwise builtins -------------
 
@@ -158,8 +188,28 @@ class TypeChecker(ExprChecker[Ty]):
             raise self.fail(e.args[1], f"sample() coordinates must be vec2, got {tys[1].elem}")
         return Ty(tys[0].elem, FIELD)
 
+    def histogram(self, e: ast.Call, tys: list[Ty]) -> Ty:
+        """``histogram(img, bins, lo, hi)``: counts of an f32 image's or field's values in
+        ``bins`` (a literal: the result's static length) equal bins of ``[lo, hi]``."""
+        self.arity(e, 4)
+        self.not_uniform(e, tys[0], "counts the values of an image or field")
+        if tys[0].elem != "f32":
+            hint = "; pick one component, as in img.x" if tys[0].is_vector else ""
+            raise self.fail(e.args[0], f"histogram() counts f32 values, got {tys[0].show()}{hint}")
+        bins = e.args[1]
+        if not isinstance(bins, ast.Number) or bins.is_float or bins.value < 1:
+            raise self.fail(bins, "histogram() bins must be a positive integer literal, as in histogram(img, 16, 0.0, 1.0)")
+        if bins.value > MAX_BINS:
+            raise self.fail(bins, f"histogram() bins must be at most {MAX_BINS}")
+        for arg, t, what in ((e.args[2], tys[2], "lo"), (e.args[3], tys[3], "hi")):
+            if t.kind != UNIFORM or t.elem not in ("f32", "i32"):
+                raise self.fail(arg, f"histogram() {what} must be an f32 value (one for the whole image), "
+                                     f"got {t.show()}")
+        return Ty("i32", TENSOR, bins.value)
+
     #: The node functions (beside reductions and the pointwise builtins) -> their rule.
-    NODE_FUNCTIONS = {"blur": blur, "capture": capture, "size": size, "resize": resize, "sample": sample}
+    NODE_FUNCTIONS = {"blur": blur, "capture": capture, "size": size, "resize": resize, "sample": sample,
+                      "histogram": histogram}
 
     def operand_elem(self, e: ast.Call) -> str:
         """The element a pointwise builtin converts its arguments to."""
@@ -175,6 +225,8 @@ class TypeChecker(ExprChecker[Ty]):
         """Image state is always an image: a field initialiser is materialised."""
         if t.kind == UNIFORM:
             return t
+        if t.kind == TENSOR:
+            raise self.fail(st.init, f"a histogram ({t.show()}) cannot be the state of a repeat zone")
         self.image_element(st.init, t)
         return t.with_kind(IMAGE)
 
