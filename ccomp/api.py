@@ -27,6 +27,7 @@ from ccomp.runtime.build import Build, BuildError, read_build
 from ccomp.diagnostics import CompileError, PassError, Source, SourceLoc, error_at_location
 from ccomp.dialects import sparse_format
 from ccomp.runtime.abi import KernelBuildError
+from ccomp.runtime.capabilities import check_types
 from ccomp.runtime.devices.base import Device
 from ccomp.runtime.host import HostRunner, ScheduleCheckError
 from ccomp.runtime.pool import BudgetError, BufferPool, resolve_budget
@@ -144,6 +145,8 @@ class Program:
         start = time.perf_counter()
         try:
             self.device = create_device(self.target)
+            check_types(build.module, build.source, {p.name: (p.loc, p.type) for p in self.inputs},
+                        self.target, self.device.missing_types())
             self.device.load(build.module, build.code)
         except TargetUnavailable as exc:
             raise CompileError(str(exc)) from None

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 from xdsl.context import Context
 from xdsl.dialects import arith, func, memref, vector
-from xdsl.dialects.builtin import IndexType, ModuleOp, VectorType, f32, i32
+from xdsl.dialects.builtin import IndexType, IntegerType, ModuleOp, VectorType, i32
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
@@ -168,8 +168,10 @@ class HostLowering(OpTable):
             scalar = elem.element_type if isinstance(elem, VectorType) else elem
             if scalar == i32:  # an integer mean truncates toward zero, like integer division
                 div, count_e = arith.DivSIOp, count
-            else:
-                div, count_e = arith.DivfOp, r.add(arith.SIToFPOp(count, f32))
+            elif isinstance(scalar, IntegerType):  # i64: the count as wide as the sum
+                div, count_e = arith.DivSIOp, r.add(arith.ExtSIOp(count, scalar))
+            else:  # f32 or f64
+                div, count_e = arith.DivfOp, r.add(arith.SIToFPOp(count, scalar))
             if isinstance(elem, VectorType):
                 count_e = r.add(vector.BroadcastOp(count_e, elem))
             value = r.add(div(value, count_e))

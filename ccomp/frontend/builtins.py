@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from xdsl.ir import SSAValue
 
 from ccomp.frontend.emit import MATH_UNARY, Emitter
-from ccomp.frontend.types import VECTORS, Ty, vector_name
+from ccomp.frontend.types import VECTORS, WIDE, Ty, vector_name
 
 Fail = Callable[[str], Exception]
 
@@ -30,15 +30,39 @@ class Builtin:
 
 
 def unify(tys: Sequence[Ty], fail: Fail, force_float: bool = False) -> str:
-    """The common element of numeric arguments: int promotes to float, scalars
-    broadcast to the one vector size present."""
+    """The common element of numeric arguments: int promotes to float, 32 bits to 64
+    (f32 with f64 is f64, i32 with i64 is i64, an integer with a float is that float,
+    as C does for int with float), scalars broadcast to the one vector size present.
+    ``force_float`` (math functions) makes integers floats: i64 becomes f64, so no
+    precision is dropped that the argument had."""
     lanes = {t.lanes for t in tys if t.lanes > 1}
     if len(lanes) > 1:
         raise fail("mismatched vector sizes: " + " and ".join(sorted({t.elem for t in tys if t.lanes > 1})))
     if any(t.scalar == "bool" for t in tys):
         raise fail("expected numbers, got bool")
-    scalar = "f32" if force_float or any(t.is_float for t in tys) else "i32"
+    scalars = {t.scalar for t in tys}
+    if lanes and scalars & set(WIDE):  # vectors hold f32 (ivec2 i32) lanes only
+        raise fail(f"vectors have 32-bit lanes, {sorted(scalars & set(WIDE))[0]} does not combine with them; "
+                   f"convert it with f32() or i32()")
+    floats = {s for s in scalars if Ty(s).is_float}
+    if floats or force_float:
+        scalar = "f64" if "f64" in floats or (not floats and "i64" in scalars) else "f32"
+    else:
+        scalar = "i64" if "i64" in scalars else "i32"
     return vector_name(scalar, lanes.pop() if lanes else 1)
+
+
+def widens(got: Ty, want: Ty) -> bool:
+    """Whether a uniform of ``got`` may stand for a ``want`` (a returned or yielded
+    scalar): numbers whose promotion is ``want`` (i32 for f32, f32 for f64, i32 for i64)."""
+    if got.elem == want.elem:
+        return True
+    if "bool" in (got.scalar, want.scalar) or got.lanes != want.lanes or (got.is_float and want.is_int):
+        return False
+    try:
+        return unify([got, want], ValueError) == want.elem
+    except ValueError:
+        return False
 
 
 def coerce(em: Emitter, v: SSAValue, src: Ty, elem: str) -> SSAValue:
@@ -209,6 +233,8 @@ BUILTINS: dict[str, Builtin] = {
     "select": Builtin((3,), _select_check, _select, "select(cond, a, b) = cond ? a : b"),
     "f32": _cast("f32"),
     "i32": _cast("i32"),
+    "f64": _cast("f64"),
+    "i64": _cast("i64"),
     **{name: _constructor(name) for name in ("vec2", "vec3", "vec4")},
 }
 

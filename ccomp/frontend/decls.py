@@ -9,16 +9,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from xdsl.dialects.builtin import FloatAttr, IntegerAttr, TensorType, f32, i1, i32
+from xdsl.dialects.builtin import FloatAttr, IntegerAttr, TensorType, f32, f64, i1, i32, i64
 from xdsl.ir import Attribute
 
 from ccomp.dialects.sparse_format import FormatAttr
 from ccomp.frontend import ast
-from ccomp.frontend.typecheck import I32_MAX, did_you_mean
-from ccomp.frontend.types import IMAGE, IMAGE_ELEMENTS, SCALARS, TENSOR, UNIFORM, Ty, fits_f32, tensor_type
+from ccomp.frontend.typecheck import did_you_mean
+from ccomp.frontend.types import IMAGE, IMAGE_ELEMENTS, SCALARS, TENSOR, UNIFORM, WIDE, Ty, fits_literal, tensor_type
 
 Fail = Callable[[ast.Node, str], Exception]
-_ALIASES = {"float": "f32", "double": "f32", "int": "i32", "uint": "i32", "boolean": "bool", "texture": "image"}
+_ALIASES = {"float": "f32", "double": "f64", "long": "i64", "int": "i32", "uint": "i32", "boolean": "bool", "texture": "image"}
 
 
 # The storage formats a tensor type (and to()) names; bsr takes a block size, dense none.
@@ -30,6 +30,9 @@ def param_type(t: ast.TypeRef, fail: Fail, kind: str = "graph") -> Ty:
     """The language type a parameter or result of a ``graph`` is declared with."""
     if t.name == "tensor" and kind == "graph":
         raise fail(t, "tensor types belong to fn programs; a graph takes images and scalars")
+    if t.name in WIDE and kind == "fn":
+        raise fail(t, f"{t.name} values are not supported in fn programs by this version of ccomp; "
+                      f"fn scalars are f32, i32 or bool")
     if t.name in SCALARS:
         if t.args:
             raise fail(t, f"{t.name} takes no type arguments")
@@ -147,14 +150,15 @@ def default_attr(p: ast.Param, ty: Ty | TensorType, fail: Fail) -> Attribute:
         e, sign = e.operand, -1
     if not isinstance(ty, Ty) or ty.kind != UNIFORM:  # an image or a tensor
         raise fail(p.default, "only scalar parameters can have a default")
-    if isinstance(e, ast.Number) and ty.elem == "f32":
-        if not fits_f32(float(e.value)):
-            raise fail(p.default, f"the default of '{p.name}' does not fit in f32 (largest about 3.4e38)")
-        return FloatAttr(sign * float(e.value), f32)
-    if isinstance(e, ast.Number) and ty.elem == "i32" and not e.is_float:
-        if not -I32_MAX - 1 <= sign * e.value <= I32_MAX:
-            raise fail(p.default, f"the default of '{p.name}' does not fit in i32")
-        return IntegerAttr(sign * e.value, i32)
+    if isinstance(e, ast.Number) and ty.is_float:
+        if not fits_literal(float(e.value), ty.elem):
+            largest = " (largest about 3.4e38)" if ty.elem == "f32" else ""
+            raise fail(p.default, f"the default of '{p.name}' does not fit in {ty.elem}{largest}")
+        return FloatAttr(sign * float(e.value), f32 if ty.elem == "f32" else f64)
+    if isinstance(e, ast.Number) and ty.is_int and not e.is_float:
+        if not fits_literal(sign * e.value, ty.elem):
+            raise fail(p.default, f"the default of '{p.name}' does not fit in {ty.elem}")
+        return IntegerAttr(sign * e.value, i32 if ty.elem == "i32" else i64)
     if isinstance(e, ast.Bool) and ty.elem == "bool":
         return IntegerAttr(int(e.value), i1)
     article = "a" if ty.elem == "bool" else "an"

@@ -18,9 +18,7 @@ from xdsl.dialects.builtin import (
     IntegerAttr,
     StringAttr,
     VectorType,
-    f32,
     i1,
-    i32,
     i64,
 )
 from xdsl.ir import Block, Operation, SSAValue
@@ -60,12 +58,12 @@ class Emitter:
 
     def const(self, ty: Ty, value: float | int | bool) -> SSAValue:
         scalar = Ty(ty.scalar)
-        if scalar.elem == "f32":
-            c = self.add(arith.ConstantOp(FloatAttr(float(value), f32)))
+        if scalar.is_float:
+            c = self.add(arith.ConstantOp(FloatAttr(float(value), mlir_type(scalar.elem))))
         elif scalar.elem == "bool":
             c = self.add(arith.ConstantOp(IntegerAttr(int(bool(value)), i1)))
         else:
-            c = self.add(arith.ConstantOp(IntegerAttr(int(value), i32)))
+            c = self.add(arith.ConstantOp(IntegerAttr(int(value), mlir_type(scalar.elem))))
         return self.splat(c, ty) if ty.is_vector else c
 
     def splat(self, value: SSAValue, ty: Ty) -> SSAValue:
@@ -73,7 +71,7 @@ class Emitter:
         return self.add(vector.BroadcastOp(value, mlir_type(ty.elem)))
 
     def convert(self, value: SSAValue, src: Ty, dst_scalar: str) -> SSAValue:
-        """Convert between i32, f32 and bool, lane-wise for vectors."""
+        """Convert between i32, i64, f32, f64 and bool, lane-wise for vectors."""
         if src.scalar == dst_scalar:
             return value
         if src.is_vector:  # arith casts take scalars only (xDSL 0.74): convert lane by lane
@@ -81,13 +79,17 @@ class Emitter:
             return self.build(lanes, Ty(vector_name(dst_scalar, src.lanes)))
         dst = Ty(dst_scalar)
         target = mlir_type(dst.elem)
-        if src.scalar == "i32" and dst_scalar == "f32":
+        if src.is_int and dst.is_float:
             return self.add(arith.SIToFPOp(value, target))
-        if src.scalar == "f32" and dst_scalar == "i32":
+        if src.is_float and dst.is_int:
             return self.add(arith.FPToSIOp(value, target))
-        if src.scalar == "bool" and dst_scalar == "i32":
+        if src.is_float and dst.is_float:  # f32 <-> f64
+            return self.add((arith.ExtFOp if dst_scalar == "f64" else arith.TruncFOp)(value, target))
+        if src.is_int and dst.is_int:  # i32 <-> i64: sign-extend, or wrap to the low bits
+            return self.add((arith.ExtSIOp if dst_scalar == "i64" else arith.TruncIOp)(value, target))
+        if src.scalar == "bool" and dst.is_int:
             return self.add(arith.ExtUIOp(value, target))
-        if src.scalar == "bool" and dst_scalar == "f32":
+        if src.scalar == "bool" and dst.is_float:
             one, zero = self.const(dst, 1.0), self.const(dst, 0.0)
             return self.add(arith.SelectOp(value, one, zero))
         if dst_scalar == "bool":

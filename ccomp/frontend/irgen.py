@@ -24,7 +24,7 @@ from xdsl.ir import Attribute, Block, Region, SSAValue
 from ccomp.diagnostics import CompileError, Source, error_at
 from ccomp.dialects import loop, ports
 from ccomp.frontend import ast, decls
-from ccomp.frontend.builtins import coerce
+from ccomp.frontend.builtins import coerce, widens
 from ccomp.frontend.emit import Emitter
 from ccomp.frontend.typecheck import ExprChecker
 from ccomp.frontend.types import Ty
@@ -205,11 +205,11 @@ class FunctionGen(Generic[T]):
         return [self.state_value(value, name, want) for value, (name, want) in zip(stmt.values, states)]
 
     def scalar_result(self, e: ast.Expr, got: Ty, want: Ty) -> SSAValue:
-        """A scalar result: an integer widens to a float of as many lanes; any other
-        difference of element types is an error."""
+        """A scalar result: a number widens to the type it promotes to (i32 to f32 or
+        i64, f32 to f64); any other difference of element types is an error."""
         v = self.value(e)
         if got.elem != want.elem:
-            if not (got.is_int and want.is_float and got.lanes == want.lanes):
+            if not widens(got, want):
                 raise self.fail(e, f"expected {want.elem}, got {got.elem}")
             v = coerce(at(self.top, e), v, got, want.elem)
         return v

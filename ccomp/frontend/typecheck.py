@@ -14,13 +14,13 @@ sub-expression what it is, and an error is reported at the operator that causes 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from difflib import get_close_matches
 from typing import Any, ClassVar, Generic, TypeVar
 
 from ccomp.frontend import ast
 from ccomp.frontend.builtins import unify
-from ccomp.frontend.types import Ty, fits_f32
+from ccomp.frontend.types import WIDE, Ty, fits_f32, fits_literal
 
 ARITH_OPS = ("+", "-", "*", "/", "%")
 CMP_OPS = ("<", "<=", ">", ">=", "==", "!=")
@@ -29,6 +29,13 @@ I32_MAX = 2**31 - 1
 
 T = TypeVar("T")  # the type of a value in one kind of program
 Fail = Callable[[ast.Node, str], Exception]
+
+
+def literal_of(e: ast.Expr) -> tuple[ast.Number, int] | None:
+    """The number and sign of a literal, optionally negated (``2.5``, ``-3``), else None."""
+    if isinstance(e, ast.Unary) and e.op == "-" and isinstance(e.operand, ast.Number):
+        return e.operand, -1
+    return (e, 1) if isinstance(e, ast.Number) else None
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
@@ -71,6 +78,32 @@ class ExprChecker(Generic[T]):
         if e.is_float and not fits_f32(e.value):
             raise self.fail(e, f"float literal {e.value} does not fit in f32 (largest about 3.4e38)")
         return Ty("f32" if e.is_float else "i32")
+
+    def seed_literal(self, e: ast.Expr, elem: str) -> None:
+        """Type literal ``e`` as the 64-bit ``elem`` its context asks for (``a * 0.1``
+        with ``a: f64`` reads 0.1 as a double, not a float widened later; ``n + 3000000000``
+        with ``n: i64`` is in range). An integer literal takes f64 or i64, a float
+        literal only f64; anything else keeps its own type."""
+        lit = literal_of(e)
+        if lit is None or elem not in WIDE or (lit[0].is_float and elem != "f64"):
+            return
+        number, sign = lit
+        if not fits_literal(sign * number.value, elem):
+            kind = "float" if number.is_float else "integer"
+            raise self.fail(number, f"{kind} literal {number.value} does not fit in {elem}")
+        self.cache[id(number)] = Ty(elem)
+        self.cache[id(e)] = Ty(elem)
+
+    def operand_types(self, operands: Sequence[ast.Expr]) -> list[T]:
+        """The types of the operands of one operation, where a literal takes the
+        64-bit type of the others (see :meth:`seed_literal`); 32-bit programs are
+        typed exactly as before."""
+        others = [self.type_of(o) for o in operands if literal_of(o) is None]
+        wide = {t.scalar for t in others if isinstance(t, Ty)} & set(WIDE)
+        if wide:
+            for o in operands:
+                self.seed_literal(o, "f64" if "f64" in wide else "i64")
+        return [self.type_of(o) for o in operands]
 
     def boolean(self, e: ast.Bool) -> T:
         return Ty("bool")

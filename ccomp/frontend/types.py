@@ -1,7 +1,7 @@
 """Language-level types of ComputeNodes values and their MLIR element types.
 
-A value has an element type (``f32``, ``i32``, ``bool``, ``vec2``..``vec4``, and
-``ivec2`` for sizes) and a kind: a *uniform* is one value for the whole program, a
+A value has an element type (``f32``, ``f64``, ``i32``, ``i64``, ``bool``,
+``vec2``..``vec4``, and ``ivec2`` for sizes) and a kind: a *uniform* is one value for the whole program, a
 *field* is a lazy value per element, an *image* is a materialised field. Tensors
 (in ``fn`` programs) are typed by the builtin ``TensorType`` itself; see
 :func:`tensor_type` and :mod:`ccomp.frontend.tensor.typecheck`.
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from xdsl.dialects.builtin import DYNAMIC_INDEX, IntegerType, TensorType, VectorType, f32, i1, i32
+from xdsl.dialects.builtin import DYNAMIC_INDEX, IntegerType, TensorType, VectorType, f32, f64, i1, i32, i64
 from xdsl.ir import Attribute
 
 from ccomp.dialects import sparse_format
@@ -20,9 +20,12 @@ from ccomp.dialects import sparse_format
 UNIFORM, FIELD, IMAGE = "uniform", "field", "image"
 TENSOR = "tensor"  # in a graph, only what histogram() returns: tensor<Nxi32>, N = ``Ty.length``
 
-SCALARS = ("f32", "i32", "bool")
+SCALARS = ("f32", "f64", "i32", "i64", "bool")
+FLOATS = ("f32", "f64")
+INTS = ("i32", "i64")
+WIDE = ("f64", "i64")  # the 64-bit scalars: no vectors of them, and targets may lack them
 VECTORS = {"vec2": ("f32", 2), "vec3": ("f32", 3), "vec4": ("f32", 4), "ivec2": ("i32", 2)}
-IMAGE_ELEMENTS = ("f32", "i32", "vec2", "vec3", "vec4")
+IMAGE_ELEMENTS = ("f32", "f64", "i32", "i64", "vec2", "vec3", "vec4")
 SWIZZLE_SETS = ("xyzw", "rgba")
 
 
@@ -43,11 +46,11 @@ class Ty:
 
     @property
     def is_float(self) -> bool:
-        return self.scalar == "f32"
+        return self.scalar in FLOATS
 
     @property
     def is_int(self) -> bool:
-        return self.scalar == "i32"
+        return self.scalar in INTS
 
     @property
     def is_vector(self) -> bool:
@@ -73,12 +76,9 @@ def vector_name(scalar: str, lanes: int) -> str:
 
 def mlir_type(elem: str) -> Attribute:
     """The MLIR type of one element."""
-    if elem == "f32":
-        return f32
-    if elem == "i32":
-        return i32
-    if elem == "bool":
-        return i1
+    scalars = {"f32": f32, "f64": f64, "i32": i32, "i64": i64, "bool": i1}
+    if elem in scalars:
+        return scalars[elem]
     scalar, lanes = VECTORS[elem]
     return VectorType(mlir_type(scalar), [lanes])
 
@@ -89,8 +89,10 @@ def elem_of_mlir(t: Attribute) -> str:
         return vector_name(elem_of_mlir(t.element_type), t.get_shape()[0])
     if t == f32:
         return "f32"
+    if t == f64:
+        return "f64"
     if isinstance(t, IntegerType):
-        return "bool" if t.width.data == 1 else "i32"
+        return {1: "bool", 64: "i64"}.get(t.width.data, "i32")
     raise KeyError(str(t))
 
 
@@ -100,6 +102,17 @@ def fits_f32(value: float) -> bool:
 
     with np.errstate(over="ignore"):
         return bool(np.isfinite(np.float32(value)))
+
+
+def fits_literal(value: float | int, elem: str) -> bool:
+    """Whether a literal's value is representable as ``elem`` (f64: finite; i64: in range)."""
+    if elem == "f32":
+        return fits_f32(value)
+    if elem == "f64":
+        import math
+        return math.isfinite(float(value))
+    bits = 64 if elem == "i64" else 32
+    return -(2 ** (bits - 1)) <= value < 2 ** (bits - 1)
 
 
 def tensor_type(rank: int, fmt: "sparse_format.FormatAttr | None" = None, shape: Sequence[int] | None = None) -> TensorType:

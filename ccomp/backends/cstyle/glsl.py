@@ -35,6 +35,7 @@ from xdsl.ir import Attribute, Operation
 from ccomp.backends.cstyle.base import CStyleEmitter, decimal, element_of, emit_module, int_text, lanes_of
 from ccomp.backends.dispatch import emits
 from ccomp.backends.cstyle.errors import EmitError
+from ccomp.diagnostics import PassError
 from ccomp.runtime.abi import KernelSource
 from ccomp.dialects.kern import KernelOp
 
@@ -143,7 +144,10 @@ class GLSLEmitter(CStyleEmitter):
     # ---- ops whose GLSL spelling differs ----------------------------------------------
     def emit_op(self, op: Operation) -> None:
         if isinstance(op, _FLOAT_ONLY) and op.results and isinstance(element_of(op.results[0].type), Float64Type):
-            raise self.unsupported(op, "GLSL has no double-precision version")
+            # a program error, located at the call: GLSL's sin, exp, pow... take floats only
+            name = op.name.removeprefix("math.").replace("powf", "pow")
+            raise PassError(op, f"the glsl target has no {name}() of f64 (GLSL has no double-precision "
+                                f"{name}); use -t llvm or -t opencl, or convert with f32()")
         super().emit_op(op)
 
     def _helper(self, t: Attribute) -> str:
@@ -151,8 +155,11 @@ class GLSLEmitter(CStyleEmitter):
         # C semantics on magnitudes taken as unsigned (abs(INT_MIN) wraps), and ccomp's
         # definitions where C has none: x / 0 = 0, x / -1 = -x (INT_MIN wraps).
         u = "uint" if s == "int" else f"u{s}"
+        # The sign test of int64_t is (a ^ b) < 0: Mesa 22.3's llvmpipe miscompiles
+        # (a < 0) != (b < 0) when b is an int widened to int64_t (-9 / int64_t(-2) gave -4).
+        negative = "(a < 0) != (b < 0)" if s == "int" else f"(a ^ b) < {s}(0)"
         self.helpers[s] = (f"{s} ccomp_divsi({s} a, {s} b) {{ if (b == 0) return 0; if (b == -1) return -a; "
-                           f"{s} q = {s}({u}(abs(a)) / {u}(abs(b))); return (a < 0) != (b < 0) ? -q : q; }}")
+                           f"{s} q = {s}({u}(abs(a)) / {u}(abs(b))); return {negative} ? -q : q; }}")
         return "ccomp_divsi"
 
     @emits(arith.DivSIOp)

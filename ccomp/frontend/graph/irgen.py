@@ -73,7 +73,6 @@ class GraphGen(ZoneGen, PointwiseGen, ExtentGen, FunctionGen[Ty]):
             return TensorType(mlir_type(t.elem), [t.length])
         return mlir_type(t.elem) if t.kind == UNIFORM else graph.ImageType(mlir_type(t.elem))
 
-
     def val(self, ty: Ty, ssa: SSAValue, expr: ast.Expr | None = None, fields: dict[str, Val] | None = None) -> Val:
         """An image is its own extent; a field's is that of the expression it came from."""
         if ty.kind == IMAGE:
@@ -91,6 +90,8 @@ class GraphGen(ZoneGen, PointwiseGen, ExtentGen, FunctionGen[Ty]):
         return self.gen(e, None)
 
     def result_value(self, e: ast.Expr, want: Ty) -> SSAValue:
+        if want.kind == UNIFORM:  # return 0.1 for an f64 result returns the double 0.1
+            self.types.seed_literal(e, want.elem)
         got = self.types.type_of(e)
         if TENSOR in (want.kind, got.kind):
             if got != want:

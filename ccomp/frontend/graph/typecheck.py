@@ -12,7 +12,7 @@ from __future__ import annotations
 from ccomp.frontend import ast
 from ccomp.frontend.builtins import BUILTINS, result_elem
 from ccomp.frontend.typecheck import ExprChecker, did_you_mean
-from ccomp.frontend.types import FIELD, IMAGE, SWIZZLE_SETS, TENSOR, UNIFORM, Ty, vector_name
+from ccomp.frontend.types import FIELD, IMAGE, IMAGE_ELEMENTS, SWIZZLE_SETS, TENSOR, UNIFORM, Ty, vector_name
 
 REDUCTIONS = {"sum": "add", "mean": "mean", "min": "min", "max": "max"}
 COORDS = {"x": Ty("i32", FIELD), "y": Ty("i32", FIELD), "uv": Ty("vec2", FIELD)}
@@ -75,7 +75,7 @@ class TypeChecker(ExprChecker[Ty]):
         return t
 
     def binary(self, e: ast.Binary) -> Ty:
-        a, b = self.type_of(e.lhs), self.type_of(e.rhs)
+        a, b = self.operand_types([e.lhs, e.rhs])
         if e.op == "@":
             raise self.fail(e, "'@' is the matrix product of tensors; graphs have no tensors")
         return Ty(self.scalar_binary(e, a, b), join_kind(a, b))
@@ -130,8 +130,10 @@ class TypeChecker(ExprChecker[Ty]):
     # ----- calls: node functions by name, then the pointwise builtins -------------
 
     def call_of(self, e: ast.Call) -> Ty:
-        tys = [self.type_of(a) for a in e.args]
         name = e.func
+        if name in ("f64", "i64") and len(e.args) == 1:  # f64(0.1) is the double nearest 0.1
+            self.seed_literal(e.args[0], name)
+        tys = self.operand_types(e.args) if name in BUILTINS else [self.type_of(a) for a in e.args]
         if name in NOT_YET:
             raise self.fail(e, f"{name}() is not supported yet by this version of ccomp")
         if name in REDUCTIONS and len(tys) == 1:
@@ -236,5 +238,5 @@ class TypeChecker(ExprChecker[Ty]):
             raise self.fail(e, f"{e.func}() {what}, got {t.elem}")
 
     def image_element(self, node: ast.Node, t: Ty) -> None:
-        if t.elem not in ("f32", "i32", "vec2", "vec3", "vec4"):
+        if t.elem not in IMAGE_ELEMENTS:
             raise self.fail(node, f"images of {t.elem} cannot be stored; convert to f32 or i32 first")

@@ -17,7 +17,7 @@ from xdsl.ir import Block, Region, SSAValue
 
 from ccomp.dialects import graph
 from ccomp.frontend import ast
-from ccomp.frontend.builtins import coerce
+from ccomp.frontend.builtins import coerce, widens
 from ccomp.frontend.emit import Emitter
 from ccomp.frontend.irgen import at
 from ccomp.frontend.types import IMAGE, UNIFORM, Ty
@@ -31,10 +31,11 @@ class ZoneGen:
         return self.image(init) if ty.kind == IMAGE else self.gen(init, None)
 
     def state_value(self, value: ast.Expr, name: str, want: Ty) -> SSAValue:
-        """Image state stays image state (of any size); an i32 may be yielded for an f32."""
+        """Image state stays image state (of any size); a uniform may be yielded for the
+        state type it widens to (i32 for f32, f32 for f64)."""
         got = self.types.type_of(value)
         if (got.kind == UNIFORM) != (want.kind == UNIFORM) or (got.elem != want.elem and not (
-                got.is_int and want.is_float and got.lanes == want.lanes and want.kind == UNIFORM)):
+                want.kind == UNIFORM and widens(got, want))):
             raise self.fail(value, f"state '{name}' is {want.show()}, but this is {got.show()}")
         if want.kind == IMAGE:
             return self.image(value)

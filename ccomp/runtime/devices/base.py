@@ -90,6 +90,13 @@ class Device(ABC):
         the face passes them on when it generates code for a device it holds."""
         return {}
 
+    def missing_types(self) -> dict[str, str]:
+        """Element types (``f64``, ``i64``) this device cannot run, each with why (the
+        driver extension it lacks). The face checks a build against them before
+        loading it (``runtime/capabilities.py``), so a program that uses one gets an
+        error at that use rather than a driver's compile log."""
+        return {}
+
     @abstractmethod
     def load(self, module: ModuleOp, code: Any) -> None:
         """Make the kernels of ``module`` runnable from ``code`` the backend generated for

@@ -119,6 +119,14 @@ class GLDevice(Device):
     def codegen_options(self) -> dict[str, Any]:
         return {"max_invocations": self.max_invocations, "max_textures": self.max_textures}
 
+    def missing_types(self) -> dict[str, str]:
+        """``int64_t`` needs ``GL_ARB_gpu_shader_int64`` (the shaders require it);
+        ``double`` is core since GL 4.0, so every 4.3 context has it (with Mesa's
+        ``GL_ARB_gpu_shader_fp64`` switched off, the 4.3 context itself is refused)."""
+        if "GL_ARB_gpu_shader_int64" in self.ctx.extensions:
+            return {}
+        return {"i64": "GL_ARB_gpu_shader_int64 missing"}
+
     def load(self, module: ModuleOp, sources: dict[str, KernelSource]) -> None:
         for ks in sources.values():
             self.compile(ks)

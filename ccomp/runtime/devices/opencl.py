@@ -100,6 +100,12 @@ class CLDevice(Device):
     def codegen_options(self) -> dict[str, Any]:
         return {"max_work_group_size": self.device.max_work_group_size}
 
+    def missing_types(self) -> dict[str, str]:
+        """``double`` is optional in OpenCL C (``cl_khr_fp64``); ``long`` is not."""
+        if "cl_khr_fp64" in self.device.extensions.split():
+            return {}
+        return {"f64": "cl_khr_fp64 missing"}
+
     def load(self, module: ModuleOp, sources: dict[str, KernelSource]) -> None:
         if sources:
             self.build(list(sources.values()))
