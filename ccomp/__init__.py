@@ -20,13 +20,24 @@ from ccomp.diagnostics import CompileError  # noqa: E402
 __version__ = "0.1.0"
 
 
-def compile(*args, **kwargs):  # noqa: A001 - the public name users expect
-    """See :func:`ccomp.api.compile`."""
-    from ccomp.api import compile as _compile
-
-    return _compile(*args, **kwargs)
+_LAZY = {"compile", "load", "Program"}
 
 
-compile.__doc__ = "Compile a .cn program for a target; see ccomp.api.compile."
+def __getattr__(name: str):
+    """``ccomp.compile``, ``ccomp.load`` and ``ccomp.Program`` are :mod:`ccomp.api`'s own
+    objects — so ``help(ccomp.compile)`` and ``inspect.signature`` show the real
+    parameters — imported on first use, keeping ``import ccomp`` cheap (PEP 562)."""
+    if name in _LAZY:
+        from ccomp import api
 
-__all__ = ["compile", "CompileError", "__version__"]
+        value = getattr(api, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ccomp' has no attribute '{name}'")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
+
+__all__ = ["compile", "load", "Program", "CompileError", "__version__"]

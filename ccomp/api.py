@@ -235,8 +235,8 @@ class Program:
         return self._result_type(*outs)
 
     def __repr__(self) -> str:
-        ins = ", ".join(f"{p.name}: {p.describe()}" for p in self.inputs)
-        outs = ", ".join(f"{p.name}: {p.describe()}" for p in self.outputs)
+        ins = ", ".join(map(str, self.inputs))
+        outs = ", ".join(map(str, self.outputs))
         return f"<ccomp.Program {self.name}({ins}) -> ({outs}) on {self.target}>"
 
 

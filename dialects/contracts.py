@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, FloatAttr, IntegerAttr, StringAttr
+from xdsl.dialects.builtin import ArrayAttr, DenseArrayBase, DictionaryAttr, FloatAttr, IntegerAttr, StringAttr, TensorType, i64
 from xdsl.ir import Attribute, Block, Operation
 from xdsl.utils.exceptions import VerifyException
 
@@ -34,7 +34,7 @@ from ccomp.dialects.sparse_format import (
 FUNCTION_ATTRS = frozenset({ports.OUTPUTS, VARIANT_OF})
 """Attributes of ccomp's dialects a ``func.func`` may carry."""
 
-PORT_ATTRS = frozenset({ports.PORT_NAME, ports.PORT_DEFAULT, FORMAT, PART, AUTO})
+PORT_ATTRS = frozenset({ports.PORT_NAME, ports.PORT_DEFAULT, ports.PORT_SHAPE, FORMAT, PART, AUTO})
 """Attributes of ccomp's dialects an argument or result attribute dictionary may carry."""
 
 _PREFIXES = tuple(f"{d.name}." for d in (Graph, Kern, Loop, Sparse))
@@ -73,7 +73,8 @@ def _unknown(attrs: Sequence[DictionaryAttr], what: str) -> None:
 
 def verify_graph_ports(fn: func.FuncOp) -> None:
     """``graph.name`` is a non-empty string; ``graph.default`` a literal of its scalar
-    argument's type (arguments only); ``graph.outputs`` names every output once."""
+    argument's type and ``graph.shape`` a static size of its rank (arguments only);
+    ``graph.outputs`` names every output once."""
     args, results = ports.arg_ports(fn), ports.result_ports(fn)
     _unknown(args, "argument")
     _unknown(results, "result")
@@ -84,10 +85,12 @@ def verify_graph_ports(fn: func.FuncOp) -> None:
             if not isinstance(default, (FloatAttr, IntegerAttr)) or default.type != t:
                 raise VerifyException(f"{ports.PORT_DEFAULT} of argument {k} must be a literal of type {t}, "
                                       f"got {default}")
+        _check_shape(d, t, k)
     for k, d in enumerate(results):
         _check_name(d, f"result {k}")
-        if ports.PORT_DEFAULT in d.data:
-            raise VerifyException(f"{ports.PORT_DEFAULT} is for arguments, not result {k}")
+        for key in (ports.PORT_DEFAULT, ports.PORT_SHAPE):
+            if key in d.data:
+                raise VerifyException(f"{key} is for arguments, not result {k}")
     outputs = fn.attributes.get(ports.OUTPUTS)
     if outputs is None:
         return
@@ -103,6 +106,31 @@ def verify_graph_ports(fn: func.FuncOp) -> None:
     elif None in named or list(dict.fromkeys(named)) != names:
         raise VerifyException(f"the {ports.PORT_NAME} of the results ({named}) do not follow "
                               f"{ports.OUTPUTS} {names}")
+
+
+def _check_shape(d: DictionaryAttr, t: Attribute, k: int) -> None:
+    """A ``graph.shape`` is i64 sizes (-1 dynamic, at least one static) of the argument's
+    rank (2 for an image and for each part of a sparse matrix), equal to the static
+    sizes of a tensor type."""
+    shape = d.data.get(ports.PORT_SHAPE)
+    if shape is None:
+        return
+    what = f"{ports.PORT_SHAPE} of argument {k}"
+    if not isinstance(shape, DenseArrayBase) or shape.elt_type != i64:
+        raise VerifyException(f"{what} must be an array<i64: ...>, got {shape}")
+    dims = shape.get_values()
+    if not dims or any(s < -1 for s in dims) or all(s == -1 for s in dims):
+        raise VerifyException(f"{what} must hold sizes >= 0 or -1 (dynamic), at least one static, got {list(dims)}")
+    if PART in d.data or isinstance(t, graph.ImageType):
+        rank = 2
+    elif hasattr(t, "get_shape"):
+        rank = len(t.get_shape())
+    else:
+        raise VerifyException(f"{what}: a scalar argument ({t}) has no size")
+    if len(dims) != rank:
+        raise VerifyException(f"{what} has {len(dims)} sizes for an argument of rank {rank}")
+    if isinstance(t, TensorType) and tuple(-1 if s < 0 else s for s in t.get_shape()) != tuple(dims):
+        raise VerifyException(f"{what} {list(dims)} differs from the argument's type {t}")
 
 
 def _check_name(d: DictionaryAttr, what: str) -> None:

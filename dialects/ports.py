@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, FloatAttr, IntegerAttr, StringAttr
+from xdsl.dialects.builtin import ArrayAttr, DenseArrayBase, DictionaryAttr, FloatAttr, IntegerAttr, StringAttr, i64
 from xdsl.ir import Attribute
 
 PORT_NAME = "graph.name"
@@ -26,17 +26,33 @@ PORT_DEFAULT = "graph.default"
 """Argument attribute: the value of a scalar input the caller leaves out
 (``FloatAttr``/``IntegerAttr`` of the argument's type)."""
 
+PORT_SHAPE = "graph.shape"
+"""Argument attribute: the static size an input is declared with, as the NumPy shape
+of its array without vector lanes (``array<i64: 512, 640>`` for
+``image<f32, 640x512>``, rows first; ``array<i64: -1, 4>`` for ``tensor<?x4xf32>``,
+``-1`` where the size comes from the input). Only inputs with a static size carry it:
+the L2 buffer types are all dynamic, so this is how the runtime learns what to check."""
+
 OUTPUTS = "graph.outputs"
 """Function attribute: the names of the program's outputs, in order (``ArrayAttr`` of
 ``StringAttr``), one per result until results carry a ``graph.name`` of their own."""
 
 
-def port_attrs(name: str, default: Attribute | None = None) -> dict[str, Attribute]:
+def port_attrs(name: str, default: Attribute | None = None,
+               shape: Sequence[int] | None = None) -> dict[str, Attribute]:
     """The entries of an argument/result attribute dictionary naming a port."""
     attrs: dict[str, Attribute] = {PORT_NAME: StringAttr(name)}
     if default is not None:
         attrs[PORT_DEFAULT] = default
+    if shape is not None and any(d >= 0 for d in shape):
+        attrs[PORT_SHAPE] = DenseArrayBase.from_list(i64, list(shape))
     return attrs
+
+
+def port_shape(attrs: DictionaryAttr | None) -> tuple[int, ...] | None:
+    """The ``graph.shape`` in an argument attribute dictionary, if any (-1: dynamic)."""
+    shape = attrs.data.get(PORT_SHAPE) if attrs is not None else None
+    return tuple(int(d) for d in shape.get_values()) if isinstance(shape, DenseArrayBase) else None
 
 
 def port_name(attrs: DictionaryAttr | None) -> str | None:

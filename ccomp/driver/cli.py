@@ -14,13 +14,18 @@ from collections.abc import Sequence
 from ccomp import __version__
 from ccomp.diagnostics import CompileError, PassError
 
+BUILD_DIR = "ccomp-build"
+"""Where ``ccomp build`` writes without ``-o`` (not ``build/``, which setuptools owns)."""
+
 EPILOG = """\
 examples:
-  ccomp build examples/tonemap.cn -o build/             compile, write artefacts to build/
+  ccomp build examples/tonemap.cn -o ccomp-build/       compile, write artefacts to ccomp-build/
   ccomp build examples/tonemap.cn --emit kern           print the kernel-level IR
+  ccomp build examples/tonemap.cn --emit glsl           print the GLSL compute shaders (implies -t glsl)
   ccomp build --print-pipeline -t glsl                  print the passes, for ccomp-opt -p
   ccomp run examples/edges.cn --input src=examples/data/card.png --output mag=mag.png
   ccomp run examples/tonemap.cn --input src=in.npy --input gain=1.2 --output out=out.png
+  ccomp run --build ccomp-build/ --input src=in.npy --output out=out.npy
   ccomp targets                                         list targets usable on this machine
 """
 
@@ -42,11 +47,15 @@ def _parser() -> argparse.ArgumentParser:
                        description="Compile FILE. With -o, write the artefacts (IR, generated code, "
                                    "manifest.json) to a folder; with --emit, print one stage instead.")
     b.add_argument("file", nargs="?", help="the .cn program")
-    b.add_argument("-t", "--target", default="llvm", metavar="TARGET",
-                   help=f"code generation target: {', '.join(targets)} (default: llvm)")
-    b.add_argument("-o", "--output", metavar="DIR", help="write artefacts to DIR")
+    b.add_argument("-t", "--target", metavar="TARGET",
+                   help=f"code generation target: {', '.join(targets)} (default: llvm, or --emit's code target)")
+    b.add_argument("-o", "--out-dir", metavar="DIR", dest="out_dir",
+                   help=f"write the build folder (IR, generated code, manifest.json) to DIR (default: {BUILD_DIR}/)")
+    b.add_argument("--output", dest="out_dir", help=argparse.SUPPRESS)  # the old spelling of -o
     b.add_argument("--emit", metavar="STAGE",
-                   help=f"print the program at STAGE and stop: {', '.join(STAGES)}")
+                   help=f"print the program at STAGE and stop: {', '.join(STAGES)}. The code stages print "
+                        "what that target runs (llvm: LLVM IR, opencl: OpenCL C, glsl: GLSL) and imply "
+                        "-t; a different -t is an error")
     b.add_argument("--print-ir-after-all", action="store_true", help="print the IR after every pass (to stderr)")
     b.add_argument("--print-pipeline", action="store_true",
                    help="print the passes that lead to --emit's stage (default: all) for --target, "
@@ -57,17 +66,24 @@ def _parser() -> argparse.ArgumentParser:
     b.set_defaults(subparser=b)
 
     r = sub.add_parser("run", help="compile and run a program on inputs from files",
-                       description="Compile FILE and run it. Inputs and outputs are PNG or .npy files; "
-                                   "a scalar input is given as a number; scalar outputs are printed.")
+                       description="Compile FILE and run it. Images and dense tensors are PNG or .npy files, "
+                                   "sparse matrices .npz files (scipy.sparse.save_npz) or dense .npy; a scalar "
+                                   "input is a number, a bool input true or false; scalar outputs are printed.")
     r.add_argument("file", nargs="?", help="the .cn program (or use --build)")
     r.add_argument("--build", metavar="DIR", help="run a build folder written by 'ccomp build -o DIR' instead")
     r.add_argument("--no-cache", action="store_true", help="compile afresh instead of using the build cache")
-    r.add_argument("-t", "--target", default="llvm", metavar="TARGET",
-                   help=f"where to run: {', '.join(targets)} (default: llvm)")
+    r.add_argument("-t", "--target", metavar="TARGET",
+                   help=f"where to run: {', '.join(targets)} (default: llvm; with --build, the build's "
+                        "target, and a different one is an error)")
+    r.add_argument("-o", "--out-dir", action="append", default=[], metavar="DIR", dest="out_dir",
+                   help="also write the build folder to DIR, as 'ccomp build -o DIR' does")
     r.add_argument("--input", "-i", action="append", default=[], metavar="NAME=FILE|VALUE",
-                   help="an input: an image file (.png, .npy) or a number for a scalar")
-    r.add_argument("--output", "-o", action="append", default=[], metavar="NAME=FILE",
-                   help="where to write an image output (.png or .npy); unnamed outputs are called 'out'")
+                   help="an input: an image or tensor file (.png, .npy), a sparse matrix (.npz), "
+                        "a number for a scalar, true or false for a bool")
+    r.add_argument("--output", action="append", default=[], metavar="NAME=FILE",
+                   help="where to write an output (.png or .npy; a sparse matrix as .npz, or densified "
+                        "as .npy or .png); "
+                        "an unnamed output is called 'out'")
     r.add_argument("--graph", metavar="NAME", help="which graph to run when the file declares several")
     r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress bar on stderr for repeat zones (default: when stderr is a terminal)")

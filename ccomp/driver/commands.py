@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -10,7 +11,11 @@ import numpy as np
 from xdsl.printer import Printer
 
 from ccomp.diagnostics import CompileError
+from ccomp.driver.cli import BUILD_DIR
+from ccomp.driver.emit import CODE_TARGETS
 from ccomp.driver.pipeline import STAGES, pipeline_spec, run_passes, stage_specs
+
+log = logging.getLogger(__name__)
 
 
 def _print_ir(module, stream) -> None:
@@ -19,14 +24,14 @@ def _print_ir(module, stream) -> None:
 
 
 def build(args: argparse.Namespace) -> int:
-    from ccomp.api import check_target, get_build, load_source
+    from ccomp.api import get_build, load_source
     from ccomp.runtime.build import write_build
     from ccomp.frontend import lower_to_l1, parse
     from ccomp.frontend.astprint import format_ast
 
-    target = check_target(args.target)
     if args.emit is not None and args.emit not in STAGES:
         raise CompileError(f"unknown stage '{args.emit}'; choose one of {', '.join(STAGES)}")
+    target = _build_target(args.emit, args.target)
     if args.print_pipeline:
         print(pipeline_spec(target, args.emit or "kern"))
         return 0
@@ -36,7 +41,7 @@ def build(args: argparse.Namespace) -> int:
         return 0
     if args.emit is None and not args.print_ir_after_all and not args.save_ir:
         build, cached = get_build(source, target, args.graph, cache=not args.no_cache)
-        out = Path(args.output or "build")
+        out = Path(args.out_dir or BUILD_DIR)
         write_build(build, out)
         print(f"built {source.name} for {target} in {out}/" + (" (from the cache)" if cached else ""))
         return 0
@@ -53,9 +58,9 @@ def build(args: argparse.Namespace) -> int:
     for stage, spec in stage_specs(target, args.emit or "kern"):
         run_passes(module, spec, after)
         stages[stage] = _text(module)
-    if args.emit == "llvm":
-        from ccomp.backends.llvm.lower import emit_llvm_ir
-        print(emit_llvm_ir(module))
+    if args.emit in CODE_TARGETS:
+        from ccomp.driver.emit import emit_code
+        print(emit_code(module, target).rstrip("\n"))
         return 0
     if args.emit is not None:
         # ended like ccomp-opt's output (xDSL's mlir target adds a blank line), so the
@@ -64,7 +69,7 @@ def build(args: argparse.Namespace) -> int:
         return 0
     from ccomp.api import build_from_kern
     build = build_from_kern(source, module, target, args.graph)  # the module lowered above
-    out = Path(args.output or "build")
+    out = Path(args.out_dir or BUILD_DIR)
     write_build(build, out)
     if args.save_ir:
         (out / "ir").mkdir(exist_ok=True)
@@ -72,6 +77,19 @@ def build(args: argparse.Namespace) -> int:
             (out / "ir" / f"{stage}.mlir").write_text(text)
     print(f"built {source.name} for {target} in {out}/")
     return 0
+
+
+def _build_target(emit: str | None, target: str | None) -> str:
+    """``--emit llvm|opencl|glsl`` prints what that target runs, so it is the target;
+    a ``-t`` naming another is refused rather than silently overridden."""
+    from ccomp.api import check_target
+
+    code = emit if emit in CODE_TARGETS else None
+    if code is not None and target not in (None, "auto", code):
+        hint = f"--emit {target}" if target in CODE_TARGETS else "no -t"
+        raise CompileError(f"--emit {code} prints the code the {code} target runs, but -t asks for {target}; "
+                           f"use {hint}, or drop -t")
+    return check_target(code or target or "llvm")
 
 
 def _text(module) -> str:
@@ -94,12 +112,23 @@ def run(args: argparse.Namespace) -> int:
     from ccomp.runtime.imageio import read_array, write_array
     from ccomp.runtime.devices.base import element_layout
 
+    dirs = _build_dirs(args)
     if args.build:
+        if dirs:
+            raise CompileError(f"-o {dirs[0]} writes a build folder, but --build {args.build} runs one "
+                               "that exists; drop one of them")
         prog = ccomp.api.load(args.build)
+        if args.target not in (None, "auto", prog.target):
+            raise CompileError(f"the build in {args.build} is for target {prog.target}, not {args.target}; "
+                               f"drop -t, or rebuild it with 'ccomp build FILE -t {args.target} -o {args.build}'")
     elif args.file is None:
         raise CompileError("give a program (FILE) or a build folder (--build DIR)")
     else:
-        prog = ccomp.compile(args.file, target=args.target, function=args.graph, cache=not args.no_cache)
+        prog = ccomp.compile(args.file, target=args.target or "llvm", function=args.graph, cache=not args.no_cache)
+        if dirs:
+            from ccomp.runtime.build import write_build
+            write_build(prog.build, Path(dirs[0]))
+            print(f"built {prog.source.name} for {prog.target} in {dirs[0]}/")
     ports = {p.name: p for p in prog.inputs}
     kwargs = {}
     for item in args.input:
@@ -112,10 +141,7 @@ def run(args: argparse.Namespace) -> int:
         elif port.is_buffer:
             kwargs[name] = read_array(value, element_layout(port.type.element_type).lanes, f"input '{name}'")
         else:
-            try:
-                kwargs[name] = float(value) if "." in value or "e" in value.lower() else int(value)
-            except ValueError:
-                raise CompileError(f"input '{name}' is a {port.type} scalar; '{value}' is not a number") from None
+            kwargs[name] = _scalar(value, port, prog._input_error)
     wanted = dict(_split(o, "--output") for o in args.output)
     names = [p.name for p in prog.outputs]
     for name in wanted:
@@ -160,6 +186,39 @@ def _call(prog, kwargs: dict, args: argparse.Namespace):
         return prog(**kwargs, progress=bar)
     finally:
         bar.close()
+
+
+def _build_dirs(args: argparse.Namespace) -> list[str]:
+    """The folders of ``run -o DIR``. ``-o NAME=FILE`` was once the spelling of
+    ``--output``: it still works, with a warning, and moves to ``args.output``."""
+    dirs = []
+    for item in args.out_dir:
+        if "=" in item:
+            log.warning("'-o %s': -o is the build folder now, as in 'ccomp build'; write --output %s", item, item)
+            args.output.append(item)
+        else:
+            dirs.append(item)
+    if len(dirs) > 1:
+        raise CompileError(f"-o names the build folder once, got {', '.join(dirs)}; outputs are --output NAME=FILE")
+    return dirs
+
+
+def _scalar(value: str, port, fail) -> bool | int | float:
+    """A scalar input as typed on the command line: ``true``/``false`` for a bool, else a
+    number (checked against the port's type by the program, like a Python argument)."""
+    if port.language_type == "bool":
+        if value.lower() not in ("true", "false"):
+            raise fail(port, f"input '{port.name}' is a bool: write true or false, not '{value}'")
+        return value.lower() == "true"
+    try:
+        return float(value) if any(c in value.lower() for c in ".ein") else int(value)
+    except ValueError:
+        raise fail(port, f"input '{port.name}' is {_article(port.language_type)} scalar; "
+                         f"'{value}' is not a number") from None
+
+
+def _article(type_name: str) -> str:
+    return ("an " if type_name[0] in "aeifo" else "a ") + type_name
 
 
 def _read_matrix(path: str, what: str):

@@ -1,14 +1,19 @@
 """``ccomp-opt``: the ``mlir-opt``-style driver lit tests use.
 
-It is xDSL's ``xDSLOptMain`` with ccomp's dialects, ccomp's passes next to xDSL's
-own, and a frontend for ``.cn`` files, so ``ccomp-opt prog.cn -p graph-fuse``
-parses the language directly.
+It is xDSL's ``xDSLOptMain`` with ccomp's dialects, ccomp's passes before xDSL's
+own, a frontend for ``.cn`` files (``ccomp-opt prog.cn -p graph-fuse`` parses the
+language directly; ``-f cn`` for a program on stdin), and ccomp's own code targets:
+``-t llvm|opencl|glsl`` print a ``kern`` module's LLVM IR, OpenCL C or GLSL (xDSL's
+``llvm`` target only knows the ``llvm`` dialect).
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import sys
+import io
+import re
 from collections.abc import Sequence
 from typing import IO
 
@@ -46,11 +51,41 @@ class CcompOptMain(xDSLOptMain):
         self.pipeline = dataclasses.replace(self.pipeline, callback=callback)
 
     def register_all_passes(self) -> None:
-        super().register_all_passes()
+        """ccomp's passes first, so that ``--help`` lists them before xDSL's."""
         from ccomp.passes import get_all_passes
 
-        for name, factory in get_all_passes().items():
+        ours = get_all_passes()
+        for name, factory in ours.items():
             self.register_pass(name, factory)
+        super().register_all_passes()
+        for name, factory in ours.items():  # a name both define is ccomp's (keeps its place)
+            self.register_pass(name, factory)
+
+    def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
+        super().register_all_arguments(arg_parser)
+        from ccomp.passes import get_all_passes
+
+        ours = list(get_all_passes())
+        theirs = [n for n in self.available_passes if n not in ours]
+        for action in arg_parser._actions:
+            if action.dest == "passes":
+                action.help = (f"comma-separated passes (options in braces). ccomp's: {', '.join(ours)}. "
+                               f"xDSL's: {', '.join(theirs)}")
+            elif action.dest == "target":
+                action.help = ("what to print: mlir (default); llvm, opencl, glsl: the code ccomp's "
+                               "targets run, from a kern-level module; or one of xDSL's: "
+                               + ", ".join(n for n in self.available_targets if n not in _CODE_TARGETS))
+
+    def register_all_targets(self) -> None:
+        """``mlir``, then ccomp's code targets in place of xDSL's ``llvm`` (which raises
+        ``NotImplementedError`` on ``func``/``kern``), then xDSL's others."""
+        super().register_all_targets()
+        theirs = dict(self.available_targets)
+        self.available_targets = {"mlir": theirs.pop("mlir")}
+        for name in _CODE_TARGETS:
+            theirs.pop(name, None)
+            self.available_targets[name] = _code_target(name)
+        self.available_targets.update(theirs)
 
     def register_all_frontends(self) -> None:
         super().register_all_frontends()
@@ -64,6 +99,34 @@ class CcompOptMain(xDSLOptMain):
             return lower_to_l1(Source(text, self.get_input_name()))
 
         self.available_frontends["cn"] = parse_cn
+        parse_mlir = self.available_frontends["mlir"]
+
+        def parse_mlir_or_hint(stream: IO[bytes]):
+            """A ``.cn`` program piped in without ``-f cn`` fails as MLIR: say so."""
+            data = stream.read()
+            try:
+                return parse_mlir(io.BytesIO(data) if isinstance(data, bytes) else io.StringIO(data))
+            except ParseError as exc:
+                text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+                if _LOOKS_LIKE_CN.search(text):
+                    exc.add_note("note: this looks like a ComputeNodes program, not MLIR; "
+                                 "read it with -f cn (ccomp-opt -f cn ...), or pass the .cn file by name")
+                raise
+
+        self.available_frontends["mlir"] = parse_mlir_or_hint
+
+
+_LOOKS_LIKE_CN = re.compile(r"^\s*(graph|fn)\s+[A-Za-z_]\w*\s*\(", re.M)
+_CODE_TARGETS = ("llvm", "opencl", "glsl")
+
+
+def _code_target(name: str):
+    def emit(module: ModuleOp, output: IO[str]) -> None:
+        from ccomp.driver.emit import emit_code
+
+        output.write(emit_code(module, name))
+
+    return emit
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -79,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(str(exc.to_compile_error()), file=sys.stderr)
         return 1
     except ParseError as exc:  # xDSL's message quotes the offending text
-        print(str(exc).rstrip(), file=sys.stderr)
+        print("\n".join([str(exc).rstrip(), *getattr(exc, "__notes__", [])]), file=sys.stderr)
         return 1
     except DiagnosticException as exc:  # the IR does not verify; xDSL's note marks the op
         print("\n".join([f"error: {exc}", *getattr(exc, "__notes__", [])]).rstrip(), file=sys.stderr)
@@ -92,6 +155,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except ValueError as exc:  # xDSL reports unknown passes and bad pass options this way
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except NotImplementedError as exc:  # one of xDSL's targets cannot print this IR
+        print(f"error: the chosen -t target cannot print this IR: {exc}", file=sys.stderr)
         return 1
     return 0
 

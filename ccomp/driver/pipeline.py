@@ -28,9 +28,10 @@ from ccomp.passes import get_all_passes
 
 log = logging.getLogger(__name__)
 
-STAGES = ("ast", "graph", "fused", "kern", "llvm")
+STAGES = ("ast", "graph", "fused", "kern", "llvm", "opencl", "glsl")
 """Stages ``--emit`` accepts, in pipeline order. ``ast`` and ``graph`` come from the
-frontend, ``llvm`` from the LLVM backend; the passes between them are ``PIPELINE``."""
+frontend, the code stages ``llvm``/``opencl``/``glsl`` from that target's backend (each
+implies its target); the passes between them are ``PIPELINE``."""
 
 PIPELINE: tuple[tuple[str, str], ...] = (
     ("fused", "sparse-select-format,graph-fuse,graph-schedule"),

@@ -45,11 +45,12 @@ def param_type(t: ast.TypeRef, fail: Fail, kind: str = "graph") -> Ty:
             raise fail(elems[0], f"unknown image element type '{elems[0].name}'; "
                                  f"expected one of {', '.join(IMAGE_ELEMENTS)}")
         dims = [a for a in t.args if isinstance(a, ast.DimsArg)]
-        if dims:  # refuse rather than silently ignore the size
-            raise fail(dims[0], "static image sizes are not supported yet by this version of ccomp; "
-                                "write image<T>: the size comes from the input")
+        if len(t.args) != len(elems) + len(dims) or len(dims) > 1 or (dims and t.args[0] is not elems[0]):
+            raise fail(t, "an image type is image<T> or image<T, WIDTHxHEIGHT>, as in image<f32, 512x512>")
+        if dims and (len(dims[0].dims) != 2 or min(dims[0].dims) < 1):
+            raise fail(dims[0], "an image size is WIDTHxHEIGHT, each at least 1, as in image<f32, 640x480>")
         return Ty(elems[0].name, IMAGE)
-    if t.name in ("volume", "f64", "i64"):
+    if t.name == "volume":
         raise fail(t, f"{t.name} types are not supported yet by this version of ccomp")
     if t.name in ("vec2", "vec3", "vec4"):
         raise fail(t, f"{t.name} inputs and outputs are not supported yet by this version of ccomp; "
@@ -58,6 +59,20 @@ def param_type(t: ast.TypeRef, fail: Fail, kind: str = "graph") -> Ty:
         raise fail(t, f"unknown type '{t.name}'; did you mean '{_ALIASES[t.name]}'?")
     family = "image" if kind == "graph" else "tensor"
     raise fail(t, f"unknown type '{t.name}'" + did_you_mean(t.name, [*SCALARS, family]))
+
+
+def static_shape(t: ast.TypeRef, ty: Ty | TensorType) -> tuple[int, ...] | None:
+    """The static size a parameter is declared with, as the NumPy shape of its input
+    without vector lanes (-1 where dynamic; ``graph.shape``): ``image<f32, 640x480>``
+    is ``(480, 640)`` (rows first), ``tensor<?x4xf32>`` is ``(-1, 4)``. None: no static size."""
+    if isinstance(ty, TensorType):
+        dims = tuple(-1 if d < 0 else d for d in ty.get_shape())
+        return dims if any(d >= 0 for d in dims) else None
+    sizes = [a for a in t.args if isinstance(a, ast.DimsArg)]
+    if ty.kind == IMAGE and sizes:
+        width, height = sizes[0].dims
+        return (height, width)
+    return None
 
 
 def graph_tensor_type(t: ast.TypeRef, fail: Fail) -> Ty:
@@ -143,13 +158,17 @@ def result_names(decl: ast.GraphDecl, fail: Fail) -> list[str]:
     return names
 
 
-def default_attr(p: ast.Param, ty: Ty | TensorType, fail: Fail) -> Attribute:
+def default_attr(p: ast.Param, ty: Ty | TensorType, fail: Fail, kind: str = "graph") -> Attribute:
     """The ``graph.default`` attribute of a parameter: a literal of its type."""
     e, sign = p.default, 1
     if isinstance(e, ast.Unary) and e.op == "-":
         e, sign = e.operand, -1
     if not isinstance(ty, Ty) or ty.kind != UNIFORM:  # an image or a tensor
         raise fail(p.default, "only scalar parameters can have a default")
+    if isinstance(e, ast.Quantity):  # the message an expression with a unit gets (typecheck.quantity)
+        programs = "graphs" if kind == "graph" else "fn programs"
+        raise fail(p.default, f"quantities with units belong to networks, not {programs}; "
+                              f"write the default of '{p.name}' as a plain number")
     if isinstance(e, ast.Number) and ty.is_float:
         if not fits_literal(float(e.value), ty.elem):
             largest = " (largest about 3.4e38)" if ty.elem == "f32" else ""

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp, i32
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp, TensorType, i32
 from xdsl.ir import Attribute, Block, Region, SSAValue
 
 from ccomp.diagnostics import CompileError, Source, error_at
@@ -124,8 +124,9 @@ class FunctionGen(Generic[T]):
         for p in d.params:
             ty = self.port_type(p.type)
             params.append(ty)
-            default = decls.default_attr(p, ty, self.fail) if p.default is not None else None
-            arg_attrs.append(DictionaryAttr(ports.port_attrs(p.name, default)))
+            default = decls.default_attr(p, ty, self.fail, d.kind) if p.default is not None else None
+            shape = decls.static_shape(p.type, ty)
+            arg_attrs.append(DictionaryAttr(ports.port_attrs(p.name, default, shape)))
         arg_types = [self.ir_type(t) for t in params]
         block = Block(arg_types=arg_types)
         self.top = Emitter(block, self.source.name)
@@ -136,6 +137,11 @@ class FunctionGen(Generic[T]):
             arg.name_hint = p.name
             self.bind_param(p, ty, arg)
         results = [self.result_type(r) for r in d.results]
+        for r, ty in zip(d.results, results):  # a result's size comes from what computes it
+            sizes = [a for a in r.type.args if isinstance(a, ast.DimsArg)]
+            if sizes and not isinstance(ty, TensorType):
+                raise self.fail(sizes[0], "a static size is for inputs; a result's size comes from "
+                                          "the value returned: write image<T>")
         names = decls.result_names(d, self.fail)
         outputs = self.body(d.body, results)
         at(self.top, d.body.stmts[-1]).add(func.ReturnOp(*outputs))

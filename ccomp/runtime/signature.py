@@ -14,17 +14,20 @@ from typing import Any
 
 import numpy as np
 from xdsl.dialects import func
-from xdsl.dialects.builtin import MemRefType
+from xdsl.dialects.builtin import MemRefType, i1
 
 from ccomp.diagnostics import CompileError, Source, SourceLoc
 from ccomp.dialects import sparse_format
-from ccomp.dialects.ports import arg_ports, output_names, port_default, port_name, result_ports
+from ccomp.dialects.ports import arg_ports, output_names, port_default, port_name, port_shape, result_ports
 from ccomp.runtime.devices.base import array_shape, element_layout, scalar_dtype
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Port:
-    """One input or output: its name, MLIR type and (inputs) default value."""
+    """One input or output: its name, MLIR type and (inputs) default value.
+
+    It prints as the language writes it (``src: image<vec4>``, ``k: f32 = 1.5``), since
+    a user reads ``prog.inputs``; the IR type stays in ``type`` for the runtime."""
 
     name: str
     type: Any
@@ -32,6 +35,7 @@ class Port:
     loc: SourceLoc | None = None
     tensor: str | None = None  # tensors: "dense", or a sparse format ("csr", "bsr(4x4)", "auto")
     arity: int = 1  # host-function arguments (or results) the port covers
+    shape: tuple[int, ...] | None = None  # the declared static size (graph.shape; -1: dynamic)
 
     @property
     def is_buffer(self) -> bool:
@@ -41,15 +45,64 @@ class Port:
     def is_sparse(self) -> bool:
         return self.tensor not in (None, "dense")
 
+    @property
+    def language_type(self) -> str:
+        """The type as a ``.cn`` program writes it: ``image<vec4>``, ``image<f32, 640x480>``,
+        ``f32``, ``bool``, ``tensor<?x4xf32>``, ``tensor<?x?xf32, csr>``."""
+        if self.tensor is not None:
+            rank = 2 if self.is_sparse else self.type.get_num_dims()
+            dims = self.shape or (-1,) * rank
+            text = "x".join("?" if d < 0 else str(d) for d in dims)
+            return f"tensor<{text}xf32" + (f", {self.tensor}>" if self.is_sparse else ">")
+        if not self.is_buffer:
+            return _element_name(element_layout(self.type))
+        elem = _element_name(element_layout(self.type.element_type))
+        if self.shape is not None:
+            return f"image<{elem}, {self.shape[1]}x{self.shape[0]}>"
+        return f"image<{elem}>"
+
     def describe(self) -> str:
+        """The NumPy shape an array for this port has (``image (height, width, 4)``)."""
         if self.is_sparse:
             return f"sparse matrix ({self.tensor})"
         if self.tensor == "dense":
-            return "tensor (n,)" if self.type.get_num_dims() == 1 else "tensor (rows, cols)"
+            return "tensor " + self._shape_text(("n",) if self.type.get_num_dims() == 1 else ("rows", "cols"))
         if not self.is_buffer:
-            return str(self.type)
+            return self.language_type
+        return "image " + self._shape_text(("height", "width"))
+
+    def _shape_text(self, names: Sequence[str]) -> str:
+        dims = [str(d) if self.shape is not None and d >= 0 else n
+                for n, d in zip(names, self.shape or (-1,) * len(names))]
         lanes = element_layout(self.type.element_type).lanes
-        return "image (height, width" + (f", {lanes}" if lanes > 1 else "") + ")"
+        return "(" + ", ".join(dims + ([str(lanes)] if lanes > 1 else [])) + ")"
+
+    def __str__(self) -> str:
+        default = "" if self.default is None else f" = {_literal(self.default, self.type)}"
+        return f"{self.name}: {self.language_type}{default}"
+
+    def __repr__(self) -> str:
+        return f"Port({self})"
+
+
+def _element_name(layout: Any) -> str:
+    """The language's name of a stored element: ``f32``, ``i32``, ``bool``, ``vec4``..."""
+    kind = layout.dtype.kind
+    scalar = "bool" if kind == "b" else f"{'f' if kind == 'f' else 'i'}{layout.dtype.itemsize * 8}"
+    if layout.lanes == 1:
+        return scalar
+    return f"vec{layout.lanes}" if scalar == "f32" else f"{scalar[0]}vec{layout.lanes}"
+
+
+def _literal(value: Any, t: Any) -> str:
+    if element_layout(t).dtype.kind == "b":
+        return "true" if value else "false"
+    return repr(value)
+
+
+def _a(type_name: str) -> str:
+    """``type_name`` with its article: an f32, an i32, a bool, an image<vec4>."""
+    return ("an " if type_name[0] in "aeifo" else "a ") + type_name
 
 
 def _ports(types: Sequence[Any], attrs: Sequence[Any], names: Sequence[str],
@@ -67,7 +120,10 @@ def _ports(types: Sequence[Any], attrs: Sequence[Any], names: Sequence[str],
             while k + arity < len(types) and port_name(attrs[k + arity]) == name and \
                     sparse_format.part_of(attrs[k + arity]) is not None:
                 arity += 1
-        ports.append(Port(name, types[k], port_default(attrs[k]), locs.get(name), tensor, arity))
+        default = port_default(attrs[k])
+        if default is not None and types[k] == i1:  # an i1 literal is 0 or 1; the language's is a bool
+            default = bool(default)
+        ports.append(Port(name, types[k], default, locs.get(name), tensor, arity, port_shape(attrs[k])))
         k += arity
     return ports
 
@@ -109,39 +165,62 @@ def bind_inputs(inputs: Sequence[Port], args: Sequence[Any], kwargs: Mapping[str
 
 
 def check_value(port: Port, value: Any, source: Source | None) -> Any:
-    """The value converted to what the runtime expects, or a located error."""
+    """The value converted to what the runtime expects, or a located error. Messages
+    name the language's types (``bool``, ``image<vec4>``), never the IR's."""
+    fail = lambda message: _error(port, message, source)  # noqa: E731
     if port.is_sparse:
         from ccomp.runtime.tensor_ports import check_sparse
 
-        return check_sparse(port, value, lambda message: _error(port, message, source))
+        checked = check_sparse(port, value, fail)
+        _check_static(port, tuple(checked.shape), fail)
+        return checked
     if not port.is_buffer:
-        dtype = scalar_dtype(port.type)
-        if isinstance(value, np.ndarray) and value.shape == ():
-            value = value[()]
-        if not isinstance(value, (int, float, bool, np.number, np.bool_)):
-            raise _error(port, f"input '{port.name}' must be a {port.type} scalar, got {type(value).__name__}", source)
-        if dtype.kind in "iu" and isinstance(value, (float, np.floating)) and not float(value).is_integer():
-            raise _error(port, f"input '{port.name}' must be an integer, got {value}", source)
-        if dtype.kind in "iu" and not isinstance(value, (bool, np.bool_)):
-            info = np.iinfo(dtype)
-            if not info.min <= int(value) <= info.max:
-                raise _error(port, f"input '{port.name}' must fit in {port.type} "
-                                   f"({info.min} to {info.max}), got {int(value)}", source)
-        return dtype.type(value)
+        return _check_scalar(port, value, fail)
     if not isinstance(value, np.ndarray):
-        raise _error(port, f"input '{port.name}' must be a NumPy array ({port.describe()}), "
-                           f"got {type(value).__name__}", source)
+        shape = port.describe().split(" ", 1)[1]
+        raise fail(f"input '{port.name}' ({port.language_type}) must be a NumPy array of shape {shape}, "
+                   f"got {type(value).__name__}")
     layout = element_layout(port.type.element_type)
     rank = port.type.get_num_dims()
     want_ndim = rank + (1 if layout.lanes > 1 else 0)
     if value.ndim != want_ndim or (layout.lanes > 1 and value.shape[-1] != layout.lanes):
         shape = port.describe().removeprefix("image ").removeprefix("tensor ")
-        raise _error(port, f"input '{port.name}' must have shape {shape}, got {tuple(value.shape)}", source)
+        raise fail(f"input '{port.name}' must have shape {shape}, got {tuple(value.shape)}")
     if any(d == 0 for d in value.shape):
-        raise _error(port, f"input '{port.name}' is empty (shape {tuple(value.shape)})", source)
+        raise fail(f"input '{port.name}' is empty (shape {tuple(value.shape)})")
+    _check_static(port, tuple(value.shape[:rank]), fail)
     if value.dtype != layout.dtype:
-        raise _error(port, f"input '{port.name}' must have dtype {layout.dtype}, got {value.dtype}; "
-                           f"convert it with .astype(np.{layout.dtype})", source)
+        raise fail(f"input '{port.name}' must have dtype {layout.dtype}, got {value.dtype}; "
+                   f"convert it with .astype(np.{layout.dtype})")
     expected = array_shape(port.type, value.shape[:rank])
     assert tuple(value.shape) == expected
     return np.ascontiguousarray(value)
+
+
+def _check_static(port: Port, shape: tuple[int, ...], fail: Any) -> None:
+    """A declared static size (``image<f32, 512x512>``, ``tensor<?x4xf32>``) must match."""
+    if port.shape is None or all(d < 0 or d == got for d, got in zip(port.shape, shape)):
+        return
+    want = port.describe().split(" ", 1)[1] + (" (height, width: rows first)" if port.tensor is None else "")
+    raise fail(f"input '{port.name}' is declared {port.language_type}: its shape must be {want}, "
+               f"got {tuple(int(d) for d in shape)}")
+
+
+def _check_scalar(port: Port, value: Any, fail: Any) -> Any:
+    dtype = scalar_dtype(port.type)
+    name = port.language_type
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value[()]
+    if not isinstance(value, (int, float, bool, np.number, np.bool_)):
+        raise fail(f"input '{port.name}' must be {_a(name)} scalar, got {type(value).__name__}")
+    if dtype.kind == "b":  # 2 or 0.5 as a bool is almost always a mistake: refuse it
+        if not isinstance(value, (bool, np.bool_)):
+            raise fail(f"input '{port.name}' is a bool: give True or False, got {value!r}")
+        return dtype.type(value)
+    if dtype.kind in "iu" and isinstance(value, (float, np.floating)) and not float(value).is_integer():
+        raise fail(f"input '{port.name}' must be an integer ({name}), got {value}")
+    if dtype.kind in "iu" and not isinstance(value, (bool, np.bool_)):
+        info = np.iinfo(dtype)
+        if not info.min <= int(value) <= info.max:
+            raise fail(f"input '{port.name}' must fit in {name} ({info.min} to {info.max}), got {int(value)}")
+    return dtype.type(value)

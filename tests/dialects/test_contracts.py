@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, FloatAttr, IntegerAttr, StringAttr, f32, i32
+from xdsl.dialects.builtin import (
+    ArrayAttr, DenseArrayBase, DictionaryAttr, FloatAttr, IntegerAttr, MemRefType, StringAttr, TensorType, f32, i32, i64,
+)
 from xdsl.ir import Block, Region
 from xdsl.utils.exceptions import VerifyException
 
@@ -52,7 +54,10 @@ def test_helpers_spell_the_declared_names():
     with pytest.raises(ValueError, match="needs its sparse.part"):
         sparse_format.storage_attrs(sparse_format.FormatAttr("csr"))
     assert FUNCTION_ATTRS == {ports.OUTPUTS, sparse_format.VARIANT_OF}
-    assert PORT_ATTRS == {ports.PORT_NAME, ports.PORT_DEFAULT, sparse_format.FORMAT, sparse_format.PART, sparse_format.AUTO}
+    assert PORT_ATTRS == {ports.PORT_NAME, ports.PORT_DEFAULT, ports.PORT_SHAPE, sparse_format.FORMAT, sparse_format.PART,
+                          sparse_format.AUTO}
+    assert ports.port_shape(DictionaryAttr(ports.port_attrs("a", shape=(-1, 4)))) == (-1, 4)
+    assert ports.PORT_SHAPE not in ports.port_attrs("a", shape=(-1, -1))  # nothing static: nothing to check
 
 
 @pytest.mark.parametrize("fmt", [None, sparse_format.FormatAttr("csr"), sparse_format.FormatAttr("csc"), sparse_format.FormatAttr("coo"),
@@ -111,10 +116,29 @@ def test_function_contract_violations(mutate, message):
     ({sparse_format.FORMAT: StringAttr("bsr(0x4)")}, "bsr blocks must be at least 1x1"),
     ({sparse_format.PART: StringAttr("data")}, "has a sparse.part but no sparse.format"),
     ({"sparse.fromat": StringAttr("csr")}, "unknown attribute 'sparse.fromat' on argument 0"),
+    ({ports.PORT_SHAPE: DenseArrayBase.from_list(i64, [4])}, "a scalar argument"),
+    ({ports.PORT_SHAPE: DenseArrayBase.from_list(i32, [4])}, "must be an array<i64"),
 ])
 def test_port_contract_violations(attrs, message):
     with pytest.raises(VerifyException, match=message):
         verify_contracts(_function([attrs], []))
+
+
+def test_static_shapes_follow_the_argument():
+    def fn(t, dims):
+        block = Block(arg_types=[t])
+        block.add_op(func.ReturnOp())
+        attrs = {**ports.port_attrs("a"), ports.PORT_SHAPE: DenseArrayBase.from_list(i64, dims)}
+        return func.FuncOp("f", ([t], []), Region(block), arg_attrs=ArrayAttr([DictionaryAttr(attrs)]))
+
+    verify_contracts(fn(TensorType(f32, [4, -1]), [4, -1]))
+    verify_contracts(fn(MemRefType(f32, [-1, -1]), [4, -1]))
+    with pytest.raises(VerifyException, match="differs from the argument's type"):
+        verify_contracts(fn(TensorType(f32, [4, -1]), [5, -1]))
+    with pytest.raises(VerifyException, match="1 sizes for an argument of rank 2"):
+        verify_contracts(fn(MemRefType(f32, [-1, -1]), [4]))
+    with pytest.raises(VerifyException, match="at least one static"):
+        verify_contracts(fn(MemRefType(f32, [-1, -1]), [-1, -1]))
 
 
 def test_results_named_by_parts_follow_outputs():
