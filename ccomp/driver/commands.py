@@ -17,6 +17,8 @@ from ccomp.driver.pipeline import STAGES, pipeline_spec, run_passes, stage_specs
 
 log = logging.getLogger(__name__)
 
+SHOWN_VALUES = 64  # a tensor output this small (a histogram) is printed when not written to a file
+
 
 def _print_ir(module, stream) -> None:
     Printer(stream=stream).print_op(module)
@@ -165,7 +167,8 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{port.name}: wrote {wanted[port.name]} {tuple(value.shape)}")
             else:
                 kind = "tensor" if port.tensor else "image"
-                print(f"{port.name}: {kind} {tuple(value.shape)} (not written; add --output {port.name}=FILE)")
+                shown = f" {np.array2string(value, separator=' ')}" if port.tensor and value.size <= SHOWN_VALUES else ""
+                print(f"{port.name}: {kind} {tuple(value.shape)}{shown} (not written; add --output {port.name}=FILE)")
         else:
             print(f"{port.name} = {np.asarray(value).item()!r}")
             if port.name in wanted:

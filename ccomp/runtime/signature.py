@@ -53,7 +53,8 @@ class Port:
             rank = 2 if self.is_sparse else self.type.get_num_dims()
             dims = self.shape or (-1,) * rank
             text = "x".join("?" if d < 0 else str(d) for d in dims)
-            return f"tensor<{text}xf32" + (f", {self.tensor}>" if self.is_sparse else ">")
+            elem = "f32" if self.is_sparse else _element_name(element_layout(self.type.element_type))
+            return f"tensor<{text}x{elem}" + (f", {self.tensor}>" if self.is_sparse else ">")
         if not self.is_buffer:
             return _element_name(element_layout(self.type))
         elem = _element_name(element_layout(self.type.element_type))
@@ -115,6 +116,8 @@ def _ports(types: Sequence[Any], attrs: Sequence[Any], names: Sequence[str],
     while k < len(types):
         name = port_name(attrs[k]) or names[len(ports)]
         tensor = "auto" if sparse_format.auto_of(attrs[k]) is not None else sparse_format.storage_of(attrs[k])
+        if tensor is None and isinstance(types[k], MemRefType) and types[k].get_num_dims() == 1:
+            tensor = "dense"  # images have two dimensions: a vector is a graph's tensor result (a histogram)
         arity = 1
         if sparse_format.part_of(attrs[k]) is not None:
             while k + arity < len(types) and port_name(attrs[k + arity]) == name and \

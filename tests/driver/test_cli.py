@@ -151,3 +151,19 @@ def test_syntax_error_is_located(tmp_path):
     prog.write_text("graph g(a: image<f32>) -> image<f32> {\n    return a +\n}\n")
     res = ccomp("build", str(prog))
     assert_user_error(res, "bad.cn:3:1: error: unexpected '}'")
+
+
+def test_run_prints_a_small_tensor_result_and_writes_it(tmp_path):
+    """A graph's histogram is a tensor<Nxi32> output: printed when small, written to .npy."""
+    prog = tmp_path / "h.cn"
+    prog.write_text("graph h(a: image<f32>) -> tensor<4xi32> {\n    return histogram(a, 4, 0.0, 1.0)\n}\n")
+    img = np.linspace(0.0, 1.0, 40, dtype=np.float32).reshape(5, 8)
+    np.save(tmp_path / "a.npy", img)
+    want = np.histogram(img, 4, range=(0.0, 1.0))[0]
+    res = ccomp("run", str(prog), "--input", f"a={tmp_path / 'a.npy'}")
+    assert res.returncode == 0, res.stderr
+    assert f"out: tensor (4,) [{' '.join(str(v) for v in want)}]" in res.stdout
+    res = ccomp("run", str(prog), "--input", f"a={tmp_path / 'a.npy'}", "--output", f"out={tmp_path / 'h.npy'}")
+    assert res.returncode == 0, res.stderr
+    got = np.load(tmp_path / "h.npy")
+    assert got.dtype == np.int32 and np.array_equal(got, want)
