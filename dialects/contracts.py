@@ -121,8 +121,10 @@ def _check_shape(d: DictionaryAttr, t: Attribute, k: int) -> None:
     dims = shape.get_values()
     if not dims or any(s < -1 for s in dims) or all(s == -1 for s in dims):
         raise VerifyException(f"{what} must hold sizes >= 0 or -1 (dynamic), at least one static, got {list(dims)}")
-    if PART in d.data or isinstance(t, graph.ImageType):
+    if PART in d.data:
         rank = 2
+    elif isinstance(t, graph.AnyImageType):
+        rank = graph.rank_of(t)
     elif hasattr(t, "get_shape"):
         rank = len(t.get_shape())
     else:

@@ -23,7 +23,9 @@ Example (the body of ``edges`` after the frontend)::
     %mean = graph.reduce mean %m, %sz : !graph.field<f32> -> f32
 
 Element types are ``f32``, ``i32``, ``i1`` and ``vector<NxT>`` of those; sizes are
-``vector<2xi32>`` holding (width, height). The names of a program's inputs and outputs
+``vector<2xi32>`` holding (width, height). Volumes (``!graph.volume<T>``, read with a
+third coordinate, ``graph.coord 2`` = z) and their fields have ``vector<3xi32>`` sizes;
+the types live in :mod:`ccomp.dialects.graph_types`. The names of a program's inputs and outputs
 (``graph.name``...) are attributes of its ``func.func``, declared in
 :mod:`ccomp.dialects.ports`.
 """
@@ -35,9 +37,9 @@ from collections.abc import Sequence
 from xdsl.dialects.builtin import (
     I32, I64, IntegerAttr, IntegerType, StringAttr, TensorType, UnitAttr, VectorType, f32, i32, i64,
 )
-from xdsl.ir import Attribute, Dialect, ParametrizedAttribute, Region, SSAValue, TypeAttribute
+from xdsl.ir import Attribute, Dialect, Region, SSAValue
 from xdsl.irdl import (
-    IRDLOperation, irdl_attr_definition, irdl_op_definition, operand_def, opt_prop_def, param_def, prop_def,
+    BaseAttr, IRDLOperation, VarConstraint, irdl_op_definition, operand_def, opt_operand_def, opt_prop_def, prop_def,
     region_def, result_def, traits_def, var_operand_def,
 )
 from xdsl.traits import HasParent, IsTerminator, Pure, RecursiveMemoryEffect
@@ -45,41 +47,12 @@ from xdsl.utils.exceptions import VerifyException
 
 from ccomp.dialects import common
 from ccomp.dialects.common import check_arity, check_kind, enclosing, terminator
-
-SIZE_TYPE = VectorType(i32, [2])
-"""The type of an image extent: (width, height) as ``vector<2xi32>``."""
+from ccomp.dialects.graph_types import (  # noqa: F401  (re-exported: the dialect's types)
+    SIZE3_TYPE, SIZE_TYPE, AnyFieldType, AnyImageType, FieldType, ImageType, VolumeFieldType, VolumeType,
+    _GridType, _SizeOf, element_of, field_type, image_type, rank_of, size_type,
+)
 
 REDUCTIONS = (*common.REDUCTIONS, "mean")
-
-
-class _GridType(ParametrizedAttribute, TypeAttribute):
-    """A value per element of a 2-D grid, of type ``element`` (base of image and field)."""
-
-    element: Attribute = param_def(Attribute)
-
-    def __init__(self, element: Attribute):
-        super().__init__(element)
-
-
-@irdl_attr_definition
-class ImageType(_GridType):
-    """A materialised 2-D image whose elements have type ``element``."""
-
-    name = "graph.image"
-
-
-@irdl_attr_definition
-class FieldType(_GridType):
-    """A lazy per-element value of type ``element``; never stored by itself."""
-
-    name = "graph.field"
-
-
-def element_of(t: Attribute) -> Attribute:
-    """The element type of an image or field type."""
-    if isinstance(t, _GridType):
-        return t.element
-    raise VerifyException(f"expected an image or field type, got {t}")
 
 
 @irdl_op_definition
@@ -93,14 +66,14 @@ class MapOp(IRDLOperation):
 
     name = "graph.map"
     inputs = var_operand_def()
-    result = result_def(FieldType)
+    result = result_def(AnyFieldType)
     body = region_def("single_block")
     traits = traits_def(RecursiveMemoryEffect())
 
     assembly_format = "`(` $inputs `)` attr-dict `:` functional-type($inputs, $result) $body"
 
-    def __init__(self, inputs: Sequence[SSAValue], result_element: Attribute, body: Region):
-        super().__init__(operands=[inputs], result_types=[FieldType(result_element)], regions=[body])
+    def __init__(self, inputs: Sequence[SSAValue], result_element: Attribute, body: Region, rank: int = 2):
+        super().__init__(operands=[inputs], result_types=[field_type(result_element, rank)], regions=[body])
 
     def verify_(self) -> None:
         block = self.body.block
@@ -144,8 +117,8 @@ class CoordOp(IRDLOperation):
         super().__init__(properties={"dim": IntegerAttr(dim, i32)}, result_types=[i32])
 
     def verify_(self) -> None:
-        if self.dim.value.data not in (0, 1):
-            raise VerifyException("graph.coord dim must be 0 (x) or 1 (y)")
+        if self.dim.value.data not in (0, 1, 2):
+            raise VerifyException("graph.coord dim must be 0 (x), 1 (y) or 2 (z)")
         if enclosing(self, MapOp) is None:
             raise VerifyException("graph.coord is only meaningful inside a graph.map body")
 
@@ -156,8 +129,8 @@ class _ImageReadOp(IRDLOperation):
     result = result_def()
     traits = traits_def(Pure())
 
-    def __init__(self, image: SSAValue, *coords: SSAValue):
-        assert isinstance(image.type, ImageType)
+    def __init__(self, image: SSAValue, *coords: SSAValue | Sequence[SSAValue]):
+        assert isinstance(image.type, AnyImageType)
         super().__init__(operands=[image, *coords], result_types=[image.type.element])
 
     def verify_(self) -> None:
@@ -167,13 +140,23 @@ class _ImageReadOp(IRDLOperation):
 
 @irdl_op_definition
 class LoadOp(_ImageReadOp):
-    """Read ``image[x, y]``; coordinates outside the image are clamped to its edge."""
+    """Read ``image[x, y]`` (a volume: ``[x, y, z]``); coordinates outside the grid are
+    clamped to its edge."""
 
     name = "graph.load"
-    image = operand_def(ImageType)
+    image = operand_def(AnyImageType)
     x = operand_def(i32)
     y = operand_def(i32)
-    assembly_format = "$image `[` $x `,` $y `]` attr-dict `:` type($image) `->` type($result)"
+    z = opt_operand_def(i32)
+    assembly_format = "$image `[` $x `,` $y (`,` $z^)? `]` attr-dict `:` type($image) `->` type($result)"
+
+    def __init__(self, image: SSAValue, x: SSAValue, y: SSAValue, z: SSAValue | None = None):
+        super().__init__(image, x, y, [] if z is None else [z])
+
+    def verify_(self) -> None:
+        super().verify_()
+        if (self.z is not None) != (rank_of(self.image.type) == 3):
+            raise VerifyException(f"graph.load of a {self.image.type} takes {rank_of(self.image.type)} coordinates")
 
 
 @irdl_op_definition
@@ -189,16 +172,17 @@ class SampleOp(_ImageReadOp):
 
 @irdl_op_definition
 class SizeOp(IRDLOperation):
-    """The extent of an image as ``vector<2xi32>`` (width, height)."""
+    """The extent of an image as ``vector<2xi32>`` (width, height); of a volume as
+    ``vector<3xi32>`` (width, height, depth)."""
 
     name = "graph.size"
-    image = operand_def(ImageType)
-    result = result_def(SIZE_TYPE)
+    image = operand_def(VarConstraint("GRID", BaseAttr(AnyImageType)))
+    result = result_def(_SizeOf("GRID"))
     traits = traits_def(Pure())
     assembly_format = "$image attr-dict `:` type($image)"
 
     def __init__(self, image: SSAValue):
-        super().__init__(operands=[image], result_types=[SIZE_TYPE])
+        super().__init__(operands=[image], result_types=[size_type(rank_of(image.type))])
 
 
 @irdl_op_definition
@@ -210,7 +194,7 @@ class BlurOp(IRDLOperation):
     name = "graph.blur"
     input = operand_def()
     radius = prop_def(IntegerAttr[I32])
-    result = result_def(FieldType)
+    result = result_def(AnyFieldType)
     traits = traits_def(Pure())
     assembly_format = "$input `radius` $radius attr-dict `:` type($input) `->` type($result)"
 
@@ -218,7 +202,7 @@ class BlurOp(IRDLOperation):
         super().__init__(
             operands=[input],
             properties={"radius": IntegerAttr(radius, i32)},
-            result_types=[FieldType(element_of(input.type))],
+            result_types=[field_type(element_of(input.type), rank_of(input.type))],
         )
 
     def verify_(self) -> None:
@@ -234,8 +218,8 @@ class _SinkOp(IRDLOperation):
     N`` is that contract: every sink of group N is computed in one kernel, which
     ``graph-to-kern`` follows."""
 
-    input = operand_def()
-    size = operand_def(SIZE_TYPE)
+    input = operand_def(VarConstraint("GRID", BaseAttr(_GridType)))
+    size = operand_def(_SizeOf("GRID"))
     group = opt_prop_def(IntegerAttr[I64])
     traits = traits_def(Pure())
 
@@ -259,19 +243,21 @@ class CaptureOp(_SinkOp):
 
     name = "graph.capture"
     implicit = opt_prop_def(UnitAttr)
-    result = result_def(ImageType)
+    result = result_def(AnyImageType)
     assembly_format = ("$input `,` $size (`implicit` $implicit^)? (`group` $group^)? attr-dict "
                        "`:` type($input) `->` type($result)")
 
     def __init__(self, input: SSAValue, size: SSAValue, implicit: bool = False):
-        super().__init__(operands=[input, size], result_types=[ImageType(element_of(input.type))],
+        super().__init__(operands=[input, size], result_types=[image_type(element_of(input.type), rank_of(input.type))],
                          properties={"implicit": UnitAttr()} if implicit else {})
 
     def verify_(self) -> None:
         super().verify_()
         if element_of(self.input.type) != self.result.type.element:
             raise VerifyException("graph.capture result element must match its input")
-        if self.implicit is not None and not isinstance(self.input.type, FieldType):
+        if rank_of(self.result.type) != rank_of(self.input.type):
+            raise VerifyException("graph.capture of a 3-D field gives a volume, of a 2-D one an image")
+        if self.implicit is not None and not isinstance(self.input.type, AnyFieldType):
             raise VerifyException("an implicit graph.capture materialises a field, not an image")
 
 
@@ -311,8 +297,8 @@ class HistogramOp(_SinkOp):
     """
 
     name = "graph.histogram"
-    input = operand_def()  # redeclared so that the operands keep this order
-    size = operand_def(SIZE_TYPE)
+    input = operand_def(VarConstraint("GRID", BaseAttr(_GridType)))  # redeclared: operand order
+    size = operand_def(_SizeOf("GRID"))
     lo = operand_def(f32)
     hi = operand_def(f32)
     bins = prop_def(IntegerAttr[I64])
@@ -341,5 +327,5 @@ SINKS = (CaptureOp, ReduceOp, HistogramOp)
 Graph = Dialect(
     "graph",
     [MapOp, YieldOp, CoordOp, LoadOp, SampleOp, SizeOp, BlurOp, CaptureOp, ReduceOp, HistogramOp],
-    [ImageType, FieldType],
+    [ImageType, FieldType, VolumeType, VolumeFieldType],
 )

@@ -44,13 +44,13 @@ from ccomp.passes.lowering.blur import blur_cost, lower_blur, taps
 from ccomp.passes.lowering.builder import IRBuilder
 from ccomp.passes.lowering.kern_body import extract_lane
 
-Point = tuple[SSAValue, SSAValue] | None  # where a value is evaluated; None: the current element
+Point = tuple[SSAValue, ...] | None  # where a value is evaluated, (x, y[, z]); None: the current element
 
 
 def cost(value: SSAValue) -> int:
     """Ops needed to compute a field at one element (images cost one read)."""
     owner = value.owner
-    if isinstance(value.type, graph.ImageType) or not isinstance(owner, Operation):
+    if isinstance(value.type, graph.AnyImageType) or not isinstance(owner, Operation):
         return 1
     if isinstance(owner, graph.MapOp):
         return len(owner.body.block.ops) + sum(cost(v) for v in owner.inputs)
@@ -69,6 +69,7 @@ class _Fuser:
         self.inputs: list[SSAValue] = []
         self.memo: dict[tuple[SSAValue, Point], SSAValue] = {}
         self.coords: tuple[SSAValue, SSAValue] | None = None
+        self.rank = size.type.get_shape()[0]  # 2 for an image's extent, 3 for a volume's
 
     def coord(self) -> tuple[SSAValue, SSAValue]:
         if self.coords is None:
@@ -85,7 +86,7 @@ class _Fuser:
         if key in self.memo:
             return self.memo[key]
         owner = value.owner
-        if isinstance(value.type, graph.ImageType):
+        if isinstance(value.type, graph.AnyImageType):
             if at is None:
                 self.inputs.append(value)
                 result = self.block.insert_arg(value.type.element, len(self.block.args))
@@ -113,7 +114,8 @@ class _Fuser:
                 mapping[inner.result] = at[inner.dim.value.data]
             elif isinstance(inner, graph.LoadOp) and self.recomputable(inner.image):
                 capture = inner.image.owner
-                point = self.clamped(mapping.get(inner.x, inner.x), mapping.get(inner.y, inner.y), capture.size, inner)
+                coords = [inner.x, inner.y] if inner.z is None else [inner.x, inner.y, inner.z]
+                point = self.clamped([mapping.get(c, c) for c in coords], capture.size, inner)
                 mapping[inner.result] = self.element(capture.input, point)
             else:
                 self.b.insert(inner.clone(value_mapper=mapping))
@@ -128,29 +130,29 @@ class _Fuser:
             return False
         return self.recompute(cost(capture.input), sum(1 for _ in image.uses))
 
-    def clamped(self, x: SSAValue, y: SSAValue, size: SSAValue, loc: Operation) -> tuple[SSAValue, SSAValue]:
-        """(x, y) clamped into the extent ``size``: where a materialised read would land."""
+    def clamped(self, coords: list[SSAValue], size: SSAValue, loc: Operation) -> tuple[SSAValue, ...]:
+        """(x, y[, z]) clamped into the extent ``size``: where a materialised read would land."""
         b = self.b.located(loc.location)
         out = []
-        for lane, v in enumerate((x, y)):
+        for lane, v in enumerate(coords):
             extent = b.add(extract_lane(size, lane))
             last = b.subi(extent, b.i32(1))
             out.append(b.mini(b.maxi(v, b.i32(0)), last))
-        return out[0], out[1]
+        return tuple(out)
 
     def inline_blur(self, op: graph.BlurOp, at: Point) -> SSAValue:
         """The blur's element at ``at``: its input recomputed at each clamped neighbour
         when the cost rule says so, else read from an image (materialised if a field)."""
         source = op.input
-        recompute = isinstance(source.type, graph.FieldType) and self.recompute(cost(source), taps(op))
-        if isinstance(source.type, graph.FieldType) and not recompute:
+        recompute = isinstance(source.type, graph.AnyFieldType) and self.recompute(cost(source), taps(op))
+        if isinstance(source.type, graph.AnyFieldType) and not recompute:
             source = materialise(source, self.size, before=self.sink, loc_from=op, pass_cost=self.pass_cost)
         x, y = at if at is not None else self.coord()
         b = self.b.located(op.location)
 
         def tap(tx: SSAValue, ty: SSAValue) -> SSAValue:
             if recompute:  # the field at the clamped neighbour, as the blur of an image reads it
-                return self.element(source, self.clamped(tx, ty, self.size, op))
+                return self.element(source, self.clamped([tx, ty], self.size, op))
             return b.add(graph.LoadOp(source, tx, ty))
         return lower_blur(b, op, x, y, tap)
 
@@ -159,7 +161,7 @@ class _Fuser:
         self.b.add(graph.YieldOp(value))
 
         elem = graph.element_of(root.type)
-        fused = graph.MapOp(self.inputs, elem, Region(self.block))
+        fused = graph.MapOp(self.inputs, elem, Region(self.block), self.rank)
         fused.location = root.owner.location if isinstance(root.owner, Operation) else self.sink.location
         return fused
 
@@ -180,7 +182,7 @@ def fuse_sink(sink: graph.CaptureOp | graph.ReduceOp | graph.HistogramOp, pass_c
     owner = root.owner
     fuser = _Fuser(sink, sink.size, pass_cost)
     if isinstance(owner, graph.MapOp) and root.has_one_use() and all(
-            isinstance(i.type, graph.ImageType) for i in owner.inputs) and not any(
+            isinstance(i.type, graph.AnyImageType) for i in owner.inputs) and not any(
             isinstance(o, graph.LoadOp) and fuser.recomputable(o.image)
             for o in owner.body.walk()):
         owner.detach()

@@ -50,7 +50,7 @@ def same_extent(a: SSAValue, b: SSAValue) -> bool:
 
 
 def images_read(m: graph.MapOp) -> set[SSAValue]:
-    return {v for v in [*m.inputs, *outer_values(m)] if isinstance(v.type, graph.ImageType)}
+    return {v for v in [*m.inputs, *outer_values(m)] if isinstance(v.type, graph.AnyImageType)}
 
 
 def buffers(sinks: list[Sink]) -> int:
@@ -148,7 +148,7 @@ def split_for_bindings(sink: Sink, limit: int) -> None:
         for op in fused.body.block.ops:
             if isinstance(op, graph.YieldOp):
                 break
-            d = frozenset().union(*(deps.get(v, frozenset([v]) if isinstance(v.type, graph.ImageType) else frozenset())
+            d = frozenset().union(*(deps.get(v, frozenset([v]) if isinstance(v.type, graph.AnyImageType) else frozenset())
                                     for v in op.operands))
             for r in op.results:
                 deps[r] = d
@@ -185,7 +185,7 @@ def materialise_value(sink: Sink, fused: graph.MapOp, value: SSAValue) -> None:
         clone = op.clone(value_mapper=mapping)
         part.add_op(clone)
     part.add_op(graph.YieldOp(mapping[value]))
-    new_map = graph.MapOp(inputs, value.type, Region(part))
+    new_map = graph.MapOp(inputs, value.type, Region(part), graph.rank_of(fused.result.type))
     capture = graph.CaptureOp(new_map.result, sink.size)
     new_map.location = capture.location = sink.location
     Rewriter.insert_op([new_map, capture], InsertPoint.before(fused))

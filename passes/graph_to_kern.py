@@ -49,8 +49,8 @@ class HostLowering(OpTable):
         self.fn, self.names = fn, names
         self.kernels: list[kern.KernelOp] = []
         self.mapping: dict[SSAValue, SSAValue] = {}
-        self.dims: dict[SSAValue, tuple[SSAValue, SSAValue]] = {}  # L1 image -> (w, h) index
-        self.extents: dict[SSAValue, tuple[SSAValue, SSAValue, SSAValue]] = {}  # size -> (w, h, image)
+        self.dims: dict[SSAValue, tuple[SSAValue, ...]] = {}  # L1 image -> (w, h[, d]) index
+        self.extents: dict[SSAValue, tuple[tuple[SSAValue, ...], SSAValue | None]] = {}  # size -> (dims, image)
 
     def lower(self) -> func.FuncOp:
         old = self.fn.body.block
@@ -68,32 +68,30 @@ class HostLowering(OpTable):
         new.location = self.fn.location
         return new
 
-    def image_dims(self, image: SSAValue, b: IRBuilder) -> tuple[SSAValue, SSAValue]:
+    def image_dims(self, image: SSAValue, b: IRBuilder) -> tuple[SSAValue, ...]:
+        """(w, h[, d]) of an image or volume as index values, x first."""
         if image not in self.dims:
             buf = self.mapping[image]
-            c0, c1 = b.index(0), b.index(1)
-            h = b.add(memref.DimOp(buf, c0))
-            w = b.add(memref.DimOp(buf, c1))
-            self.dims[image] = (w, h)
+            consts = [b.index(d) for d in range(graph.rank_of(image.type))]
+            self.dims[image] = tuple(reversed([b.add(memref.DimOp(buf, c)) for c in consts]))
         return self.dims[image]
 
-    def extent(self, size: SSAValue, b: IRBuilder) -> tuple[SSAValue, SSAValue, SSAValue | None]:
-        """(w, h) as index for a size value, and the image it is the size of, if any."""
+    def extent(self, size: SSAValue, b: IRBuilder) -> tuple[tuple[SSAValue, ...], SSAValue | None]:
+        """(w, h[, d]) as index for a size value, and the image it is the size of, if any."""
         if size in self.extents:
             return self.extents[size]
         s = self.mapping[size]
-        w = b.add(arith.IndexCastOp(b.add(extract_lane(s, 0)), IndexType()))
-        h = b.add(arith.IndexCastOp(b.add(extract_lane(s, 1)), IndexType()))
-        return (w, h, None)
-
+        lanes = size.type.get_shape()[0]
+        return (tuple(b.add(arith.IndexCastOp(b.add(extract_lane(s, d)), IndexType())) for d in range(lanes)), None)
 
     def lower_size(self, op: graph.SizeOp, b: IRBuilder) -> None:
-        w, h = self.image_dims(op.image, b)
-        wi = b.add(arith.IndexCastOp(w, i32))
-        hi = b.add(arith.IndexCastOp(h, i32))
-        v = b.add(vector.BroadcastOp(wi, graph.SIZE_TYPE))
-        self.mapping[op.result] = b.add(insert_lane(hi, v, 1))
-        self.extents[op.result] = (w, h, op.image)
+        dims = self.image_dims(op.image, b)
+        sizes = [b.add(arith.IndexCastOp(n, i32)) for n in dims]
+        v = b.add(vector.BroadcastOp(sizes[0], op.result.type))
+        for lane, n in enumerate(sizes[1:], 1):
+            v = b.add(insert_lane(n, v, lane))
+        self.mapping[op.result] = v
+        self.extents[op.result] = (dims, op.image)
 
     def lower_map(self, op: graph.MapOp, b: IRBuilder) -> None:
         """Nothing here: the kernel of the sink that consumes the map computes it."""
@@ -140,7 +138,7 @@ class HostLowering(OpTable):
         for m in members:
             if not isinstance(m.operands[0].owner, graph.MapOp):
                 self.unfused(m, b)
-        w, h, image = self.extent(members[0].size, b)
+        dims, image = self.extent(members[0].size, b)
         reduces = [m for m in members if isinstance(m, graph.ReduceOp)]
         reduce = None if not reduces else ("add" if reduces[0].kind.data == "mean" else reduces[0].kind.data)
         name = self.names.fresh(self.fn.sym_name.data, len(self.kernels))
@@ -152,18 +150,21 @@ class HostLowering(OpTable):
         for m in members:
             if isinstance(m, graph.CaptureOp):
                 out_type = image_memref(m.result.type)
-                out = b.located(m.location).add(memref.AllocOp([h, w], [], out_type))
+                out = b.located(m.location).add(memref.AllocOp(list(reversed(dims)), [], out_type))
                 self.mapping[m.result] = out
                 outs.append(out)
         result_types = [reduces[0].result.type] if reduces else []
-        launch = kern.LaunchOp(name, [w, h], args + outs, result_types)
+        launch = kern.LaunchOp(name, list(dims), args + outs, result_types)
         value = b.add(launch)
         if not reduces:
             return
         red = reduces[0]
         if red.kind.data == "mean":
             r = b.located(red.location)
-            count = r.add(arith.IndexCastOp(r.muli(w, h), i32))
+            total = dims[0]
+            for n in dims[1:]:
+                total = r.muli(total, n)
+            count = r.add(arith.IndexCastOp(total, i32))
             elem = red.result.type
             scalar = elem.element_type if isinstance(elem, VectorType) else elem
             if scalar == i32:  # an integer mean truncates toward zero, like integer division
@@ -182,7 +183,7 @@ class HostLowering(OpTable):
         recycles buffers), then count in a kernel of its own over the field's extent."""
         if not isinstance(op.input.owner, graph.MapOp):
             self.unfused(op, b)
-        w, h, image = self.extent(op.size, b)
+        dims, image = self.extent(op.size, b)
         r = b.located(op.location)
         bins = op.bins.value.data
         lo, hi, step = host_range(r, self.mapping[op.lo], self.mapping[op.hi], bins)
@@ -194,7 +195,7 @@ class HostLowering(OpTable):
         name = self.names.fresh(self.fn.sym_name.data, len(self.kernels))
         builder = KernelBodyBuilder(name, [(op.input.owner, False)], image, None, op, bins=bins)
         self.kernels.append(builder.build())
-        r.add(kern.LaunchOp(name, [w, h], [self.mapping[v] for v in builder.bindings] + [lo, hi, step, counters]))
+        r.add(kern.LaunchOp(name, list(dims), [self.mapping[v] for v in builder.bindings] + [lo, hi, step, counters]))
         self.mapping[op.result] = counters
 
     HANDLERS: ClassVar[dict[type[Operation], Callable[[HostLowering, Any, IRBuilder], None]]] = {
@@ -223,6 +224,6 @@ class GraphToKernPass(ModulePass):
 
 def is_graph(fn: func.FuncOp) -> bool:
     """A function over images, or one that computes sizes or sinks."""
-    return any(isinstance(t, graph.ImageType) for t in fn.function_type.inputs) or any(
+    return any(isinstance(t, graph.AnyImageType) for t in fn.function_type.inputs) or any(
         isinstance(o, (*graph.SINKS, graph.SizeOp)) for o in fn.body.block.ops)
 

@@ -141,7 +141,8 @@ def run(args: argparse.Namespace) -> int:
         if port.is_sparse:
             kwargs[name] = _read_matrix(value, f"input '{name}'")
         elif port.is_buffer:
-            kwargs[name] = read_array(value, element_layout(port.type.element_type).lanes, f"input '{name}'")
+            kwargs[name] = read_array(value, element_layout(port.type.element_type).lanes, f"input '{name}'",
+                                      port.type.get_num_dims())
         else:
             kwargs[name] = _scalar(value, port, prog._input_error)
     wanted = dict(_split(o, "--output") for o in args.output)
@@ -163,10 +164,10 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{port.name}: {port.tensor} matrix {tuple(value.shape)} (not written; add --output {port.name}=FILE.npz)")
         elif port.is_buffer:
             if port.name in wanted:
-                write_array(wanted[port.name], value, f"output '{port.name}'")
+                write_array(wanted[port.name], value, f"output '{port.name}'", port.type.get_num_dims())
                 print(f"{port.name}: wrote {wanted[port.name]} {tuple(value.shape)}")
             else:
-                kind = "tensor" if port.tensor else "image"
+                kind = "tensor" if port.tensor else ("volume" if port.type.get_num_dims() == 3 else "image")
                 shown = f" {np.array2string(value, separator=' ')}" if port.tensor and value.size <= SHOWN_VALUES else ""
                 print(f"{port.name}: {kind} {tuple(value.shape)}{shown} (not written; add --output {port.name}=FILE)")
         else:

@@ -37,21 +37,8 @@ def param_type(t: ast.TypeRef, fail: Fail, kind: str = "graph") -> Ty:
         if t.args:
             raise fail(t, f"{t.name} takes no type arguments")
         return Ty(t.name)
-    if t.name == "image":
-        elems = [a for a in t.args if isinstance(a, ast.TypeRef)]
-        if len(elems) != 1 or elems[0].args:
-            raise fail(t, "image needs one element type, as in image<f32> or image<vec4>")
-        if elems[0].name not in IMAGE_ELEMENTS:
-            raise fail(elems[0], f"unknown image element type '{elems[0].name}'; "
-                                 f"expected one of {', '.join(IMAGE_ELEMENTS)}")
-        dims = [a for a in t.args if isinstance(a, ast.DimsArg)]
-        if len(t.args) != len(elems) + len(dims) or len(dims) > 1 or (dims and t.args[0] is not elems[0]):
-            raise fail(t, "an image type is image<T> or image<T, WIDTHxHEIGHT>, as in image<f32, 512x512>")
-        if dims and (len(dims[0].dims) != 2 or min(dims[0].dims) < 1):
-            raise fail(dims[0], "an image size is WIDTHxHEIGHT, each at least 1, as in image<f32, 640x480>")
-        return Ty(elems[0].name, IMAGE)
-    if t.name == "volume":
-        raise fail(t, f"{t.name} types are not supported yet by this version of ccomp")
+    if t.name in ("image", "volume"):
+        return grid_type(t, fail)
     if t.name in ("vec2", "vec3", "vec4"):
         raise fail(t, f"{t.name} inputs and outputs are not supported yet by this version of ccomp; "
                       f"use image<{t.name}> or separate f32 values")
@@ -59,6 +46,26 @@ def param_type(t: ast.TypeRef, fail: Fail, kind: str = "graph") -> Ty:
         raise fail(t, f"unknown type '{t.name}'; did you mean '{_ALIASES[t.name]}'?")
     family = "image" if kind == "graph" else "tensor"
     raise fail(t, f"unknown type '{t.name}'" + did_you_mean(t.name, [*SCALARS, family]))
+
+
+def grid_type(t: ast.TypeRef, fail: Fail) -> Ty:
+    """``image<T>``/``image<T, WxH>`` (2-D) or ``volume<T>``/``volume<T, WxHxD>`` (3-D)."""
+    kind, rank = t.name, (3 if t.name == "volume" else 2)
+    a_kind = "a volume" if rank == 3 else "an image"
+    size_name, size_example, big = (("WIDTHxHEIGHTxDEPTH", "64x64x64", "64x64x64") if rank == 3
+                                    else ("WIDTHxHEIGHT", "640x480", "512x512"))
+    elems = [a for a in t.args if isinstance(a, ast.TypeRef)]
+    if len(elems) != 1 or elems[0].args:
+        raise fail(t, f"{kind} needs one element type, as in {kind}<f32> or {kind}<vec4>")
+    if elems[0].name not in IMAGE_ELEMENTS:
+        raise fail(elems[0], f"unknown {kind} element type '{elems[0].name}'; "
+                             f"expected one of {', '.join(IMAGE_ELEMENTS)}")
+    dims = [a for a in t.args if isinstance(a, ast.DimsArg)]
+    if len(t.args) != len(elems) + len(dims) or len(dims) > 1 or (dims and t.args[0] is not elems[0]):
+        raise fail(t, f"{a_kind} type is {kind}<T> or {kind}<T, {size_name}>, as in {kind}<f32, {big}>")
+    if dims and (len(dims[0].dims) != rank or min(dims[0].dims) < 1):
+        raise fail(dims[0], f"{a_kind} size is {size_name}, each at least 1, as in {kind}<f32, {size_example}>")
+    return Ty(elems[0].name, IMAGE, dims=rank)
 
 
 def static_shape(t: ast.TypeRef, ty: Ty | TensorType) -> tuple[int, ...] | None:
@@ -70,8 +77,7 @@ def static_shape(t: ast.TypeRef, ty: Ty | TensorType) -> tuple[int, ...] | None:
         return dims if any(d >= 0 for d in dims) else None
     sizes = [a for a in t.args if isinstance(a, ast.DimsArg)]
     if ty.kind == IMAGE and sizes:
-        width, height = sizes[0].dims
-        return (height, width)
+        return tuple(reversed(sizes[0].dims))  # (height, width) or (depth, height, width)
     return None
 
 

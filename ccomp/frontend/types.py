@@ -10,7 +10,7 @@ A value has an element type (``f32``, ``f64``, ``i32``, ``i64``, ``bool``,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from xdsl.dialects.builtin import DYNAMIC_INDEX, IntegerType, TensorType, VectorType, f32, f64, i1, i32, i64
 from xdsl.ir import Attribute
@@ -24,7 +24,7 @@ SCALARS = ("f32", "f64", "i32", "i64", "bool")
 FLOATS = ("f32", "f64")
 INTS = ("i32", "i64")
 WIDE = ("f64", "i64")  # the 64-bit scalars: no vectors of them, and targets may lack them
-VECTORS = {"vec2": ("f32", 2), "vec3": ("f32", 3), "vec4": ("f32", 4), "ivec2": ("i32", 2)}
+VECTORS = {"vec2": ("f32", 2), "vec3": ("f32", 3), "vec4": ("f32", 4), "ivec2": ("i32", 2), "ivec3": ("i32", 3)}
 IMAGE_ELEMENTS = ("f32", "f64", "i32", "i64", "vec2", "vec3", "vec4")
 SWIZZLE_SETS = ("xyzw", "rgba")
 
@@ -34,6 +34,10 @@ class Ty:
     elem: str
     kind: str = UNIFORM
     length: int = 0  # a graph tensor's static length (its bins); 0 for every other kind
+    # The grid an image or field lives on: 2 (an image), 3 (a volume), 0 (not known
+    # yet: a coordinate, or a field that reads no grid). Not part of equality, so that
+    # the many rules comparing element and kind stay as they are; the checker joins it.
+    dims: int = field(default=0, compare=False)
 
     @property
     def lanes(self) -> int:
@@ -57,10 +61,16 @@ class Ty:
         return self.elem in VECTORS
 
     def with_kind(self, kind: str) -> "Ty":
-        return Ty(self.elem, kind)
+        return Ty(self.elem, kind, dims=0 if kind == UNIFORM else self.dims)
+
+    @property
+    def is_volume(self) -> bool:
+        return self.dims == 3
 
     def show(self) -> str:
-        return {UNIFORM: self.elem, FIELD: f"field of {self.elem}", IMAGE: f"image<{self.elem}>",
+        grid = "volume" if self.is_volume else "image"
+        field_of = "volume field" if self.is_volume else "field"
+        return {UNIFORM: self.elem, FIELD: f"{field_of} of {self.elem}", IMAGE: f"{grid}<{self.elem}>",
                 TENSOR: f"tensor<{self.length}x{self.elem}>"}[self.kind]
 
 

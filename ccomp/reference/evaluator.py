@@ -69,9 +69,9 @@ class _Frame:
     """The values of one block evaluation; a map body's frame sees its function's."""
 
     parent: _Frame | None
-    extent: tuple[int, int] | None = None  # (width, height) inside a map body
+    extent: tuple[int, ...] | None = None  # (width, height[, depth]) inside a map body
     values: dict[SSAValue, Value] = field(default_factory=dict)
-    memo: dict[tuple[Operation, int, int], np.ndarray] = field(default_factory=dict)  # fields evaluated here
+    memo: dict[tuple[Operation, tuple[int, ...]], np.ndarray] = field(default_factory=dict)  # fields evaluated here
 
     def get(self, value: SSAValue) -> Value:
         frame: _Frame | None = self
@@ -88,15 +88,16 @@ def _array(value: Value, op: Operation) -> np.ndarray:
     return value
 
 
-def _extent(size: Value, op: Operation) -> tuple[int, int]:
-    """A ``vector<2xi32>`` size as (width, height); it must be a uniform."""
+def _extent(size: Value, op: Operation) -> tuple[int, ...]:
+    """A ``vector<2xi32>`` size as (width, height), a ``vector<3xi32>`` one as (width,
+    height, depth); it must be a uniform."""
     size = _array(size, op)
-    if size.shape != (2,):
+    if size.shape not in ((2,), (3,)):
         raise EvaluationError(f"{describe(op)}: the size must be uniform (defined outside any graph.map)")
-    width, height = int(size[0]), int(size[1])
-    if width < 0 or height < 0:
-        raise EvaluationError(f"{describe(op)}: negative extent ({width}, {height})")
-    return width, height
+    extent = tuple(int(n) for n in size)
+    if min(extent) < 0:
+        raise EvaluationError(f"{describe(op)}: negative extent {extent}")
+    return extent
 
 
 class _Evaluator:
@@ -113,7 +114,7 @@ class _Evaluator:
                 f"@{self.function.sym_name.data} takes {len(block.args)} arguments, got {len(args)}"
             )
         for index, (arg, value) in enumerate(zip(block.args, args)):
-            if isinstance(arg.type, graph.ImageType):
+            if isinstance(arg.type, graph.AnyImageType):
                 self.top.values[arg] = image_argument(value, arg.type, index)
             elif isinstance(arg.type, TensorType):
                 self.top.values[arg] = tensor_argument(value, arg.type, index)
@@ -125,7 +126,7 @@ class _Evaluator:
     def _result(self, value: Value, t: object) -> np.ndarray | np.generic:
         if isinstance(value, _Field):
             raise EvaluationError("a function result is a field with no extent; capture it first")
-        if isinstance(t, (graph.ImageType, TensorType)) or value.shape != ():
+        if isinstance(t, (graph.AnyImageType, TensorType)) or value.shape != ():
             return np.array(value, copy=True)  # never alias an input or another result
         return value[()]  # a NumPy scalar of the result's dtype
 
@@ -174,13 +175,14 @@ class _Evaluator:
         """Catch any dtype promotion or shape slip at the op that caused it."""
         t = op.results[0].type
         lanes = elem_shape(t)
-        if isinstance(t, graph.ImageType):
-            shape_ok = value.ndim == 2 + len(lanes) and value.shape[2:] == lanes
+        if isinstance(t, graph.AnyImageType):
+            rank = graph.rank_of(t)
+            shape_ok = value.ndim == rank + len(lanes) and value.shape[rank:] == lanes
         elif isinstance(t, TensorType):
             shape_ok = shape_fits(value.shape, t)
         else:
             batch = value.shape[: value.ndim - len(lanes)]
-            per_element = () if frame.extent is None else (frame.extent[1], frame.extent[0])
+            per_element = () if frame.extent is None else frame.extent[::-1]
             shape_ok = value.ndim >= len(lanes) and value.shape[len(batch):] == lanes and batch in ((), per_element)
         if value.dtype != scalar_dtype(t) or not shape_ok:
             raise EvaluationError(
@@ -190,30 +192,31 @@ class _Evaluator:
 
     # -- fields ----------------------------------------------------------------------
 
-    def materialise(self, value: Value, width: int, height: int) -> np.ndarray:
-        """A field or image evaluated over an extent, as an (H, W) + lanes array."""
+    def materialise(self, value: Value, *extent: int) -> np.ndarray:
+        """A field or image evaluated over an extent (width, height[, depth]), as an
+        (H, W) + lanes array ((D, H, W) + lanes in 3-D)."""
         if not isinstance(value, _Field):
-            return images.read_over(value, width, height)
-        key = (value.op, width, height)
+            return images.read_over(value, *extent)
+        key = (value.op, extent)
         memo = value.frame.memo
         if key not in memo:
             start = time.perf_counter()
             if isinstance(value.op, graph.MapOp):
-                memo[key] = self._map(value, width, height)
+                memo[key] = self._map(value, extent)
             else:
-                memo[key] = self._blur(value, width, height)
-            log.debug("evaluated %s over %dx%d in %.3f ms", describe(value.op), width, height,
+                memo[key] = self._blur(value, *extent)
+            log.debug("evaluated %s over %s in %.3f ms", describe(value.op), extent,
                       1e3 * (time.perf_counter() - start))
         return memo[key]
 
-    def _map(self, value: _Field, width: int, height: int) -> np.ndarray:
+    def _map(self, value: _Field, extent: tuple[int, ...]) -> np.ndarray:
         op = value.op
         assert isinstance(op, graph.MapOp)
-        frame = _Frame(parent=value.frame, extent=(width, height))
+        frame = _Frame(parent=value.frame, extent=extent)
         for arg, operand in zip(op.body.block.args, op.inputs):
-            frame.values[arg] = self.materialise(value.frame.get(operand), width, height)
+            frame.values[arg] = self.materialise(value.frame.get(operand), *extent)
         (result,) = self._run(op.body.block, frame)
-        shape = (height, width) + elem_shape(op.result.type)
+        shape = extent[::-1] + elem_shape(op.result.type)
         return np.array(np.broadcast_to(_array(result, op), shape))
 
     def _blur(self, value: _Field, width: int, height: int) -> np.ndarray:
@@ -237,23 +240,21 @@ def _field_op(ev: _Evaluator, op: Operation, frame: _Frame) -> _Field:
 
 def _capture(ev: _Evaluator, op: Operation, frame: _Frame) -> np.ndarray:
     _top_level_only(op, frame)
-    width, height = _extent(frame.get(op.operands[1]), op)
-    return ev.materialise(frame.get(op.operands[0]), width, height)
+    return ev.materialise(frame.get(op.operands[0]), *_extent(frame.get(op.operands[1]), op))
 
 
 def _reduce(ev: _Evaluator, op: graph.ReduceOp, frame: _Frame) -> np.ndarray:
     _top_level_only(op, frame)
-    width, height = _extent(frame.get(op.size), op)
+    extent = _extent(frame.get(op.size), op)
     try:
-        return images.reduce(op.kind.data, ev.materialise(frame.get(op.input), width, height))
+        return images.reduce(op.kind.data, ev.materialise(frame.get(op.input), *extent), len(extent))
     except EvaluationError as error:
         raise EvaluationError(f"{describe(op)}: {error}") from None
 
 
 def _histogram(ev: _Evaluator, op: graph.HistogramOp, frame: _Frame) -> np.ndarray:
     _top_level_only(op, frame)
-    width, height = _extent(frame.get(op.size), op)
-    values = ev.materialise(frame.get(op.input), width, height)
+    values = ev.materialise(frame.get(op.input), *_extent(frame.get(op.size), op))
     try:
         return images.histogram(values, op.bins.value.data, frame.get(op.lo), frame.get(op.hi))
     except EvaluationError as error:
@@ -267,12 +268,13 @@ def _coord(ev: _Evaluator, op: graph.CoordOp, frame: _Frame) -> np.ndarray:
 
 
 def _size(ev: _Evaluator, op: graph.SizeOp, frame: _Frame) -> np.ndarray:
-    height, width = _array(frame.get(op.image), op).shape[:2]
-    return np.array([width, height], dtype=np.int32)
+    rank = graph.rank_of(op.image.type)
+    return np.array(_array(frame.get(op.image), op).shape[:rank][::-1], dtype=np.int32)
 
 
 def _load(ev: _Evaluator, op: graph.LoadOp, frame: _Frame) -> np.ndarray:
-    return images.clamp_read(_array(frame.get(op.image), op), frame.get(op.x), frame.get(op.y))
+    coords = [op.x, op.y] if op.z is None else [op.x, op.y, op.z]
+    return images.clamp_read(_array(frame.get(op.image), op), *(frame.get(c) for c in coords))
 
 
 def _sample(ev: _Evaluator, op: graph.SampleOp, frame: _Frame) -> np.ndarray:

@@ -13,25 +13,28 @@ import numpy as np
 from ccomp.reference.values import EvaluationError, is_float
 
 
-def extent_grid(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
-    """The int32 ``(x, y)`` coordinates of every element of an extent, each (H, W)."""
-    ys, xs = np.indices((height, width), dtype=np.int32)
-    return xs, ys
+def extent_grid(width: int, height: int, *depth: int) -> tuple[np.ndarray, ...]:
+    """The int32 ``(x, y)`` coordinates of every element of an extent, each (H, W); of a
+    3-D extent ``(x, y, z)``, each (D, H, W)."""
+    grids = np.indices((*depth, height, width), dtype=np.int32)
+    return tuple(grids[::-1])
 
 
-def clamp_read(image: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``image[clamp(y, 0, H-1), clamp(x, 0, W-1)]``: reads outside repeat the edge."""
-    height, width = image.shape[:2]
-    if height == 0 or width == 0:
+def clamp_read(image: np.ndarray, *coords: np.ndarray) -> np.ndarray:
+    """``image[clamp(y, 0, H-1), clamp(x, 0, W-1)]`` (a volume: ``[z, y, x]``): reads
+    outside repeat the edge."""
+    sizes = image.shape[:len(coords)][::-1]  # (W, H[, D])
+    if 0 in sizes:
         raise EvaluationError(f"cannot read from an empty image of shape {image.shape}")
-    return image[np.clip(y, 0, height - 1), np.clip(x, 0, width - 1)]
+    return image[tuple(np.clip(c, 0, n - 1) for c, n in zip(coords, sizes))[::-1]]
 
 
-def read_over(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    """An image as seen over an extent: itself if the sizes agree, else clamped reads."""
-    if image.shape[:2] == (height, width):
+def read_over(image: np.ndarray, *extent: int) -> np.ndarray:
+    """An image as seen over an extent (width, height[, depth]): itself if the sizes
+    agree, else clamped reads."""
+    if image.shape[:len(extent)] == extent[::-1]:
         return image
-    return clamp_read(image, *extent_grid(width, height))
+    return clamp_read(image, *extent_grid(*extent))
 
 
 def sample(image: np.ndarray, uv: np.ndarray) -> np.ndarray:
@@ -86,8 +89,8 @@ def blur(image: np.ndarray, radius: int, width: int, height: int) -> np.ndarray:
     return acc * image.dtype.type(1.0 / (2 * radius + 1) ** 2)
 
 
-def reduce(kind: str, values: np.ndarray) -> np.ndarray:
-    """Reduce an (H, W) + lanes array over its extent, per lane.
+def reduce(kind: str, values: np.ndarray, rank: int = 2) -> np.ndarray:
+    """Reduce an (H, W) + lanes array (``rank`` 3: (D, H, W) + lanes) over its extent, per lane.
 
     Floats: ``add`` sums in float64 and rounds once to the element type; ``mean`` is
     that float64 sum divided by W*H, then rounded; ``min``/``max`` propagate NaN.
@@ -98,10 +101,11 @@ def reduce(kind: str, values: np.ndarray) -> np.ndarray:
     dtype = values.dtype
     if dtype == np.bool_:
         raise EvaluationError("graph.reduce over i1 is not supported")
-    count = values.shape[0] * values.shape[1]
+    axes = tuple(range(rank))
+    count = int(np.prod(values.shape[:rank]))
     floating = is_float(dtype)
     if kind in ("add", "mean"):
-        total = values.sum(axis=(0, 1), dtype=np.float64 if floating else np.int64)
+        total = values.sum(axis=axes, dtype=np.float64 if floating else np.int64)
         if kind == "add":
             return np.asarray(total).astype(dtype)
         if count == 0 and not floating:
@@ -114,8 +118,8 @@ def reduce(kind: str, values: np.ndarray) -> np.ndarray:
             identity = np.inf if kind == "min" else -np.inf
         else:
             identity = np.iinfo(dtype).max if kind == "min" else np.iinfo(dtype).min
-        return np.full(values.shape[2:], identity, dtype)
-    return np.asarray(values.min(axis=(0, 1)) if kind == "min" else values.max(axis=(0, 1)))
+        return np.full(values.shape[rank:], identity, dtype)
+    return np.asarray(values.min(axis=axes) if kind == "min" else values.max(axis=axes))
 
 
 def histogram(values: np.ndarray, bins: int, lo: np.float32, hi: np.float32) -> np.ndarray:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from xdsl.ir import Attribute
 
-from ccomp.dialects.graph import ImageType
+from ccomp.dialects.graph import AnyImageType, rank_of
 from ccomp.semantics.values import (  # noqa: F401  (the reference's modules take these from here)
     EvaluationError,
     describe,
@@ -29,11 +29,13 @@ def uniform_argument(arg: object, t: Attribute, index: int) -> np.ndarray:
     return value.astype(dtype)
 
 
-def image_argument(arg: object, t: ImageType, index: int) -> np.ndarray:
-    """Convert an image argument to an ``(H, W) + elem`` array of the element dtype."""
+def image_argument(arg: object, t: AnyImageType, index: int) -> np.ndarray:
+    """Convert an image argument to an ``(H, W) + elem`` array of the element dtype (a
+    volume: ``(D, H, W) + elem``)."""
     value = np.asarray(arg)
     elem = elem_shape(t)
-    if value.ndim != 2 + len(elem) or value.shape[2:] != elem:
-        expected = ", ".join(["H", "W", *map(str, elem)])
+    grid = ["D", "H", "W"][-rank_of(t):]
+    if value.ndim != len(grid) + len(elem) or value.shape[len(grid):] != elem:
+        expected = ", ".join([*grid, *map(str, elem)])
         raise EvaluationError(f"argument {index}: expected an image of shape ({expected}) for {t}, got {value.shape}")
     return np.ascontiguousarray(value.astype(scalar_dtype(t), copy=False))

@@ -15,8 +15,8 @@ from ccomp.diagnostics import CompileError
 _MODES = {1: "L", 3: "RGB", 4: "RGBA"}
 
 
-def read_array(path: str, lanes: int, what: str) -> np.ndarray:
-    """Load an input file for an image with ``lanes`` channels."""
+def read_array(path: str, lanes: int, what: str, grid_dims: int = 2) -> np.ndarray:
+    """Load an input file for an image (``grid_dims`` 3: a volume) with ``lanes`` channels."""
     p = Path(path)
     if not p.is_file():
         raise CompileError(f"{what}: no such file '{path}'")
@@ -32,6 +32,8 @@ def read_array(path: str, lanes: int, what: str) -> np.ndarray:
         if suffix == ".png":
             from PIL import Image
 
+            if grid_dims == 3:
+                raise CompileError(f"{what}: a PNG holds one 2-D image, not a volume; use .npy (depth, height, width)")
             if lanes not in _MODES:
                 raise CompileError(f"{what}: a PNG cannot hold {lanes}-channel elements; use .npy")
             with Image.open(p) as img:
@@ -44,8 +46,9 @@ def read_array(path: str, lanes: int, what: str) -> np.ndarray:
     raise CompileError(f"{what}: unsupported file type '{suffix}' (use .png, .npy or .npz)")
 
 
-def write_array(path: str, value: np.ndarray, what: str) -> None:
-    """Save an output array as PNG (clipped to [0, 1]) or ``.npy``."""
+def write_array(path: str, value: np.ndarray, what: str, grid_dims: int = 2) -> None:
+    """Save an output array as PNG (clipped to [0, 1]) or ``.npy``; a volume
+    (``grid_dims`` 3), whose (D, H, W) would pass for an image's (H, W, lanes), only as ``.npy``."""
     p = Path(path)
     suffix = p.suffix.lower()
     if p.parent and not p.parent.exists():
@@ -57,6 +60,8 @@ def write_array(path: str, value: np.ndarray, what: str) -> None:
         if suffix == ".png":
             from PIL import Image
 
+            if grid_dims == 3:
+                raise CompileError(f"{what}: a PNG holds one 2-D image, not a volume; write .npy")
             lanes = 1 if value.ndim == 2 else value.shape[-1]
             if lanes not in _MODES:
                 raise CompileError(f"{what}: a PNG cannot hold {lanes}-channel elements; write .npy")

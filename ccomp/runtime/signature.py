@@ -48,6 +48,7 @@ class Port:
     @property
     def language_type(self) -> str:
         """The type as a ``.cn`` program writes it: ``image<vec4>``, ``image<f32, 640x480>``,
+        ``volume<f32, 64x64x64>``,
         ``f32``, ``bool``, ``tensor<?x4xf32>``, ``tensor<?x?xf32, csr>``."""
         if self.tensor is not None:
             rank = 2 if self.is_sparse else self.type.get_num_dims()
@@ -58,9 +59,10 @@ class Port:
         if not self.is_buffer:
             return _element_name(element_layout(self.type))
         elem = _element_name(element_layout(self.type.element_type))
+        kind = "volume" if self.type.get_num_dims() == 3 else "image"
         if self.shape is not None:
-            return f"image<{elem}, {self.shape[1]}x{self.shape[0]}>"
-        return f"image<{elem}>"
+            return f"{kind}<{elem}, {'x'.join(map(str, reversed(self.shape)))}>"
+        return f"{kind}<{elem}>"
 
     def describe(self) -> str:
         """The NumPy shape an array for this port has (``image (height, width, 4)``)."""
@@ -70,6 +72,8 @@ class Port:
             return "tensor " + self._shape_text(("n",) if self.type.get_num_dims() == 1 else ("rows", "cols"))
         if not self.is_buffer:
             return self.language_type
+        if self.type.get_num_dims() == 3:
+            return "volume " + self._shape_text(("depth", "height", "width"))
         return "image " + self._shape_text(("height", "width"))
 
     def _shape_text(self, names: Sequence[str]) -> str:
@@ -187,7 +191,7 @@ def check_value(port: Port, value: Any, source: Source | None) -> Any:
     rank = port.type.get_num_dims()
     want_ndim = rank + (1 if layout.lanes > 1 else 0)
     if value.ndim != want_ndim or (layout.lanes > 1 and value.shape[-1] != layout.lanes):
-        shape = port.describe().removeprefix("image ").removeprefix("tensor ")
+        shape = port.describe().split(" ", 1)[1] if port.is_buffer else port.describe()
         raise fail(f"input '{port.name}' must have shape {shape}, got {tuple(value.shape)}")
     if any(d == 0 for d in value.shape):
         raise fail(f"input '{port.name}' is empty (shape {tuple(value.shape)})")
@@ -204,7 +208,8 @@ def _check_static(port: Port, shape: tuple[int, ...], fail: Any) -> None:
     """A declared static size (``image<f32, 512x512>``, ``tensor<?x4xf32>``) must match."""
     if port.shape is None or all(d < 0 or d == got for d, got in zip(port.shape, shape)):
         return
-    want = port.describe().split(" ", 1)[1] + (" (height, width: rows first)" if port.tensor is None else "")
+    order = "depth, height, width: slices first" if port.type.get_num_dims() == 3 else "height, width: rows first"
+    want = port.describe().split(" ", 1)[1] + (f" ({order})" if port.tensor is None else "")
     raise fail(f"input '{port.name}' is declared {port.language_type}: its shape must be {want}, "
                f"got {tuple(int(d) for d in shape)}")
 

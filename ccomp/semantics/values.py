@@ -34,7 +34,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute, Operation
 
-from ccomp.dialects.graph import FieldType, ImageType
+from ccomp.dialects.graph import AnyFieldType, AnyImageType
 
 
 class EvaluationError(Exception):
@@ -58,7 +58,7 @@ _UNSIGNED = {np.dtype(np.int8): np.dtype(np.uint8), np.dtype(np.int16): np.dtype
 
 def element_type(t: Attribute) -> Attribute:
     """The element type of an image, field or tensor, or ``t`` itself."""
-    if isinstance(t, (ImageType, FieldType)):
+    if isinstance(t, (AnyImageType, AnyFieldType)):
         return t.element
     if isinstance(t, TensorType):
         return t.element_type

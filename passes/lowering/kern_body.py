@@ -24,16 +24,17 @@ from ccomp.passes.lowering.histogram import BINS, count
 from ccomp.passes.lowering.legality import keep
 
 
-def image_memref(t: graph.ImageType) -> MemRefType:
-    """``!graph.image<T>`` as the buffer type ``memref<?x?xT>``."""
-    return MemRefType(t.element, [DYNAMIC_INDEX, DYNAMIC_INDEX])
+def image_memref(t: graph.AnyImageType) -> MemRefType:
+    """``!graph.image<T>`` as the buffer type ``memref<?x?xT>`` (indexed ``[y, x]``), a
+    volume as ``memref<?x?x?xT>`` (indexed ``[z, y, x]``)."""
+    return MemRefType(t.element, [DYNAMIC_INDEX] * graph.rank_of(t))
 
 
 def convert_type(t: Attribute) -> Attribute:
     """An L1 type as the host schedule holds it: images and histograms become buffers."""
     if isinstance(t, TensorType) and t.element_type == i32 and t.get_num_dims() == 1:
         return BINS
-    return image_memref(t) if isinstance(t, graph.ImageType) else t
+    return image_memref(t) if isinstance(t, graph.AnyImageType) else t
 
 
 def is_constant(v: SSAValue) -> bool:
@@ -95,25 +96,27 @@ class KernelBodyBuilder:
                     self.bindings.append(v)
         types = [convert_type(v.type) for v in self.bindings]
         if bins is None:
-            types += [image_memref(graph.ImageType(m.result.type.element)) for m, is_reduce in parts if not is_reduce]
+            types += [image_memref(graph.image_type(m.result.type.element, graph.rank_of(m.result.type))) for m, is_reduce in parts if not is_reduce]
         else:
             types += [f32, f32, f32, BINS]
         self.block = Block(arg_types=types)
         self.args = dict(zip(self.bindings, self.block.args))
         self.outputs = list(self.block.args[len(self.bindings):])
         self.mapping: dict[SSAValue, SSAValue] = {}
-        self.dims: dict[SSAValue, tuple[SSAValue, SSAValue]] = {}
+        self.dims: dict[SSAValue, tuple[SSAValue, ...]] = {}
+        self.rank = graph.rank_of(parts[0][0].result.type)
         self.name = name
         self.b = IRBuilder.at_end(self.block, self.loc)
 
     # ----- small builders ------------------------------------------------------
 
-    def dims_of(self, buf: SSAValue) -> tuple[SSAValue, SSAValue]:
-        """(width, height) of a buffer binding, as index values."""
+    def dims_of(self, buf: SSAValue) -> tuple[SSAValue, ...]:
+        """(width, height[, depth]) of a buffer binding, as index values (x first,
+        while the buffer's dimensions run the other way)."""
         if buf not in self.dims:
-            h = self.b.add(memref.DimOp(buf, self.b.index(0)))
-            w = self.b.add(memref.DimOp(buf, self.b.index(1)))
-            self.dims[buf] = (w, h)
+            rank = buf.type.get_num_dims()
+            outer_first = [self.b.add(memref.DimOp(buf, self.b.index(d))) for d in range(rank)]
+            self.dims[buf] = tuple(reversed(outer_first))
         return self.dims[buf]
 
     def clamp(self, i32_value: SSAValue, size: SSAValue) -> SSAValue:
@@ -121,16 +124,18 @@ class KernelBodyBuilder:
         hi = self.b.subi(size, self.b.index(1))
         return self.b.mini(self.b.maxi(i, self.b.index(0)), hi)
 
-    def load_clamped(self, image: SSAValue, x: SSAValue, y: SSAValue) -> SSAValue:
+    def load_clamped(self, image: SSAValue, *coords: SSAValue) -> SSAValue:
+        """Read ``image`` at (x, y[, z]) clamped to its edge."""
         buf = self.args[image]
-        w, h = self.dims_of(buf)
-        return self.b.add(memref.LoadOp.get(buf, [self.clamp(y, h), self.clamp(x, w)]))
+        sizes = self.dims_of(buf)
+        return self.b.add(memref.LoadOp.get(buf, [self.clamp(c, n) for c, n in reversed(list(zip(coords, sizes)))]))
 
     # ----- the body ---------------------------------------------------------------
 
     def build(self) -> kern.KernelOp:
-        self.xi = self.b.add(kern.IndexOp(0))
-        self.yi = self.b.add(kern.IndexOp(1))
+        self.index = [self.b.add(kern.IndexOp(d)) for d in range(self.rank)]
+        self.xi, self.yi = self.index[0], self.index[1]
+        here = list(reversed(self.index))  # buffer order: [y, x] or [z, y, x]
         self.coords: list[SSAValue] | None = None
         self.loaded: dict[SSAValue, SSAValue] = {}  # image -> its element here, shared by parts
         reduced: list[SSAValue] = []
@@ -144,9 +149,9 @@ class KernelBodyBuilder:
             for arg, image in zip(fused.body.block.args, fused.inputs):
                 if image not in self.loaded:
                     if image is self.extent_image:
-                        self.loaded[image] = self.b.add(memref.LoadOp.get(self.args[image], [self.yi, self.xi]))
+                        self.loaded[image] = self.b.add(memref.LoadOp.get(self.args[image], here))
                     else:
-                        self.loaded[image] = self.load_clamped(image, self.coord(0), self.coord(1))
+                        self.loaded[image] = self.load_clamped(image, *(self.coord(d) for d in range(self.rank)))
                 self.mapping[arg] = self.loaded[image]
             for v in outer_values(fused):
                 if is_constant(v):
@@ -160,7 +165,7 @@ class KernelBodyBuilder:
                 else:
                     self.lower(op)
         self.b.add(kern.YieldOp(reduced))
-        return kern.KernelOp(self.name, 2, Region(self.block), self.reduce)
+        return kern.KernelOp(self.name, self.rank, Region(self.block), self.reduce)
 
     def finish(self, fused: graph.MapOp, is_reduce: bool, reduced: list[SSAValue], outputs) -> None:
         """Store a part's element to its output, or keep it as the reduced value."""
@@ -171,11 +176,11 @@ class KernelBodyBuilder:
             lo, hi, step, counters = self.outputs
             count(self.b, value, lo, hi, step, self.bins, counters)
         else:
-            self.b.add(memref.StoreOp.get(value, next(outputs), [self.yi, self.xi]))
+            self.b.add(memref.StoreOp.get(value, next(outputs), list(reversed(self.index))))
 
     def coord(self, dim: int) -> SSAValue:
         if self.coords is None:
-            self.coords = [self.b.add(arith.IndexCastOp(self.xi, i32)), self.b.add(arith.IndexCastOp(self.yi, i32))]
+            self.coords = [self.b.add(arith.IndexCastOp(i, i32)) for i in self.index]
         return self.coords[dim]
 
     def lower(self, op: Operation) -> None:
@@ -191,21 +196,23 @@ class KernelBodyBuilder:
         return self.coord(op.dim.value.data)
 
     def lower_load(self, op: graph.LoadOp) -> SSAValue:
-        return self.load_clamped(op.image, self.mapping[op.x], self.mapping[op.y])
+        coords = [op.x, op.y] if op.z is None else [op.x, op.y, op.z]
+        return self.load_clamped(op.image, *(self.mapping[c] for c in coords))
 
     def lower_sample(self, op: graph.SampleOp) -> SSAValue:
         return self.sample(op.image, self.mapping[op.uv], op.result.type)
 
     def lower_size(self, op: graph.SizeOp) -> SSAValue:
-        w, h = self.dims_of(self.args[op.image])
-        wi, hi = self.b.add(arith.IndexCastOp(w, i32)), self.b.add(arith.IndexCastOp(h, i32))
-        v = self.b.add(vector.BroadcastOp(wi, graph.SIZE_TYPE))
-        return self.b.add(insert_lane(hi, v, 1))
+        sizes = [self.b.add(arith.IndexCastOp(n, i32)) for n in self.dims_of(self.args[op.image])]
+        v = self.b.add(vector.BroadcastOp(sizes[0], op.result.type))
+        for lane, n in enumerate(sizes[1:], 1):
+            v = self.b.add(insert_lane(n, v, lane))
+        return v
 
 
     def sample(self, image: SSAValue, uv: SSAValue, elem: Attribute) -> SSAValue:
         """Bilinear, clamp-to-edge, texel centres at (i + 0.5) / size."""
-        w, h = self.dims_of(self.args[image])
+        w, h = self.dims_of(self.args[image])[:2]
         coords = []
         for lane, size in ((0, w), (1, h)):
             s = self.b.add(extract_lane(uv, lane))

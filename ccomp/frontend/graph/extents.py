@@ -32,7 +32,7 @@ class ExtentGen:
         if (isinstance(e, ast.Call) and e.func == "resize") or isinstance(e, ast.Repeat) or (
                 isinstance(e, ast.Member) and self.is_source(e)):
             v = self.source_or_uniform(e)  # an image of its own size: generate it to know it
-            return v if isinstance(v.type, graph.ImageType) else None
+            return v if isinstance(v.type, graph.AnyImageType) else None
         children: list[ast.Expr] = []
         if isinstance(e, ast.Binary):
             children = [e.lhs, e.rhs]

@@ -71,7 +71,7 @@ class GraphGen(ZoneGen, PointwiseGen, ExtentGen, FunctionGen[Ty]):
     def ir_type(self, t: Ty) -> Attribute:
         if t.kind == TENSOR:
             return TensorType(mlir_type(t.elem), [t.length])
-        return mlir_type(t.elem) if t.kind == UNIFORM else graph.ImageType(mlir_type(t.elem))
+        return mlir_type(t.elem) if t.kind == UNIFORM else graph.image_type(mlir_type(t.elem), 3 if t.is_volume else 2)
 
     def val(self, ty: Ty, ssa: SSAValue, expr: ast.Expr | None = None, fields: dict[str, Val] | None = None) -> Val:
         """An image is its own extent; a field's is that of the expression it came from."""
@@ -98,9 +98,9 @@ class GraphGen(ZoneGen, PointwiseGen, ExtentGen, FunctionGen[Ty]):
                 raise self.fail(e, f"expected {want.show()}, got {got.show()}")
             return self.value(e)
         if want.kind == IMAGE:
-            if got.kind == UNIFORM or got.elem != want.elem:
+            if got.kind == UNIFORM or got.elem != want.elem or (got.dims and got.dims != want.dims):
                 raise self.fail(e, f"expected {want.show()}, got {got.show()}")
-            return self.image(e)
+            return self.grid_checked(self.image(e), e, want)
         if got.kind != UNIFORM:
             raise self.fail(e, f"expected {want.show()}, got {got.show()}; reduce it with sum/mean/min/max")
         return self.scalar_result(e, got, want)
@@ -160,9 +160,13 @@ class GraphGen(ZoneGen, PointwiseGen, ExtentGen, FunctionGen[Ty]):
 
     def build_map(self, e: ast.Expr) -> SSAValue:
         ctx = MapCtx(Emitter(Block(), self.source.name), self.extent_of(e) or self.default_extent)
+        rank = graph.rank_of(ctx.extent.type) if ctx.extent is not None else 2
+        if self.types.type_of(e).is_volume and rank != 3:
+            raise self.fail(e, "cannot tell the size of this volume field: it reads no volume "
+                               "and the graph's first image input is not a volume")
         value = self.pointwise(e, ctx)
         at(ctx.em, e).add(graph.YieldOp(value))
         elem = self.types.type_of(e).elem
-        op = graph.MapOp(ctx.inputs, mlir_type(elem), Region(ctx.em.block))
+        op = graph.MapOp(ctx.inputs, mlir_type(elem), Region(ctx.em.block), rank)
         return at(self.top, e).add(op)
 

@@ -36,11 +36,13 @@ class PointwiseGen:
 
     def coordinate(self, e: ast.Name, ctx, em: Emitter) -> SSAValue:
         assert ctx is not None, "coordinates are fields"
-        if e.name in ("x", "y"):
-            return em.add(graph.CoordOp(0 if e.name == "x" else 1))
+        if e.name in ("x", "y", "z"):
+            return em.add(graph.CoordOp("xyz".index(e.name)))
         # uv: the element's centre in normalised coordinates, (x + 0.5) / width.
         if ctx.extent is None:
             raise self.fail(e, "cannot tell the size 'uv' is relative to: the graph has no image input")
+        if graph.rank_of(ctx.extent.type) == 3:
+            raise self.fail(e, "'uv' over a volume is not supported yet by this version of ccomp")
         top = at(self.top, e)
         vf = Ty("vec2")
         sizef = coerce(top, top.add(graph.SizeOp(ctx.extent)), Ty("ivec2"), "vec2")  # uniform
@@ -61,8 +63,8 @@ class PointwiseGen:
 
     def neighbour(self, e: ast.Index, ctx, em: Emitter) -> SSAValue:
         img = self.implicit_image(e.base)
-        ix, iy = (self.gen(i, ctx) for i in e.indices)
-        return at(em, e).add(graph.LoadOp(img, ix, iy))
+        coords = [self.gen(i, ctx) for i in e.indices]  # (x, y) or (x, y, z)
+        return at(em, e).add(graph.LoadOp(img, *coords))
 
     def binary(self, e: ast.Binary, ctx, em: Emitter) -> SSAValue:
         a, b = self.gen(e.lhs, ctx), self.gen(e.rhs, ctx)

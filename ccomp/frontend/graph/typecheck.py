@@ -15,7 +15,7 @@ from ccomp.frontend.typecheck import ExprChecker, did_you_mean
 from ccomp.frontend.types import FIELD, IMAGE, IMAGE_ELEMENTS, SWIZZLE_SETS, TENSOR, UNIFORM, Ty, vector_name
 
 REDUCTIONS = {"sum": "add", "mean": "mean", "min": "min", "max": "max"}
-COORDS = {"x": Ty("i32", FIELD), "y": Ty("i32", FIELD), "uv": Ty("vec2", FIELD)}
+COORDS = {"x": Ty("i32", FIELD), "y": Ty("i32", FIELD), "z": Ty("i32", FIELD, dims=3), "uv": Ty("vec2", FIELD)}
 FUNCTIONS = ("blur", "capture", "size", "sample", "histogram", *REDUCTIONS)  # node functions beside BUILTINS
 NOT_YET: dict[str, str] = {}
 MAX_BLUR_RADIUS = 16  # graph-fuse unrolls a blur into (2r+1)^2 reads; keep kernels compilable
@@ -78,7 +78,7 @@ class TypeChecker(ExprChecker[Ty]):
         a, b = self.operand_types([e.lhs, e.rhs])
         if e.op == "@":
             raise self.fail(e, "'@' is the matrix product of tensors; graphs have no tensors")
-        return Ty(self.scalar_binary(e, a, b), join_kind(a, b))
+        return Ty(self.scalar_binary(e, a, b), join_kind(a, b), dims=self.grid_of(e, a, b))
 
     def unary(self, e: ast.Unary) -> Ty:
         t = self.type_of(e.operand)
@@ -101,7 +101,7 @@ class TypeChecker(ExprChecker[Ty]):
         if lanes is None or len(lanes) > 4 or max(lanes) >= base.lanes:
             raise self.fail(e, f"{base.elem} has no component '.{e.name}'")
         try:
-            return Ty(vector_name(base.scalar, len(lanes)), join_kind(base))
+            return Ty(vector_name(base.scalar, len(lanes)), join_kind(base), dims=base.dims)
         except KeyError:
             raise self.fail(e, f"'.{e.name}' would make a {len(lanes)}-lane vector of {base.scalar}, "
                                f"which the language does not have") from None
@@ -110,13 +110,15 @@ class TypeChecker(ExprChecker[Ty]):
         base = self.type_of(e.base)
         if base.kind == UNIFORM:
             raise self.fail(e, f"only images and fields can be indexed, this is {base.elem}")
-        if len(e.indices) != 2:
+        if base.is_volume and len(e.indices) != 3:
+            raise self.fail(e, f"a volume is indexed with [x, y, z], got {len(e.indices)} indices")
+        if not base.is_volume and len(e.indices) != 2:
             raise self.fail(e, f"an image is indexed with [x, y], got {len(e.indices)} indices")
         for i in e.indices:
             t = self.type_of(i)
             if t.elem != "i32":
                 raise self.fail(i, f"image indices must be i32, got {t.elem}")
-        return Ty(base.elem, FIELD)
+        return Ty(base.elem, FIELD, dims=self.grid_of(e, base, *(self.type_of(i) for i in e.indices)))
 
     def storage_format(self, e: ast.Format) -> Ty:
         raise self.fail(e, f"a storage format such as {e.name}(...) belongs to fn programs (the second "
@@ -150,7 +152,7 @@ class TypeChecker(ExprChecker[Ty]):
             raise self.fail(e, f"unknown function '{name}'" + did_you_mean(name, [*BUILTINS, *FUNCTIONS]))
         operand = result_elem(name, tys, lambda m: self.fail(e, m))
         elem = "f32" if name in ("dot", "length") else operand
-        return Ty(elem, join_kind(*tys))
+        return Ty(elem, join_kind(*tys), dims=self.grid_of(e, *tys))
 
     def blur(self, e: ast.Call, tys: list[Ty]) -> Ty:
         self.arity(e, 2)
@@ -162,23 +164,25 @@ class TypeChecker(ExprChecker[Ty]):
             raise self.fail(radius, f"blur() radius must be at most {MAX_BLUR_RADIUS}")
         if tys[0].scalar != "f32":
             raise self.fail(e, f"blur() expects float elements, got {tys[0].elem}")
-        return Ty(tys[0].elem, FIELD)
+        self.not_volume(e, tys[0])
+        return Ty(tys[0].elem, FIELD, dims=tys[0].dims)
 
     def capture(self, e: ast.Call, tys: list[Ty]) -> Ty:
         self.arity(e, 1)
         self.not_uniform(e, tys[0], "materialises a field")
         self.image_element(e, tys[0])
-        return Ty(tys[0].elem, IMAGE)
+        return Ty(tys[0].elem, IMAGE, dims=tys[0].dims)
 
     def size(self, e: ast.Call, tys: list[Ty]) -> Ty:
         self.arity(e, 1)
         self.not_uniform(e, tys[0], "expects an image")
-        return Ty("ivec2", UNIFORM)
+        return Ty("ivec3" if tys[0].is_volume else "ivec2", UNIFORM)
 
     def resize(self, e: ast.Call, tys: list[Ty]) -> Ty:
         self.arity(e, 2)
         if tys[0].kind == UNIFORM or tys[0].scalar != "f32":
             raise self.fail(e, f"resize() expects an image of floats first, got {tys[0].show()}")
+        self.not_volume(e, tys[0])
         if tys[1].elem != "ivec2" or tys[1].kind != UNIFORM:
             raise self.fail(e.args[1], f"resize() takes the new size as size(...) arithmetic, got {tys[1].show()}")
         return Ty(tys[0].elem, IMAGE)
@@ -186,9 +190,10 @@ class TypeChecker(ExprChecker[Ty]):
     def sample(self, e: ast.Call, tys: list[Ty]) -> Ty:
         self.arity(e, 2)
         self.not_uniform(e, tys[0], "expects an image first")
+        self.not_volume(e, tys[0])
         if tys[1].elem != "vec2":
             raise self.fail(e.args[1], f"sample() coordinates must be vec2, got {tys[1].elem}")
-        return Ty(tys[0].elem, FIELD)
+        return Ty(tys[0].elem, FIELD, dims=tys[1].dims)
 
     def histogram(self, e: ast.Call, tys: list[Ty]) -> Ty:
         """``histogram(img, bins, lo, hi)``: counts of an f32 image's or field's values in
@@ -236,6 +241,21 @@ class TypeChecker(ExprChecker[Ty]):
         """An image or field argument is required: ``blur() expects an image or field, got f32``."""
         if t.kind == UNIFORM:
             raise self.fail(e, f"{e.func}() {what}, got {t.elem}")
+
+    def not_volume(self, e: ast.Call, t: Ty) -> None:
+        """The node functions not yet lowered in 3-D refuse a volume, located."""
+        if t.is_volume:
+            raise self.fail(e, f"{e.func}() of a volume is not supported yet by this version of ccomp")
+
+    def grid_of(self, e: ast.Expr, *tys: Ty) -> int:
+        """The grid a pointwise expression over ``tys`` lives on: 3 if it reads a volume
+        (or ``z``), 2 if an image, 0 if neither; reading both is an error, since an
+        element of one is not an element of the other."""
+        dims = {t.dims for t in tys if t.kind != UNIFORM and t.dims}
+        if len(dims) > 1:
+            raise self.fail(e, "cannot combine a volume (3-D) with an image (2-D) element by element; "
+                               "'z' and volume reads belong to volume expressions")
+        return dims.pop() if dims else 0
 
     def image_element(self, node: ast.Node, t: Ty) -> None:
         if t.elem not in IMAGE_ELEMENTS:

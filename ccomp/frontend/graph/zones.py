@@ -37,10 +37,21 @@ class ZoneGen:
         if (got.kind == UNIFORM) != (want.kind == UNIFORM) or (got.elem != want.elem and not (
                 want.kind == UNIFORM and widens(got, want))):
             raise self.fail(value, f"state '{name}' is {want.show()}, but this is {got.show()}")
+        if want.kind != UNIFORM and got.dims and want.dims and got.dims != want.dims:
+            raise self.fail(value, f"state '{name}' is {want.show()}, but this is {got.show()}")
         if want.kind == IMAGE:
-            return self.image(value)
+            return self.grid_checked(self.image(value), value, want)
         v = self.gen(value, None)
         return coerce(at(self.top, value), v, got, want.elem)
+
+    def grid_checked(self, image: SSAValue, e: ast.Expr, want: Ty) -> SSAValue:
+        """``image`` if it is as many-dimensional as ``want``: a field that reads no grid
+        takes the graph's first image input as its extent, which may be the other kind."""
+        if graph.rank_of(image.type) != (3 if want.is_volume else 2):
+            got = "a volume" if graph.rank_of(image.type) == 3 else "an image"
+            raise self.fail(e, f"expected {want.show()}, got {got} (this field takes the size of "
+                               f"the graph's first image input)")
+        return image
 
     def gen_resize(self, e: ast.Call) -> SSAValue:
         src = self.image(e.args[0])

@@ -168,3 +168,42 @@ func.func @histogram_length(%src: !graph.image<f32>, %lo: f32) -> tensor<5xi32> 
   func.return %h : tensor<5xi32>
 }
 // CHECK: graph.histogram result must be tensor<4xi32>, got tensor<5xi32>
+
+// -----
+
+func.func @volume_load_two_coords(%v: !graph.volume<f32>, %i: i32) -> !graph.volume<f32> {
+  %sz = graph.size %v : !graph.volume<f32>
+  %m = graph.map() : () -> !graph.volume_field<f32> {
+    %l = graph.load %v[%i, %i] : !graph.volume<f32> -> f32
+    graph.yield %l : f32
+  }
+  %c = graph.capture %m, %sz : !graph.volume_field<f32> -> !graph.volume<f32>
+  func.return %c : !graph.volume<f32>
+}
+// CHECK: graph.load of a !graph.volume<f32> takes 3 coordinates
+
+// -----
+
+func.func @volume_capture_of_image_extent(%v: !graph.volume<f32>, %img: !graph.image<f32>) -> !graph.volume<f32> {
+  %sz = graph.size %img : !graph.image<f32>
+  %m = graph.map(%v) : (!graph.volume<f32>) -> !graph.volume_field<f32> {
+  ^bb0(%a: f32):
+    graph.yield %a : f32
+  }
+  %c = "graph.capture"(%m, %sz) : (!graph.volume_field<f32>, vector<2xi32>) -> !graph.volume<f32>
+  func.return %c : !graph.volume<f32>
+}
+// CHECK: expected the extent type vector<3xi32>, got vector<2xi32>
+
+// -----
+
+func.func @capture_volume_field_as_image(%v: !graph.volume<f32>) -> !graph.image<f32> {
+  %sz = graph.size %v : !graph.volume<f32>
+  %m = graph.map(%v) : (!graph.volume<f32>) -> !graph.volume_field<f32> {
+  ^bb0(%a: f32):
+    graph.yield %a : f32
+  }
+  %c = "graph.capture"(%m, %sz) : (!graph.volume_field<f32>, vector<3xi32>) -> !graph.image<f32>
+  func.return %c : !graph.image<f32>
+}
+// CHECK: graph.capture of a 3-D field gives a volume, of a 2-D one an image

@@ -1,0 +1,90 @@
+"""Volumes (``volume<T>``, 3-D images) on every target, against the reference evaluator.
+
+What is checked beyond the values: that a volume field runs as one rank-3 kernel over
+(width, height, depth) — the grid the host launched — that neighbour reads along ``z``
+clamp at the first and last slice, that reductions cover every slice, and that repeat
+zones over volume state ping-pong between 3-D buffers. Volumes are small and of odd,
+unequal sizes, so that a swapped axis or a slice missed by a workgroup shows up.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from looputil import TARGETS, check, grids  # noqa: E402
+
+RNG = np.random.default_rng(16)
+VOL = RNG.uniform(-1, 1, (5, 7, 9)).astype(np.float32)  # (depth, height, width)
+VOL4 = RNG.uniform(-1, 1, (3, 5, 6, 4)).astype(np.float32)
+
+POINTWISE = """graph pointwise(v: volume<f32>, k: f32 = 0.5) -> (out: volume<f32>, total: f32, top: f32, avg: f32) {
+    let s = v * k + f32(z) * 0.025 - f32(x) * 0.0125 + f32(y) * 0.01
+    return s, sum(s), max(v), mean(s)
+}"""
+
+NEIGHBOURS = """graph neighbours(v: volume<f32>) -> volume<f32> {
+    return v[x, y, z + 1] - v[x, y, z - 1] + v[x + 1, y, z] * 0.5 - v[x, y - 2, z]
+}"""
+
+FIELD_NEIGHBOURS = """graph field_neighbours(v: volume<f32>) -> (out: volume<f32>, lo: f32) {
+    let d = v * v
+    let c = capture(d + 1.0)
+    let lap = d[x, y, z + 1] + d[x, y, z - 1] - d * 2.0 + c[x - 1, y, z]
+    return lap, min(lap)
+}"""
+
+SIZES = """graph sizes(v: volume<f32>) -> (w: i32, h: i32, d: i32, out: volume<i32>) {
+    let s = size(v)
+    return s.x, s.y, s.z, x + y * 100 + z * 10000 + s.z
+}"""
+
+VEC4 = """graph vec4s(v: volume<vec4>) -> (out: volume<vec4>, total: f32) {
+    let c = v[x, y, z - 1] * 0.5 + v.wzyx
+    return c, sum(c).w
+}"""
+
+DIFFUSE = """graph diffuse(v: volume<f32>, n: i32) -> volume<f32> {
+    return repeat n (u = v) {
+        let lap = u[x + 1, y, z] + u[x - 1, y, z] + u[x, y + 1, z] + u[x, y - 1, z]
+                + u[x, y, z + 1] + u[x, y, z - 1] - u * 6.0
+        yield u + lap * 0.1
+    }
+}"""
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_pointwise_and_reductions(target: str) -> None:
+    prog = check(POINTWISE, target, [VOL, 0.5])
+    assert grids(prog)[0] == (9, 7, 5)  # one rank-3 kernel over (width, height, depth)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_neighbour_reads_clamp_on_every_axis(target: str) -> None:
+    check(NEIGHBOURS, target, [VOL])
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_neighbour_reads_of_fields_and_captures(target: str) -> None:
+    check(FIELD_NEIGHBOURS, target, [VOL])
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_size_and_coordinates(target: str) -> None:
+    check(SIZES, target, [VOL])
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_vec4_volumes(target: str) -> None:
+    check(VEC4, target, [VOL4])
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("n", [0, 1, 4])
+def test_repeat_zone_over_volume_state(target: str, n: int) -> None:
+    prog = check(DIFFUSE, target, [VOL, n])
+    assert grids(prog) == [(9, 7, 5)] * n
