@@ -68,13 +68,13 @@ class _Fuser:
         self.b = IRBuilder.at_end(self.block, sink.location)  # ops computing the sink's element
         self.inputs: list[SSAValue] = []
         self.memo: dict[tuple[SSAValue, Point], SSAValue] = {}
-        self.coords: tuple[SSAValue, SSAValue] | None = None
+        self.coords: tuple[SSAValue, ...] | None = None
         self.rank = size.type.get_shape()[0]  # 2 for an image's extent, 3 for a volume's
 
-    def coord(self) -> tuple[SSAValue, SSAValue]:
+    def coord(self) -> tuple[SSAValue, ...]:
         if self.coords is None:
-            x, y = self.b.insert((graph.CoordOp(0), graph.CoordOp(1)))
-            self.coords = (x.result, y.result)
+            ops = self.b.insert(tuple(graph.CoordOp(d) for d in range(self.rank)))
+            self.coords = tuple(o.result for o in ops)
         return self.coords
 
     def recompute(self, producer_cost: int, taps: int) -> bool:
@@ -147,14 +147,14 @@ class _Fuser:
         recompute = isinstance(source.type, graph.AnyFieldType) and self.recompute(cost(source), taps(op))
         if isinstance(source.type, graph.AnyFieldType) and not recompute:
             source = materialise(source, self.size, before=self.sink, loc_from=op, pass_cost=self.pass_cost)
-        x, y = at if at is not None else self.coord()
+        coords = at if at is not None else self.coord()
         b = self.b.located(op.location)
 
-        def tap(tx: SSAValue, ty: SSAValue) -> SSAValue:
+        def tap(*moved: SSAValue) -> SSAValue:
             if recompute:  # the field at the clamped neighbour, as the blur of an image reads it
-                return self.element(source, self.clamped([tx, ty], self.size, op))
-            return b.add(graph.LoadOp(source, tx, ty))
-        return lower_blur(b, op, x, y, tap)
+                return self.element(source, self.clamped(list(moved), self.size, op))
+            return b.add(graph.LoadOp(source, *moved))
+        return lower_blur(b, op, tuple(coords), tap)
 
     def build(self, root: SSAValue) -> graph.MapOp:
         value = self.element(root)

@@ -219,13 +219,13 @@ class _Evaluator:
         shape = extent[::-1] + elem_shape(op.result.type)
         return np.array(np.broadcast_to(_array(result, op), shape))
 
-    def _blur(self, value: _Field, width: int, height: int) -> np.ndarray:
+    def _blur(self, value: _Field, *extent: int) -> np.ndarray:
         op = value.op
         assert isinstance(op, graph.BlurOp)
         source = value.frame.get(op.input)
         if isinstance(source, _Field):  # a field input is materialised over this extent first
-            source = self.materialise(source, width, height)
-        return images.blur(source, op.radius.value.data, width, height)
+            source = self.materialise(source, *extent)
+        return images.blur(source, op.radius.value.data, *extent)
 
 
 def _top_level_only(op: Operation, frame: _Frame) -> None:

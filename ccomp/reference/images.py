@@ -8,6 +8,8 @@ the stated order; only reductions sum in float64.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ccomp.reference.values import EvaluationError, is_float
@@ -68,25 +70,26 @@ def sample(image: np.ndarray, uv: np.ndarray) -> np.ndarray:
     return top * (one - fy) + bottom * fy
 
 
-def blur(image: np.ndarray, radius: int, width: int, height: int) -> np.ndarray:
-    """The (2r+1)^2 box mean over an extent, reading ``image`` with clamped edges.
+def blur(image: np.ndarray, radius: int, *extent: int) -> np.ndarray:
+    """The (2r+1)^2 box mean over an extent (width, height), reading ``image`` with
+    clamped edges; over a 3-D extent (width, height, depth) the (2r+1)^3 mean.
 
-    Sums in the image's float type, ``dy`` outer and ``dx`` inner, starting from zero,
-    then multiplies by the reciprocal ``1/(2r+1)^2`` rounded to that type — the order
-    a straightforward kernel loop uses, so float32 results match bit for bit.
+    Sums in the image's float type, ``dz`` outer, then ``dy``, ``dx`` inner, starting from
+    zero, then multiplies by the reciprocal ``1/(2r+1)^n`` rounded to that type — the
+    order a straightforward kernel loop uses, so float32 results match bit for bit.
     """
     if not is_float(image.dtype):
         raise EvaluationError(f"graph.blur needs a float image, got {image.dtype}")
-    in_height, in_width = image.shape[:2]
-    if in_height == 0 or in_width == 0:
-        return np.zeros((height, width) + image.shape[2:], image.dtype)
-    xs, ys = np.arange(width), np.arange(height)
-    acc = np.zeros((height, width) + image.shape[2:], image.dtype)
-    for dy in range(-radius, radius + 1):
-        rows = np.clip(ys + dy, 0, in_height - 1)[:, None]
-        for dx in range(-radius, radius + 1):
-            acc = acc + image[rows, np.clip(xs + dx, 0, in_width - 1)[None, :]]
-    return acc * image.dtype.type(1.0 / (2 * radius + 1) ** 2)
+    rank = len(extent)
+    shape = extent[::-1]  # (H, W) or (D, H, W)
+    if 0 in image.shape[:rank]:
+        return np.zeros(shape + image.shape[rank:], image.dtype)
+    grids = np.indices(shape, dtype=np.int64)  # outermost axis first
+    acc = np.zeros(shape + image.shape[rank:], image.dtype)
+    for offsets in itertools.product(range(-radius, radius + 1), repeat=rank):
+        index = tuple(np.clip(g + d, 0, n - 1) for g, d, n in zip(grids, offsets, image.shape))
+        acc = acc + image[index]
+    return acc * image.dtype.type(1.0 / (2 * radius + 1) ** rank)
 
 
 def reduce(kind: str, values: np.ndarray, rank: int = 2) -> np.ndarray:

@@ -8,10 +8,13 @@ and the arithmetic of the mean; ``tap`` supplies each neighbour's value.
 
     %b = graph.blur %src radius 1        ==>   9 x tap(x+dx, y+dy), 8 x arith.addf,
                                                arith.mulf by 1/9 (a vector splat for vectors)
+
+A blur of a volume is the (2r+1)^3 window, taps ordered dz, dy, dx (x fastest).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 from xdsl.dialects import arith, vector
@@ -21,13 +24,13 @@ from xdsl.ir import SSAValue
 from ccomp.dialects import graph
 from ccomp.passes.lowering.builder import IRBuilder
 
-Tap = Callable[[SSAValue, SSAValue], SSAValue]  # the input's value at (x, y), both i32
+Tap = Callable[..., SSAValue]  # the input's value at (x, y[, z]), each i32
 
 
 def taps(op: graph.BlurOp) -> int:
     """How many neighbours one output element reads."""
     r = op.radius.value.data
-    return (2 * r + 1) ** 2
+    return (2 * r + 1) ** graph.rank_of(op.result.type)
 
 
 def blur_cost(op: graph.BlurOp, input_cost: int) -> int:
@@ -35,17 +38,15 @@ def blur_cost(op: graph.BlurOp, input_cost: int) -> int:
     return taps(op) * (input_cost + 1)
 
 
-def lower_blur(b: IRBuilder, op: graph.BlurOp, x: SSAValue, y: SSAValue, tap: Tap) -> SSAValue:
-    """The blur of ``op``'s input at ``(x, y)``: the mean of ``tap`` over the window,
-    built with ``b`` (whose location should be the blur's)."""
+def lower_blur(b: IRBuilder, op: graph.BlurOp, coords: tuple[SSAValue, ...], tap: Tap) -> SSAValue:
+    """The blur of ``op``'s input at ``coords`` (x, y[, z]): the mean of ``tap`` over the
+    window, built with ``b`` (whose location should be the blur's)."""
     r = op.radius.value.data
     total: SSAValue | None = None
-    for dy in range(-r, r + 1):
-        for dx in range(-r, r + 1):
-            tx = x if dx == 0 else b.addi(x, b.i32(dx))
-            ty = y if dy == 0 else b.addi(y, b.i32(dy))
-            value = tap(tx, ty)
-            total = value if total is None else b.add(arith.AddfOp(total, value))
+    for offsets in itertools.product(range(-r, r + 1), repeat=len(coords)):  # (dz,) dy, dx
+        moved = [c if d == 0 else b.addi(c, b.i32(d)) for c, d in zip(coords, reversed(offsets))]
+        value = tap(*moved)
+        total = value if total is None else b.add(arith.AddfOp(total, value))
     scale = b.add(arith.ConstantOp(FloatAttr(1.0 / taps(op), f32)))
     if isinstance(total.type, VectorType):
         scale = b.add(vector.BroadcastOp(scale, total.type))

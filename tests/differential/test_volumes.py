@@ -21,6 +21,7 @@ from looputil import TARGETS, check, grids  # noqa: E402
 RNG = np.random.default_rng(16)
 VOL = RNG.uniform(-1, 1, (5, 7, 9)).astype(np.float32)  # (depth, height, width)
 VOL4 = RNG.uniform(-1, 1, (3, 5, 6, 4)).astype(np.float32)
+VOL4_BIG = RNG.uniform(-1, 1, (5, 7, 9, 4)).astype(np.float32)  # VOL's size, four lanes
 
 POINTWISE = """graph pointwise(v: volume<f32>, k: f32 = 0.5) -> (out: volume<f32>, total: f32, top: f32, avg: f32) {
     let s = v * k + f32(z) * 0.025 - f32(x) * 0.0125 + f32(y) * 0.01
@@ -88,3 +89,16 @@ def test_vec4_volumes(target: str) -> None:
 def test_repeat_zone_over_volume_state(target: str, n: int) -> None:
     prog = check(DIFFUSE, target, [VOL, n])
     assert grids(prog) == [(9, 7, 5)] * n
+
+
+BLUR = """graph blurs(v: volume<f32>, c: volume<vec4>) -> (a: volume<f32>, b: volume<f32>, d: volume<vec4>, m: f32) {
+    let soft = blur(v, 1)
+    return soft, blur(v * 2.0 + f32(z), 2), blur(c, 1), mean(blur(v * v, 1))
+}"""
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_blur_of_volumes_and_volume_fields(target: str) -> None:
+    """A (2r+1)^3 box mean, clamped at every face; a field input is recomputed or
+    materialised by graph-fuse's cost rule, as in 2-D."""
+    check(BLUR, target, [VOL, VOL4_BIG])

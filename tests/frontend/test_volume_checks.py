@@ -26,7 +26,7 @@ def error_of(body: str, head: str = HEAD) -> str:
     ("  return v * i[x, y]", "2:12", MIX),
     ("  return v[x, y]", "2:10", "a volume is indexed with [x, y, z], got 2 indices"),
     ("  return v + i[x, y, z]", "2:14", "an image is indexed with [x, y], got 3 indices"),
-    ("  return blur(v, 1)", "2:10", "blur() of a volume is not supported yet"),
+    ("  return blur(v, 5)", "2:18", "blur() radius of a volume must be at most 4 (a (2r+1)^3 window is unrolled)"),
     ("  return sample(v, uv)", "2:10", "sample() of a volume is not supported yet"),
     ("  return resize(v, size(v))", "2:10", "resize() of a volume is not supported yet"),
     ("  return v * uv.x", "2:14", "'uv' over a volume is not supported yet"),
