@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from xdsl.dialects.builtin import (
-    I32, I64, IntegerAttr, IntegerType, StringAttr, TensorType, UnitAttr, VectorType, f32, i32, i64,
+    I32, I64, IntegerAttr, IntegerType, StringAttr, TensorType, UnitAttr, f32, i32, i64,
 )
 from xdsl.ir import Attribute, Dialect, Region, SSAValue
 from xdsl.irdl import (
@@ -49,7 +49,7 @@ from ccomp.dialects import common
 from ccomp.dialects.common import check_arity, check_kind, enclosing, terminator
 from ccomp.dialects.graph_types import (  # noqa: F401  (re-exported: the dialect's types)
     SIZE3_TYPE, SIZE_TYPE, AnyFieldType, AnyImageType, FieldType, ImageType, VolumeFieldType, VolumeType,
-    _GridType, _SizeOf, element_of, field_type, image_type, rank_of, size_type,
+    _CoordsOf, _GridType, _SizeOf, element_of, field_type, image_type, rank_of, size_type,
 )
 
 REDUCTIONS = (*common.REDUCTIONS, "mean")
@@ -162,11 +162,14 @@ class LoadOp(_ImageReadOp):
 @irdl_op_definition
 class SampleOp(_ImageReadOp):
     """Bilinear read at normalised coordinates ``uv`` (texel centres at (i+0.5)/size),
-    clamped to the edge, as a GPU sampler with CLAMP_TO_EDGE and LINEAR filtering."""
+    clamped to the edge, as a GPU sampler with CLAMP_TO_EDGE and LINEAR filtering; of a
+    volume, trilinear at ``vector<3xf32>`` (u, v, w), the type inferred from the grid's.
+
+    Example:  ``%s = graph.sample %v, %p : !graph.volume<f32> -> f32``"""
 
     name = "graph.sample"
-    image = operand_def(ImageType)
-    uv = operand_def(VectorType(f32, [2]))
+    image = operand_def(VarConstraint("GRID", BaseAttr(AnyImageType)))
+    uv = operand_def(_CoordsOf("GRID"))
     assembly_format = "$image `,` $uv attr-dict `:` type($image) `->` type($result)"
 
 

@@ -9,7 +9,7 @@ asks for the base, and only what depends on the rank asks :func:`rank_of`.
 
 from __future__ import annotations
 
-from xdsl.dialects.builtin import VectorType, i32
+from xdsl.dialects.builtin import VectorType, f32, i32
 from xdsl.ir import Attribute, ParametrizedAttribute, TypeAttribute
 from xdsl.irdl import AttrConstraint, irdl_attr_definition, param_def
 from xdsl.irdl.constraints import InferenceContext
@@ -94,20 +94,36 @@ class _SizeOf(AttrConstraint):
     def __init__(self, var: str):
         self.var = var
 
+    what = "extent"
+
+    def type_for(self, rank: int) -> VectorType:
+        return size_type(rank)
+
     def verify(self, attr: Attribute, constraint_context) -> None:
         grid = constraint_context.get_variable(self.var)
-        want = size_type(rank_of(grid)) if grid is not None else None
-        if attr not in (SIZE_TYPE, SIZE3_TYPE) or (want is not None and attr != want):
-            raise VerifyException(f"expected the extent type {want or SIZE_TYPE}, got {attr}")
+        want = self.type_for(rank_of(grid)) if grid is not None else None
+        if attr not in (self.type_for(2), self.type_for(3)) or (want is not None and attr != want):
+            raise VerifyException(f"expected the {self.what} type {want or self.type_for(2)}, got {attr}")
 
     def can_infer(self, var_constraint_names) -> bool:
         return self.var in var_constraint_names
 
     def infer(self, context: InferenceContext) -> Attribute:
-        return size_type(rank_of(context.get_variable(self.var)))
+        return self.type_for(rank_of(context.get_variable(self.var)))
 
     def mapping_type_vars(self, type_var_mapping) -> "_SizeOf":
         return self
+
+
+class _CoordsOf(_SizeOf):
+    """The normalised-coordinate type of ``graph.sample`` on the grid held by ``var``:
+    ``vector<2xf32>`` (u, v) for an image, ``vector<3xf32>`` (u, v, w) for a volume,
+    inferred like :class:`_SizeOf` so 2-D IR prints as it always did."""
+
+    what = "sample coordinate"
+
+    def type_for(self, rank: int) -> VectorType:
+        return VectorType(f32, [rank])
 
 
 def element_of(t: Attribute) -> Attribute:

@@ -279,7 +279,8 @@ def _load(ev: _Evaluator, op: graph.LoadOp, frame: _Frame) -> np.ndarray:
 
 def _sample(ev: _Evaluator, op: graph.SampleOp, frame: _Frame) -> np.ndarray:
     try:
-        return images.sample(_array(frame.get(op.image), op), _array(frame.get(op.uv), op))
+        return images.sample(_array(frame.get(op.image), op), _array(frame.get(op.uv), op),
+                             graph.rank_of(op.image.type))
     except EvaluationError as error:
         raise EvaluationError(f"{describe(op)}: {error}") from None
 

@@ -39,35 +39,44 @@ def read_over(image: np.ndarray, *extent: int) -> np.ndarray:
     return clamp_read(image, *extent_grid(*extent))
 
 
-def sample(image: np.ndarray, uv: np.ndarray) -> np.ndarray:
-    """Bilinear, clamp-to-edge read at normalised ``uv`` with texel centres at (i+0.5)/size.
+def sample(image: np.ndarray, uv: np.ndarray, rank: int = 2) -> np.ndarray:
+    """Bilinear, clamp-to-edge read at normalised ``uv`` with texel centres at (i+0.5)/size;
+    of a volume (``rank`` 3, ``image`` (D, H, W[, C]), ``uv`` with three lanes) trilinear.
 
     Computed in the image's float type step by step: ``px = u*W - 0.5``, ``x0 =
-    floor(px)``, ``fx = px - x0`` (likewise y), then ``top = a*(1-fx) + b*fx``,
-    ``bottom = c*(1-fx) + d*fx``, ``top*(1-fy) + bottom*fy``. At a texel centre
-    ``fx == 0`` and the texel comes back exactly.
+    floor(px)``, ``fx = px - x0`` (likewise y and z), then ``top = a*(1-fx) + b*fx``,
+    ``bottom = c*(1-fx) + d*fx``, ``top*(1-fy) + bottom*fy``; in 3-D that is done on the
+    slices z0 and z1 and the two results are blended ``s0*(1-fz) + s1*fz``. At a texel
+    centre ``fx == 0`` and the texel comes back exactly.
     """
     if not is_float(image.dtype):
         raise EvaluationError(f"graph.sample needs a float image, got {image.dtype}")
-    height, width = image.shape[:2]
+    sizes = image.shape[:rank][::-1]  # (width, height[, depth])
     f32 = np.float32
-    px = uv[..., 0] * f32(width) - f32(0.5)
-    py = uv[..., 1] * f32(height) - f32(0.5)
-    x0, y0 = np.floor(px), np.floor(py)
-    # Clip before converting so that huge or NaN coordinates stay valid indices;
-    # the reads clamp again, so this changes no result.
-    ix = np.clip(np.nan_to_num(x0, nan=-1.0), -1, width).astype(np.int32)
-    iy = np.clip(np.nan_to_num(y0, nan=-1.0), -1, height).astype(np.int32)
-    lanes = (1,) * (image.ndim - 2)
+    lanes = (1,) * (image.ndim - rank)
     dtype = image.dtype.type
-    fx = np.asarray(px - x0).astype(image.dtype).reshape(np.shape(px) + lanes)
-    fy = np.asarray(py - y0).astype(image.dtype).reshape(np.shape(py) + lanes)
+    idx, frac = [], []
+    for lane, n in enumerate(sizes):
+        p = uv[..., lane] * f32(n) - f32(0.5)
+        p0 = np.floor(p)
+        # Clip before converting so that huge or NaN coordinates stay valid indices;
+        # the reads clamp again, so this changes no result.
+        idx.append(np.clip(np.nan_to_num(p0, nan=-1.0), -1, n).astype(np.int32))
+        frac.append(np.asarray(p - p0).astype(image.dtype).reshape(np.shape(p) + lanes))
     one = dtype(1)
-    a, b = clamp_read(image, ix, iy), clamp_read(image, ix + 1, iy)
-    c, d = clamp_read(image, ix, iy + 1), clamp_read(image, ix + 1, iy + 1)
-    top = a * (one - fx) + b * fx
-    bottom = c * (one - fx) + d * fx
-    return top * (one - fy) + bottom * fy
+
+    def plane(*z: np.ndarray) -> np.ndarray:
+        (ix, iy), (fx, fy) = idx[:2], frac[:2]
+        a, b = clamp_read(image, ix, iy, *z), clamp_read(image, ix + 1, iy, *z)
+        c, d = clamp_read(image, ix, iy + 1, *z), clamp_read(image, ix + 1, iy + 1, *z)
+        top = a * (one - fx) + b * fx
+        bottom = c * (one - fx) + d * fx
+        return top * (one - fy) + bottom * fy
+
+    if rank == 2:
+        return plane()
+    fz = frac[2]
+    return plane(idx[2]) * (one - fz) + plane(idx[2] + 1) * fz
 
 
 def blur(image: np.ndarray, radius: int, *extent: int) -> np.ndarray:

@@ -211,10 +211,11 @@ class KernelBodyBuilder:
 
 
     def sample(self, image: SSAValue, uv: SSAValue, elem: Attribute) -> SSAValue:
-        """Bilinear, clamp-to-edge, texel centres at (i + 0.5) / size."""
-        w, h = self.dims_of(self.args[image])[:2]
+        """Bilinear, clamp-to-edge, texel centres at (i + 0.5) / size; of a volume,
+        trilinear: the bilinear blend on slices z0 and z1, then blended along z (the
+        reference's order, ``images.sample``)."""
         coords = []
-        for lane, size in ((0, w), (1, h)):
+        for lane, size in enumerate(self.dims_of(self.args[image])):
             s = self.b.add(extract_lane(uv, lane))
             sf = self.b.add(arith.SIToFPOp(self.b.add(arith.IndexCastOp(size, i32)), f32))
             p = self.b.add(arith.SubfOp(self.b.add(arith.MulfOp(s, sf)), self.b.f32(0.5)))
@@ -223,12 +224,19 @@ class KernelBodyBuilder:
             i0 = self.b.add(arith.FPToSIOp(p0, i32))
             i1 = self.b.add(arith.AddiOp(i0, self.b.i32(1)))
             coords.append((i0, i1, frac))
-        (x0, x1, fx), (y0, y1, fy) = coords
-        a, b = self.load_clamped(image, x0, y0), self.load_clamped(image, x1, y0)
-        c, d = self.load_clamped(image, x0, y1), self.load_clamped(image, x1, y1)
-        top = self.lerp(a, b, fx, elem)
-        bottom = self.lerp(c, d, fx, elem)
-        return self.lerp(top, bottom, fy, elem)
+        (x0, x1, fx), (y0, y1, fy) = coords[:2]
+
+        def plane(*z: SSAValue) -> SSAValue:
+            a, b = self.load_clamped(image, x0, y0, *z), self.load_clamped(image, x1, y0, *z)
+            c, d = self.load_clamped(image, x0, y1, *z), self.load_clamped(image, x1, y1, *z)
+            top = self.lerp(a, b, fx, elem)
+            bottom = self.lerp(c, d, fx, elem)
+            return self.lerp(top, bottom, fy, elem)
+
+        if len(coords) == 2:
+            return plane()
+        z0, z1, fz = coords[2]
+        return self.lerp(plane(z0), plane(z1), fz, elem)
 
     def lerp(self, a: SSAValue, b: SSAValue, t: SSAValue, elem: Attribute) -> SSAValue:
         one_minus = self.b.add(arith.SubfOp(self.b.f32(1.0), t))

@@ -27,7 +27,8 @@ def error_of(body: str, head: str = HEAD) -> str:
     ("  return v[x, y]", "2:10", "a volume is indexed with [x, y, z], got 2 indices"),
     ("  return v + i[x, y, z]", "2:14", "an image is indexed with [x, y], got 3 indices"),
     ("  return blur(v, 5)", "2:18", "blur() radius of a volume must be at most 4 (a (2r+1)^3 window is unrolled)"),
-    ("  return sample(v, uv)", "2:10", "sample() of a volume is not supported yet"),
+    ("  return sample(v, uv)", "2:20", "sample() of a volume takes vec3 coordinates, got vec2"),
+    ("  return v + sample(i, vec3(0.5, 0.5, 0.5))", "2:24", "sample() of an image takes vec2 coordinates, got vec3"),
     ("  return resize(v, size(v))", "2:10", "resize() of a volume is not supported yet"),
     ("  return v * uv.x", "2:14", "'uv' over a volume is not supported yet"),
     ("  return i", "2:10", "expected volume<f32>, got image<f32>"),
@@ -65,3 +66,10 @@ def test_volume_types_show_as_written():
     assert Ty("f32", "image", dims=3).show() == "volume<f32>"
     assert Ty("vec4", "field", dims=3).show() == "volume field of vec4"
     assert Ty("f32", "image", dims=2).show() == "image<f32>"
+
+
+def test_sample_of_a_volume_in_a_2d_graph_is_a_2d_field():
+    """``sample(v, vec3(uv, d))`` lives on the coordinates' grid: a 2-D graph may read a volume."""
+    module = lower_to_l1(Source("graph g(v: volume<f32>, a: image<f32>) -> image<f32> {\n"
+                                "  return sample(v, vec3(uv, 0.3)) + a\n}\n", "v.cn"))
+    assert "graph.sample" in str(module) and "!graph.volume<f32> -> f32" in str(module)

@@ -193,9 +193,11 @@ class TypeChecker(ExprChecker[Ty]):
     def sample(self, e: ast.Call, tys: list[Ty]) -> Ty:
         self.arity(e, 2)
         self.not_uniform(e, tys[0], "expects an image first")
-        self.not_volume(e, tys[0])
-        if tys[1].elem != "vec2":
-            raise self.fail(e.args[1], f"sample() coordinates must be vec2, got {tys[1].elem}")
+        # A volume is read at vec3 (u, v, w), an image at vec2; the result lives on the
+        # coordinates' grid (a volume may be read by a 2-D graph: sample(v, vec3(uv, d))).
+        want, grid = ("vec3", "a volume") if tys[0].is_volume else ("vec2", "an image")
+        if tys[1].elem != want:
+            raise self.fail(e.args[1], f"sample() of {grid} takes {want} coordinates, got {tys[1].elem}")
         return Ty(tys[0].elem, FIELD, dims=tys[1].dims)
 
     def histogram(self, e: ast.Call, tys: list[Ty]) -> Ty:

@@ -207,3 +207,27 @@ func.func @capture_volume_field_as_image(%v: !graph.volume<f32>) -> !graph.image
   func.return %c : !graph.image<f32>
 }
 // CHECK: graph.capture of a 3-D field gives a volume, of a 2-D one an image
+
+// -----
+
+func.func @sample_volume_at_vec2(%v: !graph.volume<f32>) -> !graph.field<f32> {
+  %m = graph.map() : () -> !graph.field<f32> {
+    %c = arith.constant dense<0.5> : vector<2xf32>
+    %s = "graph.sample"(%v, %c) : (!graph.volume<f32>, vector<2xf32>) -> f32
+    graph.yield %s : f32
+  }
+  func.return %m : !graph.field<f32>
+}
+// CHECK: expected the sample coordinate type vector<3xf32>, got vector<2xf32>
+
+// -----
+
+func.func @sample_image_at_vec3(%i: !graph.image<f32>) -> !graph.field<f32> {
+  %m = graph.map() : () -> !graph.field<f32> {
+    %c = arith.constant dense<0.5> : vector<3xf32>
+    %s = "graph.sample"(%i, %c) : (!graph.image<f32>, vector<3xf32>) -> f32
+    graph.yield %s : f32
+  }
+  func.return %m : !graph.field<f32>
+}
+// CHECK: expected the sample coordinate type vector<2xf32>, got vector<3xf32>

@@ -28,3 +28,16 @@ func.func @volume(%v: !graph.volume<f32>) -> (!graph.volume<f32>, f32) {
   %r = graph.reduce "add" %m, %sz : !graph.volume_field<f32> -> f32
   func.return %c, %r : !graph.volume<f32>, f32
 }
+
+// A volume is sampled at vector<3xf32>, inferred from its type like the extent.
+// CHECK-LABEL: func.func @volume_sample
+func.func @volume_sample(%v: !graph.volume<f32>, %img: !graph.image<f32>) -> !graph.field<f32> {
+  %m = graph.map() : () -> !graph.field<f32> {
+    %c = arith.constant dense<0.5> : vector<3xf32>
+    // CHECK: graph.sample %v, %{{.*}} : !graph.volume<f32> -> f32
+    // GENERIC: "graph.sample"(%{{.*}}, %{{.*}}) : (!graph.volume<f32>, vector<3xf32>) -> f32
+    %s = graph.sample %v, %c : !graph.volume<f32> -> f32
+    graph.yield %s : f32
+  }
+  func.return %m : !graph.field<f32>
+}
