@@ -14,8 +14,8 @@ import dataclasses
 import sys
 import io
 import re
-from collections.abc import Sequence
-from typing import IO
+from collections.abc import Callable, Sequence
+from typing import IO, Any
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
@@ -129,35 +129,32 @@ def _code_target(name: str):
     return emit
 
 
+def _notes(exc: BaseException) -> list[str]:
+    return list(getattr(exc, "__notes__", []))
+
+
+# What each error of the user's IR, program or pipeline reads as; the first match wins.
+_MESSAGES: tuple[tuple[type[BaseException], Callable[[Any], str]], ...] = (
+    (CompileError, str),
+    (PassError, lambda e: str(e.to_compile_error())),  # a pass rejected the IR: located at the op it names
+    (ParseError, lambda e: "\n".join([str(e).rstrip(), *_notes(e)])),  # xDSL's message quotes the text
+    (DiagnosticException, lambda e: "\n".join([f"error: {e}", *_notes(e)]).rstrip()),  # xDSL marks the op
+    (ArgSpecParseError, lambda e: f"error: {e}"),  # a malformed -p spec (xDSL derives it from BaseException)
+    (FileNotFoundError, lambda e: f"error: no such file: '{e.filename}'"),
+    (ValueError, lambda e: f"error: {e}"),  # xDSL reports unknown passes and bad pass options this way
+    (NotImplementedError, lambda e: f"error: the chosen -t target cannot print this IR: {e}"),
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``ccomp-opt``; every error in the user's IR, program or pipeline is a message
     and exit code 1, never a traceback."""
     try:
         CcompOptMain(description="ccomp's IR optimizer driver (xdsl-opt with ccomp's dialects and passes)",
                      args=argv).run()
-    except CompileError as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
-    except PassError as exc:  # a pass rejected the IR: located at the op it names
-        print(str(exc.to_compile_error()), file=sys.stderr)
-        return 1
-    except ParseError as exc:  # xDSL's message quotes the offending text
-        print("\n".join([str(exc).rstrip(), *getattr(exc, "__notes__", [])]), file=sys.stderr)
-        return 1
-    except DiagnosticException as exc:  # the IR does not verify; xDSL's note marks the op
-        print("\n".join([f"error: {exc}", *getattr(exc, "__notes__", [])]).rstrip(), file=sys.stderr)
-        return 1
-    except ArgSpecParseError as exc:  # a malformed -p spec (xDSL derives it from BaseException)
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except FileNotFoundError as exc:
-        print(f"error: no such file: '{exc.filename}'", file=sys.stderr)
-        return 1
-    except ValueError as exc:  # xDSL reports unknown passes and bad pass options this way
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except NotImplementedError as exc:  # one of xDSL's targets cannot print this IR
-        print(f"error: the chosen -t target cannot print this IR: {exc}", file=sys.stderr)
+    except tuple(kind for kind, _ in _MESSAGES) as exc:
+        render = next(render for kind, render in _MESSAGES if isinstance(exc, kind))
+        sys.stderr.write(render(exc) + "\n")
         return 1
     return 0
 

@@ -10,21 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cliutil import assert_user_error, ccomp
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 CARD = EXAMPLES / "data" / "card.png"
-
-
-def ccomp(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ccomp.driver.cli", *args], capture_output=True, text=True,
-                          cwd=cwd or ROOT, timeout=300)
-
-
-def assert_user_error(res: subprocess.CompletedProcess, *fragments: str) -> None:
-    assert res.returncode == 1, (res.returncode, res.stdout, res.stderr)
-    assert "Traceback" not in res.stderr, res.stderr
-    for f in fragments:
-        assert f in res.stderr, res.stderr
 
 
 def test_help_explains_commands():

@@ -5,7 +5,8 @@ a clean error naming the input."""
 from __future__ import annotations
 
 import numpy as np
-from test_cli import CARD, EXAMPLES, assert_user_error, ccomp
+from cliutil import assert_user_error, ccomp
+from test_cli import CARD, EXAMPLES
 
 EROSION = str(EXAMPLES / "erosion.cn")
 

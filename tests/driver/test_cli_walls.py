@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cliutil import assert_user_error, ccomp
+
 ROOT = Path(__file__).resolve().parents[2]
 TONEMAP = ROOT / "examples" / "tonemap.cn"
 CARD = ROOT / "examples" / "data" / "card.png"
@@ -23,18 +25,6 @@ TENSOR = """fn shaped(a: tensor<4x3xf32>, b: tensor<?x3xf32>) -> tensor<4x3xf32>
     return a + 1.0
 }
 """
-
-
-def ccomp(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ccomp.driver.cli", *args], capture_output=True, text=True,
-                          cwd=cwd or ROOT, timeout=300)
-
-
-def assert_user_error(res: subprocess.CompletedProcess, *fragments: str) -> None:
-    assert res.returncode == 1, (res.returncode, res.stdout, res.stderr)
-    assert "Traceback" not in res.stderr, res.stderr
-    for f in fragments:
-        assert f in res.stderr, res.stderr
 
 
 def opt(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from ccomp.diagnostics import CompileError, Source
-from ccomp.frontend import lower_to_l1
+from ccomp.diagnostics import CompileError
+from frontendutil import compile_error
 
 HEAD = "graph g(src: image<f32>, v: image<vec4>, n: i32, lo: f32, hi: f32) -> tensor<8xi32> {\n"
 
 
 def error_of(body: str, head: str = HEAD) -> str:
-    with pytest.raises(CompileError) as info:
-        lower_to_l1(Source(head + body + "\n}\n", "h.cn"))
-    return str(info.value)
+    return str(compile_error(head + body + "\n}\n", "h.cn"))
 
 
 @pytest.mark.parametrize("body,where,message", [

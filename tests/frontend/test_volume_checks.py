@@ -9,6 +9,7 @@ import pytest
 
 from ccomp.diagnostics import CompileError, Source
 from ccomp.frontend import lower_to_l1
+from frontendutil import compile_error
 from ccomp.frontend.types import Ty
 
 HEAD = "graph g(v: volume<f32>, i: image<f32>, n: i32) -> volume<f32> {\n"
@@ -16,9 +17,7 @@ MIX = "cannot combine a volume (3-D) with an image (2-D) element by element"
 
 
 def error_of(body: str, head: str = HEAD) -> str:
-    with pytest.raises(CompileError) as info:
-        lower_to_l1(Source(head + body + "\n}\n", "v.cn"))
-    return str(info.value)
+    return str(compile_error(head + body + "\n}\n", "v.cn"))
 
 
 @pytest.mark.parametrize("body,where,message", [
