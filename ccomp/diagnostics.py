@@ -10,6 +10,7 @@ the Python API lets propagate. Nothing a user does should surface as a traceback
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,28 +24,110 @@ class SourceLoc:
     col: int
 
 
+def normalise_newlines(text: str) -> str:
+    """``\\r\\n`` and a lone ``\\r`` become ``\\n``, and a leading byte-order mark is
+    dropped: the text a file read in universal-newline mode gives, so the same bytes are
+    the same program whether they come from a file or a string."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
 @dataclass
 class Source:
-    """A program's text and the name diagnostics call it by."""
+    """A program's text and the name diagnostics call it by. The text is normalised on
+    construction (:func:`normalise_newlines`), so lines are split at ``\\n`` only, as the
+    lexer counts them."""
 
     text: str
     name: str = "<input>"
 
+    def __post_init__(self) -> None:
+        self.text = normalise_newlines(self.text)
+
     @classmethod
     def from_path(cls, path: str | Path) -> "Source":
+        """Read a file as UTF-8; bytes that are not UTF-8 are a located error at the first
+        of them (the file is quoted with those bytes replaced)."""
         p = Path(path)
         try:
-            return cls(p.read_text(encoding="utf-8"), str(path))
+            data = p.read_bytes()
         except FileNotFoundError:
             raise CompileError(f"no such file: '{path}'") from None
         except IsADirectoryError:
             raise CompileError(f"'{path}' is a folder, not a .cn program") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CompileError(f"cannot read '{path}': {exc}") from None
+        except OSError as exc:
+            raise CompileError(f"cannot read '{path}': {exc.strerror or exc}") from None
+        try:
+            return cls(data.decode("utf-8"), str(path))
+        except UnicodeDecodeError as exc:
+            source = cls(data.decode("utf-8", errors="replace"), str(path))
+            before = normalise_newlines(data[: exc.start].decode("utf-8"))
+            line = before.count("\n") + 1
+            col = len(before) - (before.rfind("\n") + 1) + 1
+            raise error_at(source, line, col, f"invalid UTF-8 byte 0x{data[exc.start]:02X}; "
+                                              "a program must be UTF-8 text") from None
 
     def line_text(self, line: int) -> str:
-        lines = self.text.splitlines()
+        lines = self.text.split("\n")
         return lines[line - 1] if 1 <= line <= len(lines) else ""
+
+
+# Characters a terminal would act on or hide (controls, format characters such as
+# bidirectional overrides, surrogates, line separators): diagnostics show them escaped.
+_HIDDEN = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
+# A quoted source line wider than this is cut to a window around the caret.
+MAX_QUOTE_WIDTH = 160
+
+
+def escape_char(ch: str) -> str:
+    """``ch`` as a diagnostic shows it: itself, or a Python-style escape if hidden."""
+    if unicodedata.category(ch) not in _HIDDEN:
+        return ch
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def escape_text(text: str) -> str:
+    """Messages, notes and file names with hidden characters escaped (newlines and tabs kept)."""
+    return "".join(ch if ch in "\n\t" else escape_char(ch) for ch in text)
+
+
+def _quote(line: str, col: int) -> tuple[str, int]:
+    """The source line as shown (tabs to 4 columns, hidden characters escaped, wide
+    characters two columns, combining marks none) and the caret's display column, with
+    a long line cut to a window around the caret."""
+    shown: list[str] = []
+    widths: list[int] = []
+    column = 0
+    for ch in line:
+        if ch == "\t":
+            text = " " * (4 - column % 4)
+        else:
+            text = escape_char(ch)
+        if len(text) > 1 or ch == "\t":
+            width = len(text)
+        elif unicodedata.combining(ch):
+            width = 0
+        else:
+            width = 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+        shown.append(text)
+        widths.append(width)
+        column += width
+    at = min(max(col, 1) - 1, len(shown))
+    lo, hi = 0, len(shown)
+    if column > MAX_QUOTE_WIDTH:
+        lo, used = at, 0
+        while lo > 0 and used + widths[lo - 1] <= MAX_QUOTE_WIDTH // 2:
+            lo -= 1
+            used += widths[lo]
+        hi = at
+        while hi < len(shown) and used + widths[hi] <= MAX_QUOTE_WIDTH:
+            used += widths[hi]
+            hi += 1
+    head = "..." if lo > 0 else ""
+    tail = "..." if hi < len(shown) else ""
+    return head + "".join(shown[lo:hi]) + tail, len(head) + sum(widths[lo:at])
 
 
 @dataclass
@@ -58,18 +141,19 @@ class Diagnostic:
     notes: list[str] = field(default_factory=list)
 
     def render(self) -> str:
+        """The text a user sees; characters a terminal would act on are escaped, and the
+        caret stays under the column (see :func:`_quote`)."""
+        message = escape_text(self.message)
         if self.loc is None:
-            head = f"{self.severity}: {self.message}"
+            head = f"{self.severity}: {message}"
         else:
-            head = f"{self.loc.file}:{self.loc.line}:{self.loc.col}: {self.severity}: {self.message}"
+            head = f"{escape_text(self.loc.file)}:{self.loc.line}:{self.loc.col}: {self.severity}: {message}"
         lines = [head]
         if self.loc is not None and self.source_line is not None:
-            text = self.source_line.expandtabs(4)
-            # the caret column counts tabs as expanded, so it stays under the character
-            pad = len(self.source_line[: max(self.loc.col, 1) - 1].expandtabs(4))
+            text, pad = _quote(self.source_line, self.loc.col)
             lines.append("    " + text)
             lines.append("    " + " " * pad + "^")
-        lines.extend(f"note: {n}" for n in self.notes)
+        lines.extend(f"note: {escape_text(n)}" for n in self.notes)
         return "\n".join(lines)
 
 

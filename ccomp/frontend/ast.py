@@ -69,6 +69,7 @@ class Expr(Node):
 class Number(Expr):
     value: int | float
     is_float: bool
+    text: str = field(default="", compare=False)  # as written, for messages (1e99 reads as inf)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ def format_ast(node: ast.Node, indent: int = 0) -> str:
     pad = "  " * indent
     plain, children = [], []
     for f in dataclasses.fields(node):
-        if f.name == "pos":
+        if f.name == "pos" or not f.compare:  # the position, and spellings kept for messages
             continue
         v = getattr(node, f.name)
         if _is_node(v):

@@ -176,7 +176,7 @@ def default_attr(p: ast.Param, ty: Ty | TensorType, fail: Fail, kind: str = "gra
         raise fail(p.default, f"quantities with units belong to networks, not {programs}; "
                               f"write the default of '{p.name}' as a plain number")
     if isinstance(e, ast.Number) and ty.is_float:
-        if not fits_literal(float(e.value), ty.elem):
+        if not fits_literal(e.value, ty.elem):
             largest = " (largest about 3.4e38)" if ty.elem == "f32" else ""
             raise fail(p.default, f"the default of '{p.name}' does not fit in {ty.elem}{largest}")
         return FloatAttr(sign * float(e.value), f32 if ty.elem == "f32" else f64)

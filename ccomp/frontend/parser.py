@@ -8,16 +8,15 @@ line and column of the first token it covers.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from ccomp.diagnostics import CompileError, Source, error_at
-from ccomp.frontend import ast
-
-_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "Hz": 1.0, "kHz": 1e3}
+from ccomp.frontend import ast, literals
+from ccomp.frontend.literals import LiteralError
+from ccomp.frontend.text import check_text
 
 _TOKEN_WORDS = {
     "NAME": "a name", "NUMBER": "a number", "STRING": "a string", "QUANTITY": "a quantity with a unit",
@@ -100,13 +99,16 @@ class _ToAst(Transformer):
         return ast.TypeRef(_pos(name), str(name), tuple(a for a in args if a is not None))
 
     def dims(self, p, c):
-        return ast.DimsArg(_pos(c[0]), tuple(int(d) for d in str(c[0]).split("x")))
+        return ast.DimsArg(_pos(c[0]), literals.sizes(str(c[0])))
 
     def shape(self, p, c):
+        for d in str(c[0]).split("x")[:-1]:
+            if d != "?":
+                literals.size(d, "tensor size")
         return ast.ShapeArg(_pos(c[0]), str(c[0]))
 
     def format(self, p, c):
-        return ast.Format(_pos(c[0]), str(c[0]), tuple(int(d) for d in str(c[1]).split("x")))
+        return ast.Format(_pos(c[0]), str(c[0]), literals.sizes(str(c[1]), "block size"))
 
     def block(self, p, c):
         return ast.Block(p, tuple(c))
@@ -153,13 +155,10 @@ class _ToAst(Transformer):
     def number(self, p, c):
         text = str(c[0])
         is_float = any(ch in text for ch in ".eE")
-        return ast.Number(p, float(text) if is_float else int(text), is_float)
+        return ast.Number(p, float(text) if is_float else literals.integer(text), is_float, text)
 
     def quantity(self, p, c):
-        m = re.fullmatch(r"(.*?)(ms|us|ns|s|kHz|Hz)", str(c[0]))
-        assert m is not None
-        unit = "Hz" if m.group(2).endswith("Hz") else "s"
-        return ast.Quantity(p, float(m.group(1)) * _UNITS[m.group(2)], unit)
+        return ast.Quantity(p, *literals.quantity(str(c[0])))
 
     def string(self, p, c):
         return ast.String(p, str(c[0])[1:-1])
@@ -282,7 +281,10 @@ def _check_depth(source: Source, tree: Tree) -> None:
 
 
 def parse(source: Source) -> ast.Program:
-    """Parse a whole program; raises :class:`CompileError` on any syntax error."""
+    """Parse a whole program; raises :class:`CompileError` on any syntax error, on a
+    character a program may not hold (:mod:`ccomp.frontend.text`) and on a literal out
+    of range (:mod:`ccomp.frontend.literals`)."""
+    check_text(source)
     try:
         tree = _parser().parse(source.text)
     except UnexpectedInput as exc:
@@ -290,6 +292,9 @@ def parse(source: Source) -> ast.Program:
     _check_depth(source, tree)
     try:
         decls = _ToAst().transform(tree)
-    except VisitError as exc:  # pragma: no cover - conversion raises nothing user-facing
-        raise exc.orig_exc from None
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, LiteralError):  # reported at the token it is about
+            p = _pos(exc.obj)
+            raise error_at(source, p.line, p.col, exc.orig_exc.message) from None
+        raise exc.orig_exc from None  # pragma: no cover - conversion raises nothing else
     return ast.Program(ast.Pos(1, 1), source.name, tuple(decls))

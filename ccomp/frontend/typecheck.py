@@ -20,12 +20,21 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from ccomp.frontend import ast
 from ccomp.frontend.builtins import unify
+from ccomp.frontend.literals import shown
 from ccomp.frontend.types import WIDE, Ty, fits_f32, fits_literal
 
 ARITH_OPS = ("+", "-", "*", "/", "%")
 CMP_OPS = ("<", "<=", ">", ">=", "==", "!=")
 LOGIC_OPS = ("&&", "||")
 I32_MAX = 2**31 - 1
+
+
+def as_written(e: ast.Number) -> str:
+    """A literal in a message: its value (``1e+40``), or its text, abbreviated, where
+    the value says less (a float that overflowed to inf, an integer of many digits)."""
+    if e.is_float and (e.value != e.value or e.value in (float("inf"), float("-inf"))) and e.text:
+        return shown(e.text)
+    return shown(e.text) if not e.is_float and e.text else str(e.value)
 
 T = TypeVar("T")  # the type of a value in one kind of program
 Fail = Callable[[ast.Node, str], Exception]
@@ -74,9 +83,9 @@ class ExprChecker(Generic[T]):
 
     def number(self, e: ast.Number) -> T:
         if not e.is_float and e.value > I32_MAX:
-            raise self.fail(e, f"integer literal {e.value} does not fit in i32")
+            raise self.fail(e, f"integer literal {as_written(e)} does not fit in i32")
         if e.is_float and not fits_f32(e.value):
-            raise self.fail(e, f"float literal {e.value} does not fit in f32 (largest about 3.4e38)")
+            raise self.fail(e, f"float literal {as_written(e)} does not fit in f32 (largest about 3.4e38)")
         return Ty("f32" if e.is_float else "i32")
 
     def seed_literal(self, e: ast.Expr, elem: str) -> None:
@@ -90,7 +99,7 @@ class ExprChecker(Generic[T]):
         number, sign = lit
         if not fits_literal(sign * number.value, elem):
             kind = "float" if number.is_float else "integer"
-            raise self.fail(number, f"{kind} literal {number.value} does not fit in {elem}")
+            raise self.fail(number, f"{kind} literal {as_written(number)} does not fit in {elem}")
         self.cache[id(number)] = Ty(elem)
         self.cache[id(e)] = Ty(elem)
 

@@ -110,6 +110,10 @@ def fits_f32(value: float) -> bool:
     """Whether ``value`` rounds to a finite f32 (FLT_MAX as printed, 3.4028235e38, does)."""
     import numpy as np
 
+    try:
+        value = float(value)  # an int beyond a double's range raises instead of giving inf
+    except OverflowError:
+        return False
     with np.errstate(over="ignore"):
         return bool(np.isfinite(np.float32(value)))
 
@@ -120,7 +124,10 @@ def fits_literal(value: float | int, elem: str) -> bool:
         return fits_f32(value)
     if elem == "f64":
         import math
-        return math.isfinite(float(value))
+        try:
+            return math.isfinite(float(value))
+        except OverflowError:  # an int beyond a double's range
+            return False
     bits = 64 if elem == "i64" else 32
     return -(2 ** (bits - 1)) <= value < 2 ** (bits - 1)
 

@@ -106,10 +106,16 @@ def emit_kernel(name: str, fmt: FormatAttr, loc: Location) -> kern.KernelOp:
             def write(b: IRBuilder) -> list[SSAValue]:
                 b.store(b.to_i32(n), idx, p)
                 base = b.muli(p, b.index(rs * cs))
-                for r in range(rs):
-                    for c in range(cs):
-                        v = _block_value(b, dense, fmt, m, n, b.index(r), b.index(c))
-                        b.store(v, data, b.addi(base, b.index(r * cs + c)))
+
+                def row(b: IRBuilder, r: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+                    def col(b: IRBuilder, c: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
+                        v = _block_value(b, dense, fmt, m, n, r, c)
+                        b.store(v, data, b.addi(base, b.addi(b.muli(r, b.index(cs)), c)))
+                        return []
+                    b.loop(b.index(0), b.index(cs), [], col)
+                    return []
+                # loops, not unrolled: compile time must not grow with the block size
+                b.loop(b.index(0), b.index(rs), [], row)
                 return [b.addi(p, b.index(1))]
             return b.if_(_block_nonzero(b, dense, fmt, m, n), write, lambda b: [p], [p.type])
         v = _element(b, dense, fmt, m, n)
