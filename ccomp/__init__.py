@@ -1,8 +1,11 @@
 """ccomp: a compiler for ComputeNodes (``.cn``) programs.
 
     import ccomp
-    prog = ccomp.compile("examples/tonemap.cn", target="llvm")
+    prog = ccomp.compile_file("examples/tonemap.cn", target="llvm")
     out = prog(src=image, gain=1.2)
+
+``ccomp.compile`` takes a ``pathlib.Path`` (a file) or a ``str`` (program text, never
+read as a path); ``compile_file`` and ``compile_source`` say which explicitly.
 """
 
 from pathlib import Path as _Path
@@ -20,11 +23,12 @@ from ccomp.diagnostics import CompileError  # noqa: E402
 __version__ = "0.1.0"
 
 
-_LAZY = {"compile", "load", "Program"}
+_LAZY = {"compile", "compile_file", "compile_source", "load", "Program"}
 
 
 def __getattr__(name: str):
-    """``ccomp.compile``, ``ccomp.load`` and ``ccomp.Program`` are :mod:`ccomp.api`'s own
+    """``ccomp.compile`` (and ``compile_file``, ``compile_source``), ``ccomp.load`` and
+    ``ccomp.Program`` are :mod:`ccomp.api`'s own
     objects — so ``help(ccomp.compile)`` and ``inspect.signature`` show the real
     parameters — imported on first use, keeping ``import ccomp`` cheap (PEP 562)."""
     if name in _LAZY:
@@ -40,4 +44,4 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *_LAZY])
 
 
-__all__ = ["compile", "load", "Program", "CompileError", "__version__"]
+__all__ = ["compile", "compile_file", "compile_source", "load", "Program", "CompileError", "__version__"]

@@ -1,6 +1,6 @@
 """The Python face of ccomp: ``ccomp.compile(...)`` returns a callable :class:`Program`.
 
-    prog = ccomp.compile("examples/tonemap.cn", target="llvm")
+    prog = ccomp.compile_file("examples/tonemap.cn", target="llvm")   # or compile(Path(...))
     out = prog(src=image, gain=1.2)
 
 This module wires the stages together — frontend, passes, code generation, device —
@@ -14,9 +14,11 @@ runs a build folder with the runtime alone, importing no frontend, pass or backe
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import namedtuple
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,12 +43,55 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def load_source(src_or_path: str | Path) -> Source:
-    """A path (ending in ``.cn`` or naming a file) or program text."""
-    text = str(src_or_path)
-    if isinstance(src_or_path, Path) or ("\n" not in text and "{" not in text):
-        return Source.from_path(text)
-    return Source(text, "<string>")
+def source_from_file(path: str | os.PathLike[str]) -> Source:
+    """The program in file ``path``, checked as any program text is
+    (:mod:`ccomp.frontend.text`) before the cache or the parser sees it."""
+    from ccomp.frontend.text import check_text
+
+    source = Source.from_path(Path(path))
+    check_text(source)
+    return source
+
+
+def source_from_text(text: str, name: str = "<string>") -> Source:
+    """Program text, called ``name`` in diagnostics, with newlines normalised and its
+    characters checked exactly as for a file (a lone surrogate, NUL or terminal escape
+    is a located error, never a crash later in the cache key)."""
+    from ccomp.frontend.text import check_text
+
+    if not isinstance(text, str):
+        raise TypeError(f"program text must be a str, not {type(text).__name__}; "
+                        "for a file use ccomp.compile_file(path)")
+    source = Source(text, str(name))
+    check_text(source)
+    return source
+
+
+def _looks_like_path(text: str) -> bool:
+    """One line without a brace that ends in ``.cn`` or names an existing file: no
+    program reads so (a declaration needs ``{``), and a user who wrote it meant a file."""
+    if "\n" in text or "{" in text:
+        return False
+    if text.strip().endswith(".cn"):
+        return True
+    try:
+        return os.path.isfile(text)
+    except (OSError, ValueError):  # a NUL in it, a name too long
+        return False
+
+
+def load_source(src: str | os.PathLike[str]) -> Source:
+    """What :func:`compile` compiles: a ``pathlib.Path`` (any ``os.PathLike``) is a
+    file, a ``str`` is program text — never guessed to be a path, so text from anyone
+    cannot make ccomp read (and quote) a file. A ``str`` that looks like a path is
+    refused with a pointer to :func:`compile_file`."""
+    if isinstance(src, os.PathLike):
+        return source_from_file(src)
+    if isinstance(src, str) and _looks_like_path(src):
+        shown = src if len(src) <= 80 else src[:77] + "..."
+        raise CompileError(f"ccomp.compile() reads a str as program text, and {shown!r} looks like "
+                           f"a path; to compile a file use ccomp.compile_file({shown!r}) or pass a pathlib.Path")
+    return source_from_text(src)
 
 
 def check_target(target: str) -> str:
@@ -257,18 +302,41 @@ def get_build(source: Source, target: str, function: str | None = None, cache: b
     return build, True
 
 
-def compile(src_or_path: str | Path, target: str = "llvm", function: str | None = None,
+def compile(src_or_path: str | os.PathLike[str], target: str = "llvm", function: str | None = None,
             cache: bool = True, memory_budget: int | str | None = None) -> Program:
-    """Compile a ``.cn`` program (a path or its text) for ``target`` and return a
-    callable :class:`Program`. An unchanged program is served from the build cache
-    unless ``cache=False``. ``memory_budget`` (bytes, or text such as ``"512MB"``,
-    ``"2GiB"``; default ``CCOMP_MEMORY_BUDGET`` or 1 GiB) bounds the free buffers the
-    program keeps for reuse; it is a run-time setting, not part of the build. Errors
-    are :class:`ccomp.CompileError` with a located diagnostic as their message."""
+    """Compile a ``.cn`` program for ``target`` and return a callable :class:`Program`:
+    a ``pathlib.Path`` is read as a file, a ``str`` is the program's text (a ``str``
+    that looks like a path is an error; see :func:`compile_file`, :func:`compile_source`).
+    An unchanged program is served from the build cache unless ``cache=False``.
+    ``memory_budget`` (bytes, or text such as ``"512MB"``, ``"2GiB"``; default
+    ``CCOMP_MEMORY_BUDGET`` or 1 GiB) bounds the free buffers the program keeps for
+    reuse; it is a run-time setting, not part of the build. Errors are
+    :class:`ccomp.CompileError` with a located diagnostic as their message."""
+    return _compile(lambda: load_source(src_or_path), target, function, cache, memory_budget)
+
+
+def compile_file(path: str | os.PathLike[str], target: str = "llvm", function: str | None = None,
+                 cache: bool = True, memory_budget: int | str | None = None) -> Program:
+    """Compile the ``.cn`` file at ``path`` (a ``str`` or a ``pathlib.Path``); the
+    options are :func:`compile`'s."""
+    return _compile(lambda: source_from_file(path), target, function, cache, memory_budget)
+
+
+def compile_source(text: str, name: str = "<string>", target: str = "llvm", function: str | None = None,
+                   cache: bool = True, memory_budget: int | str | None = None) -> Program:
+    """Compile program ``text``; diagnostics call it ``name``. The options are
+    :func:`compile`'s."""
+    return _compile(lambda: source_from_text(text, name), target, function, cache, memory_budget)
+
+
+def _compile(read: Callable[[], Source], target: str, function: str | None, cache: bool,
+             memory_budget: int | str | None) -> Program:
+    """The three entry points past reading the source (``read``, called after the
+    target and budget are checked, so a typo there costs no file read)."""
     start = time.perf_counter()
     target = check_target(target)
     budget = memory_budget_bytes(memory_budget)  # checked before a compile
-    source = load_source(src_or_path)
+    source = read()
     build, cached = get_build(source, target, function, cache)
     seconds = time.perf_counter() - start
     log.info("%s %s for %s in %.3f s", "loaded" if cached else "compiled", source.name, target, seconds)
@@ -284,4 +352,4 @@ def load(folder: str | Path, memory_budget: int | str | None = None) -> Program:
         raise CompileError(str(exc)) from None
 
 
-__all__ = ["compile", "load", "Program", "CompileError"]
+__all__ = ["compile", "compile_file", "compile_source", "load", "Program", "CompileError"]
