@@ -10,23 +10,23 @@ memory or read back from a build folder, and never lowers IR itself: the kernels
 ABI is read off the ``kern.kernel`` ops, which is all it needs of the module.
 
 A launch splits the index space's rows (see ``llvm_abi``) into
-contiguous chunks and calls the compiled kernel once per chunk, from the launching
-thread and ``threads - 1`` pool threads claiming chunks as they become free. ctypes
-releases the GIL for the duration of a foreign call, so the chunks run truly in
-parallel; small launches run on the calling thread alone, where waking a helper would
-cost more than the work.
+contiguous chunks and hands them to the process's native worker pool
+(``native_pool``) in one foreign call: the launching thread and up to ``threads - 1``
+native workers claim chunks through atomics, with the GIL released throughout. Small
+launches are one chunk, run on the calling thread alone, where waking a worker would
+cost more than the work. A launch is one native call, so a Ctrl-C is seen when it
+returns, after every chunk has run: no kernel is left writing into a buffer the
+buffer pool may hand out again.
 """
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import math
 import os
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,10 +38,10 @@ from ccomp.dialects.kern import KernelOp
 from ccomp.runtime.devices.base import Device, array_shape, element_layout
 from ccomp.runtime.devices.jit import Jit
 from ccomp.runtime.devices.llvm_abi import KernelABI, LLVMCode, describe_kernel
+from ccomp.runtime.devices.native_pool import NativePool
 
 log = logging.getLogger(__name__)
 
-_KERNEL_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p)
 MIN_PARALLEL_POINTS = 1 << 15  # below this a launch runs on the calling thread
 MIN_PARALLEL_LOOPING = 1 << 10  # the same for kernels whose points loop (rows of a sparse matrix)
 CHUNKS_PER_THREAD = 4  # more chunks than threads evens out uneven rows
@@ -65,11 +65,11 @@ class _Slot:
 @dataclass
 class _Kernel:
     abi: KernelABI
-    fn: Any  # the ctypes entry point
+    address: int  # the entry point (kernel ABI), called by the native pool
     may_alias: str  # LLVM IR of the variant without noalias, compiled on demand
     slots: tuple[_Slot, ...]
     loops: bool = False  # its points run loops: fewer points already make a launch worth sharing
-    aliasing_fn: Any = None
+    aliasing_address: int = 0
 
 
 def _slots(abi: KernelABI) -> tuple[_Slot, ...]:
@@ -94,7 +94,8 @@ class LLVMDevice(Device):
     download_is_view = True
 
     def __init__(self, threads: int | None = None, opt_level: int = 3, widen: bool = True):
-        """``threads``: worker threads per launch (default: all cores); ``widen``: ask the
+        """``threads``: threads per launch, the caller's included (default: all cores; the
+        native pool has ``os.cpu_count() - 1`` workers per process); ``widen``: ask the
         code generator for vector-typed bodies run several columns per iteration (see
         ``codegen_options``)."""
         self.threads = max(1, threads or os.cpu_count() or 1)
@@ -102,7 +103,7 @@ class LLVMDevice(Device):
         self.jit = Jit(opt_level)
         self.kernels: dict[str, _Kernel] = {}
         self.optimised_ir = ""  # the last compiled module, optimised (for inspection)
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool = NativePool.instance()  # compiled once per process; workers start on a parallel launch
         self._compiling = threading.Lock()  # one JIT, possibly many launching threads
 
     # -- compilation ---------------------------------------------------------------
@@ -120,20 +121,20 @@ class LLVMDevice(Device):
             name = op.kernel_name
             abi = describe_kernel(op, name)
             looping = any(isinstance(inner, scf.ForOp) for inner in op.walk())
-            self.kernels[name] = _Kernel(abi, _KERNEL_FN(addresses[name]), code.may_alias.get(name, ""), _slots(abi),
+            self.kernels[name] = _Kernel(abi, addresses[name], code.may_alias.get(name, ""), _slots(abi),
                                          looping)
         log.info("llvm: loaded %d kernel(s) in %.1f ms", len(kernels), 1e3 * (time.perf_counter() - start))
 
-    def _aliasing_variant(self, kernel: _Kernel) -> Any:
+    def _aliasing_variant(self, kernel: _Kernel) -> int:
         """The kernel compiled without ``noalias``, for launches binding overlapping buffers."""
         with self._compiling:
-            if kernel.aliasing_fn is None:
+            if not kernel.aliasing_address:
                 if not kernel.may_alias:
                     raise RuntimeError(f"llvm: @{kernel.abi.name} binds overlapping buffers and its code has "
                                        "no may-alias variant")
                 addresses, _ = self.jit.compile(kernel.may_alias, [kernel.abi.name])
-                kernel.aliasing_fn = _KERNEL_FN(addresses[kernel.abi.name])
-        return kernel.aliasing_fn
+                kernel.aliasing_address = addresses[kernel.abi.name]
+        return kernel.aliasing_address
 
     # -- buffers -------------------------------------------------------------------
 
@@ -162,96 +163,32 @@ class LLVMDevice(Device):
         words, keep, spans = _pack(abi, k.slots, args)
         words[abi.extents_offset: abi.extents_offset + abi.rank] = grid
         ctx = np.array(words, np.int64)
-        fn = self._aliasing_variant(k) if _overlapping(spans) else k.fn
+        fn = self._aliasing_variant(k) if _overlapping(spans) else k.address
         points = math.prod(grid) * (MIN_PARALLEL_POINTS // MIN_PARALLEL_LOOPING if k.loops else 1)
-        chunks = self._chunks(abi.rows(grid) if min(grid) > 0 else 0, points)
+        rows = abi.rows(grid) if min(grid) > 0 else 0
+        n = self._nchunks(rows, points)
         if abi.reduce is None:
             partials, base, stride = None, 0, 0
         else:
-            partials = np.zeros((max(len(chunks), 1), abi.reduce_lanes), np.float64 if abi.reduce_float else np.int64)
+            partials = np.zeros((max(n, 1), abi.reduce_lanes), np.float64 if abi.reduce_float else np.int64)
             base, stride = _address(partials), partials.strides[0]
-        addr = _address(ctx)
-        calls = [(addr, lo, hi, base + i * stride) for i, (lo, hi) in enumerate(chunks)]
-        if len(calls) == 1:
-            fn(*calls[0])
-        elif calls:
-            run = _Chunks(fn, calls, (ctx, keep, partials, args))
-            try:
-                for _ in range(min(self.threads, len(calls)) - 1):
-                    self._executor().submit(run.work, True)
-                run.work()  # the caller works too, from the first moment
-                run.finished.wait()
-                run.hold = None  # a helper still queued must not keep buffers referenced
-            except BaseException:  # Ctrl-C: run no more chunks, let running ones end
-                run.stop()
-                raise
+        if n:
+            self._pool.parallel_for(fn, _address(ctx), rows, n, base, stride, self.threads)
         del keep, ctx
-        return None if partials is None else _combine(abi, partials[: len(chunks)])
+        return None if partials is None else _combine(abi, partials[:n])
 
-    def _chunks(self, rows: int, points: int) -> list[tuple[int, int]]:
+    def _nchunks(self, rows: int, points: int) -> int:
+        """How many chunks a launch is cut into: none for an empty one, one (run on the
+        calling thread) for a small one, else ``CHUNKS_PER_THREAD`` per thread."""
         if rows == 0:
-            return []
+            return 0
         if self.threads == 1 or points < MIN_PARALLEL_POINTS or rows == 1:
-            return [(0, rows)]
-        n = min(rows, self.threads * CHUNKS_PER_THREAD)
-        edges = [rows * i // n for i in range(n + 1)]
-        return [(edges[i], edges[i + 1]) for i in range(n)]
-
-    def _executor(self) -> ThreadPoolExecutor:
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="ccomp-llvm")
-        return self._pool
+            return 1
+        return min(rows, self.threads * CHUNKS_PER_THREAD)
 
     def close(self) -> None:
-        """Stop the worker threads (they also stop when the device is collected)."""
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
-
-
-class _Chunks:
-    """The chunk calls of one launch, claimed one at a time by whichever thread is free.
-
-    Waking a pool thread costs tens of microseconds on a busy machine, so the launching
-    thread does not wait for helpers to start: it claims chunks itself, and waits only
-    for chunks already under way. A helper that wakes after the last chunk was claimed
-    finds nothing to do and touches nothing of the launch.
-
-    A ``KeyboardInterrupt`` reaches only the launching thread, between its chunks or
-    while it waits: ``stop`` then cancels the unclaimed chunks and waits for the
-    helpers' running ones (one chunk each at most), so the run stops promptly and no
-    kernel writes into buffers the pool may hand out again. ``hold`` (the launch's
-    context words and buffers) stays referenced while a helper holds ``work``."""
-
-    def __init__(self, fn: Any, calls: list[tuple[int, int, int, int]], hold: Any = None):
-        self.fn, self.calls, self.hold = fn, calls, hold
-        self.claimed = self.done = self.busy = 0  # busy: chunks helpers are running
-        self.lock = threading.Lock()
-        self.finished = threading.Event()
-        self.idle = threading.Condition(self.lock)
-
-    def work(self, helper: bool = False) -> None:
-        while True:
-            with self.lock:
-                i = self.claimed
-                if i == len(self.calls):
-                    return
-                self.claimed += 1
-                self.busy += helper
-            self.fn(*self.calls[i])  # ctypes releases the GIL for the call
-            with self.lock:
-                self.done += 1
-                self.busy -= helper
-                if self.done == len(self.calls):
-                    self.finished.set()
-                if not self.busy:
-                    self.idle.notify_all()
-
-    def stop(self) -> None:
-        with self.lock:
-            self.claimed = len(self.calls)
-            while self.busy:
-                self.idle.wait()
+        """Nothing to release: the native workers belong to the process (``native_pool``),
+        shared by every device, and stop at interpreter exit."""
 
 
 def _pack(abi: KernelABI, slots: tuple[_Slot, ...], args: Sequence[Any]) -> tuple[list[int], list[np.ndarray], list[tuple[int, int, bool]]]:

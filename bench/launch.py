@@ -1,0 +1,129 @@
+"""The cost of a parallel launch through the native worker pool (ccomp/runtime/devices/
+native_pool.py), and the heat kernel's launch time on 1 and 2 threads.
+
+    python bench/launch.py [--calls 200000] [--size 1024] [--steps 50]
+
+1. An empty launch (a kernel that does nothing, ``nchunks = 2 * threads``) called many
+   times from Python through ctypes, on 1 thread (the calling thread alone) and on 2
+   (the caller plus a worker), best of several runs, in microseconds per launch.
+2. The same from native code: a JIT-compiled loop calling ``ccomp_parallel_for`` N
+   times through its address, which separates the ctypes crossing from the pool's own
+   cost (what a native host schedule pays per launch).
+3. examples/heat.cn on a size x size grid: host-loop time per launch
+   (``prog.timings['run'] / launches``) with the device on 1 and 2 threads.
+
+The issue's target for (1)/(2): a parallel launch on 2 threads costs at most 5 us.
+Figures are wall-clock on a shared machine: run it twice and read the best.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import ROOT  # noqa: E402
+
+from ccomp.runtime.devices.jit import Jit  # noqa: E402
+from ccomp.runtime.devices.native_pool import NativePool  # noqa: E402
+
+# @empty: a kernel of the kernel ABI that does nothing. @loop: call the pool `calls`
+# times through its address, as a native host schedule would.
+LOOP_IR = r"""
+define void @empty(ptr %ctx, i64 %b, i64 %e, ptr %part) {
+  ret void
+}
+
+define void @loop(ptr %pf, ptr %kernel, i64 %calls, i64 %nchunks, i64 %nthreads) {
+entry:
+  %any = icmp sgt i64 %calls, 0
+  br i1 %any, label %body, label %exit
+body:
+  %i = phi i64 [ 0, %entry ], [ %next, %body ]
+  call void %pf(ptr %kernel, ptr null, i64 %nchunks, i64 %nchunks, ptr null, i64 0, i64 %nthreads)
+  %next = add i64 %i, 1
+  %more = icmp slt i64 %next, %calls
+  br i1 %more, label %body, label %exit
+exit:
+  ret void
+}
+"""
+
+_LOOP = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64)
+
+
+def best_per_call(run: callable, calls: int, repeat: int = 5) -> float:  # type: ignore[valid-type]
+    """The fastest of ``repeat`` timings of ``run(calls)``, in microseconds per call."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run(calls)
+        best = min(best, (time.perf_counter() - start) / calls)
+    return best * 1e6
+
+
+def empty_launches(calls: int) -> list[tuple[str, float, float]]:
+    """(threads, us per launch from Python, us per launch from native code)."""
+    pool = NativePool.instance()
+    jit = Jit()
+    addresses, _ = jit.compile(LOOP_IR, ["empty", "loop"])
+    kernel, native = addresses["empty"], _LOOP(addresses["loop"])
+    call = pool._parallel_for  # the ctypes function itself: no Python method frame
+    rows = []
+    for threads in (1, 2):
+        nchunks = 2 * threads
+
+        def from_python(n: int, t: int = threads, c: int = nchunks) -> None:
+            for _ in range(n):
+                call(kernel, 0, c, c, 0, 0, t)
+
+        def from_native(n: int, t: int = threads, c: int = nchunks) -> None:
+            native(pool.parallel_for_address, kernel, n, c, t)
+
+        from_native(1000)  # the workers exist and are warm
+        rows.append((f"{threads} (nchunks {nchunks})", best_per_call(from_python, calls),
+                     best_per_call(from_native, calls)))
+    return rows
+
+
+def heat_launches(size: int, steps: int) -> list[tuple[int, float]]:
+    """(threads, us per heat launch at size x size), best of 5 calls of ``steps`` steps."""
+    import ccomp
+
+    prog = ccomp.compile(ROOT / "examples" / "heat.cn", target="llvm")
+    u0 = np.random.default_rng(0).random((size, size), np.float32)
+    rows = []
+    for threads in (1, 2):
+        prog.device.threads = threads
+        prog(u0=u0, steps=steps)
+        best = float("inf")
+        for _ in range(5):
+            prog(u0=u0, steps=steps)
+            best = min(best, prog.timings["run"] / max(len(prog.launches), 1))
+        rows.append((threads, best * 1e6))
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--calls", type=int, default=200_000)
+    ap.add_argument("--size", type=int, default=1024)
+    ap.add_argument("--steps", type=int, default=50)
+    args = ap.parse_args()
+    pool = NativePool.instance()
+    print(f"native pool: {pool.workers} worker(s) + the caller, idle spin {pool.spin_iterations} pause iterations")
+    print(f"{'threads':20} {'from Python (us)':>18} {'from native (us)':>18}")
+    for name, py, native in empty_launches(args.calls):
+        print(f"{name:20} {py:18.3f} {native:18.3f}")
+    print(f"heat {args.size}x{args.size}, {args.steps} steps: host-loop time per launch")
+    for threads, us in heat_launches(args.size, args.steps):
+        print(f"  {threads} thread(s): {us:8.1f} us/launch")
+
+
+if __name__ == "__main__":
+    main()
