@@ -26,6 +26,7 @@ examples:
   ccomp run examples/edges.cn --input src=examples/data/card.png --output mag=mag.png
   ccomp run examples/tonemap.cn --input src=in.npy --input gain=1.2 --output out=out.png
   ccomp run --build ccomp-build/ --input src=in.npy --output out=out.npy
+  ccomp build examples/tonemap.cn --sign KEY -o b/      sign the folder; 'ccomp run --build b/ --verify KEY' checks it
   ccomp targets                                         list targets usable on this machine
 """
 
@@ -63,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--save-ir", action="store_true", help="also write the IR after each stage to DIR/ir/")
     b.add_argument("--graph", metavar="NAME", help="which graph to build when the file declares several")
     b.add_argument("--no-cache", action="store_true", help="compile afresh instead of using the build cache")
+    b.add_argument("--sign", metavar="KEYFILE",
+                   help="sign the build folder with the secret in KEYFILE (HMAC-SHA256; make one with "
+                        "'head -c 32 /dev/urandom > KEYFILE'), for 'ccomp run --build DIR --verify KEYFILE'")
     b.set_defaults(subparser=b)
 
     r = sub.add_parser("run", help="compile and run a program on inputs from files",
@@ -71,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
                                    "input is a number, a bool input true or false; scalar outputs are printed.")
     r.add_argument("file", nargs="?", help="the .cn program (or use --build)")
     r.add_argument("--build", metavar="DIR", help="run a build folder written by 'ccomp build -o DIR' instead")
+    r.add_argument("--verify", metavar="KEYFILE",
+                   help="with --build: refuse the folder unless KEYFILE's key signed it ('ccomp build --sign') "
+                        "and no file changed since")
     r.add_argument("--no-cache", action="store_true", help="compile afresh instead of using the build cache")
     r.add_argument("-t", "--target", metavar="TARGET",
                    help=f"where to run: {', '.join(targets)} (default: llvm; with --build, the build's "

@@ -30,22 +30,26 @@ def build(args: argparse.Namespace) -> int:
     from ccomp.runtime.build import write_build
     from ccomp.frontend import lower_to_l1, parse
     from ccomp.frontend.astprint import format_ast
+    from ccomp.driver.signing import check_flags, key_of
 
+    check_flags(args)
+    sign = key_of(args.sign)
     if args.emit is not None and args.emit not in STAGES:
         raise CompileError(f"unknown stage '{args.emit}'; choose one of {', '.join(STAGES)}")
     target = _build_target(args.emit, args.target)
     if args.print_pipeline:
         print(pipeline_spec(target, args.emit or "kern"))
         return 0
-    source = load_source(Path(args.file))
+    source = load_source(args.file)
     if args.emit == "ast":
         print(format_ast(parse(source)))
         return 0
     if args.emit is None and not args.print_ir_after_all and not args.save_ir:
         build, cached = get_build(source, target, args.graph, cache=not args.no_cache)
         out = Path(args.out_dir or BUILD_DIR)
-        write_build(build, out)
-        print(f"built {source.name} for {target} in {out}/" + (" (from the cache)" if cached else ""))
+        write_build(build, out, sign_key=sign)
+        print(f"built {source.name} for {target} in {out}/" + (" (from the cache)" if cached else "")
+              + (" (signed)" if sign else ""))
         return 0
     stages: dict[str, str] = {}
 
@@ -72,7 +76,7 @@ def build(args: argparse.Namespace) -> int:
     from ccomp.api import build_from_kern
     build = build_from_kern(source, module, target, args.graph)  # the module lowered above
     out = Path(args.out_dir or BUILD_DIR)
-    write_build(build, out)
+    write_build(build, out, sign_key=sign)
     if args.save_ir:
         (out / "ir").mkdir(exist_ok=True)
         for stage, text in stages.items():
@@ -113,20 +117,22 @@ def run(args: argparse.Namespace) -> int:
     import ccomp.api
     from ccomp.runtime.imageio import read_array, write_array
     from ccomp.runtime.devices.base import element_layout
+    from ccomp.driver.signing import check_flags, load_verified
 
+    check_flags(args)
     dirs = _build_dirs(args)
     if args.build:
         if dirs:
             raise CompileError(f"-o {dirs[0]} writes a build folder, but --build {args.build} runs one "
                                "that exists; drop one of them")
-        prog = ccomp.api.load(args.build)
+        prog = load_verified(args.build, args.verify) if args.verify else ccomp.api.load(args.build)
         if args.target not in (None, "auto", prog.target):
             raise CompileError(f"the build in {args.build} is for target {prog.target}, not {args.target}; "
                                f"drop -t, or rebuild it with 'ccomp build FILE -t {args.target} -o {args.build}'")
     elif args.file is None:
         raise CompileError("give a program (FILE) or a build folder (--build DIR)")
     else:
-        prog = ccomp.compile_file(args.file, target=args.target or "llvm", function=args.graph, cache=not args.no_cache)
+        prog = ccomp.compile(args.file, target=args.target or "llvm", function=args.graph, cache=not args.no_cache)
         if dirs:
             from ccomp.runtime.build import write_build
             write_build(prog.build, Path(dirs[0]))
