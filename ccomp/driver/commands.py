@@ -40,7 +40,7 @@ def build(args: argparse.Namespace) -> int:
     if args.print_pipeline:
         print(pipeline_spec(target, args.emit or "kern"))
         return 0
-    source = load_source(args.file)
+    source = load_source(Path(args.file))
     if args.emit == "ast":
         print(format_ast(parse(source)))
         return 0
@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.file is None:
         raise CompileError("give a program (FILE) or a build folder (--build DIR)")
     else:
-        prog = ccomp.compile(args.file, target=args.target or "llvm", function=args.graph, cache=not args.no_cache)
+        prog = ccomp.compile_file(args.file, target=args.target or "llvm", function=args.graph, cache=not args.no_cache)
         if dirs:
             from ccomp.runtime.build import write_build
             write_build(prog.build, Path(dirs[0]))
