@@ -21,6 +21,7 @@ _PASSES: dict[str, tuple[str, str]] = {
     "loop-pingpong": ("loop_pingpong", "LoopPingPongPass"),
     "sparse-lower": ("sparse_lower", "SparseLowerPass"),
     "sparse-select-format": ("sparse_select_format", "SparseSelectFormatPass"),
+    "temporal-block": ("temporal_block", "TemporalBlockPass"),
 }
 
 

@@ -13,6 +13,7 @@ the registry ``ccomp-opt`` uses too, rather than by hand.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,16 +36,23 @@ implies its target); the passes between them are ``PIPELINE``."""
 
 PIPELINE: tuple[tuple[str, str], ...] = (
     ("fused", "sparse-select-format,graph-fuse,graph-schedule"),
-    ("kern", "sparse-lower,graph-to-kern,loop-pingpong,canonicalize,cse"),
+    ("kern", "sparse-lower,graph-to-kern,loop-pingpong,canonicalize,cse,temporal-block"),
 )
 """Each IR stage after ``graph`` and the passes that lead to it from the stage before."""
 
 TARGET_OPTIONS: dict[str, str] = {
     # OpenGL guarantees 8 shader storage blocks per compute shader; OpenCL and native
     # code have no small limit (graph-schedule's default, 0, means none).
-    "glsl": "graph-schedule{max-bindings=8}",
+    "glsl": "graph-schedule{max-bindings=8},temporal-block{k=0}",
+    # temporal blocking is verified bit-identical and pays on llvm; on OpenCL/GL a point
+    # runs a whole band of tiles, too few points for a device, so it is off there
+    "opencl": "temporal-block{k=0}",
 }
 """Per-target pass options, merged into the ``PIPELINE`` passes of the same name."""
+
+TEMPORAL_BLOCK_ENV = "CCOMP_TEMPORAL_BLOCK"
+"""Options of ``temporal-block`` for every target, e.g. ``k=0`` (off) or ``k=4 tile=64``:
+how a benchmark compares with and without blocking (see ``passes/temporal_block.py``)."""
 
 PassCallback = Callable[[str, ModuleOp], None]
 
@@ -68,6 +76,8 @@ def stage_specs(target: str = "llvm", to_stage: str = "kern") -> list[tuple[str,
     options of ``target`` filled in (``llvm`` needs the same passes as ``kern``)."""
     last = min(STAGES.index(to_stage), STAGES.index("kern"))
     options = {p.name: p.parameters for p in parse_pipeline(TARGET_OPTIONS.get(target, ""))}
+    if blocking := os.environ.get(TEMPORAL_BLOCK_ENV, "").strip():
+        options["temporal-block"] = next(iter(parse_pipeline(f"temporal-block{{{blocking}}}"))).parameters
     specs = []
     for stage, spec in PIPELINE:
         if STAGES.index(stage) > last:
