@@ -19,8 +19,8 @@ first. The budget is public: ``ccomp.compile(..., memory_budget=...)`` or the
 
 from __future__ import annotations
 
-import functools
 import logging
+import math
 import os
 import re
 from collections import OrderedDict
@@ -29,7 +29,7 @@ from typing import Any
 
 from xdsl.dialects.builtin import MemRefType
 
-from ccomp.runtime.devices.base import Device, nbytes
+from ccomp.runtime.devices.base import Device, element_layout
 
 log = logging.getLogger(__name__)
 
@@ -101,11 +101,16 @@ class Buffer:
                 pass
 
 
-@functools.lru_cache(maxsize=256)
-def _type_key(t: MemRefType) -> str:
-    """The buffer type as text (printing an xDSL type costs tens of microseconds, and
-    a schedule asks for it at every allocation)."""
-    return str(t)
+class _TypeInfo:
+    """What the pool needs of a buffer type, worked out once per type object: hashing
+    or printing an xDSL type costs microseconds, and a program call allocates and frees
+    buffers every time (the cost of a whole native call on a small image)."""
+
+    __slots__ = ("type", "key", "element_bytes")
+
+    def __init__(self, t: MemRefType):
+        layout = element_layout(t.element_type)
+        self.type, self.key, self.element_bytes = t, str(t), layout.lanes * layout.dtype.itemsize
 
 
 Key = tuple[str, tuple[int, ...]]
@@ -131,6 +136,15 @@ class BufferPool:
         self.hits = self.misses = self.released = 0
         self.calls = 0
         self._ids = 0
+        self._types: dict[int, _TypeInfo] = {}
+
+    def _info(self, t: MemRefType) -> _TypeInfo:
+        """The type's info, keyed by identity (the entry keeps the type alive, so an id
+        is never reused while cached)."""
+        info = self._types.get(id(t))
+        if info is None:
+            info = self._types[id(t)] = _TypeInfo(t)
+        return info
 
     def begin_call(self) -> None:
         """A new call of the program starts: release the free buffers no call used in
@@ -143,7 +157,8 @@ class BufferPool:
 
     def alloc(self, t: MemRefType, dims: Sequence[int]) -> Buffer:
         dims = tuple(int(d) for d in dims)
-        key = (_type_key(t), dims)
+        info = self._info(t)
+        key = (info.key, dims)
         self.requested[key] = self.calls
         for token, (k, handle, size, _) in self.free.items():
             if k == key:
@@ -152,7 +167,7 @@ class BufferPool:
                 self.hits += 1
                 return self._live(Buffer(handle, t, dims, self), size)
         self.misses += 1
-        size = nbytes(t, dims)
+        size = math.prod(dims) * info.element_bytes
         return self._live(Buffer(self.device.alloc(t, dims), t, dims, self), size)
 
     def adopt(self, handle: Any, t: MemRefType, dims: Sequence[int]) -> Buffer:
@@ -161,7 +176,7 @@ class BufferPool:
         the free list, so keeping them would add one free buffer per call: memory that
         grows with the number of calls."""
         dims = tuple(int(d) for d in dims)
-        return self._live(Buffer(handle, t, dims, self, transient=True), nbytes(t, dims))
+        return self._live(Buffer(handle, t, dims, self, transient=True), math.prod(dims) * self._info(t).element_bytes)
 
     def _live(self, buf: Buffer, size: int) -> Buffer:
         self.live_bytes += size
@@ -170,13 +185,14 @@ class BufferPool:
 
     def give_back(self, t: MemRefType, dims: tuple[int, ...], handle: Any, release: bool = False) -> None:
         """Take back a buffer nobody holds: kept for reuse, or (``release``) freed."""
-        size = nbytes(t, dims)
+        info = self._info(t)
+        size = math.prod(dims) * info.element_bytes
         self.live_bytes -= size
         if release:
             self.device.release(handle)
             return
         self._ids += 1
-        self.free[self._ids] = ((_type_key(t), dims), handle, size, self.calls)
+        self.free[self._ids] = ((info.key, dims), handle, size, self.calls)
         self.free_bytes += size
         while self.free_bytes > self.budget and self.free:
             # the shape requested longest ago first, then the buffer freed longest ago

@@ -84,11 +84,14 @@ class Jit:
         builder.getModulePassManager().run(module, builder)
         return module
 
-    def compile(self, text: str, symbols: Sequence[str]) -> tuple[dict[str, int], str]:
+    def compile(self, text: str, symbols: Sequence[str], optional: Sequence[str] = ()) -> tuple[dict[str, int], str]:
         """Optimise and JIT the LLVM IR ``text``; returns the entry address of each
-        function named in ``symbols``, and the optimised IR text (for inspection and tests)."""
+        function named in ``symbols`` (and of those in ``optional`` that ``text``
+        defines), and the optimised IR text (for inspection and tests)."""
         start = time.perf_counter()
         module = self.optimise(text)
+        defined = {f.name for f in module.functions if not f.is_declaration}
+        symbols = [*symbols, *(name for name in optional if name in defined)]
         missing = [f.name for f in module.functions if f.is_declaration and not f.name.startswith("llvm.")
                    and llvm.address_of_symbol(f.name) is None]
         if missing:

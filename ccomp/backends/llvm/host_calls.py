@@ -1,0 +1,63 @@
+"""The native host's calls back into the runtime table that are emitted once, not per
+op: dropping a buffer reference, and polling Python between repeat-zone iterations
+(see ``host.py`` and ``ccomp.runtime.devices.native_host_abi``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from llvmlite import ir
+
+from ccomp.backends.llvm.types import I32, I64, PTR
+from ccomp.runtime.devices import native_host_abi as abi_
+
+if TYPE_CHECKING:
+    from ccomp.backends.llvm.host import HostEmitter
+
+RELEASE = "ccomp.host.release"
+
+
+def release_function(module: ir.Module) -> ir.Function:
+    """``void release(rt, header)``: drop a reference; at zero give the buffer back."""
+    existing = module.globals.get(RELEASE)
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [PTR, PTR]), name=RELEASE)
+    fn.linkage = "internal"
+    rt, header = fn.args
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    refs = b.sub(b.load(header, typ=I64, align=8), ir.Constant(I64, 1))
+    b.store(refs, header, align=8)
+    dead, call, done = fn.append_basic_block("dead"), fn.append_basic_block("call"), fn.append_basic_block("done")
+    b.cbranch(b.icmp_signed("==", refs, ir.Constant(I64, 0)), dead, done)
+    b.position_at_end(dead)
+    ident = b.load(b.gep(header, [ir.Constant(I64, 1)], source_etype=I64), typ=I64, align=8)
+    b.cbranch(b.icmp_signed("<", ident, ir.Constant(I64, 0)), done, call)
+    b.position_at_end(call)
+    slot = b.load(b.gep(rt, [ir.Constant(I64, abi_.RT_RELEASE)], source_etype=I64), typ=I64, align=8)
+    b.call(b.inttoptr(slot, ir.PointerType(ir.FunctionType(ir.VoidType(), [I64]))), [ident])
+    b.branch(done)
+    b.position_at_end(done)
+    b.ret_void()
+    return fn
+
+
+def emit_poll(em: HostEmitter, done: ir.Value, total: ir.Value) -> None:
+    """After an outermost iteration: call Python when a progress callback wants every
+    iteration, or when ``RT_POLL_NS`` passed since the last poll (Ctrl-C)."""
+    b = em.builder
+    clock_gettime = em.declare("clock_gettime", I32, [I32, PTR])
+    b.call(clock_gettime, [ir.Constant(I32, 1), em.clock])  # CLOCK_MONOTONIC
+    seconds, nanos = em.word(em.clock, 0), em.word(em.clock, 1)
+    now = b.add(b.mul(seconds, ir.Constant(I64, 1_000_000_000)), nanos)
+    elapsed = b.sub(now, em.word(em.rt, abi_.RT_LAST_POLL))
+    due = b.or_(b.icmp_signed("!=", em.word(em.rt, abi_.RT_PROGRESS), ir.Constant(I64, 0)),
+                b.icmp_signed(">=", elapsed, em.word(em.rt, abi_.RT_POLL_NS)))
+    call, after = b.append_basic_block("poll"), b.append_basic_block("polled")
+    b.cbranch(due, call, after)
+    b.position_at_end(call)
+    b.store(now, em.word_ptr(em.rt, abi_.RT_LAST_POLL), align=8)
+    stop = em.rt_call(abi_.RT_POLL, I32, [done, total])
+    em.exit_if(b.icmp_signed("!=", stop, ir.Constant(I32, 0)), abi_.STOPPED)
+    b.branch(after)
+    b.position_at_end(after)

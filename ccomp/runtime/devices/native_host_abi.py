@@ -1,0 +1,135 @@
+"""The calling convention between Python and a host schedule compiled to native code.
+
+On the llvm target the LLVM backend lowers each host schedule (an L2 ``func.func``:
+allocations, sizes, repeat-zone loops, launches, checks, reduction combines) into
+the same LLVM module as the kernels, as one exported function::
+
+    i32 <name>.host(i64* rt, i64* args, i64* outs, i64* status)
+
+so a program call crosses from Python into native code once, whatever the number of
+launches. Both sides derive every offset below from the ``func.func`` alone
+(``describe_host``), the way kernels and the device agree through ``llvm_abi``.
+
+``args`` — one group of words per function argument, in order: a memref of rank r
+is ``[header, data, d0 .. d(r-1)]``; a scalar is ``[address of its value]`` (stored
+in its natural layout, ``i1`` as one byte, vectors packed).
+
+``outs`` — the same for results, written by the host function: memrefs as
+``[header, data, dims]``, scalars by value at the word's address (``lanes`` words).
+
+Buffers are reference counted so that a buffer nobody holds goes back to the pool
+at once and buffers with disjoint lifetimes share storage, as under the Python
+host: a *header* is three words ``[refs, id, data]``. Python allocates every buffer
+(``RT_ALLOC`` returns a header with ``refs = 1``) so its :class:`BufferPool` keeps
+doing reuse and budgets; the native code counts references and calls
+``RT_RELEASE(id)`` when one drops to zero. Inputs have ``id < 0`` and are never
+released to Python.
+
+``rt`` — the runtime table, filled by Python once per runner (a few words per call).
+``status`` — why the call stopped early: ``[check index, value words...]``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass
+
+from xdsl.dialects import func, memref
+from xdsl.dialects.builtin import MemRefType
+from xdsl.ir import Attribute
+
+from ccomp.dialects import kern
+from ccomp.runtime.devices.base import element_layout
+
+# ----- rt words ---------------------------------------------------------------------
+RT_PARALLEL_FOR = 0  # void (ptr kernel, ptr ctx, i64 rows, i64 nchunks, ptr partials, i64 stride, i64 nthreads)
+RT_ALLOC = 1  # ptr header (i64 alloc_index, ptr dims)  — null: Python raised, stop
+RT_RELEASE = 2  # void (i64 id)
+RT_POLL = 3  # i32 (i64 done, i64 total)  — non-zero: stop (Ctrl-C, or progress raised)
+RT_ALIAS = 4  # ptr (i64 kernel_index): the kernel's may-alias variant — null: stop
+RT_THREADS = 5  # threads a launch may use
+RT_PROGRESS = 6  # 1: poll after every outermost iteration (a progress callback is set)
+RT_LOG = 7  # i64* launch log: 4 words per launch (kernel index, grid x, y, z)
+RT_LOG_COUNT = 8  # entries written (the native code increments it)
+RT_LOG_CAPACITY = 9
+RT_FLUSH = 10  # void (): the log is full; Python takes the entries and resets the count
+RT_POLL_NS = 11  # poll at least this often (nanoseconds) when no progress callback is set
+RT_LAST_POLL = 12  # native state: the clock at the last poll
+RT_MIN_PARALLEL = 13  # points below which a launch runs on the calling thread
+RT_CHUNKS_PER_THREAD = 14
+RT_LOOP_WEIGHT = 15  # a point of a kernel with loops counts this many points
+RT_DIMS = 16  # 3 words: the sizes of the buffer RT_ALLOC is asked for (also its ``dims`` argument)
+RT_WORDS = 19
+
+MAX_CHUNKS = 256  # partials kept per reduce launch: chunks are capped to it
+LOG_WORDS = 4
+
+# ----- return codes -----------------------------------------------------------------
+OK, CHECK_FAILED, STOPPED, ALLOC_FAILED, ALIAS_FAILED = 0, 1, 2, 3, 4
+
+ALLOC_FN = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p)
+RELEASE_FN = ctypes.CFUNCTYPE(None, ctypes.c_int64)
+POLL_FN = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_int64, ctypes.c_int64)
+ALIAS_FN = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_int64)
+FLUSH_FN = ctypes.CFUNCTYPE(None)
+HOST_FN = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+
+
+def host_symbol(fn: func.FuncOp) -> str:
+    """The exported LLVM name of ``fn``'s native host function."""
+    return fn.sym_name.data + ".host"
+
+
+def words_of(t: Attribute) -> int:
+    """Words a value of type ``t`` takes in ``args``/``outs``."""
+    if isinstance(t, MemRefType):
+        return 2 + t.get_num_dims()
+    layout = element_layout(t)
+    return max(1, (layout.lanes * layout.dtype.itemsize + 7) // 8)
+
+
+def _offsets(types: list[Attribute], scalars_by_address: bool) -> tuple[list[int], int]:
+    offsets, at = [], 0
+    for t in types:
+        offsets.append(at)
+        at += words_of(t) if isinstance(t, MemRefType) or not scalars_by_address else 1
+    return offsets, at
+
+
+@dataclass(frozen=True)
+class HostABI:
+    """Offsets and tables of one host function, the same on both sides of the call."""
+
+    symbol: str
+    arg_types: tuple[Attribute, ...]
+    arg_offsets: tuple[int, ...]
+    arg_words: int
+    result_types: tuple[Attribute, ...]
+    result_offsets: tuple[int, ...]
+    result_words: int
+    allocs: tuple[MemRefType, ...]  # RT_ALLOC's alloc_index -> the buffer type
+    checks: tuple[kern.CheckOp, ...]  # status[0] -> the check that failed
+    kernels: tuple[str, ...]  # kernel index (launch log, RT_ALIAS) -> kernel name
+    status_words: int
+
+
+def describe_host(fn: func.FuncOp) -> HostABI:
+    """The ABI of ``fn``: walks it in program order, so allocations, checks and
+    launched kernels are numbered identically by the backend and the runtime."""
+    arg_types = [a.type for a in fn.body.block.args]
+    result_types = list(fn.function_type.outputs.data)
+    arg_offsets, arg_words = _offsets(arg_types, scalars_by_address=True)
+    result_offsets, result_words = _offsets(result_types, scalars_by_address=False)
+    allocs: list[MemRefType] = []
+    checks: list[kern.CheckOp] = []
+    kernels: list[str] = []
+    for op in fn.walk():
+        if isinstance(op, memref.AllocOp):
+            allocs.append(op.memref.type)
+        elif isinstance(op, kern.CheckOp):
+            checks.append(op)
+        elif isinstance(op, kern.LaunchOp) and op.kernel_name not in kernels:
+            kernels.append(op.kernel_name)
+    status = 1 + max([sum(words_of(v.type) for v in c.values) for c in checks] or [0])
+    return HostABI(host_symbol(fn), tuple(arg_types), tuple(arg_offsets), arg_words, tuple(result_types),
+                   tuple(result_offsets), result_words, tuple(allocs), tuple(checks), tuple(kernels), status)

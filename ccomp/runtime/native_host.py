@@ -1,0 +1,309 @@
+"""Runs a host schedule the LLVM backend compiled to native code (``native_host_abi``).
+
+The Python side of a call is small and fixed: write each input's address and sizes
+into preallocated argument words, make one foreign call (ctypes releases the GIL),
+and turn the output words back into arrays. Everything between — loops, launches,
+sizes, swaps, checks, reduction combines — runs natively, so a repeat zone of
+thousands of launches costs no Python per launch.
+
+Python stays in charge of what it does best and what users see: buffers come from
+the program's :class:`BufferPool` (reuse, budget, reclaimed outputs) through the
+``RT_ALLOC``/``RT_RELEASE`` callbacks; a failed ``kern.check`` becomes the same
+located :class:`ScheduleCheckError` as under the Python host; ``progress(done,
+total)`` and Ctrl-C are served by ``RT_POLL`` between iterations of an outermost
+repeat zone; the launch log gives ``Program.launches``. Whatever a callback raises
+is kept and re-raised once the native call has returned, since an exception cannot
+cross native frames.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from xdsl.dialects import func, scf
+from xdsl.dialects.builtin import MemRefType
+
+from ccomp.runtime.devices import native_host_abi as A
+from ccomp.runtime.devices.base import element_layout
+from ccomp.runtime.host import ScheduleCheckError
+from ccomp.runtime.pool import Buffer, BufferPool
+
+if TYPE_CHECKING:
+    from ccomp.runtime.devices.llvm import LLVMDevice
+
+Progress = Callable[[int, int], None]
+LOG_ENTRIES = 1024
+HEADER_BLOCK = 64
+POLL_SECONDS = 0.05  # without a progress callback, Ctrl-C is seen within this much
+
+
+def _address(a: np.ndarray) -> int:
+    return a.__array_interface__["data"][0]
+
+
+class NativeHostRunner:
+    """Drop-in for :class:`ccomp.runtime.host.HostRunner` on the llvm device when the
+    backend lowered ``fn`` natively (``device.hosts`` has its symbol)."""
+
+    def __init__(self, fn: func.FuncOp, device: LLVMDevice, pool: BufferPool | None = None):
+        from ccomp.runtime.devices.llvm import CHUNKS_PER_THREAD, MIN_PARALLEL_LOOPING, MIN_PARALLEL_POINTS
+
+        self.fn, self.device = fn, device
+        self.pool = pool or BufferPool(device)
+        self.abi = abi = A.describe_host(fn)
+        self.entry = A.HOST_FN(device.hosts[abi.symbol])
+        self.timings: dict[str, float] = {}
+        self.handed_out: list[tuple[MemRefType, tuple[int, ...], np.ndarray]] = []
+        self.rt = np.zeros(A.RT_WORDS, np.int64)
+        self.args = np.zeros(max(abi.arg_words, 1), np.int64)
+        self.outs = np.zeros(max(abi.result_words, 1), np.int64)
+        self.status = np.zeros(abi.status_words, np.int64)
+        self.log = np.zeros(LOG_ENTRIES * A.LOG_WORDS, np.int64)
+        self.headers = np.zeros((len(abi.arg_types), 3), np.int64)  # inputs' headers: never released
+        self.boxes: list[np.ndarray | None] = []
+        for i, t in enumerate(abi.arg_types):
+            if isinstance(t, MemRefType):
+                self.headers[i, 1] = -1 - i
+                self.args[abi.arg_offsets[i]] = _address(self.headers[i])
+                self.boxes.append(None)
+            else:
+                layout = element_layout(t)
+                box = np.zeros(layout.lanes, layout.dtype)
+                self.args[abi.arg_offsets[i]] = _address(box)
+                self.boxes.append(box)
+        self._callbacks = (A.ALLOC_FN(self._alloc), A.RELEASE_FN(self._release), A.POLL_FN(self._poll),
+                           A.ALIAS_FN(self._alias), A.FLUSH_FN(self._flush))
+        for slot, cb in zip((A.RT_ALLOC, A.RT_RELEASE, A.RT_POLL, A.RT_ALIAS, A.RT_FLUSH), self._callbacks):
+            self.rt[slot] = ctypes.cast(cb, ctypes.c_void_p).value
+        self.rt[A.RT_PARALLEL_FOR] = device.parallel_for_address()
+        self.rt[A.RT_THREADS] = device.threads
+        self.rt[A.RT_LOG] = _address(self.log)
+        self.rt[A.RT_LOG_CAPACITY] = LOG_ENTRIES
+        self.rt[A.RT_POLL_NS] = int(POLL_SECONDS * 1e9)
+        self.rt[A.RT_MIN_PARALLEL] = MIN_PARALLEL_POINTS
+        self.rt[A.RT_CHUNKS_PER_THREAD] = CHUNKS_PER_THREAD
+        self.rt[A.RT_LOOP_WEIGHT] = MIN_PARALLEL_POINTS // MIN_PARALLEL_LOOPING
+        self.pointers = tuple(_address(a) for a in (self.rt, self.args, self.outs, self.status))
+        self.scalar_out = [None if isinstance(t, MemRefType) else element_layout(t) for t in abi.result_types]
+        # per call
+        self.live: dict[int, Buffer] = {}  # header id -> buffer, for the call's allocations
+        self.alloc_types = [(t, t.get_num_dims()) for t in abi.allocs]
+        self.header_blocks: list[np.ndarray] = []
+        self.header_rows: list[np.ndarray] = []
+        self.header_addresses: list[int] = []
+        self.free_headers: list[int] = []
+        self.inputs: list[np.ndarray | None] = []
+        self.progress: Progress | None = None
+        self.error: BaseException | None = None
+        self.logged: list[np.ndarray] = []
+        self.interrupted: list[Any] | None = None  # SIGINTs caught during a native call
+        self.loops = any(isinstance(op, scf.ForOp) for op in fn.walk())  # it polls: Ctrl-C matters
+
+    # -- callbacks (run with the GIL, inside the native call) ---------------------------
+
+    def _alloc(self, index: int, dims_address: int) -> int:
+        try:
+            t, rank = self.alloc_types[index]
+            buf = self.pool.alloc(t, tuple(self.rt[A.RT_DIMS: A.RT_DIMS + rank].tolist()))
+            if not self.free_headers:
+                self._grow_headers()
+            ident = self.free_headers.pop()
+            header = self.header_rows[ident]
+            header[0], header[2] = 1, _address(buf.handle)
+            self.live[ident] = buf
+            return self.header_addresses[ident]
+        except BaseException as exc:  # noqa: BLE001 - re-raised after the native call returns
+            self.error = exc
+            return 0
+
+    def _grow_headers(self) -> None:
+        """Another block of headers (rows ``[refs, id, data]``); blocks never move, so a
+        header's address stays valid while the native code holds it."""
+        block = np.zeros((HEADER_BLOCK, 3), np.int64)
+        first = len(self.header_rows)
+        block[:, 1] = np.arange(first, first + HEADER_BLOCK)
+        self.header_blocks.append(block)
+        self.header_rows.extend(block)
+        self.header_addresses.extend(_address(block) + 24 * i for i in range(HEADER_BLOCK))
+        self.free_headers.extend(range(first + HEADER_BLOCK - 1, first - 1, -1))
+
+    def _release(self, ident: int) -> None:
+        if self.live.pop(ident, None) is not None:  # the Buffer's last reference: back to the pool
+            self.free_headers.append(ident)
+
+    def _poll(self, done: int, total: int) -> int:
+        try:
+            if self.interrupted:
+                return 1
+            if self.progress is not None:
+                self.progress(done, total)
+            return 0
+        except BaseException as exc:  # noqa: BLE001 - Ctrl-C lands here too: Python runs its handler now
+            self.error = exc
+            return 1
+
+    def _alias(self, kernel: int) -> int:
+        try:
+            return self.device.aliasing_address(self.abi.kernels[kernel])
+        except BaseException as exc:  # noqa: BLE001
+            self.error = exc
+            return 0
+
+    def _flush(self) -> None:
+        self.logged.append(self.log.copy())
+        self.rt[A.RT_LOG_COUNT] = 0
+
+    # -- running ---------------------------------------------------------------------
+
+    @property
+    def launches(self) -> list[tuple[str, tuple[int, ...]]]:
+        """The kernels the last call ran, with their grids, from the native launch log."""
+        entries = np.concatenate([*self.logged, self.log[: int(self.rt[A.RT_LOG_COUNT]) * A.LOG_WORDS]])
+        names = self.abi.kernels
+        out = []
+        for k, x, y, z in entries.reshape(-1, A.LOG_WORDS).tolist():
+            rank = self.device.kernels[names[k]].abi.rank
+            out.append((names[k], (x, y, z)[:rank]))
+        return out
+
+    def run(self, args: Sequence[Any], progress: Progress | None = None) -> list[Any]:
+        """As :meth:`HostRunner.run`: arrays and scalars in, arrays and NumPy scalars out."""
+        self.reclaim()
+        self.pool.begin_call()
+        self.progress, self.error, self.logged = progress, None, []
+        try:
+            return self._run(args)
+        except BaseException as exc:
+            if exc.__traceback__ is not None:
+                traceback.clear_frames(exc.__traceback__.tb_next)
+            raise
+        finally:
+            self.free_headers.extend(self.live)
+            self.live.clear()  # every buffer of the call not handed out goes back to the pool
+            self.inputs = []
+            self.progress = None
+
+    def _run(self, args: Sequence[Any]) -> list[Any]:
+        start = time.perf_counter()
+        abi, words = self.abi, self.args
+        self.inputs = inputs = []
+        for i, (t, value) in enumerate(zip(abi.arg_types, args, strict=True)):
+            box = self.boxes[i]
+            if box is None:
+                array = self.device.upload(t, value)
+                inputs.append(array)
+                off, rank, address = abi.arg_offsets[i], len(array.shape), _address(array)
+                self.headers[i, 0], self.headers[i, 2] = 1, address
+                words[off + 1] = address
+                words[off + 2: off + 2 + t.get_num_dims()] = array.shape[: t.get_num_dims()]
+            else:
+                inputs.append(None)
+                box[...] = value
+        self.rt[A.RT_PROGRESS] = self.progress is not None
+        self.rt[A.RT_LAST_POLL] = time.monotonic_ns()
+        self.rt[A.RT_LOG_COUNT] = 0
+        run = time.perf_counter()
+        if self.loops and threading.current_thread() is threading.main_thread():
+            code = self._call_deferring_sigint()
+        else:
+            code = self.entry(*self.pointers)
+        done = time.perf_counter()
+        self.timings = {"upload": run - start, "run": done - run}
+        if code != A.OK:
+            self._raise(code)
+        outs = self._outputs()
+        self.timings["download"] = time.perf_counter() - done
+        return outs
+
+    def _call_deferring_sigint(self) -> int:
+        """The native call with Ctrl-C turned into a flag the next poll reads: Python runs
+        a signal handler at any bytecode, so ``KeyboardInterrupt`` could otherwise land
+        in a callback outside its ``try`` (before its first line), where ctypes can only
+        print and drop it. The previous handler gets the signal once the call is over."""
+        previous = signal.getsignal(signal.SIGINT)
+        if not callable(previous):
+            return self.entry(*self.pointers)
+        caught: list[Any] = []
+        signal.signal(signal.SIGINT, lambda signum, frame: caught.append(frame))
+        self.interrupted = caught
+        try:
+            code = self.entry(*self.pointers)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            self.interrupted = None
+        if caught:
+            previous(signal.SIGINT, caught[0])  # the default handler raises KeyboardInterrupt
+        return code
+
+    def _raise(self, code: int) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+        if code == A.CHECK_FAILED:
+            check = self.abi.checks[int(self.status[0])]
+            values, at = [], 1
+            for v in check.values:
+                layout = element_layout(v.type)
+                values.append(self.status[at:].view(layout.dtype)[0])
+                at += A.words_of(v.type)
+            raise ScheduleCheckError(check.message.data.format(*values), check.location)
+        if code == A.STOPPED:  # a SIGINT whose handler did not raise: stop as Ctrl-C does
+            raise KeyboardInterrupt
+        raise RuntimeError(f"llvm: the native host of @{self.fn.sym_name.data} stopped with code {code}")
+
+    def _outputs(self) -> list[Any]:
+        outs, seen = [], set()
+        for t, off, layout in zip(self.abi.result_types, self.abi.result_offsets, self.scalar_out, strict=True):
+            if layout is not None:
+                value = self.outs[off:].view(layout.dtype)[: layout.lanes].copy()
+                outs.append(value[0] if layout.lanes == 1 else value)
+                continue
+            ident = ctypes.c_int64.from_address(int(self.outs[off]) + 8).value
+            if ident < 0:  # an input handed back: the caller's array, so a copy
+                outs.append(np.array(self.inputs[-1 - ident], copy=True))
+                continue
+            buf = self.live[ident]
+            array = buf.handle
+            if ident in seen:
+                outs.append(np.array(array, copy=True))
+                continue
+            seen.add(ident)
+            buf.detach()  # the caller owns this storage now
+            self.handed_out.append((buf.type, buf.dims, array))
+            outs.append(array)
+        return outs
+
+    def reclaim(self) -> None:
+        """As :meth:`HostRunner.reclaim`: take back earlier outputs the caller dropped."""
+        kept = []
+        for t, dims, array in self.handed_out:
+            if sys.getrefcount(array) <= 3 and array.base is None:
+                self.pool.give_back(t, dims, array)
+            else:
+                kept.append((t, dims, array))
+        self.handed_out = kept
+
+
+
+def make_runner(fn: func.FuncOp, device: Any, pool: BufferPool) -> Any:
+    """The runner for ``fn``: native when the device compiled its host schedule (the
+    llvm target), else the Python :class:`HostRunner`. ``CCOMP_NATIVE_HOST=0`` keeps
+    the Python host everywhere (to compare the two, or to rule the native one out)."""
+    from ccomp.runtime.host import HostRunner
+
+    hosts = getattr(device, "hosts", {})
+    if A.host_symbol(fn) in hosts and os.environ.get("CCOMP_NATIVE_HOST", "1") != "0":
+        return NativeHostRunner(fn, device, pool)
+    return HostRunner(fn, device, pool)
+
+
+__all__ = ["NativeHostRunner", "make_runner"]
