@@ -36,10 +36,15 @@ shrinking halo regions relative to the tile (``sum_s (T + 2(k-s)r)^2 / (k T^2)``
 read-for-ownership), i.e. ``((P/T)^2 + 2) / (3k)`` with ``P = T + 2(k-1)r``.
 ``MEMORY_WEIGHT`` is how many times longer an unblocked step waits for memory than it
 computes (about 3 for a 5-point f32 stencil on the 2-core machine this was tuned on:
-2.2 Gcell/s streaming against roughly 7 in cache). Candidates are ``k`` in 2..8 and
-tiles of 32..256 rows whose two scratch planes fit ``CACHE_BYTES`` (half an L2 of
-1-2 MB, the cache a band's tile stays in). A blocking whose cost is not below an
-unblocked step's (``1 + MEMORY_WEIGHT``) is not applied.
+2.2 Gcell/s streaming against roughly 7 in cache). Short tile rows cost more per cell
+(loop set-up, border columns, the vector loop's remainder): each row of a step costs
+about ``ROW_CELLS`` cells more, so the work is scaled by ``1 + ROW_CELLS / side``.
+Candidates are ``k`` in 2..8 (past 8 the modelled gain is a few percent while halos
+grow) and tiles of 32..256 rows whose two scratch planes fit ``CACHE_BYTES`` (half of
+the 2 MB L2 of the machine this was tuned on, where a band's tile stays). A blocking
+whose cost is not below an unblocked step's (``1 + MEMORY_WEIGHT``) is not applied.
+Measured there (heat 1024², 2 cores shared with other work, so roughly): 256-row
+tiles beat 128-row ones by 20-40%, and k = 8 was at least as fast as 4, 6, 12 or 16.
 
 Blocking pays only when the state does not fit in cache (a small image stays
 cached between steps anyway, and its few tiles would idle cores), and the size is
@@ -72,7 +77,8 @@ from ccomp.passes.lowering.stencil import Stencil, match_stencil
 from ccomp.passes.lowering.stencil_tiles import build_blocked_kernel, scratch_side, scratch_type
 
 MEMORY_WEIGHT = 3.0
-CACHE_BYTES = 512 * 1024
+CACHE_BYTES = 1 << 20
+ROW_CELLS = 16
 MIN_BYTES = 1 << 20
 STEPS = range(2, 9)
 TILES = (32, 64, 128, 256)
@@ -83,7 +89,7 @@ def blocking_cost(steps: int, tile: int, radius: int) -> float:
     redundancy = sum((tile + 2 * (steps - s) * radius) ** 2 for s in range(1, steps + 1)) / (steps * tile * tile)
     side = tile + 2 * (steps - 1) * radius
     traffic = ((side / tile) ** 2 + 2) / (3 * steps)
-    return redundancy + MEMORY_WEIGHT * traffic
+    return redundancy * (1 + ROW_CELLS / side) + MEMORY_WEIGHT * traffic
 
 
 def choose_blocking(radius: int, element_bytes: int) -> tuple[int, int] | None:

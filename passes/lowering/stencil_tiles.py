@@ -9,6 +9,9 @@ radius per step, so that after the last step the tile itself is exact::
     step 2..    reads the scratch the step before  writes the other scratch
     last step   reads scratch                      writes the tile into the next state
 
+The middle steps run in a loop over pairs (A to B, B to A), so the kernel's size does
+not grow with ``k`` (LLVM's compile time does with every copy of the body).
+
 A step's reads stay inside what the step before wrote: the body clamps the *global*
 coordinate to the image first (as the original kernel does) and only then is the
 address mapped into the scratch plane, so every cell computes exactly the float
@@ -121,17 +124,34 @@ def build_blocked_kernel(st: Stencil, name: str, steps: int, tile: int) -> kern.
         x0 = b.muli(tx, side)
         x_end = b.mini(b.addi(x0, side), width)
         x_origin = b.maxi(b.subi(x0, b.index(halo)), zero)
-        for s in range(1, steps + 1):
-            src = state if s == 1 else scratch[s % 2]
-            dst = out if s == steps else scratch[(s + 1) % 2]
+
+        def run(sb: IRBuilder, s: SSAValue | int, src: SSAValue, dst: SSAValue) -> None:
+            """Step ``s`` (1-based, a constant or the step loop's value) from ``src`` to ``dst``."""
             step = _Step(st, args, src, dst, band, (y_origin, x_origin))
-            grow = b.index((steps - s) * r)
-            ya, yb = b.maxi(b.subi(y0, grow), zero), b.mini(b.addi(y_end, grow), height)
-            xa, xb = b.maxi(b.subi(x0, grow), zero), b.mini(b.addi(x_end, grow), width)
-            ia = b.maxi(xa, x_interior[0])
-            ib = b.mini(xb, x_interior[1])
-            b.loop(ya, yb, [], lambda rb, y, _c, step=step, xa=xa, xb=xb, ia=ia, ib=ib:
-                   _row(rb, step, y, (xa, ia, ib, xb)))
+            grow = (sb.index((steps - s) * r) if isinstance(s, int)
+                    else sb.subi(sb.index(steps * r), sb.muli(s, sb.index(r))))
+            ya, yb = sb.maxi(sb.subi(y0, grow), zero), sb.mini(sb.addi(y_end, grow), height)
+            xa, xb = sb.maxi(sb.subi(x0, grow), zero), sb.mini(sb.addi(x_end, grow), width)
+            ia, ib = sb.maxi(xa, x_interior[0]), sb.mini(xb, x_interior[1])
+            sb.loop(ya, yb, [], lambda rb, y, _c: _row(rb, step, y, (xa, ia, ib, xb)))
+
+        # step 1: state -> A; middle steps in pairs A -> B -> A (one loop, so code size
+        # does not grow with k); an odd one out A -> B; the last step into the next state
+        a, c = scratch
+        run(b, 1, state, a)
+        pairs = (steps - 2) // 2
+        if pairs:
+            def pair(pb: IRBuilder, p: SSAValue, _c: list[SSAValue]) -> list[SSAValue]:
+                s = pb.addi(pb.muli(p, pb.index(2)), pb.index(2))
+                run(pb, s, a, c)
+                run(pb, pb.addi(s, pb.index(1)), c, a)
+                return []
+            b.loop(b.index(0), b.index(pairs), [], pair)
+        last = a
+        if (steps - 2) % 2:
+            run(b, steps - 1, a, c)
+            last = c
+        run(b, steps, last, out)
         return []
 
     kb.loop(zero, kb.ceil_div(width, side), [], tile_body)

@@ -58,8 +58,8 @@ def test_cost_rule() -> None:
     # more steps per pass cut memory traffic; over-large halos cost more than they save
     assert blocking_cost(4, 128, 1) < blocking_cost(2, 128, 1)
     assert blocking_cost(8, 32, 8) > blocking_cost(8, 128, 8)
-    # a radius so large that every halo swamps its tile: no blocking pays
-    assert choose_blocking(40, 4) is None
+    # a radius so large that no tile's scratch planes fit the cache: no blocking
+    assert choose_blocking(200, 4) is None
 
 
 def test_option_from_the_environment(monkeypatch) -> None:
