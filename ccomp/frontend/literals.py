@@ -14,6 +14,8 @@ as docs/language.md describes), few enough that conversion is instant. Sizes
 
 from __future__ import annotations
 
+import re
+
 # An f64 reaches about 1.8e308: 309 digits; more can fit no type.
 MAX_INT_DIGITS = 310
 # A size in a type or a block size: an i32, as sizes are at run time.
@@ -21,6 +23,7 @@ MAX_SIZE = 2**31 - 1
 # Shown in messages: a literal longer than this is abbreviated.
 _SHOWN = 24
 
+_SHAPE_DIMS = re.compile(r"(?:(?:\d+|\?)x)+")
 _UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "Hz": 1.0, "kHz": 1e3}
 
 
@@ -60,6 +63,15 @@ def size(text: str, what: str = "size") -> int:
 def sizes(text: str, what: str = "size") -> tuple[int, ...]:
     """``512x512`` as ``(512, 512)``, each checked by :func:`size`."""
     return tuple(size(d, what) for d in text.split("x"))
+
+
+def check_shape(text: str) -> None:
+    """Check the sizes of a ``SHAPE`` token (``128x?xf32``: sizes, then the element
+    type, which may itself hold an ``x``, as in ``?xaxf32``)."""
+    dims = _SHAPE_DIMS.match(text)
+    for d in dims.group()[:-1].split("x") if dims else ():
+        if d != "?":
+            size(d, "tensor size")
 
 
 def quantity(text: str) -> tuple[float, str]:

@@ -102,9 +102,7 @@ class _ToAst(Transformer):
         return ast.DimsArg(_pos(c[0]), literals.sizes(str(c[0])))
 
     def shape(self, p, c):
-        for d in str(c[0]).split("x")[:-1]:
-            if d != "?":
-                literals.size(d, "tensor size")
+        literals.check_shape(str(c[0]))
         return ast.ShapeArg(_pos(c[0]), str(c[0]))
 
     def format(self, p, c):

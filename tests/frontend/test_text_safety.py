@@ -150,3 +150,15 @@ def test_a_long_line_is_quoted_around_the_caret():
     _, quoted, caret = str(err).splitlines()[:3]
     assert len(quoted) < 200 and quoted.startswith("    ...") and quoted.endswith("...")
     assert quoted[caret.index("^") - 7:caret.index("^") + 1] == "return b"
+
+
+# ----- found by tools/fuzz.py -----------------------------------------------------
+
+
+@pytest.mark.parametrize("shape, message", [
+    ("?xaxf32", "only f32 tensors are supported by this version of ccomp, not axf32"),  # was ValueError
+    ("99999999999xaxf32", "tensor size 99999999999 is too large (at most 2147483647)"),
+])
+def test_shapes_whose_element_type_holds_an_x(shape, message):
+    err = compile_error(f"fn f(A: tensor<{shape}>) -> tensor<?xf32> {{\n    return A\n}}\n")
+    assert err.message == message and str(err).startswith("t.cn:1:16: error: ")
