@@ -31,7 +31,9 @@ from ccomp.dialects import sparse_format
 from ccomp.runtime.abi import KernelBuildError
 from ccomp.runtime.capabilities import check_types
 from ccomp.runtime.devices.base import Device
-from ccomp.runtime.host import HostRunner, ScheduleCheckError
+from ccomp.runtime.host import ScheduleCheckError
+from ccomp.runtime.fast_bind import FastBinder
+from ccomp.runtime.native_host import make_runner
 from ccomp.runtime.pool import BudgetError, BufferPool, resolve_budget
 from ccomp.runtime.devices.targets import TARGETS, TargetUnavailable, create_device
 from ccomp.runtime.signature import Port
@@ -200,8 +202,9 @@ class Program:
         self.backend_seconds = time.perf_counter() - start
         self.pool = BufferPool(self.device, budget)
         self.variants = Variants(build.module, build.function)
-        self._runners = [HostRunner(v.fn, self.device, self.pool) for v in self.variants.variants]
+        self._runners = [make_runner(v.fn, self.device, self.pool) for v in self.variants.variants]
         self._runner = self._runners[0]
+        self._binder = _fast_binder(self.inputs, self.outputs, self.variants)
         self._lock = threading.Lock()
         names = [p.name for p in self.outputs]
         self._result_type = namedtuple(f"{self.name}_outputs", names, rename=True) if len(names) > 1 else None
@@ -266,6 +269,14 @@ class Program:
         from ccomp.runtime.signature import bind_inputs
 
         progress = kwargs.pop("progress") if callable(kwargs.get("progress")) else None
+        fast = self._binder.bind(args, kwargs) if self._binder is not None else None
+        if fast is not None:  # values already as the runtime wants them: skip the checks' costs
+            with self._lock:
+                try:
+                    outs = self._runner.run(fast, progress)
+                except ScheduleCheckError as exc:
+                    raise self._located(exc.location, exc.message) from None
+            return outs[0] if self._result_type is None else self._result_type(*outs)
         bound = bind_inputs(self.inputs, args, kwargs, self.source, f"'{self.name}'")
         with self._lock:  # one device, one pool: calls from several threads take turns
             index, bound = self.variants.select(self.inputs, bound, self._input_error)
@@ -283,6 +294,17 @@ class Program:
         ins = ", ".join(map(str, self.inputs))
         outs = ", ".join(map(str, self.outputs))
         return f"<ccomp.Program {self.name}({ins}) -> ({outs}) on {self.target}>"
+
+
+def _fast_binder(inputs: list[Port], outputs: list[Port], variants: Variants) -> FastBinder | None:
+    """A :class:`FastBinder` for a program with one variant and dense ports only (the
+    common case); ``None`` where the full path must run (sparse ports, ``auto`` inputs)."""
+    if len(variants.variants) != 1 or variants.variants[0].formats or any(p.is_sparse for p in outputs):
+        return None
+    try:
+        return FastBinder(inputs)
+    except (ValueError, TypeError):
+        return None
 
 
 def get_build(source: Source, target: str, function: str | None = None, cache: bool = True) -> tuple[Build, bool]:

@@ -30,6 +30,7 @@ from xdsl.dialects.builtin import IndexType, IntegerAttr, ModuleOp
 from xdsl.ir import Operation, SSAValue
 
 from ccomp.dialects import kern
+from ccomp.runtime.devices.native_host_abi import GUARD_PREFIX
 
 _DEPTH = 16  # how far an index expression is followed (generated code needs 2)
 
@@ -192,7 +193,7 @@ def _guard(launch: kern.LaunchOp, b: Bounds) -> None:
         return empty[0]
 
     def check(cond: SSAValue, message: str, values: list[SSAValue]) -> None:
-        op = kern.CheckOp(cond, f"build check: the launch of @{name} {message}: refused before running", values)
+        op = kern.CheckOp(cond, f"{GUARD_PREFIX} the launch of @{name} {message}: refused before running", values)
         op.location = launch.location  # reported at the launch's .cn location
         ops.append(op)
 

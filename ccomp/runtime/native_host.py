@@ -19,6 +19,7 @@ cross native frames.
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import signal
 import sys
@@ -36,6 +37,8 @@ from ccomp.runtime.devices import native_host_abi as A
 from ccomp.runtime.devices.base import element_layout
 from ccomp.runtime.host import ScheduleCheckError
 from ccomp.runtime.pool import Buffer, BufferPool
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from ccomp.runtime.devices.llvm import LLVMDevice
@@ -60,7 +63,7 @@ class NativeHostRunner:
         self.fn, self.device = fn, device
         self.pool = pool or BufferPool(device)
         self.abi = abi = A.describe_host(fn)
-        self.entry = A.HOST_FN(device.hosts[abi.symbol])
+        self.entry = A.HOST_FN(device.hosts[abi.symbol][0])
         self.timings: dict[str, float] = {}
         self.handed_out: list[tuple[MemRefType, tuple[int, ...], np.ndarray]] = []
         self.rt = np.zeros(A.RT_WORDS, np.int64)
@@ -300,10 +303,14 @@ def make_runner(fn: func.FuncOp, device: Any, pool: BufferPool) -> Any:
     the Python host everywhere (to compare the two, or to rule the native one out)."""
     from ccomp.runtime.host import HostRunner
 
-    hosts = getattr(device, "hosts", {})
-    if A.host_symbol(fn) in hosts and os.environ.get("CCOMP_NATIVE_HOST", "1") != "0":
-        return NativeHostRunner(fn, device, pool)
-    return HostRunner(fn, device, pool)
+    native = getattr(device, "hosts", {}).get(A.host_symbol(fn))
+    if native is None or os.environ.get("CCOMP_NATIVE_HOST", "1") == "0":
+        return HostRunner(fn, device, pool)
+    if native[1] != A.describe_host(fn).fingerprint:
+        log.warning("llvm: the native host of @%s was compiled from another schedule than the one loaded; "
+                    "running the loaded schedule on the Python host", fn.sym_name.data)
+        return HostRunner(fn, device, pool)
+    return NativeHostRunner(fn, device, pool)
 
 
 __all__ = ["NativeHostRunner", "make_runner"]

@@ -63,7 +63,8 @@ def _lower_hosts(module: ModuleOp, out: ir.Module, kernels: dict) -> None:
             lower_host(out, fn, infos)
         except (LoweringError, NotImplementedError, KeyError) as err:
             log.info("llvm: @%s stays on the Python host: %s", fn.sym_name.data, err)
-            out.globals.pop(host_symbol(fn), None)  # the half-emitted function (helpers it declared stay, unused)
+            for name in (host_symbol(fn), host_symbol(fn) + ".abi"):  # the half-emitted function
+                out.globals.pop(name, None)  # (helpers it declared stay, unused)
 
 
 def _module_text(module: ir.Module, keep: tuple[ir.Function, ...]) -> str:

@@ -48,6 +48,8 @@ def lower_host(module: ir.Module, fn: func.FuncOp, kernels: dict[str, KernelInfo
     """Emit ``fn``'s native host function into ``module`` (whose kernels are lowered)."""
     abi = describe_host(fn)
     HostEmitter(module, fn, abi, kernels).emit()
+    digest = ir.Function(module, ir.FunctionType(I64, []), name=abi.symbol + ".abi")
+    ir.IRBuilder(digest.append_basic_block("entry")).ret(ir.Constant(I64, abi.fingerprint))
     return abi
 
 

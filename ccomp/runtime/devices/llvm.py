@@ -21,6 +21,7 @@ buffer pool may hand out again.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import math
 import os
@@ -31,13 +32,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from xdsl.dialects import scf
+from xdsl.dialects import func, scf
 from xdsl.dialects.builtin import MemRefType, ModuleOp
 
 from ccomp.dialects.kern import KernelOp
 from ccomp.runtime.devices.base import Device, array_shape, element_layout
 from ccomp.runtime.devices.jit import Jit
 from ccomp.runtime.devices.llvm_abi import KernelABI, LLVMCode, describe_kernel
+from ccomp.runtime.devices.native_host_abi import host_symbol
 from ccomp.runtime.devices.native_pool import NativePool
 
 log = logging.getLogger(__name__)
@@ -102,6 +104,8 @@ class LLVMDevice(Device):
         self.widen = widen
         self.jit = Jit(opt_level)
         self.kernels: dict[str, _Kernel] = {}
+        # native host schedules (``native_host_abi``): symbol -> (address, ABI fingerprint)
+        self.hosts: dict[str, tuple[int, int]] = {}
         self.optimised_ir = ""  # the last compiled module, optimised (for inspection)
         self._pool = NativePool.instance()  # compiled once per process; workers start on a parallel launch
         self._compiling = threading.Lock()  # one JIT, possibly many launching threads
@@ -115,8 +119,13 @@ class LLVMDevice(Device):
         """JIT-compile ``code`` (its ``may_alias`` variants later, when a launch needs one)."""
         start = time.perf_counter()
         kernels = [op for op in module.walk() if isinstance(op, KernelOp)]
+        hosts = [host_symbol(op) for op in module.body.block.ops if isinstance(op, func.FuncOp)]
         with self._compiling:
-            addresses, self.optimised_ir = self.jit.compile(code.module, [k.kernel_name for k in kernels])
+            addresses, self.optimised_ir = self.jit.compile(code.module, [k.kernel_name for k in kernels],
+                                                            [s for h in hosts for s in (h, h + ".abi")])
+        for name in hosts:
+            if name in addresses and name + ".abi" in addresses:
+                self.hosts[name] = (addresses[name], ctypes.CFUNCTYPE(ctypes.c_int64)(addresses[name + ".abi"])())
         for op in kernels:
             name = op.kernel_name
             abi = describe_kernel(op, name)
@@ -124,6 +133,14 @@ class LLVMDevice(Device):
             self.kernels[name] = _Kernel(abi, addresses[name], code.may_alias.get(name, ""), _slots(abi),
                                          looping)
         log.info("llvm: loaded %d kernel(s) in %.1f ms", len(kernels), 1e3 * (time.perf_counter() - start))
+
+    def parallel_for_address(self) -> int:
+        """The native pool's ``ccomp_parallel_for``, for native host schedules."""
+        return self._pool.parallel_for_address
+
+    def aliasing_address(self, kernel: str) -> int:
+        """The may-alias variant of ``kernel`` (compiled on first use), for native hosts."""
+        return self._aliasing_variant(self.kernels[kernel])
 
     def _aliasing_variant(self, kernel: _Kernel) -> int:
         """The kernel compiled without ``noalias``, for launches binding overlapping buffers."""

@@ -32,6 +32,7 @@ released to Python.
 from __future__ import annotations
 
 import ctypes
+import hashlib
 from dataclasses import dataclass
 
 from xdsl.dialects import func, memref
@@ -61,6 +62,11 @@ RT_LOOP_WEIGHT = 15  # a point of a kernel with loops counts this many points
 RT_DIMS = 16  # 3 words: the sizes of the buffer RT_ALLOC is asked for (also its ``dims`` argument)
 RT_WORDS = 19
 
+# A loaded build's launch guards (``ccomp.runtime.launch_guard``) are checks the compiled
+# schedule never had: they do not count in the ABI, and the native host, which runs
+# the schedule the backend compiled rather than the loaded text, does not need them.
+GUARD_PREFIX = "build check:"
+
 MAX_CHUNKS = 256  # partials kept per reduce launch: chunks are capped to it
 LOG_WORDS = 4
 
@@ -76,7 +82,8 @@ HOST_FN = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p, cty
 
 
 def host_symbol(fn: func.FuncOp) -> str:
-    """The exported LLVM name of ``fn``'s native host function."""
+    """The exported LLVM name of ``fn``'s native host function (its fingerprint is
+    returned by ``<symbol>.abi``)."""
     return fn.sym_name.data + ".host"
 
 
@@ -112,6 +119,38 @@ class HostABI:
     kernels: tuple[str, ...]  # kernel index (launch log, RT_ALIAS) -> kernel name
     status_words: int
 
+    schedule: str  # the schedule's text without launch guards
+
+    @property
+    def fingerprint(self) -> int:
+        """A 64-bit digest of the schedule. The backend compiles it into
+        ``<symbol>.abi()``; the runtime uses the native host only when it equals the
+        digest of the ``func.func`` it loaded, so a build folder whose ``host.mlir`` was
+        edited after its ``.ll`` was made runs the loaded schedule on the Python host,
+        launch guards and all, rather than the compiled one or words at wrong offsets."""
+        return int.from_bytes(hashlib.sha256(self.schedule.encode()).digest()[:8], "little", signed=True)
+
+
+def _without_guards(fn: func.FuncOp) -> func.FuncOp:
+    """``fn`` as the compiler made it: a loaded build's launch guards (checks with
+    ``GUARD_PREFIX``, and the ops that only compute their operands) taken out."""
+    guards = [op for op in fn.walk() if isinstance(op, kern.CheckOp) and op.message.data.startswith(GUARD_PREFIX)]
+    if not guards:
+        return fn
+    clone = fn.clone()
+    ops = list(fn.walk())
+    twin = dict(zip(ops, clone.walk(), strict=True))
+    dead = set(guards)
+    for op in reversed(ops):  # operands are defined before their uses: one backward pass
+        uses = [use.operation for r in op.results for use in r.uses]
+        if uses and not op.regions and all(user in dead for user in uses):
+            dead.add(op)
+    for op in reversed(ops):
+        if op in dead:
+            twin[op].detach()
+            twin[op].erase()
+    return clone
+
 
 def describe_host(fn: func.FuncOp) -> HostABI:
     """The ABI of ``fn``: walks it in program order, so allocations, checks and
@@ -126,10 +165,12 @@ def describe_host(fn: func.FuncOp) -> HostABI:
     for op in fn.walk():
         if isinstance(op, memref.AllocOp):
             allocs.append(op.memref.type)
-        elif isinstance(op, kern.CheckOp):
+        elif isinstance(op, kern.CheckOp) and not op.message.data.startswith(GUARD_PREFIX):
             checks.append(op)
         elif isinstance(op, kern.LaunchOp) and op.kernel_name not in kernels:
             kernels.append(op.kernel_name)
+    schedule = str(_without_guards(fn))
     status = 1 + max([sum(words_of(v.type) for v in c.values) for c in checks] or [0])
     return HostABI(host_symbol(fn), tuple(arg_types), tuple(arg_offsets), arg_words, tuple(result_types),
-                   tuple(result_offsets), result_words, tuple(allocs), tuple(checks), tuple(kernels), status)
+                   tuple(result_offsets), result_words, tuple(allocs), tuple(checks), tuple(kernels), status,
+                   schedule)
