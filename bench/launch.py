@@ -9,8 +9,9 @@ native_pool.py), and the heat kernel's launch time on 1 and 2 threads.
 2. The same from native code: a JIT-compiled loop calling ``ccomp_parallel_for`` N
    times through its address, which separates the ctypes crossing from the pool's own
    cost (what a native host schedule pays per launch).
-3. examples/heat.cn on a size x size grid: host-loop time per launch
-   (``prog.timings['run'] / launches``) with the device on 1 and 2 threads.
+3. examples/heat.cn on a size x size grid, the device on 1 and 2 threads: host-loop
+   time per launch (``prog.timings['run'] / launches``), and ``device.launch`` of the
+   heat kernel alone (fastest and median of 300: the median shows a busy machine).
 
 The issue's target for (1)/(2): a parallel launch on 2 threads costs at most 5 us.
 Figures are wall-clock on a shared machine: run it twice and read the best.
@@ -91,12 +92,17 @@ def empty_launches(calls: int) -> list[tuple[str, float, float]]:
     return rows
 
 
-def heat_launches(size: int, steps: int) -> list[tuple[int, float]]:
-    """(threads, us per heat launch at size x size), best of 5 calls of ``steps`` steps."""
+def heat_launches(size: int, steps: int) -> list[tuple[int, float, float, float]]:
+    """Per threads (1, 2): the best host-loop time per launch over 5 calls of ``steps``
+    steps (``prog.timings['run'] / launches``), and the fastest and median time of 300
+    ``device.launch`` calls of the heat kernel alone, in microseconds."""
     import ccomp
 
     prog = ccomp.compile(ROOT / "examples" / "heat.cn", target="llvm")
     u0 = np.random.default_rng(0).random((size, size), np.float32)
+    prog(u0=u0[:8, :8].copy(), steps=1)
+    kernel = prog.launches[0][0]
+    a, b = u0.copy(), np.empty_like(u0)
     rows = []
     for threads in (1, 2):
         prog.device.threads = threads
@@ -105,7 +111,14 @@ def heat_launches(size: int, steps: int) -> list[tuple[int, float]]:
         for _ in range(5):
             prog(u0=u0, steps=steps)
             best = min(best, prog.timings["run"] / max(len(prog.launches), 1))
-        rows.append((threads, best * 1e6))
+        single = []
+        for _ in range(300):
+            start = time.perf_counter()
+            prog.device.launch(kernel, (size, size), [a, b])
+            single.append(time.perf_counter() - start)
+            a, b = b, a
+        single.sort()
+        rows.append((threads, best * 1e6, single[0] * 1e6, single[len(single) // 2] * 1e6))
     return rows
 
 
@@ -120,9 +133,11 @@ def main() -> None:
     print(f"{'threads':20} {'from Python (us)':>18} {'from native (us)':>18}")
     for name, py, native in empty_launches(args.calls):
         print(f"{name:20} {py:18.3f} {native:18.3f}")
-    print(f"heat {args.size}x{args.size}, {args.steps} steps: host-loop time per launch")
-    for threads, us in heat_launches(args.size, args.steps):
-        print(f"  {threads} thread(s): {us:8.1f} us/launch")
+    print(f"heat {args.size}x{args.size}: host-loop time per launch ({args.steps} steps), "
+          "and device.launch of the kernel alone (fastest, median of 300)")
+    for threads, loop, fastest, median in heat_launches(args.size, args.steps):
+        print(f"  {threads} thread(s): {loop:8.1f} us/launch in the host loop | "
+              f"launch alone {fastest:8.1f} fastest, {median:8.1f} median")
 
 
 if __name__ == "__main__":

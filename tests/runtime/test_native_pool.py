@@ -6,6 +6,7 @@ exits (or forks) with workers alive."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -16,7 +17,6 @@ import pytest
 
 import ccomp
 from ccomp.runtime.devices.jit import Jit
-from ccomp.runtime.devices.llvm import LLVMDevice
 from ccomp.runtime.devices.native_pool import NativePool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -155,18 +155,20 @@ def test_concurrent_callers(pool: NativePool, kernels: dict[str, int]) -> None:
 
 
 def test_programs_from_eight_threads() -> None:
-    """8 threads, each with its own heat and sum programs (llvm), call them 100 times;
-    every result equals the one computed before the threads start."""
+    """8 threads, each with its own heat and sum programs (llvm, parallel launches),
+    call them 100 times; every result equals a single-threaded run's (heat is pointwise;
+    the sum's float64 partials of these float32 values are exact in any grouping)."""
     rng = np.random.default_rng(0)
     u0 = rng.random((256, 256), np.float32)
     a = rng.random((512, 512), np.float32)
     heat = [ccomp.compile(HEAT, target="llvm") for _ in range(8)]
     sums = [ccomp.compile(SUM, target="llvm") for _ in range(8)]
-    serial = LLVMDevice(threads=1)
-    assert serial.threads == 1
+    threads_before = heat[0].device.threads, sums[0].device.threads
+    heat[0].device.threads = sums[0].device.threads = 1
     want_heat = np.array(heat[0](u0=u0, steps=4))
     want_sum = sums[0](a=a)
-    assert want_sum == pytest.approx(float(a.sum(dtype=np.float64)), rel=1e-5)
+    heat[0].device.threads, sums[0].device.threads = threads_before
+    assert want_sum == np.float32(a.sum(dtype=np.float64))
     failures: list[str] = []
 
     def caller(i: int) -> None:
@@ -208,6 +210,37 @@ def test_exit_with_workers_alive(state: str) -> None:
     res = subprocess.run([sys.executable, "-c", EXIT_SCRIPT, str(HEAT), state], capture_output=True, text=True,
                          cwd=ROOT, timeout=120)
     assert (res.returncode, res.stderr) == (0, "")
+
+
+INTERRUPT_SCRIPT = """
+import sys
+from pathlib import Path
+import numpy as np
+import ccomp
+prog = ccomp.compile(Path(sys.argv[1]), target="llvm")
+u0 = np.random.default_rng(1).random((1024, 1024), np.float32)
+prog(u0=u0, steps=1)
+try:
+    print("ready", flush=True)
+    while True:
+        prog(u0=u0, steps=20)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+def test_ctrl_c_reaches_python_during_parallel_launches() -> None:
+    """SIGINT while parallel launches run: workers block every signal, so the Python
+    thread gets it, as a KeyboardInterrupt once the launch under way returns."""
+    child = subprocess.Popen([sys.executable, "-c", INTERRUPT_SCRIPT, str(HEAT)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "ready\n"
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=120)
+    finally:
+        child.kill()
+    assert (child.returncode, out, err) == (0, "interrupted\n", "")
 
 
 SHUTDOWN_SCRIPT = """
