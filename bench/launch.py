@@ -23,6 +23,7 @@ import argparse
 import ctypes
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +59,7 @@ exit:
 _LOOP = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64)
 
 
-def best_per_call(run: callable, calls: int, repeat: int = 5) -> float:  # type: ignore[valid-type]
+def best_per_call(run: Callable[[int], None], calls: int, repeat: int = 5) -> float:
     """The fastest of ``repeat`` timings of ``run(calls)``, in microseconds per call."""
     best = float("inf")
     for _ in range(repeat):
@@ -68,8 +69,23 @@ def best_per_call(run: callable, calls: int, repeat: int = 5) -> float:  # type:
     return best * 1e6
 
 
-def empty_launches(calls: int) -> list[tuple[str, float, float]]:
-    """(threads, us per launch from Python, us per launch from native code)."""
+def each_call(call: Callable[[], None], calls: int) -> tuple[float, float, float]:
+    """Mean, median and 99.9th percentile of ``calls`` calls timed one by one, in
+    microseconds: on a shared machine the mean carries rare milliseconds-long stalls
+    (a thread descheduled while it holds a chunk) that the median does not."""
+    clock = time.perf_counter_ns
+    times = np.empty(calls, np.int64)
+    for i in range(calls):
+        start = clock()
+        call()
+        times[i] = clock() - start
+    p50, p999 = np.percentile(times, [50, 99.9]) / 1e3
+    return float(times.mean() / 1e3), float(p50), float(p999)
+
+
+def empty_launches(calls: int) -> list[tuple[str, tuple[float, float, float], float]]:
+    """Per threads (1, 2): the name, (mean, median, p99.9) us per launch from Python,
+    and the best mean us per launch from native code."""
     pool = NativePool.instance()
     jit = Jit()
     addresses, _ = jit.compile(LOOP_IR, ["empty", "loop"])
@@ -79,16 +95,12 @@ def empty_launches(calls: int) -> list[tuple[str, float, float]]:
     for threads in (1, 2):
         nchunks = 2 * threads
 
-        def from_python(n: int, t: int = threads, c: int = nchunks) -> None:
-            for _ in range(n):
-                call(kernel, 0, c, c, 0, 0, t)
-
         def from_native(n: int, t: int = threads, c: int = nchunks) -> None:
             native(pool.parallel_for_address, kernel, n, c, t)
 
         from_native(1000)  # the workers exist and are warm
-        rows.append((f"{threads} (nchunks {nchunks})", best_per_call(from_python, calls),
-                     best_per_call(from_native, calls)))
+        python = each_call(lambda t=threads, c=nchunks: call(kernel, 0, c, c, 0, 0, t), calls)
+        rows.append((f"{threads} (nchunks {nchunks})", python, best_per_call(from_native, calls)))
     return rows
 
 
@@ -130,9 +142,11 @@ def main() -> None:
     args = ap.parse_args()
     pool = NativePool.instance()
     print(f"native pool: {pool.workers} worker(s) + the caller, idle spin {pool.spin_iterations} pause iterations")
-    print(f"{'threads':20} {'from Python (us)':>18} {'from native (us)':>18}")
-    for name, py, native in empty_launches(args.calls):
-        print(f"{name:20} {py:18.3f} {native:18.3f}")
+    print(f"empty launch, us: from Python through ctypes (mean, median, p99.9 of {args.calls} calls), "
+          "from native code (best mean)")
+    print(f"{'threads':18} {'mean':>8} {'median':>8} {'p99.9':>9} {'native':>8}")
+    for name, (mean, median, tail), native in empty_launches(args.calls):
+        print(f"{name:18} {mean:8.2f} {median:8.2f} {tail:9.1f} {native:8.3f}")
     print(f"heat {args.size}x{args.size}: host-loop time per launch ({args.steps} steps), "
           "and device.launch of the kernel alone (fastest, median of 300)")
     for threads, loop, fastest, median in heat_launches(args.size, args.steps):
