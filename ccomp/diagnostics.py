@@ -10,6 +10,7 @@ the Python API lets propagate. Nothing a user does should surface as a traceback
 
 from __future__ import annotations
 
+import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,10 @@ class SourceLoc:
     file: str
     line: int
     col: int
+
+
+# The longest program text read, from a file or a string (compile time is linear in it).
+MAX_SOURCE_BYTES = 16 << 20
 
 
 def normalise_newlines(text: str) -> str:
@@ -47,17 +52,24 @@ class Source:
 
     @classmethod
     def from_path(cls, path: str | Path) -> "Source":
-        """Read a file as UTF-8; bytes that are not UTF-8 are a located error at the first
-        of them (the file is quoted with those bytes replaced)."""
+        """Read a regular file of at most :data:`MAX_SOURCE_BYTES` as UTF-8 (a FIFO or a
+        device would block or never end); bytes that are not UTF-8 are a located error
+        at the first of them (the file is quoted with those bytes replaced)."""
         p = Path(path)
         try:
-            data = p.read_bytes()
+            info = p.stat()
+            if stat.S_ISDIR(info.st_mode):
+                raise CompileError(f"'{path}' is a folder, not a .cn program")
+            if not stat.S_ISREG(info.st_mode):
+                raise CompileError(f"'{path}' is not a regular file")
+            with p.open("rb") as f:
+                data = f.read(MAX_SOURCE_BYTES + 1)
         except FileNotFoundError:
             raise CompileError(f"no such file: '{path}'") from None
-        except IsADirectoryError:
-            raise CompileError(f"'{path}' is a folder, not a .cn program") from None
         except OSError as exc:
             raise CompileError(f"cannot read '{path}': {exc.strerror or exc}") from None
+        if len(data) > MAX_SOURCE_BYTES:
+            raise CompileError(f"'{path}' is larger than {MAX_SOURCE_BYTES >> 20} MiB, too large for a program")
         try:
             return cls(data.decode("utf-8"), str(path))
         except UnicodeDecodeError as exc:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from ccomp.diagnostics import Source, error_at
+from ccomp.diagnostics import MAX_SOURCE_BYTES, CompileError, Source, error_at
 
 # C0 controls but tab, newline, form feed; DEL; C1 controls; surrogates; the
 # bidirectional embeddings, overrides and isolates.
@@ -44,6 +44,9 @@ def describe(ch: str) -> str:
 def check_text(source: Source) -> None:
     """Raise a located :class:`~ccomp.diagnostics.CompileError` at the first character
     a program may not contain (see the module docstring); linear in the text."""
+    if len(source.text) > MAX_SOURCE_BYTES:  # as for a file (Source.from_path)
+        raise CompileError(f"{source.name}: the program text is longer than {MAX_SOURCE_BYTES >> 20} Mi "
+                           "characters, too long for a program")
     m = _FORBIDDEN.search(source.text)
     if m is None:
         return

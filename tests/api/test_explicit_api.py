@@ -85,3 +85,18 @@ def test_file_and_string_give_the_same_diagnostic(tmp_path):
 def test_package_exports():
     assert ccomp.compile_file is ccomp.api.compile_file and ccomp.compile_source is ccomp.api.compile_source
     assert {"compile_file", "compile_source"} <= set(ccomp.__all__) <= set(dir(ccomp))
+
+
+def test_only_regular_files_of_bounded_size_are_read(tmp_path):
+    """A FIFO would block and /dev/zero never end; both are refused before reading."""
+    import os
+
+    fifo = tmp_path / "p.cn"
+    os.mkfifo(fifo)
+    assert error_of(lambda: ccomp.compile_file(fifo)).message == f"'{fifo}' is not a regular file"
+    assert error_of(lambda: ccomp.compile_file("/dev/zero")).message == "'/dev/zero' is not a regular file"
+    assert "is a folder" in error_of(lambda: ccomp.compile_file(tmp_path)).message
+    big = tmp_path / "big.cn"
+    big.write_bytes(b"#" * ((16 << 20) + 1))
+    assert error_of(lambda: ccomp.compile_file(big)).message == f"'{big}' is larger than 16 MiB, too large for a program"
+    assert "longer than 16 Mi characters" in error_of(lambda: ccomp.compile_source("#" * ((16 << 20) + 1))).message
