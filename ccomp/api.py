@@ -45,51 +45,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def source_from_file(path: str | os.PathLike[str]) -> Source:
-    """The program in file ``path``, checked as any program text is
-    (:mod:`ccomp.frontend.text`) before the cache or the parser sees it."""
-    from ccomp.frontend.text import check_text
-
-    source = Source.from_path(Path(path))
-    check_text(source)
-    return source
-
-
-def source_from_text(text: str, name: str = "<string>") -> Source:
-    """Program text, called ``name`` in diagnostics, with newlines normalised and its
-    characters checked exactly as for a file (a lone surrogate, NUL or terminal escape
-    is a located error, never a crash later in the cache key)."""
-    from ccomp.frontend.text import check_text
-
-    if not isinstance(text, str):
-        raise TypeError(f"program text must be a str, not {type(text).__name__}; "
-                        "for a file use ccomp.compile_file(path)")
-    source = Source(text, str(name))
-    check_text(source)
-    return source
-
-
-def _looks_like_path(text: str) -> bool:
-    """One line without a brace that ends in ``.cn`` or names an existing file: no
-    program reads so (a declaration needs ``{``), and a user who wrote it meant a file."""
-    if "\n" in text or "{" in text:
-        return False
-    if text.strip().endswith(".cn"):
-        return True
-    try:
-        return os.path.isfile(text)
-    except (OSError, ValueError):  # a NUL in it, a name too long
-        return False
-
-
 def load_source(src: str | os.PathLike[str]) -> Source:
     """What :func:`compile` compiles: a ``pathlib.Path`` (any ``os.PathLike``) is a
     file, a ``str`` is program text — never guessed to be a path, so text from anyone
     cannot make ccomp read (and quote) a file. A ``str`` that looks like a path is
     refused with a pointer to :func:`compile_file`."""
+    from ccomp.frontend.text import looks_like_path, source_from_file, source_from_text
+
     if isinstance(src, os.PathLike):
         return source_from_file(src)
-    if isinstance(src, str) and _looks_like_path(src):
+    if isinstance(src, str) and looks_like_path(src):
         shown = src if len(src) <= 80 else src[:77] + "..."
         raise CompileError(f"ccomp.compile() reads a str as program text, and {shown!r} looks like "
                            f"a path; to compile a file use ccomp.compile_file({shown!r}) or pass a pathlib.Path")
@@ -341,6 +306,8 @@ def compile_file(path: str | os.PathLike[str], target: str = "llvm", function: s
                  cache: bool = True, memory_budget: int | str | None = None) -> Program:
     """Compile the ``.cn`` file at ``path`` (a ``str`` or a ``pathlib.Path``); the
     options are :func:`compile`'s."""
+    from ccomp.frontend.text import source_from_file
+
     return _compile(lambda: source_from_file(path), target, function, cache, memory_budget)
 
 
@@ -348,6 +315,8 @@ def compile_source(text: str, name: str = "<string>", target: str = "llvm", func
                    cache: bool = True, memory_budget: int | str | None = None) -> Program:
     """Compile program ``text``; diagnostics call it ``name``. The options are
     :func:`compile`'s."""
+    from ccomp.frontend.text import source_from_text
+
     return _compile(lambda: source_from_text(text, name), target, function, cache, memory_budget)
 
 

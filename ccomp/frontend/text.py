@@ -1,4 +1,5 @@
-"""What program text may contain, checked before anything reads it.
+"""Program text: where it comes from (a file or a string) and what it may contain,
+checked before anything reads it (the parser, the build cache's key).
 
 Text reaches the compiler from files and from strings; both become a
 :class:`~ccomp.diagnostics.Source`, whose newlines are normalised on construction
@@ -17,7 +18,9 @@ Tab, newline and form feed are the only control characters a program may use.
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 from ccomp.diagnostics import MAX_SOURCE_BYTES, CompileError, Source, error_at
 
@@ -54,3 +57,36 @@ def check_text(source: Source) -> None:
     line = before.count("\n") + 1
     col = m.start() - (before.rfind("\n") + 1) + 1
     raise error_at(source, line, col, describe(m.group()))
+
+
+def source_from_file(path: str | os.PathLike[str]) -> Source:
+    """The program in file ``path``, checked as any program text is
+    (:func:`check_text`) before the cache or the parser sees it."""
+    source = Source.from_path(Path(path))
+    check_text(source)
+    return source
+
+
+def source_from_text(text: str, name: str = "<string>") -> Source:
+    """Program text, called ``name`` in diagnostics, with newlines normalised and its
+    characters checked exactly as for a file (a lone surrogate, NUL or terminal escape
+    is a located error, never a crash later in the cache key)."""
+    if not isinstance(text, str):
+        raise TypeError(f"program text must be a str, not {type(text).__name__}; "
+                        "for a file use ccomp.compile_file(path)")
+    source = Source(text, str(name))
+    check_text(source)
+    return source
+
+
+def looks_like_path(text: str) -> bool:
+    """One line without a brace that ends in ``.cn`` or names an existing file: no
+    program reads so (a declaration needs ``{``), and a user who wrote it meant a file."""
+    if "\n" in text or "{" in text:
+        return False
+    if text.strip().endswith(".cn"):
+        return True
+    try:
+        return os.path.isfile(text)
+    except (OSError, ValueError):  # a NUL in it, a name too long
+        return False
