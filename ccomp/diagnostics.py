@@ -86,7 +86,8 @@ class Source:
 
 
 # Characters a terminal would act on or hide (controls, format characters such as
-# bidirectional overrides, surrogates, line separators): diagnostics show them escaped.
+# bidirectional overrides, surrogates, line separators) and spaces other than ' ':
+# diagnostics show them escaped.
 _HIDDEN = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
 # A quoted source line wider than this is cut to a window around the caret.
 MAX_QUOTE_WIDTH = 160
@@ -94,7 +95,8 @@ MAX_QUOTE_WIDTH = 160
 
 def escape_char(ch: str) -> str:
     """``ch`` as a diagnostic shows it: itself, or a Python-style escape if hidden."""
-    if unicodedata.category(ch) not in _HIDDEN:
+    category = unicodedata.category(ch)
+    if category not in _HIDDEN and (category != "Zs" or ch == " "):  # a no-break space looks like ' '
         return ch
     code = ord(ch)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"

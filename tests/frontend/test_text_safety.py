@@ -162,3 +162,10 @@ def test_a_long_line_is_quoted_around_the_caret():
 def test_shapes_whose_element_type_holds_an_x(shape, message):
     err = compile_error(f"fn f(A: tensor<{shape}>) -> tensor<?xf32> {{\n    return A\n}}\n")
     assert err.message == message and str(err).startswith("t.cn:1:16: error: ")
+
+
+def test_a_no_break_space_is_shown_escaped():
+    err = compile_error("graph g(a: image<f32>) -> image<f32> {\n    return a\u00a0* 2.0\n}\n")
+    head, quoted, caret = str(err).splitlines()[:3]
+    assert head == "t.cn:2:13: error: unexpected character '\\xa0'"
+    assert quoted == "        return a\\xa0* 2.0" and caret.index("^") == quoted.index("\\xa0")
