@@ -49,8 +49,9 @@ tiles beat 128-row ones by 20-40%, and k = 8 was at least as fast as 4, 6, 12 or
 Blocking pays only when the state does not fit in cache (a small image stays
 cached between steps anyway, and its few tiles would idle cores), and the size is
 known only when the program runs: the host takes the blocked loop only when the
-state holds at least ``min-bytes`` (``MIN_BYTES``, 1 MiB, by default) and runs every
-step unblocked otherwise. Scratch is allocated only when the blocked loop runs.
+state holds more than ``min-bytes`` (``MIN_BYTES``, 1 MiB, by default: the state and
+the next state then overflow a 2 MiB L2) and runs every step unblocked otherwise. Scratch is allocated in the blocked loop (the buffer pool
+returns the same two buffers every iteration), so a run without blocks allocates none.
 
 **Options:** ``temporal-block{k=4 tile=64}`` forces a blocking (at any size: a
 forced ``k`` makes ``min-bytes`` 0 unless given), ``k=0`` (or 1) forbids it; ``k=-1``
@@ -205,17 +206,19 @@ def _rewrite(c: _Candidate, steps: int, tile: int, min_bytes: int, names: set[st
     height, width = b.dim(init, 0), b.dim(init, 1)
     # blocking pays only for state that does not fit in cache: decided when it runs
     size = b.muli(b.muli(height, width), b.index(_element_bytes(st.state.type)))
-    whole = b.select(b.cmpi("sge", size, b.index(min_bytes)), b.divi(count, k), b.index(0))
+    whole = b.select(b.cmpi("sgt", size, b.index(min_bytes)), b.divi(count, k), b.index(0))
     rest = b.subi(count, b.muli(whole, k))
     side = b.index(scratch_side(st, steps, tile))
     bands = b.ceil_div(height, b.index(tile))
-    used = b.select(b.cmpi("sgt", whole, b.index(0)), bands, b.index(0))  # no scratch unless it runs
-    planes = [b.add(memref.AllocOp([used, side, side], [], scratch_type(st))) for _ in range(2)]
 
     fused = loop.clone()
     b.insert(fused)
     fused.operands[1] = whole
     old = next(op for op in fused.body.block.ops if isinstance(op, kern.LaunchOp))
+    # scratch is allocated in the loop, so nothing is allocated when no block runs; from
+    # the second iteration on the buffer pool hands back the same two buffers
+    inner = IRBuilder(InsertPoint.before(old), location=launch.location)
+    planes = [inner.add(memref.AllocOp([bands, side, side], [], scratch_type(st))) for _ in range(2)]
     new = kern.LaunchOp(name, [bands], [*old.args, *planes])
     new.location = old.location
     fused.body.block.insert_op_before(new, old)

@@ -75,9 +75,9 @@ kern.kernel @ramp rank 2 {
 // CHECK:         %[[DONE:.*]] = arith.muli %[[BLOCKS]], %[[K]] : index
 // CHECK:         %[[REST:.*]] = arith.subi %n, %[[DONE]] : index
 // CHECK:         %[[SIDE:.*]] = arith.constant 36 : index
-// CHECK:         %[[PA:.*]] = memref.alloc(%{{.*}}, %[[SIDE]], %[[SIDE]]) : memref<?x?x?xf32>
-// CHECK:         %[[PB:.*]] = memref.alloc(%{{.*}}, %[[SIDE]], %[[SIDE]]) : memref<?x?x?xf32>
 // CHECK:         %[[M:.*]], %[[MA:.*]], %[[MB:.*]] = scf.for %{{.*}} = %c0 to %[[BLOCKS]] step %c1 iter_args(%[[U:.*]] = %u0, %[[A:.*]] = %a, %[[B:.*]] = %b)
+// CHECK-NEXT:      %[[PA:.*]] = memref.alloc(%{{.*}}, %[[SIDE]], %[[SIDE]]) : memref<?x?x?xf32>
+// CHECK-NEXT:      %[[PB:.*]] = memref.alloc(%{{.*}}, %[[SIDE]], %[[SIDE]]) : memref<?x?x?xf32>
 // CHECK-NEXT:      kern.launch @smooth_tb3[%{{.*}}] (%[[U]], %[[A]], %[[PA]], %[[PB]])
 // CHECK-NEXT:      scf.yield %[[A]], %[[B]], %[[A]]
 // CHECK:         %[[R:.*]], %{{.*}}, %{{.*}} = scf.for %{{.*}} = %c0 to %[[REST]] step %c1 iter_args(%{{.*}} = %[[M]], %{{.*}} = %[[MA]], %{{.*}} = %[[MB]])
