@@ -25,9 +25,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from xdsl.dialects import arith, memref
-from xdsl.dialects.builtin import IndexType, IntegerAttr, ModuleOp
-from xdsl.ir import Operation, SSAValue
+from xdsl.dialects import arith, memref, scf
+from xdsl.dialects.builtin import IndexType, IntegerAttr, MemRefType, ModuleOp
+from xdsl.ir import BlockArgument, Operation, SSAValue
 
 from ccomp.dialects import kern
 from ccomp.runtime.devices.native_host_abi import GUARD_PREFIX
@@ -136,34 +136,80 @@ def guard_launches(module: ModuleOp) -> dict[str, Bounds]:
     kernels = {op.kernel_name: op for op in module.body.block.ops if isinstance(op, kern.KernelOp)}
     bounds = {name: kernel_bounds(op) for name, op in kernels.items()}
     launches = [op for op in module.walk() if isinstance(op, kern.LaunchOp)]
+    shapes = _Shapes()
     for launch in launches:
-        _guard(launch, bounds[launch.kernel_name])
+        _guard(launch, bounds[launch.kernel_name], shapes)
     return bounds
 
 
-def _size_of(v: SSAValue) -> tuple[SSAValue, int] | None:
-    """``(buffer, axis)`` when ``v`` is ``memref.dim buffer, axis`` (a constant axis)."""
-    op = v.owner
-    if isinstance(op, memref.DimOp):
-        axis = _const(op.index)
-        return (op.source, axis) if axis is not None else None
-    return None
+class _Shapes:
+    """Symbolic sizes of the host schedule's buffers, to prove launches fit without a
+    run-time check. A size is a *term*: ``("axis", buffer, i)`` for a size known only
+    at run time (an input's, or a buffer of unknown origin), or the SSA value an
+    allocation was given. ``memref.dim`` of a buffer is its term; a repeat zone's state
+    keeps its initial value's shape when every iteration yields a buffer of that same
+    shape (checked by induction, the assumption undone when it fails)."""
+
+    def __init__(self) -> None:
+        self.memo: dict[SSAValue, tuple] = {}
+
+    def term(self, v: SSAValue) -> object:
+        op = v.owner
+        if isinstance(op, memref.DimOp):
+            axis = _const(op.index)
+            shape = self.shape(op.source)
+            if axis is not None and 0 <= axis < len(shape):
+                return shape[axis]
+        return v
+
+    def shape(self, b: SSAValue) -> tuple:
+        if b in self.memo:
+            return self.memo[b]
+        rank = b.type.get_num_dims() if isinstance(b.type, MemRefType) else 0
+        opaque = tuple(("axis", b, i) for i in range(rank))
+        self.memo[b] = opaque  # also what a cycle sees
+        op = b.owner
+        if isinstance(op, memref.AllocOp) and len(op.dynamic_sizes) == rank:
+            self.memo[b] = tuple(self.term(s) for s in op.dynamic_sizes)
+        elif isinstance(b, BlockArgument) and isinstance(op.parent_op(), scf.ForOp) and b.index >= 1:
+            self.memo[b] = self._carried(op.parent_op(), b.index - 1, b)
+        elif isinstance(op, scf.ForOp):
+            self.memo[b] = self._carried(op, list(op.results).index(b), b)
+        return self.memo[b]
+
+    def _carried(self, loop: scf.ForOp, k: int, b: SSAValue) -> tuple:
+        """The shape of the ``k``-th state of ``loop`` (``b``: its iteration argument or result)."""
+        arg, result = loop.body.block.args[k + 1], loop.results[k]
+        initial = self.shape(loop.iter_args[k])
+        before = set(self.memo)
+        self.memo[arg] = initial  # the induction hypothesis
+        if self.shape(loop.body.block.last_op.operands[k]) == initial:
+            self.memo[result] = initial
+            return initial
+        for key in set(self.memo) - before:  # computed under a false hypothesis
+            del self.memo[key]
+        for v in (arg, result):
+            self.memo[v] = tuple(("axis", v, i) for i in range(len(initial)))
+        return self.memo[b]
+
+    def fits(self, launch: kern.LaunchOp, c: Cover) -> bool:
+        """``grid[d] <= dim(arg, axis)`` holds by construction: the two are one size."""
+        return not c.offset and self.term(launch.grid[c.grid_dim]) == self.shape(launch.args[c.arg])[c.axis]
+
+    def is_size(self, launch: kern.LaunchOp, d: int) -> bool:
+        """``grid[d]`` is the size of a buffer the launch binds (so not negative: an
+        allocation of a negative size fails before the launch)."""
+        t = self.term(launch.grid[d])
+        return (isinstance(t, tuple) and t[0] == "axis") or \
+            any(t in self.shape(a) for a in launch.args if isinstance(a.type, MemRefType))
+
+    def grid_sized(self, launch: kern.LaunchOp, arg: int, axis: int) -> bool:
+        """``dim(arg, axis)`` is one of the grid's sizes: not empty whenever the grid is not."""
+        size = self.shape(launch.args[arg])[axis]
+        return any(self.term(g) == size for g in launch.grid)
 
 
-def _proven(launch: kern.LaunchOp, c: Cover) -> bool:
-    """The cover holds by construction: the grid size is the buffer's own size along that
-    axis (``memref.dim``), or the buffer was allocated with the grid size as that axis."""
-    if c.offset:
-        return False
-    buffer, grid = launch.args[c.arg], launch.grid[c.grid_dim]
-    if _size_of(grid) == (buffer, c.axis):
-        return True
-    alloc = buffer.owner
-    return isinstance(alloc, memref.AllocOp) and not alloc.symbol_operands and \
-        len(alloc.dynamic_sizes) == alloc.memref.type.get_num_dims() and alloc.dynamic_sizes[c.axis] == grid
-
-
-def _guard(launch: kern.LaunchOp, b: Bounds) -> None:
+def _guard(launch: kern.LaunchOp, b: Bounds, shapes: _Shapes) -> None:
     """Insert before ``launch`` the checks its kernel's bounds need and its schedule does
     not already prove (the generated schedules prove most covers: no check, no cost)."""
     block = launch.parent_block()
@@ -198,17 +244,20 @@ def _guard(launch: kern.LaunchOp, b: Bounds) -> None:
         ops.append(op)
 
     for d, g in enumerate(launch.grid):
-        if _size_of(g) is None:
+        if not shapes.is_size(launch, d):
             check(add(arith.CmpiOp(g, index(0), "sge")), f"has a negative grid size {{0}} along axis {d}", [g])
     for c in sorted(b.covers, key=lambda c: (c.arg, c.axis, c.grid_dim, c.offset)):
-        if _proven(launch, c):
+        if shapes.fits(launch, c):
             continue
         dim = add(memref.DimOp(launch.args[c.arg], index(c.axis)))
         need = add(arith.AddiOp(launch.grid[c.grid_dim], index(c.offset))) if c.offset else launch.grid[c.grid_dim]
         fits = add(arith.OrIOp(add(arith.CmpiOp(need, dim, "sle")), grid_empty()))
         check(fits, f"covers {{0}} points along grid axis {c.grid_dim} but its binding {c.arg} has {{1}} "
               f"along axis {c.axis}", [need, dim])
-    for arg, axis in sorted(b.nonempty):
+    covered = {(c.arg, c.axis) for c in b.covers}  # dim >= grid size > 0 when the grid is not empty
+    for arg, axis in sorted(b.nonempty - covered):
+        if shapes.grid_sized(launch, arg, axis):
+            continue
         dim = add(memref.DimOp(launch.args[arg], index(axis)))
         fits = add(arith.OrIOp(add(arith.CmpiOp(dim, index(1), "sge")), grid_empty()))
         check(fits, f"reads its binding {arg}, which is empty along axis {axis}", [dim])
