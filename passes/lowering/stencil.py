@@ -16,8 +16,12 @@ that from the kernel IR alone, by a small abstract interpretation over the body:
 It also lists the clamps of ``x``: in the columns ``[radius, width - radius)`` each is
 the identity, so the blocked kernel runs a copy of the body without them there, which
 LLVM vectorises (the same reason the LLVM backend splits rows; see
-``backends/llvm/interior.py``). Dropping a clamp that is the identity changes no
-address and no float operation, so results stay bit-identical.
+``backends/llvm/interior.py``). And it lists the ``index`` values that are ``x + c``
+(frontends compute coordinates in ``i32`` and cast back): there the copy computes
+``x + c`` in ``index`` directly, so every read is a constant offset from one address
+rather than a sign-extended ``i32`` sum per read. Neither changes an address or a
+float operation (in those columns ``x + c`` cannot wrap in ``i32``), so results stay
+bit-identical.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from xdsl.dialects import arith, memref
-from xdsl.dialects.builtin import IntegerAttr, MemRefType
+from xdsl.dialects.builtin import IndexType, IntegerAttr, MemRefType
 from xdsl.ir import BlockArgument, Operation, SSAValue
 
 from ccomp.dialects import kern
@@ -70,6 +74,7 @@ class Stencil:
     state_loads: list[memref.LoadOp] = field(default_factory=list)
     store: memref.StoreOp | None = None
     x_clamps: dict[Operation, SSAValue] = field(default_factory=dict)  # clamp -> the operand it equals inside
+    x_shifts: dict[Operation, int] = field(default_factory=dict)  # index-typed op -> c, where it is x + c
 
 
 _PURE_PREFIXES = ("arith.", "math.", "vector.")
@@ -166,6 +171,11 @@ def match_stencil(kernel: kern.KernelOp, state_index: int, out_index: int) -> St
         return None
     # a clamp is the identity in the interior columns only if its shift is within the radius
     found.x_clamps = {op: value for op, value, offset in x_clamps if abs(offset) <= found.radius}
+    found.x_shifts = {op: fact.offset for op in kernel.body.block.ops
+                      if len(op.results) == 1 and isinstance(op.results[0].type, IndexType)
+                      and not isinstance(op, kern.IndexOp)
+                      and isinstance(fact := facts.get(op.results[0]), Affine) and fact.axis == 0
+                      and abs(fact.offset) <= found.radius}
     return found
 
 

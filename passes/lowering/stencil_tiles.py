@@ -88,6 +88,9 @@ class _Step:
             vmap[op.result] = x if op.dim.value.data == 0 else y
         elif interior and op in st.x_clamps:
             vmap[op.results[0]] = vmap[st.x_clamps[op]]
+        elif interior and op in st.x_shifts:
+            shift = st.x_shifts[op]
+            vmap[op.results[0]] = x if shift == 0 else b.addi(x, b.index(shift))
         elif op in st.state_loads and self.src is not self.args[st.state]:
             oy, ox = self.origin
             at = [self.band, b.subi(vmap[op.indices[0]], oy), b.subi(vmap[op.indices[1]], ox)]
