@@ -16,6 +16,9 @@ iterations done and total to a ``progress`` callback, and a ``KeyboardInterrupt`
 launches (OpenCL, GL) the runner waits for the queue every ``Device.queue_depth``
 launches, so an interrupt never leaves thousands of launches to drain. An interrupted
 run drops every buffer it held, so the pool is consistent and the program usable.
+A loop whose launches repeat with a period (a ping-pong) is compiled by
+``host_loops`` instead: its launches are prepared once per distinct binding and the
+loop only issues them.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from ccomp.dialects import kern
 from ccomp.semantics.arith_math import ARITH_MATH_OPS
 from ccomp.semantics.vector import VECTOR_OPS
 from ccomp.runtime.devices.base import Device, element_layout, scalar_dtype
+from ccomp.runtime.host_loops import periodic_state, run_general, run_periodic
 from ccomp.runtime.pool import Buffer, BufferPool
 
 log = logging.getLogger(__name__)
@@ -66,7 +70,10 @@ class HostRunner:
         self.slots: dict[SSAValue, int] = {}
         self.progress: Progress | None = None  # set by ``run`` for its duration
         self._depth = 0  # loop nesting while compiling: only outermost loops report progress
-        self._queued, self._ahead = 0, min(8, device.queue_depth or 8)  # see _wait
+        self._preparing = False  # while compiling a fast loop's body: launches are prepared, not issued
+        self.prepared: list[tuple[str, tuple[int, ...], Callable[[], Any]]] = []  # filled by such a body
+        self.fast_loops = 0  # loops compiled onto that fast path (host_loops), for tests and tools
+        self.queued, self.ahead = 0, min(8, device.queue_depth or 8)  # see wait
         self.args = [self.slot(a) for a in fn.body.block.args]
         # (slot, type, rank or -1 for a scalar, scalar dtype): what ``run`` needs per argument,
         # worked out once — asking xDSL types at every call costs microseconds each
@@ -154,18 +161,18 @@ class HostRunner:
                 kept.append((t, dims, array))
         self.handed_out = kept
 
-    def _wait(self) -> None:
+    def wait(self) -> None:
         """Wait for the device's queue, and adapt how far the host may run ahead: the
         work left queued when Ctrl-C comes should take well under a second, and a wait
         every few launches should cost little (up to ``Device.queue_depth`` ahead)."""
         start = time.perf_counter()
         self.device.sync()
         waited = time.perf_counter() - start
-        if waited > 0.05 and self._ahead > 1:
-            self._ahead //= 2
-        elif waited < 0.01 and self._ahead < (self.device.queue_depth or 1):
-            self._ahead *= 2
-        self._queued = 0
+        if waited > 0.05 and self.ahead > 1:
+            self.ahead //= 2
+        elif waited < 0.01 and self.ahead < (self.device.queue_depth or 1):
+            self.ahead *= 2
+        self.queued = 0
 
     # ----- compiling the schedule into closures ------------------------------------------
 
@@ -246,6 +253,13 @@ class HostRunner:
         args = [self.slot(a) for a in op.args]
         out = self.slot(op.res[0]) if op.res else None
         dtype = element_layout(op.res[0].type).dtype if op.res else None
+        if self._preparing:  # only in a fast loop's body, which holds no reduction
+
+            def prepare(regs):
+                values = [regs[s].handle if isinstance(regs[s], Buffer) else regs[s][()] for s in args]
+                extent = tuple(int(regs[g]) for g in grid)
+                self.prepared.append((name, extent, device.prepare_launch(name, extent, values)))
+            return prepare
 
         def launch(regs):
             values = [regs[s].handle if isinstance(regs[s], Buffer) else regs[s][()] for s in args]
@@ -253,49 +267,29 @@ class HostRunner:
             result = device.launch(name, extent, values)
             self.launches.append((name, tuple(extent)))
             if queueing:
-                self._queued += 1
-                if self._queued >= self._ahead:
-                    self._wait()
+                self.queued += 1
+                if self.queued >= self.ahead:
+                    self.wait()
             if out is not None:
                 regs[out] = np.asarray(result, dtype=dtype)
         return launch
 
     def compile_for(self, op: scf.ForOp) -> Step:
-        lb, ub, step = self.slot(op.lb), self.slot(op.ub), self.slot(op.step)
-        inits = [self.slot(v) for v in op.iter_args]
-        body = op.body.block
-        iv, carried = self.slot(body.args[0]), [self.slot(a) for a in body.args[1:]]
-        results = [self.slot(r) for r in op.results]
+        """A loop: on the fast path of ``host_loops`` when its launches repeat with a
+        period (decided here, once), else iteration by iteration."""
         top = self._depth == 0
+        periodic = periodic_state(op, self.slot, _SCALAR_OPS)
         self._depth += 1
+        self._preparing = periodic is not None
         try:
-            steps, yields = self.compile_block(body, keep=set())
+            steps, yields = self.compile_block(op.body.block, keep=set())
         finally:
             self._depth -= 1
-        # per-iteration registers to drop; a yielded value defined outside the loop (an
-        # input, a buffer computed before it) is not the loop's to clear
-        local = set(body.args) | {r for inner in body.ops for r in inner.results}
-        scratch = [self.slot(v) for v in [*body.args[1:], *body.last_op.operands] if v in local]
-
-        def loop(regs):
-            values = [regs[s] for s in inits]
-            indices = range(int(regs[lb]), int(regs[ub]), int(regs[step]))
-            report, total = (self.progress if top else None), len(indices)
-            for done, i in enumerate(indices, 1):
-                regs[iv] = np.int64(i)
-                for s, v in zip(carried, values):
-                    regs[s] = v
-                values = None  # drop the previous state so it can go back to the pool
-                for st in steps:
-                    st(regs)
-                values = [regs[s] for s in yields]
-                for s in scratch:
-                    regs[s] = None
-                if report is not None:
-                    report(done, total)
-            for s, v in zip(results, values):
-                regs[s] = v
-        return loop
+            self._preparing = False
+        if periodic is not None:
+            self.fast_loops += 1
+            return run_periodic(self, op, periodic, top, steps)
+        return run_general(self, op, top, steps, yields)
 
 
 def _used_values(op: Operation) -> list[SSAValue]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,6 +120,16 @@ class Device(ABC):
     def launch(self, kernel: str, grid: Sequence[int], args: Sequence[Any]) -> Any:
         """Run ``kernel`` over ``grid`` with ``args`` (buffers and Python scalars, in
         binding order). Returns the combined value of a reduce kernel, else None."""
+
+    def prepare_launch(self, kernel: str, grid: Sequence[int], args: Sequence[Any]) -> Callable[[], Any]:
+        """``launch(kernel, grid, args)`` made ready to be issued many times: each call of
+        the result issues it once. A repeat zone's launches repeat with the period of its
+        ping-pong, so the host prepares each distinct one once before the loop and then
+        only calls these (``runtime/host_loops.py``); a device packs arguments, resolves
+        bindings and builds launch objects here instead of at every launch. Only for
+        kernels that are not reductions (no value comes back); ``args``' buffers stay
+        alive while the result is in use. This default packs at every call."""
+        return functools.partial(self.launch, kernel, tuple(grid), tuple(args))
 
     def release(self, buffer: Any) -> None:
         """Give a buffer back early; the default lets garbage collection do it."""

@@ -20,7 +20,7 @@ _FORMATS = {"GL_R32F": 0x822E, "GL_RG32F": 0x8230, "GL_RGB32F": 0x8815, "GL_RGBA
 class TextureGL:
     """The GL entry points for buffer textures, which moderngl does not expose, looked
     up through ``eglGetProcAddress`` (the context is an EGL one). They act on the
-    current context, so call them inside the device's ``_current`` methods."""
+    current context, so call them inside the device's ``current`` methods (gl_launch.py)."""
 
     def __init__(self) -> None:
         egl = None
