@@ -152,12 +152,25 @@ def test_default_blocks_only_large_state_on_llvm(monkeypatch) -> None:
     assert blocked(auto)
 
 
-def test_input_is_not_written(heat_pair) -> None:
-    _, fused = heat_pair
+def test_input_is_not_written_and_negative_counts(heat_pair) -> None:
+    plain, fused = heat_pair
     u = np.random.default_rng(9).random((12, 12), dtype=np.float32)
     keep = u.copy()
     run(fused, u, np.int32(6))
     np.testing.assert_array_equal(u, keep)
+    for n in (-1, -3, -4):  # a count below zero runs no step, blocked or not
+        np.testing.assert_array_equal(run(fused, u, np.int32(n)), u)
+        assert fused.launches == []
+
+
+def test_no_scratch_without_blocks(monkeypatch) -> None:
+    """Below the size gate no block runs, and no scratch is allocated: the pool holds
+    the two ping-pong buffers only."""
+    monkeypatch.delenv("CCOMP_TEMPORAL_BLOCK", raising=False)
+    auto = ccomp.compile(HEAT, target="llvm", cache=False)
+    u = np.random.default_rng(8).random((64, 64), dtype=np.float32)
+    run(auto, u, np.int32(30))
+    assert not blocked(auto) and auto.pool.misses <= 2
 
 
 @pytest.mark.parametrize("target", ["opencl", "glsl"])
