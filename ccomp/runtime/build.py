@@ -37,7 +37,7 @@ from ccomp import __version__
 from ccomp.diagnostics import CompileError, Source, SourceLoc
 from ccomp.dialects import sparse_format
 from ccomp.runtime.devices.llvm_abi import LLVMCode
-from ccomp.runtime.build_check import check_kernels, check_llvm
+from ccomp.runtime.build_check import check_host, check_kernels, check_llvm
 from ccomp.runtime.launch_guard import guard_launches
 from ccomp.runtime.manifest import MANIFEST_FORMAT, MANIFEST_VERSION, kernel_from_json, kernel_json, port_json, schedule_json
 from ccomp.runtime.manifest_schema import ManifestError, parse_manifest
@@ -209,6 +209,7 @@ def _load(folder: Path, key: bytes | None) -> tuple[Build, dict[str, bytes]]:
     except Exception as exc:  # xDSL's parse and verify errors have no common base
         raise BuildError(f"build '{folder}' has an invalid host.mlir: {_printable(str(exc))[:2000]}") from None
     check_kernels(manifest, module, text.__getitem__)
+    check_host(module)
     if manifest["target"] == "llvm":
         check_llvm(manifest, module, text.__getitem__)
     guard_launches(module)

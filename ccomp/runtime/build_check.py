@@ -17,7 +17,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from xdsl.dialects.builtin import MemRefType, ModuleOp
+from xdsl.dialects import arith, func, memref, scf
+from xdsl.dialects.builtin import IntegerAttr, MemRefType, ModuleOp
 
 from ccomp.dialects import kern
 from ccomp.runtime.devices.base import element_layout
@@ -48,12 +49,47 @@ def check_kernels(manifest: dict[str, Any], module: ModuleOp, read: Callable[[st
             _check_entry(f"kernels[{i}].ssbo_only", entry["ssbo_only"], ops[entry["name"]], manifest["target"], read)
 
 
+def check_host(module: ModuleOp) -> None:
+    """Refuse host-schedule ops the runner would fail on with a Python exception rather
+    than a diagnostic: a ``memref.dim`` axis that is not a constant in range, a loop step
+    that is not a positive constant, a check message that does not format with its values."""
+    for fn in module.body.block.ops:
+        if not isinstance(fn, func.FuncOp):
+            continue
+        for op in fn.walk():
+            if isinstance(op, memref.DimOp):
+                axis = _constant(op.index)
+                if axis is None or not 0 <= axis < op.source.type.get_num_dims():
+                    raise ManifestError(f"host.mlir: memref.dim of a rank-{op.source.type.get_num_dims()} buffer "
+                                        f"along axis {axis if axis is not None else '(not a constant)'}")
+            elif isinstance(op, scf.ForOp):
+                step = _constant(op.step)
+                if step is None or step < 1:
+                    raise ManifestError("host.mlir: a host loop's step must be a positive constant")
+            elif isinstance(op, kern.CheckOp):
+                try:
+                    op.message.data.format(*range(len(op.values)))
+                except (IndexError, KeyError, ValueError, AttributeError):
+                    raise ManifestError(f"host.mlir: kern.check message {op.message.data[:80]!r} does not "
+                                        f"format with its {len(op.values)} values") from None
+
+
+def _constant(v: Any) -> int | None:
+    op = v.owner
+    if isinstance(op, arith.ConstantOp) and isinstance(op.value, IntegerAttr):
+        return op.value.value.data
+    return None
+
+
 def check_llvm(manifest: dict[str, Any], module: ModuleOp, read: Callable[[str], str]) -> None:
     """Refuse LLVM modules that do not parse, or lack a kernel's exported function of the
     shape ``void NAME(i64* ctx, i64 begin, i64 end, ptr partial)`` (llvm_abi.py): the
     device would otherwise fail deep inside the JIT, or call the wrong thing."""
     import llvmlite.binding as llvm
 
+    from ccomp.runtime.devices.jit import _initialise_llvm
+
+    _initialise_llvm()  # libm and libgcc_s loaded, as the JIT will have them
     names = [op.kernel_name for op in module.body.block.ops if isinstance(op, kern.KernelOp)]
     entry = manifest["llvm"]
     for rel, symbols in [(entry["module"], names), *((r, [n]) for n, r in entry["may_alias"].items())]:
@@ -62,6 +98,10 @@ def check_llvm(manifest: dict[str, Any], module: ModuleOp, read: Callable[[str],
             mod.verify()
         except RuntimeError as exc:
             raise ManifestError(f"{rel} is not valid LLVM IR: {str(exc).strip()[:500]}") from None
+        unresolved = [f.name for f in mod.functions if f.is_declaration and not f.name.startswith("llvm.")
+                      and llvm.address_of_symbol(f.name) is None]
+        if unresolved:
+            raise ManifestError(f"{rel} calls functions this process does not have: {', '.join(unresolved[:5])}")
         defined = {f.name: f for f in mod.functions if not f.is_declaration}
         for name in symbols:
             fn = defined.get(name)

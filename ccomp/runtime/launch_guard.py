@@ -139,7 +139,27 @@ def guard_launches(module: ModuleOp) -> dict[str, Bounds]:
     shapes = _Shapes()
     for launch in launches:
         _guard(launch, bounds[launch.kernel_name], shapes)
+    for alloc in [op for op in module.walk() if isinstance(op, memref.AllocOp)]:
+        _guard_alloc(alloc)
     return bounds
+
+
+def _guard_alloc(alloc: memref.AllocOp) -> None:
+    """A size that is not a buffer's size or a constant is checked not to be negative, so
+    an edited schedule gets a located error, not NumPy's exception from the allocator."""
+    ops: list[Operation] = []
+    for axis, size in enumerate(alloc.dynamic_sizes):
+        constant = _const(size)
+        if isinstance(size.owner, memref.DimOp) or (constant is not None and constant >= 0):
+            continue
+        zero = arith.ConstantOp(IntegerAttr(0, IndexType()))
+        ok = arith.CmpiOp(size, zero.result, "sge")
+        check = kern.CheckOp(ok.result, f"{GUARD_PREFIX} an allocation of {{0}} elements along axis {axis}: "
+                                        "refused before running", [size])
+        check.location = alloc.location
+        ops += [zero, ok, check]
+    if ops:
+        alloc.parent_block().insert_ops_before(ops, alloc)
 
 
 class _Shapes:

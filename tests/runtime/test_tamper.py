@@ -154,6 +154,61 @@ def test_moved_glsl_binding_point_is_refused(tmp_path):
     refused(tmp_path, "is not buffer")
 
 
+def _negative_alloc(module) -> None:
+    from xdsl.dialects import memref
+
+    alloc = next(op for op in module.walk() if isinstance(op, memref.AllocOp))
+    minus = arith.ConstantOp(IntegerAttr(-5, IndexType()))
+    alloc.parent_block().insert_op_before(minus, alloc)
+    alloc.operands[0] = minus.result
+
+
+def test_a_negative_allocation_is_a_located_error(tmp_path):
+    make_build(tmp_path, TWO_INPUTS, "opencl")
+    edit_host(tmp_path, _negative_alloc)
+    prog = ccomp.api.load(tmp_path)
+    a = np.ones((3, 4), np.float32)
+    with pytest.raises(CompileError, match="build check: an allocation of -5 elements"):
+        prog(a=a, b=a)
+
+
+def _dim_axis_7(module) -> None:
+    from xdsl.dialects import func, memref
+
+    fn = next(op for op in module.walk() if isinstance(op, func.FuncOp))
+    dim = next(op for op in fn.walk() if isinstance(op, memref.DimOp))
+    seven = arith.ConstantOp(IntegerAttr(7, IndexType()))
+    dim.parent_block().insert_op_before(seven, dim)
+    dim.operands[1] = seven.result
+
+
+def test_a_dim_along_a_missing_axis_is_refused(tmp_path):
+    make_build(tmp_path, TWO_INPUTS, "opencl")
+    edit_host(tmp_path, _dim_axis_7)
+    refused(tmp_path, "along axis 7")
+
+
+def test_a_check_message_that_does_not_format_is_refused(tmp_path):
+    spmv = "fn f(A: tensor<?x?xf32, csr>, v: tensor<?xf32>) -> tensor<?xf32> {\n    return A @ v\n}\n"
+    make_build(tmp_path, spmv, "opencl")
+    edit(tmp_path, "host.mlir", lambda t: t.replace('kern.check %4, "the matrix', 'kern.check %4, "{3} the matrix'))
+    refused(tmp_path, "does not format")
+
+
+def test_a_zero_loop_step_is_refused(tmp_path):
+    heat = "graph g(u: image<f32>, n: i32 = 3) -> image<f32> {\n    return repeat n (s = u) {\n        yield s * 0.5\n    }\n}\n"
+    make_build(tmp_path, heat, "glsl")
+
+    def zero_step(module) -> None:
+        from xdsl.dialects import scf
+        loop = next(op for op in module.walk() if isinstance(op, scf.ForOp))
+        zero = arith.ConstantOp(IntegerAttr(0, IndexType()))
+        loop.parent_block().insert_op_before(zero, loop)
+        loop.operands[2] = zero.result
+    edit_host(tmp_path, zero_step)
+    refused(tmp_path, "step must be a positive constant")
+
+
 # ---- paths and files -----------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["../outside.cl", "/etc/passwd", "kernels/../../x", "/dev/zero", "./program.cn",
@@ -299,6 +354,13 @@ def test_llvm_module_that_does_not_parse_is_a_clean_error(tmp_path):
     make_build(tmp_path, TWO_INPUTS, "llvm")
     edit(tmp_path, "kernels.ll", lambda t: t + "\ngarbage\n")
     refused(tmp_path, "not valid LLVM IR")
+
+
+def test_llvm_module_calling_a_missing_function_is_a_clean_error(tmp_path):
+    make_build(tmp_path, TWO_INPUTS, "llvm")
+    edit(tmp_path, "kernels.ll", lambda t: t + "\ndeclare void @ccomp_no_such_symbol()\n"
+         "define void @ccomp_caller() {\n  call void @ccomp_no_such_symbol()\n  ret void\n}\n")
+    refused(tmp_path, "ccomp_no_such_symbol")
 
 
 def test_a_clean_build_still_runs_on_every_target(tmp_path):
