@@ -103,7 +103,10 @@ def _warn_once(message: str) -> None:
 def _root_and_key(create: bool) -> tuple[Path, bytes] | None:
     """The cache folder and this user's key, or None (with a warning) when the folder
     cannot be trusted: owned by someone else or writable by group or others."""
-    root = cache_dir()
+    try:
+        root = cache_dir()
+    except (RuntimeError, KeyError):  # no home folder to put it in: no cache
+        return None
     try:
         if create:
             root.mkdir(parents=True, exist_ok=True, mode=0o700)
