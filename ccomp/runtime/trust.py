@@ -102,14 +102,18 @@ def _why(rel: str, exc: OSError) -> str:
 
 
 def read_key(path: str | Path) -> bytes:
-    """A signing key: a regular file of 16 to 4096 bytes (``head -c 32 /dev/urandom > KEY``)."""
-    p = Path(path)
+    """A signing key: a regular file of 16 to 4096 bytes (``head -c 32 /dev/urandom > KEY``).
+    Unlike a build's files it may be reached through a symlink: the user names it."""
     try:
-        data = read_confined(p.parent if str(p.parent) else Path("."), p.name, MAX_KEY_BYTES)
-    except TrustError as exc:
-        raise TrustError(f"key file '{path}': {exc}") from None
-    if len(data) < MIN_KEY_BYTES:
-        raise TrustError(f"key file '{path}' has {len(data)} bytes; a key needs at least {MIN_KEY_BYTES} "
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise TrustError(f"key file '{path}' cannot be read: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise TrustError(f"key file '{path}' is not a regular file")
+        data = f.read(MAX_KEY_BYTES + 1)
+    if not MIN_KEY_BYTES <= len(data) <= MAX_KEY_BYTES:
+        raise TrustError(f"key file '{path}' has {len(data)} bytes; a key has {MIN_KEY_BYTES} to {MAX_KEY_BYTES} "
                          "(make one with: head -c 32 /dev/urandom > KEYFILE; chmod 600 KEYFILE)")
     return data
 

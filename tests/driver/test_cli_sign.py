@@ -64,10 +64,17 @@ def test_an_unsigned_build_is_refused_when_verifying(signed, tmp_path):
     assert_user_error(run_build(signed, tmp_path / "b", signed / "key"), "not signed")
 
 
-@pytest.mark.parametrize("key,message", [(b"short", "at least 16"), (None, "missing")])
+@pytest.mark.parametrize("key,message", [(b"short", "16 to 4096"), (None, "No such file"),
+                                         ("fifo", "not a regular file"), ("/dev/zero", "not a regular file")])
 def test_a_bad_key_file_is_a_user_error(signed, tmp_path, key, message):
+    import os
+
     path = tmp_path / "k"
-    if key is not None:
+    if key == "fifo":  # must not block: opened non-blocking, refused by type
+        os.mkfifo(path)
+    elif key == "/dev/zero":  # must not read forever
+        path.symlink_to("/dev/zero")
+    elif key is not None:
         path.write_bytes(key)
     assert_user_error(ccomp("build", str(signed / "p.cn"), "--sign", str(path), "-o", str(tmp_path / "b")), message)
 
