@@ -120,11 +120,13 @@ def test_one_thread_or_one_chunk_stays_on_the_caller(pool: NativePool, kernels: 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: the pool has no workers")
 def test_workers_take_chunks(pool: NativePool, kernels: dict[str, int]) -> None:
-    """Workers exist after a parallel launch and run some of the chunks: over up to 500
-    launches of slow chunks, at least one chunk ran on a thread other than the caller."""
+    """Workers exist after a parallel launch and run some of the chunks: over up to 5000
+    launches of slow chunks (it stops at the first helped one; many, so that a worker
+    descheduled for a while on a busy machine still gets its turn), at least one chunk
+    ran on a thread other than the caller."""
     me = threading.get_ident()
     helped = False
-    for _ in range(500):
+    for _ in range(5000):
         counts, partials = _launch(pool, kernels["slow"], 64, 8, 2)
         assert (counts == 1).all()
         if set(partials[:, 2]) - {me}:

@@ -15,7 +15,8 @@ native code (the host schedule lowered to LLVM) can call it directly::
 
 ``kernel`` has the kernel ABI of ``llvm_abi`` (``void (ptr ctx, i64 begin, i64 end,
 ptr partial)``); chunk ``i`` covers rows ``[rows*i/nchunks, rows*(i+1)/nchunks)`` with
-``partial = partials + i*partial_stride``; at most ``nthreads`` threads work on it,
+``partial = partials + i*partial_stride`` (``rows * nchunks`` must fit in 63 bits, and
+``nchunks`` in 31 or the launch runs serially); at most ``nthreads`` threads work on it,
 the caller included; it returns when every chunk is done. ``nchunks <= 1`` or
 ``nthreads <= 1`` runs on the calling thread without touching any shared word. One
 caller at a time owns the workers; a caller that finds them busy (another thread is
