@@ -83,3 +83,18 @@ def test_flags_where_they_mean_nothing_are_refused(signed):
     assert_user_error(ccomp("run", str(signed / "p.cn"), "--verify", str(signed / "key")), "--build DIR")
     assert_user_error(ccomp("build", str(signed / "p.cn"), "--emit", "glsl", "--sign", str(signed / "key")),
                       "--sign signs the build folder")
+
+
+@pytest.mark.parametrize("damage", ["manifest", "symlink"])
+def test_a_damaged_build_is_a_message_not_a_traceback(signed, tmp_path, damage):
+    import shutil
+
+    folder = Path(shutil.copytree(signed / "build", tmp_path / "b"))
+    if damage == "manifest":
+        (folder / "manifest.json").write_text('{"format": "ccomp-build", "version": 2, "kernels": 5}')
+    else:
+        (folder / "program.cn").unlink()
+        (folder / "program.cn").symlink_to("/etc/passwd")
+    res = ccomp("run", "--build", str(folder), "--input", f"a={signed / 'a.npy'}")
+    assert_user_error(res, "is refused")
+    assert "root:" not in res.stderr  # nothing of the file outside is quoted
