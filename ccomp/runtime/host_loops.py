@@ -176,22 +176,22 @@ def run_periodic(runner: HostRunner, op: scf.ForOp, periodic: Periodic, top: boo
             runner.prepared = []
         for s in scratch:
             regs[s] = None
-        done = 0
+        done = [0]  # iterations issued, as far as an interrupted run knows
         try:
             report = runner.progress if top else None
             if report is not None or n < len(periodic.states):
                 for i in range(n):
                     _issue(runner, plans[periodic.index(i)], queueing)
-                    done = i + 1
+                    done[0] = i + 1
                     if report is not None:
-                        report(done, n)
+                        report(i + 1, n)
             else:
                 for i in range(pre):
                     _issue(runner, plans[i], queueing)
-                    done = i + 1
-                done = pre + _issue_cycles(runner, plans[pre:], n - pre, queueing)
+                    done[0] = i + 1
+                _issue_cycles(runner, plans[pre:], n - pre, queueing, done)
         finally:
-            runner.launches.extend(_records(records, periodic, done))
+            runner.launches.extend(_records(records, periodic, done[0]))
         final = periodic.states[periodic.index(n)]
         for s, source in zip(results, final):
             regs[s] = value(source)
@@ -208,14 +208,16 @@ def _issue(runner: HostRunner, calls: list[Callable[[], Any]], queueing: bool) -
             runner.wait()
 
 
-def _issue_cycles(runner: HostRunner, cycle: list[list[Callable[[], Any]]], count: int, queueing: bool) -> int:
+def _issue_cycles(runner: HostRunner, cycle: list[list[Callable[[], Any]]], count: int, queueing: bool,
+                  issued: list[int]) -> None:
     """Issue ``count`` iterations that repeat ``cycle`` (one list of launches per
     iteration), in blocks of whole cycles of about ``runner.ahead`` launches with one
-    wait after each. Returns the iterations issued (``count`` unless interrupted)."""
+    wait after each; ``issued[0]`` grows by each block's iterations once it is issued."""
     flat = [call for calls in cycle for call in calls]
     period, per_iteration = len(cycle), len(cycle[0])
     if not flat:  # a loop without launches
-        return count
+        issued[0] += count
+        return
     done = 0
     while count - done > 0:
         limit = runner.ahead if queueing else _BLOCK
@@ -225,6 +227,7 @@ def _issue_cycles(runner: HostRunner, cycle: list[list[Callable[[], Any]]], coun
             for call in block:
                 call()
             done += span
+            issued[0] += span
             if queueing:
                 runner.wait()
                 if runner.ahead != limit:
@@ -233,10 +236,10 @@ def _issue_cycles(runner: HostRunner, cycle: list[list[Callable[[], Any]]], coun
             tail = block[: (count - done) * per_iteration]
             for call in tail:
                 call()
+            issued[0] += count - done
             done = count
             if queueing:
                 runner.queued += len(tail)
-    return done
 
 
 def _records(records: list[list[tuple[str, tuple[int, ...]]]], periodic: Periodic,

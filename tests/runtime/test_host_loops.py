@@ -203,6 +203,36 @@ def test_progress_and_interruption_on_the_fast_path(target):
 
 
 @pytest.mark.parametrize("target", GPU)
+def test_interrupted_without_a_callback(target):
+    """Ctrl-C lands between prepared launches when no callback is set: here the 100th
+    launch of a 1000-step run raises. The run records the launches of the blocks issued
+    before, its buffers go back, and the program computes right afterwards."""
+    prog = fresh(HEAT, target)
+    device, calls = prog.device, [0]
+    cls, ref = type(device), weakref.ref(device)
+
+    def interrupting(*args):
+        issue = cls.prepare_launch(ref(), *args)
+
+        def run():
+            calls[0] += 1
+            if calls[0] == 100:
+                raise Stop
+            issue()
+        return run
+    device.prepare_launch = interrupting
+    u = rand(16, 12, seed=8)
+    live = prog.pool.live_bytes
+    with pytest.raises(Stop):
+        prog(u, 1000)
+    # u0 -> A, then whole blocks: the first holds 8 launches (the run-ahead starts at 8)
+    assert 9 <= len(prog.launches) < 100 and set(prog.launches) == {("heat_0", (12, 16))}
+    assert prog.pool.live_bytes == live
+    del device.prepare_launch
+    assert_matches(prog(u, 7), reference(HEAT, "heat", [u, np.int32(7)])[0])
+
+
+@pytest.mark.parametrize("target", GPU)
 def test_loaded_build_with_launch_checks_stays_fast(target, tmp_path):
     """A loaded build checks every launch's bounds (``launch_guard``): checks that depend
     on the state only are evaluated once per distinct state."""
