@@ -10,9 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import ccomp.api
 from ccomp.diagnostics import Source
-from ccomp.runtime.build import module_text, write_build
+from ccomp.runtime.build import BuildError, module_text, read_build, write_build
 
 # a direct read of a (at the launch point) and a clamped neighbour read of b
 TWO_INPUTS = "graph g(a: image<f32>, b: image<f32>) -> image<f32> {\n    return a * 2.0 + b[x + 1, y]\n}\n"
@@ -69,3 +71,13 @@ def edit_host(folder: Path, change: Callable[[Any], None]) -> None:
 def fresh_copy(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst)
     return dst
+
+
+def refused(folder: Path, *fragments: str, key: bytes | None = None) -> str:
+    """Loading ``folder`` raises ``BuildError`` (nothing else) naming ``fragments``."""
+    with pytest.raises(BuildError) as info:
+        read_build(folder, verify_key=key)
+    message = str(info.value)
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
