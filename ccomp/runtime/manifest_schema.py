@@ -15,6 +15,8 @@ from typing import Any
 
 import jsonschema
 
+from ccomp.runtime.manifest import MANIFEST_FORMAT, MANIFEST_VERSION
+
 MAX_DEPTH = 48  # the schedule nests one level per repeat zone; generated manifests stay under 20
 
 _NAME = {"type": "string", "minLength": 1, "maxLength": 256}
@@ -92,7 +94,7 @@ SCHEMA: dict[str, Any] = {
     "required": ["format", "version", "ccomp", "target", "graph", "source", "inputs", "outputs", "kernels",
                  "schedule", "files"],
     "properties": {
-        "format": {"const": "ccomp-build"}, "version": {"type": "integer"}, "ccomp": _TEXT,
+        "format": {"const": MANIFEST_FORMAT}, "version": {"const": MANIFEST_VERSION}, "ccomp": _TEXT,
         "target": {"enum": ["llvm", "opencl", "glsl"]}, "graph": _NAME, "source": _TEXT,
         "inputs": {"type": "array", "items": _PORT, "maxItems": 1024},
         "outputs": {"type": "array", "items": _PORT, "maxItems": 1024},
@@ -137,9 +139,10 @@ def parse_manifest(data: bytes) -> dict[str, Any]:
         raise ManifestError(f"it is not JSON: {exc}") from None
     if depth(manifest) > MAX_DEPTH:
         raise ManifestError(f"it nests deeper than the {MAX_DEPTH} levels a manifest may have")
-    if isinstance(manifest, dict) and (manifest.get("format"), manifest.get("version")) != ("ccomp-build", 2):
-        raise ManifestError(f"it was written by an incompatible ccomp (format {str(manifest.get('format'))[:40]!r} "
-                            f"version {str(manifest.get('version'))[:20]!r}); rebuild it")
+    stamp = (manifest.get("format"), manifest.get("version")) if isinstance(manifest, dict) else None
+    if stamp is not None and stamp != (MANIFEST_FORMAT, MANIFEST_VERSION):  # said first: the likely cause
+        raise ManifestError(f"it was written by an incompatible ccomp (format {str(stamp[0])[:40]!r} "
+                            f"version {str(stamp[1])[:20]!r}); rebuild it")
     error = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(manifest))
     if error is not None:
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path) or "(top level)"
