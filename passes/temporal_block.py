@@ -29,33 +29,38 @@ an optimisation, never a diagnostic. The results are bit-identical to one step p
 launch (each cell computes the same float operations in the same order).
 
 **The cost rule** (``choose_blocking``): per cell and step, a blocked launch costs
-``redundancy + MEMORY_WEIGHT * traffic``. ``redundancy`` is the work done over the
-shrinking halo regions relative to the tile (``sum_s (T + 2(k-s)r)^2 / (k T^2)``);
-``traffic`` is the bytes moved between cache and memory relative to an unblocked step
-(which reads the state and writes the next one: 3 element transfers with the write's
-read-for-ownership), i.e. ``((P/T)^2 + 2) / (3k)`` with ``P = T + 2(k-1)r``.
-``MEMORY_WEIGHT`` is how many times longer an unblocked step waits for memory than it
-computes (about 3 for a 5-point f32 stencil on the 2-core machine this was tuned on:
-2.2 Gcell/s streaming against roughly 7 in cache). Short tile rows cost more per cell
-(loop set-up, border columns, the vector loop's remainder): each row of a step costs
-about ``ROW_CELLS`` cells more, so the work is scaled by ``1 + ROW_CELLS / side``.
-Candidates are ``k`` in 2..8 (past 8 the modelled gain is a few percent while halos
-grow) and tiles of 32..256 rows whose two scratch planes fit ``CACHE_BYTES`` (half of
-the 2 MB L2 of the machine this was tuned on, where a band's tile stays). A blocking
-whose cost is not below an unblocked step's (``1 + MEMORY_WEIGHT``) is not applied.
-Measured there (heat 1024², 2 cores shared with other work, so roughly): 256-row
-tiles beat 128-row ones by 20-40%, and k = 8 was at least as fast as 4, 6, 12 or 16.
+``redundancy * (1 + ROW_CELLS / Px) + MEMORY_WEIGHT * traffic`` for tiles of ``T``
+rows and ``Tx`` columns, ``g(s) = 2(k-s)r`` and scratch planes of ``Py = T + g(1)`` by
+``Px = Tx + g(1)``. ``redundancy`` is the work done over the shrinking halo regions
+relative to the tile, ``sum_s (T + g(s)) (Tx + g(s)) / (k T Tx)``; ``traffic`` the bytes
+moved between cache and memory relative to an unblocked step (which reads the state
+and writes the next one: 3 element transfers with the write's read-for-ownership),
+``(Py Px / (T Tx) + 2) / (3k)``. ``MEMORY_WEIGHT`` is how many times longer an
+unblocked step waits for memory than it computes (about 3 for a 5-point f32 stencil
+on the 2-core machine this was tuned on: 2.2 Gcell/s streaming against roughly 7 in
+cache). Short rows cost more per cell (loop set-up, border columns, the vector loop's
+remainder): a row of a step costs about ``ROW_CELLS`` cells more. Candidates are ``k``
+in 2..8 (past 8 the modelled gain is a few percent while halos grow), ``T`` of 32..256
+rows and ``Tx`` of 1, 2 or 4 times ``T``, whose two scratch planes fit
+``CACHE_BYTES`` (half of the 2 MB L2 of that machine, where a band's tile stays). A
+blocking whose cost is not below an unblocked step's (``1 + MEMORY_WEIGHT``) is not
+applied. Heat (f32, radius 1) gets k = 8 and 128 x 512 tiles. Measured there (heat
+1024², one thread each, 2 cores shared with other work, so roughly): 128 x 512 tiles
+7% faster than 256 x 256, those 20-40% faster than 128 x 128, and k = 8 at least as
+fast as 4, 6, 12 or 16.
 
 Blocking pays only when the state does not fit in cache (a small image stays
 cached between steps anyway, and its few tiles would idle cores), and the size is
 known only when the program runs: the host takes the blocked loop only when the
 state holds more than ``min-bytes`` (``MIN_BYTES``, 1 MiB, by default: the state and
-the next state then overflow a 2 MiB L2) and runs every step unblocked otherwise. Scratch is allocated in the blocked loop (the buffer pool
-returns the same two buffers every iteration), so a run without blocks allocates none.
+the next state then overflow a 2 MiB L2) and runs every step unblocked otherwise.
+Scratch is allocated in the blocked loop (the buffer pool returns the same two buffers
+every iteration), so a run without blocks allocates none.
 
 **Options:** ``temporal-block{k=4 tile=64}`` forces a blocking (at any size: a
 forced ``k`` makes ``min-bytes`` 0 unless given), ``k=0`` (or 1) forbids it; ``k=-1``
-(the default), ``tile=0`` and ``min-bytes=-1`` leave each to the cost rule.
+(the default), ``tile=0``, ``tile-x=0`` (columns; square when only ``tile`` is given)
+and ``min-bytes=-1`` leave each to the cost rule.
 ``ccomp.driver.pipeline`` turns ``CCOMP_TEMPORAL_BLOCK`` (e.g. ``k=0``) into these
 options, which is how ``bench/heat.py`` compares with and without.
 """
@@ -83,28 +88,33 @@ ROW_CELLS = 16
 MIN_BYTES = 1 << 20
 STEPS = range(2, 9)
 TILES = (32, 64, 128, 256)
+WIDTHS = (1, 2, 4)  # tile columns per tile row
 
 
-def blocking_cost(steps: int, tile: int, radius: int) -> float:
-    """Modelled cost of one cell-step with this blocking (1 + MEMORY_WEIGHT unblocked)."""
-    redundancy = sum((tile + 2 * (steps - s) * radius) ** 2 for s in range(1, steps + 1)) / (steps * tile * tile)
-    side = tile + 2 * (steps - 1) * radius
-    traffic = ((side / tile) ** 2 + 2) / (3 * steps)
-    return redundancy * (1 + ROW_CELLS / side) + MEMORY_WEIGHT * traffic
+def blocking_cost(steps: int, tile: int, radius: int, tile_x: int | None = None) -> float:
+    """Modelled cost of one cell-step with this blocking (1 + MEMORY_WEIGHT unblocked)
+    for tiles of ``tile`` rows and ``tile_x`` (default ``tile``) columns."""
+    tx = tile_x or tile
+    redundancy = sum((tile + 2 * (steps - s) * radius) * (tx + 2 * (steps - s) * radius)
+                     for s in range(1, steps + 1)) / (steps * tile * tx)
+    grown = 2 * (steps - 1) * radius
+    traffic = ((tile + grown) * (tx + grown) / (tile * tx) + 2) / (3 * steps)
+    return redundancy * (1 + ROW_CELLS / (tx + grown)) + MEMORY_WEIGHT * traffic
 
 
-def choose_blocking(radius: int, element_bytes: int) -> tuple[int, int] | None:
-    """``(steps, tile)`` of least modelled cost whose scratch fits the cache budget, or
-    ``None`` when no blocking beats one step per launch."""
+def choose_blocking(radius: int, element_bytes: int) -> tuple[int, int, int] | None:
+    """``(steps, tile rows, tile columns)`` of least modelled cost whose scratch fits the
+    cache budget, or ``None`` when no blocking beats one step per launch."""
     best, best_cost = None, 1.0 + MEMORY_WEIGHT
     for steps in STEPS:
+        grown = 2 * (steps - 1) * radius
         for tile in TILES:
-            side = tile + 2 * (steps - 1) * radius
-            if 2 * side * side * element_bytes > CACHE_BYTES:
-                continue
-            cost = blocking_cost(steps, tile, radius)
-            if cost < best_cost:
-                best, best_cost = (steps, tile), cost
+            for tx in (tile * w for w in WIDTHS):
+                if 2 * (tile + grown) * (tx + grown) * element_bytes > CACHE_BYTES:
+                    continue
+                cost = blocking_cost(steps, tile, radius, tx)
+                if cost < best_cost:
+                    best, best_cost = (steps, tile, tx), cost
     return best
 
 
@@ -189,14 +199,15 @@ def _grid_is_extent(grid: tuple[SSAValue, ...], state: SSAValue) -> bool:
     return True
 
 
-def _rewrite(c: _Candidate, steps: int, tile: int, min_bytes: int, names: set[str]) -> None:
+def _rewrite(c: _Candidate, steps: int, tiles: tuple[int, int], min_bytes: int, names: set[str]) -> None:
     """Put the blocked loop before ``c.loop`` and leave ``c.loop`` the remainder."""
     loop, launch, st = c.loop, c.launch, c.stencil
     name = f"{st.kernel.kernel_name}_tb{steps}"
     while name in names:
         name += "_"
     names.add(name)
-    blocked = build_blocked_kernel(st, name, steps, tile)
+    tile, tile_x = tiles
+    blocked = build_blocked_kernel(st, name, steps, tile, tile_x)
     st.kernel.parent_block().insert_op_after(blocked, st.kernel)
 
     b = IRBuilder(InsertPoint.before(loop), location=launch.location)
@@ -208,7 +219,7 @@ def _rewrite(c: _Candidate, steps: int, tile: int, min_bytes: int, names: set[st
     size = b.muli(b.muli(height, width), b.index(_element_bytes(st.state.type)))
     whole = b.select(b.cmpi("sgt", size, b.index(min_bytes)), b.divi(count, k), b.index(0))
     rest = b.subi(count, b.muli(whole, k))
-    side = b.index(scratch_side(st, steps, tile))
+    side, side_x = b.index(scratch_side(st, steps, tile)), b.index(scratch_side(st, steps, tile_x))
     bands = b.ceil_div(height, b.index(tile))
 
     fused = loop.clone()
@@ -218,7 +229,7 @@ def _rewrite(c: _Candidate, steps: int, tile: int, min_bytes: int, names: set[st
     # scratch is allocated in the loop, so nothing is allocated when no block runs; from
     # the second iteration on the buffer pool hands back the same two buffers
     inner = IRBuilder(InsertPoint.before(old), location=launch.location)
-    planes = [inner.add(memref.AllocOp([bands, side, side], [], scratch_type(st))) for _ in range(2)]
+    planes = [inner.add(memref.AllocOp([bands, side, side_x], [], scratch_type(st))) for _ in range(2)]
     new = kern.LaunchOp(name, [bands], [*old.args, *planes])
     new.location = old.location
     fused.body.block.insert_op_before(new, old)
@@ -240,6 +251,7 @@ class TemporalBlockPass(ModulePass):
 
     k: int = -1
     tile: int = 0
+    tile_x: int = 0
     min_bytes: int = -1
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
@@ -254,6 +266,8 @@ class TemporalBlockPass(ModulePass):
             choice = choose_blocking(st.radius, _element_bytes(st.state.type))
             steps = self.k if self.k > 1 else (choice[0] if choice else 0)
             tile = self.tile if self.tile > 0 else (choice[1] if choice else 64)
+            # columns: as given, else square when the rows were given, else the rule's
+            tile_x = self.tile_x if self.tile_x > 0 else (tile if self.tile > 0 or not choice else choice[2])
             min_bytes = self.min_bytes if self.min_bytes >= 0 else (0 if self.k > 1 else MIN_BYTES)
             if steps > 1:
-                _rewrite(c, steps, tile, min_bytes, names)
+                _rewrite(c, steps, (tile, tile_x), min_bytes, names)

@@ -1,7 +1,7 @@
 """Builds the blocked kernel of ``temporal-block``: ``steps`` stencil steps per launch.
 
-The kernel is rank 1 over *bands* of ``tile`` rows. A band walks its tiles left to
-right, and for each tile runs every step over a region that shrinks by the stencil's
+The kernel is rank 1 over *bands* of ``tile`` rows. A band walks its tiles (``tile``
+rows by ``tile_x`` columns: wide tiles make long vector loops) left to right, and for each tile runs every step over a region that shrinks by the stencil's
 radius per step, so that after the last step the tile itself is exact::
 
     step s (1-based) covers the tile grown by (steps - s) * radius, clipped to the image
@@ -41,7 +41,7 @@ def scratch_type(st: Stencil) -> MemRefType:
 
 
 def scratch_side(st: Stencil, steps: int, tile: int) -> int:
-    """Rows and columns of one scratch plane: the tile and the halo the first step fills."""
+    """Rows (or columns) of one scratch plane: the tile and the halo the first step fills."""
     return tile + 2 * (steps - 1) * st.radius
 
 
@@ -104,16 +104,17 @@ class _Step:
             vmap.update(zip(op.results, clone.results))
 
 
-def build_blocked_kernel(st: Stencil, name: str, steps: int, tile: int) -> kern.KernelOp:
+def build_blocked_kernel(st: Stencil, name: str, steps: int, tile: int, tile_x: int) -> kern.KernelOp:
     """The kernel running ``steps`` steps of ``st`` per launch, over bands of ``tile``
-    rows; its bindings are the original kernel's, then the two scratch buffers."""
+    rows cut into tiles of ``tile_x`` columns; its bindings are the original kernel's,
+    then the two scratch buffers."""
     old = st.kernel.body.block
     kb = KernelBuilder(name, 1, [a.type for a in old.args] + [scratch_type(st)] * 2, st.kernel.location)
     args = dict(zip(old.args, kb.args))
     state, out = args[st.state], args[st.out]
     scratch = kb.args[-2:]
     r, halo = st.radius, (steps - 1) * st.radius
-    zero, side = kb.index(0), kb.index(tile)
+    zero, side, side_x = kb.index(0), kb.index(tile), kb.index(tile_x)
     height, width = kb.dim(state, 0), kb.dim(state, 1)
     band = kb.point(0)
     y0 = kb.muli(band, side)
@@ -124,8 +125,8 @@ def build_blocked_kernel(st: Stencil, name: str, steps: int, tile: int) -> kern.
     x_interior = (kb.index(r), kb.mini(kb.subi(width, kb.index(r)), kb.index(2**31 - 1 - r)))
 
     def tile_body(b: IRBuilder, tx: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
-        x0 = b.muli(tx, side)
-        x_end = b.mini(b.addi(x0, side), width)
+        x0 = b.muli(tx, side_x)
+        x_end = b.mini(b.addi(x0, side_x), width)
         x_origin = b.maxi(b.subi(x0, b.index(halo)), zero)
 
         def run(sb: IRBuilder, s: SSAValue | int, src: SSAValue, dst: SSAValue) -> None:
@@ -157,7 +158,7 @@ def build_blocked_kernel(st: Stencil, name: str, steps: int, tile: int) -> kern.
         run(b, steps, last, out)
         return []
 
-    kb.loop(zero, kb.ceil_div(width, side), [], tile_body)
+    kb.loop(zero, kb.ceil_div(width, side_x), [], tile_body)
     return kb.finish()
 
 

@@ -101,7 +101,8 @@ def test_heat_200_steps_run_time_count(heat_pair) -> None:
     assert_matches(run(fused, u, np.int32(200)), reference(HEAT, "heat", [u, np.int32(200)])[0], atol=1e-4)
 
 
-@pytest.mark.parametrize("options", ["k=2 tile=4", "k=5 tile=16", "k=4 tile=256"])
+@pytest.mark.parametrize("options", ["k=2 tile=4", "k=5 tile=16", "k=4 tile=256", "k=3 tile=4 tile-x=16",
+                                     "k=4 tile=16 tile-x=5"])
 def test_heat_other_blockings(options, monkeypatch) -> None:
     plain, fused = compile_with(HEAT, "k=0", monkeypatch), compile_with(HEAT, options, monkeypatch)
     u = np.random.default_rng(3).random((31, 70), dtype=np.float32)

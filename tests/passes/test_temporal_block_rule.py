@@ -53,11 +53,14 @@ def test_wrong_bindings_are_not_a_stencil() -> None:
 
 
 def test_cost_rule() -> None:
-    steps, tile = choose_blocking(1, 4)
-    assert steps >= 2 and 2 * (tile + 2 * (steps - 1)) ** 2 * 4 <= CACHE_BYTES
-    # more steps per pass cut memory traffic; over-large halos cost more than they save
+    steps, tile, tile_x = choose_blocking(1, 4)
+    grown = 2 * (steps - 1)
+    assert steps >= 2 and tile_x >= tile and 2 * (tile + grown) * (tile_x + grown) * 4 <= CACHE_BYTES
+    # more steps per pass cut memory traffic; over-large halos cost more than they save;
+    # at equal area, wider tiles have fewer rows to set up
     assert blocking_cost(4, 128, 1) < blocking_cost(2, 128, 1)
     assert blocking_cost(8, 32, 8) > blocking_cost(8, 128, 8)
+    assert blocking_cost(8, 128, 1, 512) < blocking_cost(8, 256, 1)
     # a radius so large that no tile's scratch planes fit the cache: no blocking
     assert choose_blocking(200, 4) is None
 

@@ -1,9 +1,9 @@
-// RUN: ccomp-opt %s -p "temporal-block{k=3 tile=32}" | filecheck %s
+// RUN: ccomp-opt %s -p "temporal-block{k=3 tile=32 tile-x=64}" | filecheck %s
 // RUN: ccomp-opt %s -p "temporal-block{k=0}" | filecheck %s --check-prefix=OFF
 // temporal-block on hand-written L2 (as loop-pingpong and cse leave it): the loop of
 // @smooth, a 3-point stencil of its state clamped to the image, runs 3 steps per
-// launch of a blocked kernel over bands of 32 rows, then the remaining steps one per
-// launch. Loops that are not stencils of their state are left alone: @shift reads
+// launch of a blocked kernel over bands of 32 rows (tiles of 64 columns), then the
+// remaining steps one per launch. Loops that are not stencils of their state are left alone: @shift reads
 // x + 1 without a clamp (a halo could not bound it), @ramp binds the iteration index.
 
 kern.kernel @smooth rank 2 {
@@ -75,9 +75,10 @@ kern.kernel @ramp rank 2 {
 // CHECK:         %[[DONE:.*]] = arith.muli %[[BLOCKS]], %[[K]] : index
 // CHECK:         %[[REST:.*]] = arith.subi %n, %[[DONE]] : index
 // CHECK:         %[[SIDE:.*]] = arith.constant 36 : index
+// CHECK-NEXT:    %[[SIDEX:.*]] = arith.constant 68 : index
 // CHECK:         %[[M:.*]], %[[MA:.*]], %[[MB:.*]] = scf.for %{{.*}} = %c0 to %[[BLOCKS]] step %c1 iter_args(%[[U:.*]] = %u0, %[[A:.*]] = %a, %[[B:.*]] = %b)
-// CHECK-NEXT:      %[[PA:.*]] = memref.alloc(%{{.*}}, %[[SIDE]], %[[SIDE]]) : memref<?x?x?xf32>
-// CHECK-NEXT:      %[[PB:.*]] = memref.alloc(%{{.*}}, %[[SIDE]], %[[SIDE]]) : memref<?x?x?xf32>
+// CHECK-NEXT:      %[[PA:.*]] = memref.alloc(%{{.*}}, %[[SIDE]], %[[SIDEX]]) : memref<?x?x?xf32>
+// CHECK-NEXT:      %[[PB:.*]] = memref.alloc(%{{.*}}, %[[SIDE]], %[[SIDEX]]) : memref<?x?x?xf32>
 // CHECK-NEXT:      kern.launch @smooth_tb3[%{{.*}}] (%[[U]], %[[A]], %[[PA]], %[[PB]])
 // CHECK-NEXT:      scf.yield %[[A]], %[[B]], %[[A]]
 // CHECK:         %[[R:.*]], %{{.*}}, %{{.*}} = scf.for %{{.*}} = %c0 to %[[REST]] step %c1 iter_args(%{{.*}} = %[[M]], %{{.*}} = %[[MA]], %{{.*}} = %[[MB]])
