@@ -53,6 +53,16 @@ RGBA = """graph soften(u0: image<vec4>, n: i32) -> image<vec4> {
     return repeat n (u = u0) { yield 0.5 * u + 0.125 * (u[x-1, y] + u[x+1, y] + u[x, y-1] + u[x, y+1]) }
 }"""
 
+# two zones, the second holding a third: each stencil zone is blocked on its own
+ZONES = """graph twice(u0: image<f32>, n: i32, m: i32) -> (a: image<f32>, b: image<f32>) {
+    let a = repeat n (u = u0) { yield 0.5 * u + 0.25 * (u[x-1, y] + u[x, y+1]) }
+    let b = repeat m (v = a) {
+        let w = repeat 2 (s = v) { yield s + 0.1 * (s[x+1, y] - s) }
+        yield w * 0.9 + 0.1 * v[x, y-1]
+    }
+    return a, b
+}"""
+
 FORCED = "k=3 tile=8"
 SIZES = [(1, 9), (9, 1), (2, 3), (5, 5), (8, 8), (13, 21), (37, 45)]
 STEPS = [0, 1, 2, 3, 4, 7]  # 0, 1, k-1, k, k+1, and several blocks plus a remainder
@@ -137,6 +147,16 @@ def test_loop_invariant_input_and_static_count(monkeypatch) -> None:
     plain, fused = compile_with(STATIC, "k=0", monkeypatch), compile_with(STATIC, "k=4 tile=8", monkeypatch)
     np.testing.assert_array_equal(run(fused, u), run(plain, u))
     assert [name for name, _ in fused.launches] == ["ten_0_tb4"] * 2 + ["ten_0"] * 2
+
+
+def test_several_and_nested_zones(monkeypatch) -> None:
+    plain, fused = compile_with(ZONES, "k=0", monkeypatch), compile_with(ZONES, "k=2 tile=4 tile-x=8", monkeypatch)
+    u = np.random.default_rng(6).random((13, 19), dtype=np.float32)
+    got = [np.array(o) for o in fused(u, np.int32(7), np.int32(4))]
+    assert {"twice_0_tb2", "twice_1_tb2"} <= {name for name, _ in fused.launches}
+    for g, p, w in zip(got, plain(u, np.int32(7), np.int32(4)), reference(ZONES, "twice", [u, np.int32(7), np.int32(4)])):
+        np.testing.assert_array_equal(g, np.array(p))
+        assert_matches(g, w)
 
 
 def test_default_blocks_only_large_state_on_llvm(monkeypatch) -> None:
