@@ -58,7 +58,7 @@ class NativeHostRunner:
     backend lowered ``fn`` natively (``device.hosts`` has its symbol)."""
 
     def __init__(self, fn: func.FuncOp, device: LLVMDevice, pool: BufferPool | None = None):
-        from ccomp.runtime.devices.llvm import CHUNKS_PER_THREAD, MIN_PARALLEL_LOOPING, MIN_PARALLEL_POINTS
+        from ccomp.runtime.devices.llvm import CHUNKS_PER_THREAD, MIN_PARALLEL_POINTS
 
         self.fn, self.device = fn, device
         self.pool = pool or BufferPool(device)
@@ -97,7 +97,6 @@ class NativeHostRunner:
         self.rt[A.RT_POLL_NS] = int(POLL_SECONDS * 1e9)
         self.rt[A.RT_MIN_PARALLEL] = MIN_PARALLEL_POINTS
         self.rt[A.RT_CHUNKS_PER_THREAD] = CHUNKS_PER_THREAD
-        self.rt[A.RT_LOOP_WEIGHT] = MIN_PARALLEL_POINTS // MIN_PARALLEL_LOOPING
         self.pointers = tuple(_address(a) for a in (self.rt, self.args, self.outs, self.status))
         self.scalar_out = [None if isinstance(t, MemRefType) else element_layout(t) for t in abi.result_types]
         # per call

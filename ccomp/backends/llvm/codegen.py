@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 
 from llvmlite import ir
-from xdsl.dialects import func, scf
+from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 
 from ccomp.backends.llvm.builder import LoweringError
@@ -26,7 +26,7 @@ from ccomp.backends.llvm.host import lower_host
 from ccomp.backends.llvm.host_launch import KernelInfo
 from ccomp.backends.llvm.lower import lower_module
 from ccomp.dialects.kern import KernelOp
-from ccomp.runtime.devices.llvm_abi import LLVMCode
+from ccomp.runtime.devices.llvm_abi import LLVMCode, point_weight
 from ccomp.runtime.devices.native_host_abi import host_symbol
 
 log = logging.getLogger(__name__)
@@ -54,8 +54,7 @@ def emit_llvm_code(module: ModuleOp, widen: bool = True, native_host: bool = Tru
 def _lower_hosts(module: ModuleOp, out: ir.Module, kernels: dict) -> None:
     """Lower every host schedule of ``module`` into ``out`` next to its kernels."""
     ops = {op.kernel_name: op for op in module.walk() if isinstance(op, KernelOp)}
-    infos = {name: KernelInfo(abi, out.get_global(abi.symbol), any(isinstance(o, scf.ForOp) for o in ops[name].walk()))
-             for name, abi in kernels.items()}
+    infos = {name: KernelInfo(abi, out.get_global(abi.symbol), point_weight(ops[name])) for name, abi in kernels.items()}
     for fn in module.body.block.ops:
         if not isinstance(fn, func.FuncOp) or fn.is_declaration:
             continue

@@ -6,7 +6,7 @@ reduction's per-chunk partials.
 
 The choices are the Python device's (``ccomp.runtime.devices.llvm``): a launch runs
 on the calling thread below ``RT_MIN_PARALLEL`` points (a point of a kernel that
-loops weighs ``RT_LOOP_WEIGHT``), else in ``threads * RT_CHUNKS_PER_THREAD`` chunks;
+loops weighs ``llvm_abi.point_weight``), else in ``threads * RT_CHUNKS_PER_THREAD`` chunks;
 partials are folded in float64/int64 from the identity and cast to the yielded type,
 as ``llvm._combine`` does, so a reduction gives the same value under either host.
 """
@@ -37,7 +37,7 @@ class KernelInfo:
 
     abi: KernelABI
     entry: ir.Function  # the exported ``void k(ctx, begin, end, partial)``
-    loops: bool  # its points run loops (sparse rows): fewer points make a launch worth sharing
+    weight: int  # points one point counts as (``llvm_abi.point_weight``: its loops)
 
 
 def emit_launch(em: HostEmitter, op: kern.LaunchOp, info: KernelInfo, index: int) -> ir.Value | None:
@@ -80,8 +80,8 @@ def emit_launch(em: HostEmitter, op: kern.LaunchOp, info: KernelInfo, index: int
     points = grid[0]
     for g in grid[1:]:
         points = b.mul(points, g)
-    if info.loops:
-        points = b.mul(points, em.word(em.rt, abi_.RT_LOOP_WEIGHT))
+    if info.weight > 1:
+        points = b.mul(points, ir.Constant(I64, info.weight))
     threads = em.word(em.rt, abi_.RT_THREADS)
     serial = b.or_(b.icmp_signed("<=", threads, one), b.icmp_signed("<", points, em.word(em.rt, abi_.RT_MIN_PARALLEL)))
     serial = b.or_(serial, b.icmp_signed("<=", rows, one))

@@ -32,20 +32,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from xdsl.dialects import func, scf
+from xdsl.dialects import func
 from xdsl.dialects.builtin import MemRefType, ModuleOp
 
 from ccomp.dialects.kern import KernelOp
 from ccomp.runtime.devices.base import Device, array_shape, element_layout
 from ccomp.runtime.devices.jit import Jit
-from ccomp.runtime.devices.llvm_abi import KernelABI, LLVMCode, describe_kernel
+from ccomp.runtime.devices.llvm_abi import KernelABI, LLVMCode, describe_kernel, point_weight
 from ccomp.runtime.devices.native_host_abi import host_symbol
 from ccomp.runtime.devices.native_pool import NativePool
 
 log = logging.getLogger(__name__)
 
 MIN_PARALLEL_POINTS = 1 << 15  # below this a launch runs on the calling thread
-MIN_PARALLEL_LOOPING = 1 << 10  # the same for kernels whose points loop (rows of a sparse matrix)
 CHUNKS_PER_THREAD = 4  # more chunks than threads evens out uneven rows
 
 
@@ -70,7 +69,7 @@ class _Kernel:
     address: int  # the entry point (kernel ABI), called by the native pool
     may_alias: str  # LLVM IR of the variant without noalias, compiled on demand
     slots: tuple[_Slot, ...]
-    loops: bool = False  # its points run loops: fewer points already make a launch worth sharing
+    weight: int = 1  # points one point counts as (``llvm_abi.point_weight``: its loops)
     aliasing_address: int = 0
 
 
@@ -129,9 +128,8 @@ class LLVMDevice(Device):
         for op in kernels:
             name = op.kernel_name
             abi = describe_kernel(op, name)
-            looping = any(isinstance(inner, scf.ForOp) for inner in op.walk())
             self.kernels[name] = _Kernel(abi, addresses[name], code.may_alias.get(name, ""), _slots(abi),
-                                         looping)
+                                         point_weight(op))
         log.info("llvm: loaded %d kernel(s) in %.1f ms", len(kernels), 1e3 * (time.perf_counter() - start))
 
     def parallel_for_address(self) -> int:
@@ -181,7 +179,7 @@ class LLVMDevice(Device):
         words[abi.extents_offset: abi.extents_offset + abi.rank] = grid
         ctx = np.array(words, np.int64)
         fn = self._aliasing_variant(k) if _overlapping(spans) else k.address
-        points = math.prod(grid) * (MIN_PARALLEL_POINTS // MIN_PARALLEL_LOOPING if k.loops else 1)
+        points = math.prod(grid) * k.weight
         rows = abi.rows(grid) if min(grid) > 0 else 0
         n = self._nchunks(rows, points)
         if abi.reduce is None:

@@ -41,9 +41,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from xdsl.dialects import memref
+from xdsl.dialects import memref, scf
 from xdsl.dialects.builtin import MemRefType
-from xdsl.ir import Attribute
+from xdsl.ir import Attribute, Operation
 
 from ccomp.dialects.kern import AtomicAddOp, KernelOp
 from ccomp.runtime.devices.base import element_layout
@@ -132,3 +132,19 @@ def describe_kernel(kernel: KernelOp, symbol: str) -> KernelABI:
         lanes, is_float = layout.lanes, layout.dtype.kind == "f"
     return KernelABI(kernel.kernel_name, symbol, rank, tuple(bindings), offset, offset + rank,
                      reduce, red_type, lanes, is_float)
+
+
+LOOP_WEIGHT = 32  # points a kernel point counts as, per level of loop nesting in its body
+
+
+def point_weight(kernel: KernelOp) -> int:
+    """How many points one point of ``kernel`` counts as when a launch decides whether
+    sharing it between threads pays: ``LOOP_WEIGHT ** depth`` of its deepest loop nest.
+    A sparse row (one loop) counts 32; a temporally blocked band (steps x rows x
+    columns) counts 32^3, so a launch of eight bands is shared, as it must be."""
+
+    def depth(op: Operation) -> int:
+        inner = max((depth(o) for r in op.regions for b in r.blocks for o in b.ops), default=0)
+        return inner + isinstance(op, scf.ForOp)
+
+    return LOOP_WEIGHT ** min(depth(kernel), 4)
