@@ -169,7 +169,7 @@ class Program:
         self.variants = Variants(build.module, build.function)
         self._runners = [make_runner(v.fn, self.device, self.pool) for v in self.variants.variants]
         self._runner = self._runners[0]
-        self._binder = _fast_binder(self.inputs, self.outputs, self.variants)
+        self._binder = FastBinder.for_program(self.inputs, self.outputs, self.variants.variants)
         self._lock = threading.Lock()
         names = [p.name for p in self.outputs]
         self._result_type = namedtuple(f"{self.name}_outputs", names, rename=True) if len(names) > 1 else None
@@ -259,17 +259,6 @@ class Program:
         ins = ", ".join(map(str, self.inputs))
         outs = ", ".join(map(str, self.outputs))
         return f"<ccomp.Program {self.name}({ins}) -> ({outs}) on {self.target}>"
-
-
-def _fast_binder(inputs: list[Port], outputs: list[Port], variants: Variants) -> FastBinder | None:
-    """A :class:`FastBinder` for a program with one variant and dense ports only (the
-    common case); ``None`` where the full path must run (sparse ports, ``auto`` inputs)."""
-    if len(variants.variants) != 1 or variants.variants[0].formats or any(p.is_sparse for p in outputs):
-        return None
-    try:
-        return FastBinder(inputs)
-    except (ValueError, TypeError):
-        return None
 
 
 def get_build(source: Source, target: str, function: str | None = None, cache: bool = True) -> tuple[Build, bool]:

@@ -45,6 +45,18 @@ class FastBinder:
                 bounds = (int(np.iinfo(dtype).min), int(np.iinfo(dtype).max)) if dtype.kind in "iu" else None
                 self.specs.append((False, dtype, dtype.kind, bounds))
 
+    @classmethod
+    def for_program(cls, inputs: Sequence[Port], outputs: Sequence[Port], variants: Sequence[Any]
+                    ) -> FastBinder | None:
+        """A binder for a program with one variant and dense ports only (the common
+        case); ``None`` where the full path must run (sparse ports, ``auto`` inputs)."""
+        if len(variants) != 1 or variants[0].formats or any(p.is_sparse for p in outputs):
+            return None
+        try:
+            return cls(inputs)
+        except (ValueError, TypeError):
+            return None
+
     def bind(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> list[Any] | None:
         """The runtime's arguments, or ``None`` when any value needs the full path."""
         n = len(self.specs)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
-import signal
 import sys
 import threading
 import time
@@ -37,6 +36,7 @@ from ccomp.runtime.devices import native_host_abi as A
 from ccomp.runtime.devices.base import element_layout
 from ccomp.runtime.host import ScheduleCheckError
 from ccomp.runtime.pool import Buffer, BufferPool
+from ccomp.runtime.sigint import call_deferring_sigint
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class NativeHostRunner:
         self.progress: Progress | None = None
         self.error: BaseException | None = None
         self.logged: list[np.ndarray] = []
-        self.interrupted: list[Any] | None = None  # SIGINTs caught during a native call
+        self.interrupted: list[Any] | None = None  # SIGINTs caught during a native call (sigint.py)
         self.loops = any(isinstance(op, scf.ForOp) for op in fn.walk())  # it polls: Ctrl-C matters
 
     # -- callbacks (run with the GIL, inside the native call) ---------------------------
@@ -222,7 +222,7 @@ class NativeHostRunner:
         self.rt[A.RT_LOG_COUNT] = 0
         run = time.perf_counter()
         if self.loops and threading.current_thread() is threading.main_thread():
-            code = self._call_deferring_sigint()
+            code = call_deferring_sigint(lambda: self.entry(*self.pointers), self)
         else:
             code = self.entry(*self.pointers)
         done = time.perf_counter()
@@ -232,26 +232,6 @@ class NativeHostRunner:
         outs = self._outputs()
         self.timings["download"] = time.perf_counter() - done
         return outs
-
-    def _call_deferring_sigint(self) -> int:
-        """The native call with Ctrl-C turned into a flag the next poll reads: Python runs
-        a signal handler at any bytecode, so ``KeyboardInterrupt`` could otherwise land
-        in a callback outside its ``try`` (before its first line), where ctypes can only
-        print and drop it. The previous handler gets the signal once the call is over."""
-        previous = signal.getsignal(signal.SIGINT)
-        if not callable(previous):
-            return self.entry(*self.pointers)
-        caught: list[Any] = []
-        signal.signal(signal.SIGINT, lambda signum, frame: caught.append(frame))
-        self.interrupted = caught
-        try:
-            code = self.entry(*self.pointers)
-        finally:
-            signal.signal(signal.SIGINT, previous)
-            self.interrupted = None
-        if caught:
-            previous(signal.SIGINT, caught[0])  # the default handler raises KeyboardInterrupt
-        return code
 
     def _raise(self, code: int) -> None:
         if self.error is not None:
