@@ -24,7 +24,6 @@ loop only issues them.
 from __future__ import annotations
 
 import logging
-import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -40,7 +39,7 @@ from ccomp.semantics.arith_math import ARITH_MATH_OPS
 from ccomp.semantics.vector import VECTOR_OPS
 from ccomp.runtime.devices.base import Device, element_layout, scalar_dtype
 from ccomp.runtime.host_loops import periodic_state, run_general, run_periodic
-from ccomp.runtime.pool import Buffer, BufferPool
+from ccomp.runtime.pool import Buffer, BufferPool, reclaim_outputs
 
 log = logging.getLogger(__name__)
 
@@ -152,14 +151,7 @@ class HostRunner:
         """Take back output arrays of earlier calls that the caller no longer holds, so a
         program called in a loop reuses its output storage instead of faulting in fresh
         pages every call (only for devices whose outputs are the buffers themselves)."""
-        kept = []
-        for t, dims, array in self.handed_out:
-            # references: this list entry, the loop variable, getrefcount's argument
-            if sys.getrefcount(array) <= 3 and array.base is None:
-                self.pool.give_back(t, dims, array)
-            else:
-                kept.append((t, dims, array))
-        self.handed_out = kept
+        self.handed_out = reclaim_outputs(self.pool, self.handed_out)
 
     def wait(self) -> None:
         """Wait for the device's queue, and adapt how far the host may run ahead: the

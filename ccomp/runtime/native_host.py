@@ -21,7 +21,6 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
-import sys
 import threading
 import time
 import traceback
@@ -35,7 +34,7 @@ from xdsl.dialects.builtin import MemRefType
 from ccomp.runtime.devices import native_host_abi as A
 from ccomp.runtime.devices.base import element_layout
 from ccomp.runtime.host import ScheduleCheckError
-from ccomp.runtime.pool import Buffer, BufferPool
+from ccomp.runtime.pool import Buffer, BufferPool, reclaim_outputs
 from ccomp.runtime.sigint import call_deferring_sigint
 
 log = logging.getLogger(__name__)
@@ -273,13 +272,7 @@ class NativeHostRunner:
 
     def reclaim(self) -> None:
         """As :meth:`HostRunner.reclaim`: take back earlier outputs the caller dropped."""
-        kept = []
-        for t, dims, array in self.handed_out:
-            if sys.getrefcount(array) <= 3 and array.base is None:
-                self.pool.give_back(t, dims, array)
-            else:
-                kept.append((t, dims, array))
-        self.handed_out = kept
+        self.handed_out = reclaim_outputs(self.pool, self.handed_out)
 
 
 

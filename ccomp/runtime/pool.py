@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 import os
 import re
 from collections import OrderedDict
@@ -213,3 +214,21 @@ class BufferPool:
     def __repr__(self) -> str:
         return (f"<BufferPool free {len(self.free)} buffers {self.free_bytes} B, live {self.live_bytes} B, "
                 f"budget {self.budget} B, hits {self.hits}, misses {self.misses}, released {self.released}>")
+
+
+Handed = list[tuple[MemRefType, tuple[int, ...], Any]]  # outputs given to the caller: (type, dims, array)
+
+
+def reclaim_outputs(pool: BufferPool, handed_out: Handed) -> Handed:
+    """Give ``pool`` back the output arrays of earlier calls the caller no longer holds,
+    so a program called in a loop reuses its output storage instead of faulting in fresh
+    pages every call (for devices whose outputs are the buffers themselves); returns the
+    entries still held. Shared by the Python and the native host."""
+    kept = []
+    for t, dims, array in handed_out:
+        # references: this list entry, the loop variable, getrefcount's argument
+        if sys.getrefcount(array) <= 3 and array.base is None:
+            pool.give_back(t, dims, array)
+        else:
+            kept.append((t, dims, array))
+    return kept
