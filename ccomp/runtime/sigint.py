@@ -15,20 +15,25 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
+try:  # the C functions under ``signal``: its wrappers convert to enums, microseconds a call
+    import _signal as _raw
+except ImportError:  # pragma: no cover - not CPython
+    _raw = signal
+
 
 def call_deferring_sigint(call: Callable[[], int], holder: Any) -> int:
     """``call()`` with SIGINT deferred; ``holder.interrupted`` is the list of caught
     signals' frames while it runs (``None`` otherwise). Main thread only."""
-    previous = signal.getsignal(signal.SIGINT)
+    previous = _raw.getsignal(signal.SIGINT)
     if not callable(previous):  # SIG_IGN or SIG_DFL: nothing in Python to defer to
         return call()
     caught: list[Any] = []
-    signal.signal(signal.SIGINT, lambda signum, frame: caught.append(frame))
+    _raw.signal(signal.SIGINT, lambda signum, frame: caught.append(frame))
     holder.interrupted = caught
     try:
         code = call()
     finally:
-        signal.signal(signal.SIGINT, previous)
+        _raw.signal(signal.SIGINT, previous)
         holder.interrupted = None
     if caught:
         previous(signal.SIGINT, caught[0])
