@@ -34,7 +34,7 @@ from ccomp.runtime.devices.base import Device
 from ccomp.runtime.host import ScheduleCheckError
 from ccomp.runtime.fast_bind import FastBinder
 from ccomp.runtime.native_host import make_runner
-from ccomp.runtime.pool import BudgetError, BufferPool, resolve_budget
+from ccomp.runtime.pool import AllocationError, BudgetError, BufferPool, resolve_budget
 from ccomp.runtime.devices.targets import TARGETS, TargetUnavailable, create_device
 from ccomp.runtime.signature import Port
 from ccomp.runtime.tensor_ports import Variants, flatten, regroup
@@ -239,7 +239,7 @@ class Program:
             with self._lock:
                 try:
                     outs = self._runner.run(fast, progress)
-                except ScheduleCheckError as exc:
+                except (ScheduleCheckError, AllocationError) as exc:
                     raise self._located(exc.location, exc.message) from None
             return outs[0] if self._result_type is None else self._result_type(*outs)
         bound = bind_inputs(self.inputs, args, kwargs, self.source, f"'{self.name}'")
@@ -248,7 +248,7 @@ class Program:
             self._runner = self._runners[index]
             try:
                 outs = self._runner.run(flatten(bound), progress)
-            except ScheduleCheckError as exc:
+            except (ScheduleCheckError, AllocationError) as exc:
                 raise self._located(exc.location, exc.message) from None
             outs = regroup(self.outputs, outs)
         if self._result_type is None:

@@ -192,10 +192,10 @@ class HostRunner:
         if isinstance(op, memref.AllocOp):
             t, out = op.memref.type, self.slot(op.memref)
             sizes = [self.slot(d) for d in op.dynamic_sizes]
-            pool = self.pool
+            pool, where = self.pool, op.location  # where: for an AllocationError at the .cn expression
 
             def alloc(regs):
-                regs[out] = pool.alloc(t, [int(regs[s]) for s in sizes])
+                regs[out] = pool.alloc(t, [int(regs[s]) for s in sizes], where)
             return alloc
         if isinstance(op, memref.DimOp):
             src, idx, out = self.slot(op.source), self.slot(op.index), self.slot(op.result)

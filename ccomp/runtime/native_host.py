@@ -24,11 +24,12 @@ import os
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from xdsl.dialects import func, scf
+from xdsl.dialects import func, memref, scf
 from xdsl.dialects.builtin import MemRefType
 
 from ccomp.runtime.devices import native_host_abi as A
@@ -50,6 +51,17 @@ POLL_SECONDS = 0.05  # without a progress callback, Ctrl-C is seen within this m
 
 def _address(a: np.ndarray) -> int:
     return a.__array_interface__["data"][0]
+
+
+def _weak_method(runner: Any, name: str) -> Callable[..., Any]:
+    """``runner.name`` without a reference to ``runner``: the runner holds its ctypes
+    callbacks, so bound methods would make a cycle that keeps it, its device and the
+    device's JIT engine (native code) alive until the cyclic GC happens to run."""
+    ref = weakref.ref(runner)
+
+    def call(*args: Any) -> Any:
+        return getattr(ref(), name)(*args)  # only ever called inside the runner's own native call
+    return call
 
 
 class NativeHostRunner:
@@ -85,8 +97,9 @@ class NativeHostRunner:
                 box = np.zeros(layout.lanes, layout.dtype)
                 self.args[abi.arg_offsets[i]] = _address(box)
                 self.boxes.append(box)
-        self._callbacks = (A.ALLOC_FN(self._alloc), A.RELEASE_FN(self._release), A.POLL_FN(self._poll),
-                           A.ALIAS_FN(self._alias), A.FLUSH_FN(self._flush))
+        self._callbacks = tuple(kind(_weak_method(self, name)) for kind, name in (
+            (A.ALLOC_FN, "_alloc"), (A.RELEASE_FN, "_release"), (A.POLL_FN, "_poll"), (A.ALIAS_FN, "_alias"),
+            (A.FLUSH_FN, "_flush")))
         for slot, cb in zip((A.RT_ALLOC, A.RT_RELEASE, A.RT_POLL, A.RT_ALIAS, A.RT_FLUSH), self._callbacks):
             self.rt[slot] = ctypes.cast(cb, ctypes.c_void_p).value
         self.rt[A.RT_PARALLEL_FOR] = device.parallel_for_address()
@@ -101,6 +114,8 @@ class NativeHostRunner:
         # per call
         self.live: dict[int, Buffer] = {}  # header id -> buffer, for the call's allocations
         self.alloc_types = [(t, t.get_num_dims()) for t in abi.allocs]
+        # alloc_index -> the op's location, for an AllocationError (describe_host's walk order)
+        self.alloc_where = [op.location for op in fn.walk() if isinstance(op, memref.AllocOp)]
         self.header_blocks: list[np.ndarray] = []
         self.header_rows: list[np.ndarray] = []
         self.header_addresses: list[int] = []
@@ -117,7 +132,7 @@ class NativeHostRunner:
     def _alloc(self, index: int, dims_address: int) -> int:
         try:
             t, rank = self.alloc_types[index]
-            buf = self.pool.alloc(t, tuple(self.rt[A.RT_DIMS: A.RT_DIMS + rank].tolist()))
+            buf = self.pool.alloc(t, tuple(self.rt[A.RT_DIMS: A.RT_DIMS + rank].tolist()), self.alloc_where[index])
             if not self.free_headers:
                 self._grow_headers()
             ident = self.free_headers.pop()

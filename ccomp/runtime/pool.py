@@ -15,6 +15,15 @@ heat calls of new shapes, with no hit): a free buffer not reused during the last
 never exceed ``budget`` — over it, buffers of the shapes requested longest ago go
 first. The budget is public: ``ccomp.compile(..., memory_budget=...)`` or the
 ``CCOMP_MEMORY_BUDGET`` environment variable (bytes, or a size such as ``512MB``).
+
+What is *live* is bounded too, before the driver is asked: a buffer that would take the
+live bytes over ``pool.limit`` (the memory of this machine or its cgroup, or the
+device's ``memory_bytes`` if less), or that is larger than ``pool.buffer_limit`` (the
+device's ``max_alloc_bytes``, as OpenCL's ``MAX_MEM_ALLOC_SIZE``), is an
+:class:`AllocationError` carrying the location of the ``.cn`` expression that made it,
+never a ``MemoryError`` traceback, a swapping machine or a driver that crashes. The
+budget is not that bound: it says how much *free* memory to keep (0 keeps none), not
+how much a program may use.
 """
 
 from __future__ import annotations
@@ -41,6 +50,51 @@ _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
           "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40,
           "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
 _SIZE = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*", re.IGNORECASE)
+
+
+class AllocationError(Exception):
+    """A buffer refused before it was allocated (or refused by the driver). ``location``
+    is the ``memref.alloc`` op's location, which the face turns into a diagnostic at
+    the expression that made the buffer, as for a ``ScheduleCheckError``."""
+
+    def __init__(self, message: str, location: Any = None):
+        super().__init__(message)
+        self.message, self.location = message, location
+
+
+def machine_memory() -> int:
+    """Bytes this process can ever have resident: physical memory, or the cgroup's
+    ``memory.max`` when that is lower (a container)."""
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not POSIX: no sound figure, use a large one
+        total = 1 << 44
+    try:
+        with open("/sys/fs/cgroup/memory.max") as f:
+            text = f.read().strip()
+        if text.isdigit():
+            total = min(total, int(text))
+    except OSError:
+        pass
+    return total
+
+
+def show_bytes(n: int) -> str:
+    """``n`` bytes in words: ``40.0 GB``, ``512 B``."""
+    for unit, size in (("TB", 10**12), ("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} B"
+
+
+_NAMES = {("float32", 1): "f32", ("int32", 1): "i32", ("bool", 1): "bool", ("float32", 2): "vec2",
+          ("float32", 3): "vec3", ("float32", 4): "vec4", ("int32", 2): "ivec2"}
+
+
+def _element_name(t: MemRefType) -> str:
+    """The ``.cn`` spelling of a buffer's element (``vec4``, ``f32``), for messages."""
+    layout = element_layout(t.element_type)
+    return _NAMES.get((layout.dtype.name, layout.lanes), str(t.element_type))
 
 
 class BudgetError(ValueError):
@@ -124,10 +178,14 @@ class BufferPool:
     Accounting, for tests and users (``prog.pool``): ``free_bytes`` (held for reuse),
     ``live_bytes`` (in use, outputs handed to the caller included until reclaimed),
     ``peak_bytes``, ``hits``/``misses`` of ``alloc``, ``released`` (buffers given back
-    to the driver), ``calls``."""
+    to the driver), ``calls``. ``limit`` bounds the live bytes, ``buffer_limit`` each
+    buffer (see the module docstring); lowering them keeps a program smaller."""
 
     def __init__(self, device: Device, budget: int | str | None = None):
         self.device, self.budget = device, resolve_budget(budget)
+        # a driver's own limits, where it has them (OpenCL: global memory, largest buffer)
+        self.limit = min(machine_memory(), getattr(device, "memory_bytes", None) or machine_memory())
+        self.buffer_limit = getattr(device, "max_alloc_bytes", None) or self.limit
         # token -> (key, handle, bytes, the call it was last in use)
         self.free: OrderedDict[int, tuple[Key, Any, int, int]] = OrderedDict()
         self.requested: dict[Key, int] = {}  # key -> the last call that allocated it
@@ -156,7 +214,10 @@ class BufferPool:
             self._release(token)
         self.requested = {k: c for k, c in self.requested.items() if c >= oldest}
 
-    def alloc(self, t: MemRefType, dims: Sequence[int]) -> Buffer:
+    def alloc(self, t: MemRefType, dims: Sequence[int], where: Any = None) -> Buffer:
+        """A buffer of type ``t`` and shape ``dims``: a free one of the same type and
+        shape, else a new one from the driver once :meth:`_check` allows it (``where``:
+        the location of the op that asks, for its :class:`AllocationError`)."""
         dims = tuple(int(d) for d in dims)
         info = self._info(t)
         key = (info.key, dims)
@@ -169,7 +230,33 @@ class BufferPool:
                 return self._live(Buffer(handle, t, dims, self), size)
         self.misses += 1
         size = math.prod(dims) * info.element_bytes
-        return self._live(Buffer(self.device.alloc(t, dims), t, dims, self), size)
+        self._check(t, dims, size, where)
+        try:
+            handle = self.device.alloc(t, dims)
+        except Exception as exc:  # MemoryError, a driver's out-of-memory error: the same located error
+            raise AllocationError(f"{self._what(t, dims, size)}, and the {self.device.name} device could not "
+                                  f"allocate it ({type(exc).__name__}: {exc})", where) from None
+        return self._live(Buffer(handle, t, dims, self), size)
+
+    def _what(self, t: MemRefType, dims: tuple[int, ...], size: int) -> str:
+        shape = " x ".join(map(str, dims)) or "1"
+        return f"this value needs a buffer of {math.prod(dims)} {_element_name(t)} (shape {shape}, {show_bytes(size)})"
+
+    def _check(self, t: MemRefType, dims: tuple[int, ...], size: int, where: Any) -> None:
+        """Refuse a buffer with a negative size, larger than ``limit``, or that would
+        take the live bytes over it (free buffers are given back to the driver first)."""
+        if min(dims, default=0) < 0:
+            raise AllocationError(f"cannot allocate a buffer of negative size {' x '.join(map(str, dims))}", where)
+        cap = min(self.limit, self.buffer_limit)
+        if size > cap:
+            raise AllocationError(f"{self._what(t, dims, size)}, more than the {show_bytes(cap)} the "
+                                  f"{self.device.name} device can hold here", where)
+        if self.live_bytes + self.free_bytes + size > self.limit:
+            self.clear()
+        if self.live_bytes + size > self.limit:
+            raise AllocationError(f"{self._what(t, dims, size)}, and with {show_bytes(self.live_bytes)} in use "
+                                  f"that is more than the {show_bytes(self.limit)} the {self.device.name} device "
+                                  "can hold here", where)
 
     def adopt(self, handle: Any, t: MemRefType, dims: Sequence[int]) -> Buffer:
         """A buffer the device made outside the pool (an uploaded input): counted live

@@ -11,6 +11,13 @@ the same symbols (two programs, a kernel and its may-alias variant): each compil
 renames the functions it is asked for with a prefix of its own. The O3 pipeline of
 llvmlite 0.50 vectorises only when the tuning options ask for it, which they do here.
 
+A ``Jit`` owns its native code and frees it: its modules live in an LLVM context of
+its own (types, constants and metadata of LLVM's global context are never freed), and
+:meth:`Jit.close` — called when the ``Jit`` is dropped — disposes of the engine (its
+code, its modules) and then drops that context, in that order: an engine must never
+outlive the context its modules were parsed in. A program compiled and dropped in a
+loop so leaves no native memory behind (``tests/runtime/test_jit_freed.py``).
+
 Math intrinsics that LLVM turns into calls resolve against the C math library
 (``sinf``, ``tanf``, ...) and the GCC runtime (``__powisf2`` for ``llvm.powi``), both
 loaded into the JIT's symbol space once per process: MCJIT would otherwise jump to
@@ -21,9 +28,11 @@ checked before compiling for the same reason.
 from __future__ import annotations
 
 import ctypes.util
+import hashlib
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import llvmlite.binding as llvm
@@ -32,6 +41,17 @@ log = logging.getLogger(__name__)
 
 _init_lock = threading.Lock()
 _initialised = False
+
+# (opt level, SHA-256 of the IR text) -> the optimised IR text, most recent last. Each
+# run of llvmlite 0.50's pass pipeline leaks ~0.12 MB of native memory (measured; its
+# LLVMPY_RunNewModulePassManager registers instrumentation callbacks on the
+# PassBuilder's callback list, which is never freed), so a program compiled again in
+# this process — a dropped Program recompiled, ``cache=False`` — reuses the optimised
+# text instead of running the pipeline again. The result is the same: LLVM's
+# optimisation is deterministic for one text, level and host CPU.
+MEMO_ENTRIES = 64
+_optimised: OrderedDict[tuple[int, bytes], str] = OrderedDict()
+_memo_lock = threading.Lock()
 
 
 def _initialise_llvm() -> None:
@@ -62,19 +82,54 @@ class Jit:
             opt=opt_level,
             jit=True,
         )
-        empty = llvm.parse_assembly("")
+        self.context: llvm.ContextRef | None = llvm.create_context()
+        empty = llvm.parse_assembly("", self.context)
         self._prepare(empty)
-        self.engine = llvm.create_mcjit_compiler(empty, self.target_machine)
+        self.engine: llvm.ExecutionEngine | None = llvm.create_mcjit_compiler(empty, self.target_machine)
         self._modules: list[llvm.ModuleRef] = []  # keep every added module alive
         self._compiled = 0
+
+    def close(self) -> None:
+        """Free the native code, the modules and the context (idempotent). Addresses
+        :meth:`compile` returned are invalid afterwards: only the owner of the ``Jit``
+        (a device, dropped with everything that calls its code) may close it."""
+        engine, self.engine = self.engine, None
+        if engine is None:
+            return
+        engine.close()  # disposes of the modules added to it, and of the target machine it owns
+        self._modules.clear()
+        # the context goes with its last reference: now, or when a module parsed in it
+        # and never added (``optimise``'s result, kept by a caller) goes
+        self.context = None
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # never raise from a finaliser (e.g. at interpreter exit)
+            pass
+
+    def _parse(self, text: str) -> llvm.ModuleRef:
+        if self.engine is None:
+            raise RuntimeError("llvm: this JIT was closed")
+        return llvm.parse_assembly(text, self.context)
 
     def _prepare(self, module: llvm.ModuleRef) -> None:
         module.triple = self.target_machine.triple
         module.data_layout = str(self.target_machine.target_data)
 
     def optimise(self, text: str) -> llvm.ModuleRef:
-        """Parse, verify and optimise LLVM IR text with the O3 pipeline, vectorisers on."""
-        module = llvm.parse_assembly(text)
+        """Parse, verify and optimise LLVM IR text with the O3 pipeline, vectorisers on;
+        text optimised before in this process (at this level) is parsed from the memo."""
+        key = (self.opt_level, hashlib.sha256(text.encode()).digest())
+        with _memo_lock:
+            done = _optimised.get(key)
+            if done is not None:
+                _optimised.move_to_end(key)
+        if done is not None:
+            module = self._parse(done)
+            self._prepare(module)
+            return module
+        module = self._parse(text)
         self._prepare(module)
         module.verify()
         tuning = llvm.create_pipeline_tuning_options(speed_level=self.opt_level)
@@ -82,6 +137,10 @@ class Jit:
         tuning.slp_vectorization = True
         builder = llvm.create_pass_builder(self.target_machine, tuning)
         builder.getModulePassManager().run(module, builder)
+        with _memo_lock:
+            _optimised[key] = str(module)
+            while len(_optimised) > MEMO_ENTRIES:
+                _optimised.popitem(last=False)
         return module
 
     def compile(self, text: str, symbols: Sequence[str], optional: Sequence[str] = ()) -> tuple[dict[str, int], str]:
@@ -101,6 +160,7 @@ class Jit:
         for name in symbols:
             module.get_function(name).name = prefix + name
         optimised = str(module)
+        assert self.engine is not None  # checked by _parse
         self.engine.add_module(module)
         self.engine.finalize_object()
         self._modules.append(module)
@@ -110,6 +170,6 @@ class Jit:
 
     def assembly(self, text: str) -> str:
         """Native assembly of already-optimised IR text, to check what the CPU runs."""
-        module = llvm.parse_assembly(text)
+        module = self._parse(text)
         self._prepare(module)
         return self.target_machine.emit_assembly(module)

@@ -14,6 +14,12 @@ packs typed scalars with ``struct`` (under 1 us for a heat launch's eight argume
 where ``set_arg`` of a NumPy scalar costs about 10 us each. ``prepare_launch`` sets a
 launch's arguments once on a kernel object of its own (kept for reuse when the prepared
 launch is dropped), so a repeat zone's ping-pong only enqueues.
+
+Limits the driver would meet with a crash are checked first: buffers over the
+device's ``GLOBAL_MEM_SIZE`` or ``MAX_MEM_ALLOC_SIZE`` (``memory_bytes``,
+``max_alloc_bytes``: the buffer pool refuses them with a located error), and entry
+points longer than ``MAX_ENTRY_CHARS`` (the backend shortens its own; a longer one,
+from an edited build folder, aborted PoCL's linker).
 """
 
 from __future__ import annotations
@@ -91,6 +97,9 @@ class CLBuffer:
     nbytes: int
 
 
+MAX_ENTRY_CHARS = 128  # the backend emits at most 64 (cstyle.opencl.MAX_ENTRY)
+
+
 class CLDevice(Device):
     """Runs ``kern.kernel`` ops as OpenCL C kernels (see the module docstring)."""
 
@@ -104,6 +113,9 @@ class CLDevice(Device):
         self.kernels: dict[str, tuple[KernelSource, Any]] = {}
         self.programs: dict[str, Any] = {}  # kernel name -> its cl.Program, for more kernel objects
         self.spare: dict[str, list[Any]] = {}  # kernel objects of dropped prepared launches
+        # what the driver promises, for the buffer pool's limits: all buffers, the largest one
+        self.memory_bytes = int(self.device.global_mem_size)
+        self.max_alloc_bytes = min(int(self.device.max_mem_alloc_size), self.memory_bytes)
         log.debug("opencl device: %s on %s", self.device.name, self.device.platform.name)
 
     def codegen_options(self) -> dict[str, Any]:
@@ -124,6 +136,10 @@ class CLDevice(Device):
 
         If the joint build fails, each kernel is built alone to find the one to blame."""
         text = "\n".join(ks.source for ks in sources)
+        for ks in sources:
+            if len(ks.entry) > MAX_ENTRY_CHARS or not (ks.entry.isascii() and ks.entry.isidentifier()):
+                raise KernelBuildError("opencl", ks.name, f"entry point {ks.entry[:40]!r} ({len(ks.entry)} characters) "
+                                       f"is not a C identifier of at most {MAX_ENTRY_CHARS} characters", text)
         program = cl.Program(self.ctx, text)
         try:
             program.build()

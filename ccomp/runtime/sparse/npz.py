@@ -10,11 +10,19 @@ never another exception. scipy refuses many broken files in its own words and ac
 that kernels must not see (indices out of range, complex values, non-zero bsr padding), so
 every matrix scipy reads is validated as any other input is, and when scipy refuses a file,
 :func:`_explain` looks at its arrays to say what exactly is wrong.
+
+Sizes come first (:func:`_check_sizes`): a file of a few kilobytes can declare arrays of
+gigabytes (zeros compress a thousandfold) or a shape whose index pointers alone fill the
+memory, and scipy would allocate them before any check ran. So the shape and the byte
+sizes the arrays' headers declare are read, without their data, and refused with a
+:class:`SparseInputError` naming the file and the size before scipy reads anything.
 """
 
 from __future__ import annotations
 
+import io
 import logging
+import math
 import os
 import zipfile
 from typing import Any
@@ -22,6 +30,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from ccomp.runtime.imageio import npy_declared
+from ccomp.runtime.pool import machine_memory, show_bytes
 from ccomp.runtime.sparse.formats import (
     Format, SparseArrays, SparseInputError, check_bsr, check_compressed, check_coo, check_input, check_shape,
     from_value, to_scipy,
@@ -95,9 +105,53 @@ def _explain(path: str | os.PathLike, name: str) -> None:
         return
 
 
+def _declared(path: str | os.PathLike) -> tuple[dict[str, tuple[tuple[int, ...], int]], Any]:
+    """Each ``.npy`` member's declared (shape, bytes), and the ``shape`` array when its
+    member is small; read from the headers, never the data. Raises what zipfile and
+    numpy raise on a file that is not a zip."""
+    declared: dict[str, tuple[tuple[int, ...], int]] = {}
+    shape = None
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            try:
+                with z.open(info) as member:
+                    header = npy_declared(member)
+            except Exception:  # not an array: scipy never allocates for it
+                continue
+            if header is not None:
+                declared[info.filename] = (header[0], math.prod(header[0]) * header[1].itemsize)
+        if declared.get("shape.npy", ((), 1 << 30))[1] <= 64 and z.getinfo("shape.npy").file_size <= 4096:
+            shape = np.load(io.BytesIO(z.read("shape.npy")), allow_pickle=False)
+    return declared, shape
+
+
+def _check_sizes(path: str | os.PathLike, name: str) -> None:
+    """Refuse a file whose declared shape is out of range, or whose arrays plus an index
+    pointer per row or column (what ccomp's formats add, int64 at worst) need more than
+    this machine's memory. A file that cannot be read this way is left to scipy."""
+    try:
+        declared, shape = _declared(path)
+    except Exception:  # not a zip, not .npy members: scipy and _explain say what is wrong
+        return
+    rows = cols = 0
+    if shape is not None:
+        try:
+            rows, cols = check_shape(shape)
+        except SparseInputError as e:
+            raise _Named(f"{name!r}: {e}") from None
+    need = sum(size for _, size in declared.values()) + 8 * (max(rows, cols) + 1)
+    if need > machine_memory():
+        biggest = max(declared, key=lambda k: declared[k][1])
+        dims, size = declared[biggest]
+        raise _Named(f"{name!r} declares a {rows} x {cols} matrix whose arrays ({biggest[:-4]!r}: "
+                     f"{' x '.join(map(str, dims))}, {show_bytes(size)}) and index pointers need "
+                     f"{show_bytes(need)}, more than the {show_bytes(machine_memory())} of memory here")
+
+
 def load_npz(path: str | os.PathLike) -> Any:
     """The validated scipy.sparse matrix in ``path`` (in the format the file holds)."""
     name = os.path.basename(os.fspath(path))
+    _check_sizes(path, name)
     try:
         with open(path, "rb") as fh:
             matrix = sp.load_npz(fh)
