@@ -8,7 +8,8 @@ bounds guard and the per-workgroup reduction tree -- and ``glsl.py``/``opencl.py
 override spellings. Every SSA value becomes a typed local (``T name = expr;``): the
 drivers' compilers fold them away and the source stays one-to-one with the IR.
 
-Mixins keep each part small: the op table in ``ops.py``, buffer access in
+Mixins keep each part small: the op table in ``ops.py``, defined integer and float
+semantics where C's differ in ``numeric.py``, buffer access in
 ``buffers.py``, the reduction tree in ``reduce.py``, type helpers in ``types.py``. Ops
 are dispatched through a table keyed on op classes (``ccomp.backends.dispatch``); the
 ABI handed to runtimes
@@ -29,6 +30,7 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 
 from ccomp.backends.cstyle.buffers import BufferOps
+from ccomp.backends.cstyle.numeric import NumericOps
 from ccomp.backends.cstyle.ops import OpTable
 from ccomp.backends.cstyle.reduce import ReduceTree
 from ccomp.backends.cstyle.types import (  # noqa: F401  (re-exported for the targets)
@@ -39,7 +41,7 @@ from ccomp.backends.dispatch import cannot_emit, op_table
 from ccomp.runtime.abi import Binding, KernelSource
 from ccomp.dialects.kern import AtomicAddOp, KernelOp
 
-class CStyleEmitter(OpTable, BufferOps, ReduceTree):
+class CStyleEmitter(NumericOps, OpTable, BufferOps, ReduceTree):
     """Turns one ``kern.kernel`` into C-like source; subclasses give the spellings."""
 
     target: ClassVar[str] = "c"
@@ -52,6 +54,7 @@ class CStyleEmitter(OpTable, BufferOps, ReduceTree):
     # opens such a body without contraction, and the qualifier of its float locals.
     EXACT_BODY: ClassVar[str] = ""
     EXACT_DECL: ClassVar[str] = ""
+    ALWAYS_EXACT: ClassVar[bool] = False  # every kernel as exact (GLSL: see glsl.py)
     # Scalar type names: integers by width (a width not listed is unsupported), and the
     # names that need a language feature the translation unit must enable.
     INT_TYPES: ClassVar[dict[int, str]] = {}
@@ -196,7 +199,7 @@ class CStyleEmitter(OpTable, BufferOps, ReduceTree):
     def define(self, v: SSAValue, expr: str) -> str:
         n = self.fresh(v.name_hint)
         self.names[v] = n
-        exact = self.EXACT_DECL if self.exact and "float" in self.type_name(v.type) else ""
+        exact = self.EXACT_DECL if self.exact and is_float(v.type) else ""
         self.line(f"{exact}{self.type_name(v.type)} {n} = {expr};")
         return n
 
@@ -261,7 +264,7 @@ class CStyleEmitter(OpTable, BufferOps, ReduceTree):
     # ---- the kernel ---------------------------------------------------------------------
     def emit(self) -> KernelSource:
         self._bind()
-        self.exact = any(isinstance(op, AtomicAddOp) for op in self.kernel.walk())
+        self.exact = self.ALWAYS_EXACT or any(isinstance(op, AtomicAddOp) for op in self.kernel.walk())
         if self.exact and self.EXACT_BODY:
             self.line(self.EXACT_BODY)
         for d in range(self.rank):

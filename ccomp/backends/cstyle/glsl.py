@@ -16,6 +16,18 @@ tonemap kernel ~14x and edges ~5x faster. Up to ``max_textures`` per kernel (16 
 GL 4.3's minimum of ``GL_MAX_COMPUTE_TEXTURE_IMAGE_UNITS``); the rest stay SSBOs, as
 do written buffers, i64/index and f64 ones (no 64-bit texel formats).
 
+Float semantics: GLSL 4.30 does not require IEEE behaviour on NaN and inf, and Mesa
+uses that freedom unless told not to: measured on llvmpipe, ``a - a`` was 0 for an
+infinite ``a``, ``a < b ? a : b`` became a NaN-dropping ``min``, and ``a * 1e-30 *
+1e-10`` was reassociated. Every float local is therefore ``precise`` (GLSL 4.00: no
+algebraic rewriting of what computes it), which gave the reference's results in
+``tests/differential/test_edge_semantics.py``. Even ``precise`` does not stop the GLSL
+front end from folding a literal zero operand (``x * 0.0`` was 0, ``x / 0.0`` was 0,
+``x % 0.0`` was ``x``, for NaN and inf ``x`` too), so a float zero is written
+``float(min(ccomp_ext0, 0))``: zero at run time (an extent is never negative), opaque
+to the compiler, and computed once per invocation. ``min``/``max`` on NaN are undefined
+in GLSL; ``float_min_max`` spells the IEEE ``minimum``/``maximum`` out.
+
 GLSL leaves signed ``/`` and ``%`` on negative operands undefined, so ``divsi`` and
 ``remsi`` go through a helper with C semantics; ``math.round`` (half away from zero)
 is spelled out because GLSL's ``round`` may round halves either way.
@@ -60,13 +72,13 @@ class GLSLEmitter(CStyleEmitter):
     GLOBAL_ID = "int(gl_GlobalInvocationID.{axis}) + ccomp_base{d}"
     ATOMIC_ADD = "atomicAdd({ref}, {value})"  # on an SSBO: a buffer both read and written is never a texture
     EXACT_DECL = "precise "  # GLSL 4.00+: no fusing or reassociating what computes it
+    ALWAYS_EXACT = True  # IEEE results on NaN and inf (module docstring)
     LOCAL_LINEAR_ID = "int(gl_LocalInvocationIndex)"
     GROUP_ID = "(int(gl_WorkGroupID.{axis}) + ccomp_base{d} / {size})"
     NUM_GROUPS = "((ccomp_ext{d} + {last}) / {size})"
     FUNCS: ClassVar[dict[type[Operation], str]] = {
         **CStyleEmitter.FUNCS, xmath.AbsFOp: "abs", xmath.RsqrtOp: "inversesqrt",
-        arith.MinimumfOp: "min", arith.MaximumfOp: "max", arith.MinnumfOp: "min",
-        arith.MaxnumfOp: "max", xmath.RoundEvenOp: "roundEven", xmath.Atan2Op: "atan",
+        arith.MinnumfOp: "min", arith.MaxnumfOp: "max", xmath.RoundEvenOp: "roundEven", xmath.Atan2Op: "atan",
     }
 
     def __init__(self, kernel: KernelOp, local_size: tuple[int, ...], max_textures: int = 16):
@@ -122,6 +134,9 @@ class GLSLEmitter(CStyleEmitter):
 
     def float_literal(self, value: float, t: Attribute) -> str:
         double = isinstance(t, Float64Type)
+        if value == 0.0:  # a zero the compiler cannot see (module docstring)
+            zero = f"{'double' if double else 'float'}(min(ccomp_ext0, 0))"
+            return f"(-{zero})" if math.copysign(1.0, value) < 0 else zero
         if math.isinf(value) or math.isnan(value):
             text = f"uintBitsToFloat({_SPECIAL.get(value, '0x7FC00000u')})"
             return f"double({text})" if double else text
@@ -161,6 +176,25 @@ class GLSLEmitter(CStyleEmitter):
         self.helpers[s] = (f"{s} ccomp_divsi({s} a, {s} b) {{ if (b == 0) return 0; if (b == -1) return -a; "
                            f"{s} q = {s}({u}(abs(a)) / {u}(abs(b))); return {negative} ? -q : q; }}")
         return "ccomp_divsi"
+
+    def float_min_max(self, kind: str, a: str, b: str, t: Attribute) -> str:
+        """A helper per float type, lane by lane on vectors (GLSL's ``?:`` takes a scalar
+        condition). NaN and the sign of a zero are read from the bits: Mesa folded
+        ``isnan`` to false where no ``precise`` result needed it (a reduction's tree)."""
+        s = self.scalar_type(element_of(t))
+        nan = f"ccomp_isnan_{s}"
+        if s == "float":
+            neg = "floatBitsToInt(a) < 0"
+            self.helpers[nan] = f"bool {nan}(float a) {{ return (floatBitsToUint(a) & 0x7FFFFFFFu) > 0x7F800000u; }}"
+        else:
+            neg = "int(unpackDouble2x32(a).y) < 0"
+            self.helpers[nan] = (f"bool {nan}(double a) {{ uvec2 w = unpackDouble2x32(a); uint h = w.y & 0x7FFFFFFFu; "
+                                 "return h > 0x7FF00000u || (h == 0x7FF00000u && w.x != 0u); }")
+        lt, first, second = ("<", "a", "b") if kind == "min" else (">", "b", "a")
+        fn = f"ccomp_f{kind}_{s}"
+        self.helpers[fn] = (f"{s} {fn}({s} a, {s} b) {{ return (a {lt} b || {nan}(a)) ? a : "
+                            f"(b {lt} a || {nan}(b)) ? b : ({neg}) ? {first} : {second}; }}")
+        return self.lanewise(t, fn + "({}, {})", a, b)
 
     @emits(arith.DivSIOp)
     def op_arith_divsi(self, op: Operation) -> None:

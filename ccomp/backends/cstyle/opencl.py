@@ -52,8 +52,7 @@ class OpenCLEmitter(CStyleEmitter):
     NUM_GROUPS = "(int)get_num_groups({d})"
     FUNCS: ClassVar[dict[type[Operation], str]] = {
         **CStyleEmitter.FUNCS, xmath.AbsFOp: "fabs", xmath.RsqrtOp: "rsqrt",
-        arith.MinimumfOp: "fmin", arith.MaximumfOp: "fmax", arith.MinnumfOp: "fmin",
-        arith.MaxnumfOp: "fmax", xmath.RoundOp: "round", xmath.RoundEvenOp: "rint",
+        arith.MinnumfOp: "fmin", arith.MaxnumfOp: "fmax", xmath.RoundOp: "round", xmath.RoundEvenOp: "rint",
         xmath.Atan2Op: "atan2",
         # PoCL's built-in integer min/max are library calls it never inlines, which
         # stops the work-item loop from vectorising (measured: tonemap's clamped reads
@@ -78,6 +77,19 @@ class OpenCLEmitter(CStyleEmitter):
     def as_unsigned(self, expr: str, t: Attribute) -> str:
         return f"as_u{self.type_name(t)}({expr})"
 
+    def wrapping(self, sym: str, a: str, b: str, t: Attribute) -> str:
+        """Unsigned arithmetic, defined modulo 2^N in C, read back bit for bit."""
+        # (a shift count is masked to the width by OpenCL C itself, 6.3.j)
+        return f"as_{self.type_name(t)}({self.as_unsigned(a, t)} {sym} {self.as_unsigned(b, t)})"
+
+    def negate(self, a: str, t: Attribute) -> str:
+        return f"as_{self.type_name(t)}(-{self.as_unsigned(a, t)})"
+
+    def float_min_max(self, kind: str, a: str, b: str, t: Attribute) -> str:
+        """``CCOMP_FMIN``/``CCOMP_FMAX`` (defined in ``assemble``): comparisons, ``isnan``
+        and ``signbit`` work lane by lane on vectors, and ``?:`` selects per lane."""
+        return f"CCOMP_F{kind.upper()}({a}, {b})"
+
     def uniform_expr(self, name: str, t: Attribute) -> str:
         if is_bool(t) and isinstance(t, VectorType):
             raise EmitError(f"opencl backend: i1 vector arguments are unsupported (kernel @{self.kernel.kernel_name})")
@@ -88,7 +100,8 @@ class OpenCLEmitter(CStyleEmitter):
         if math.isinf(value) or math.isnan(value):
             text = "NAN" if math.isnan(value) else ("INFINITY" if value > 0 else "(-INFINITY)")
             return f"((double){text})" if double else text
-        return decimal(value, double) + ("" if double else "f")
+        text = decimal(value, double)  # "(-0.5)" when negative: the suffix goes inside
+        return text if double else f"{text[:-1]}f)" if text.endswith(")") else f"{text}f"
 
     def int_literal(self, value: int, t: Attribute) -> str:
         width = t.width.data if isinstance(t, IntegerType) else 32
@@ -113,9 +126,10 @@ class OpenCLEmitter(CStyleEmitter):
     # ---- the translation unit ---------------------------------------------------------
     @emits(arith.DivSIOp)
     def op_arith_divsi(self, op: Operation) -> None:
-        """x / 0 = 0 and INT_MIN / -1 wraps, as on every other target (C leaves both undefined)."""
+        """x / 0 = 0 and INT_MIN / -1 wraps (a negation in unsigned arithmetic), as on
+        every other target (C leaves both undefined)."""
         a, b = (self.name(o) for o in op.operands)
-        self.define(op.result, f"CCOMP_DIVI({a}, {b})")
+        self.define(op.result, f"CCOMP_DIVI({a}, {b}, {self.negate(a, op.result.type)})")
 
     @emits(arith.RemSIOp)
     def op_arith_remsi(self, op: Operation) -> None:
@@ -141,9 +155,17 @@ class OpenCLEmitter(CStyleEmitter):
         head = ["#ifndef CCOMP_MINI",
                 "#define CCOMP_MINI(a, b) ((a) < (b) ? (a) : (b))",
                 "#define CCOMP_MAXI(a, b) ((a) > (b) ? (a) : (b))",
-                "#define CCOMP_DIVI(a, b) ((b) == 0 ? 0 : (b) == -1 ? -(a) : (a) / (b))",
+                "#define CCOMP_DIVI(a, b, neg) ((b) == 0 ? 0 : (b) == -1 ? (neg) : (a) / (b))",
+                # IEEE 754-2019 minimum/maximum (see numeric.py)
+                "#define CCOMP_FMIN(a, b) ((a) < (b) || isnan(a) ? (a) : (b) < (a) || isnan(b) ? (b) "
+                ": signbit(a) ? (a) : (b))",
+                "#define CCOMP_FMAX(a, b) ((a) > (b) || isnan(a) ? (a) : (b) > (a) || isnan(b) ? (b) "
+                ": signbit(a) ? (b) : (a))",
                 "#define CCOMP_REMI(a, b) ((b) == 0 || (b) == -1 ? 0 : (a) % (b))",
-                "#endif"]
+                "#endif",
+                # no fused multiply-adds (OpenCL C's default is ON): every + and * rounds
+                # once, as on llvm and in the reference, so results agree bit for bit
+                "#pragma OPENCL FP_CONTRACT OFF"]
         if self.reduce is not None:
             yielded = self.kernel.body.block.last_op.values[0].type
             params.append((self.partials.slot, f"__global {self.scalar_type(element_of(yielded))}* ccomp_partials"))

@@ -5,7 +5,9 @@ A mixin of ``CStyleEmitter`` (``base.py``), kept apart so the emitter's structur
 is keyed on op classes (``ccomp.backends.dispatch``): an op is handled by a method
 marked ``@emits(OpClass)``, else by the ``BINOPS`` operator table, else by the
 ``FUNCS`` built-in table (targets override entries, e.g. ``math.absf`` is ``abs`` in
-GLSL and ``fabs`` in OpenCL). Semantics follow MLIR: ``divsi``/``remsi``
+GLSL and ``fabs`` in OpenCL). The ops whose C spelling would be undefined or differ
+from the reference (wrapping integers, NaN-propagating min/max, float-to-int) are
+in ``numeric.py``. Semantics follow MLIR: ``divsi``/``remsi``
 truncate like C, ``cmpf`` distinguishes ordered from unordered predicates (C's ``<``
 is false on NaN, i.e. ordered; ``!=`` is true on NaN, i.e. unordered), and i1 is -1
 when sign-extended.
@@ -13,6 +15,7 @@ when sign-extended.
 
 from __future__ import annotations
 
+from functools import reduce
 from typing import ClassVar
 
 from xdsl.dialects import arith, math, scf, vector
@@ -25,8 +28,7 @@ from ccomp.backends.dispatch import emits
 from ccomp.dialects import kern
 
 _MIN_MAX_KINDS = {"minsi": arith.MinSIOp, "maxsi": arith.MaxSIOp, "minnumf": arith.MinnumfOp,
-                  "maxnumf": arith.MaxnumfOp, "minimumf": arith.MinimumfOp,
-                  "maximumf": arith.MaximumfOp}
+                  "maxnumf": arith.MaxnumfOp}
 _LOGICAL_KINDS = {"and": arith.AndIOp, "or": arith.OrIOp, "xor": arith.XOrIOp}
 
 
@@ -218,10 +220,10 @@ class OpTable:
         lanes = [self.comp(v, k) for k in range(lanes_of(op.vector.type))]
         if op.acc is not None:
             lanes.append(self.name(op.acc))
-        if kind in _MIN_MAX_KINDS:
-            expr = lanes[0]
-            for x in lanes[1:]:
-                expr = f"{self.FUNCS[_MIN_MAX_KINDS[kind]]}({expr}, {x})"
+        if kind in ("minimumf", "maximumf"):  # NaN-propagating: see numeric.py
+            expr = reduce(lambda x, y: self.float_min_max(kind[:3], x, y, op.dest.type), lanes)
+        elif kind in _MIN_MAX_KINDS:
+            expr = reduce(lambda x, y: f"{self.FUNCS[_MIN_MAX_KINDS[kind]]}({x}, {y})", lanes)
         else:
             ops = {"add": "+", "mul": "*", "and": "&", "or": "|", "xor": "^"}
             if kind not in ops:

@@ -6,16 +6,12 @@ from __future__ import annotations
 
 import math
 
-from xdsl.dialects import arith
 from xdsl.dialects.builtin import IndexType, IntegerType, VectorType
 from xdsl.ir import Attribute
 
 from ccomp.backends.cstyle.types import dtype_name, element_of, is_bool, is_float, lanes_of
 from ccomp.backends.cstyle.errors import EmitError
 from ccomp.runtime.abi import Binding
-
-# a float min/max reduction combines with the target's spelling of these ops
-_FLOAT_MIN_MAX = {"min": arith.MinimumfOp, "max": arith.MaximumfOp}
 
 
 class ReduceTree:
@@ -32,7 +28,8 @@ class ReduceTree:
         if is_bool(yielded):
             raise EmitError(f"{self.target}: kernel @{self.kernel.kernel_name} reduces i1 values")
         self.red_type = self.type_name(yielded)
-        self.line(f"{self.red_type} ccomp_val = {self.identity(yielded)};")
+        exact = self.EXACT_DECL if self.exact and is_float(yielded) else ""  # see CStyleEmitter.define
+        self.line(f"{exact}{self.red_type} ccomp_val = {self.identity(yielded)};")
         last, coarsen = self.rank - 1, self.REDUCE_COARSEN
         span = self.local_size[last] * coarsen
         stride = f"((ccomp_ext{last} + {span - 1}) / {span}) * {self.local_size[last]}"
@@ -84,5 +81,6 @@ class ReduceTree:
     def combine(self, a: str, b: str, t: Attribute) -> str:
         if self.reduce == "add":
             return f"{a} + {b}"
-        fn = self.FUNCS[_FLOAT_MIN_MAX[self.reduce]] if is_float(t) else self.reduce
-        return f"{fn}({a}, {b})"
+        if is_float(t):  # NaN-propagating, as the reference's np.min/np.max (numeric.py)
+            return self.float_min_max(self.reduce, a, b, t)
+        return f"{self.reduce}({a}, {b})"
