@@ -12,10 +12,17 @@ matches), vec3 buffers are ``float*`` read with ``vload3``/``vstore3`` because
 ``float3`` is 16 bytes in OpenCL. OpenCL C has no bool vectors and no bool kernel
 arguments or buffers: i1 vectors are ``intN`` holding 0/1, i1 arguments are ``int``,
 i1 buffers are ``char``.
+
+Entry points are at most ``MAX_ENTRY`` characters: PoCL names symbols and files after
+a kernel, and a kernel of a 251-character graph aborted its linker. A longer name
+keeps its first characters and gains a hash of the whole (``short_entry``), so it is
+the same on every build; the runtime calls the entry ``KernelSource.entry`` records.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import math
 from typing import ClassVar
 
@@ -30,6 +37,18 @@ from ccomp.backends.cstyle.errors import EmitError
 from ccomp.runtime.abi import KernelSource
 
 _INTS = {1: "bool", 8: "char", 16: "short", 32: "int", 64: "long"}
+
+
+MAX_ENTRY = 64
+
+
+def short_entry(entry: str) -> str:
+    """``entry`` if it has at most ``MAX_ENTRY`` characters, else its first characters,
+    ``_h`` and 16 hex digits of its SHA-256: deterministic, and distinct for distinct names."""
+    if len(entry) <= MAX_ENTRY:
+        return entry
+    digest = hashlib.sha256(entry.encode()).hexdigest()[:16]
+    return f"{entry[: MAX_ENTRY - 18].rstrip('_')}_h{digest}"
 
 
 class OpenCLEmitter(CStyleEmitter):
@@ -59,6 +78,11 @@ class OpenCLEmitter(CStyleEmitter):
         # ran 2x slower than the same kernel with conditional expressions).
         arith.MinSIOp: "CCOMP_MINI", arith.MaxSIOp: "CCOMP_MAXI",
     }
+
+    def emit(self) -> KernelSource:
+        """The base emitter's kernel, with the entry ``assemble`` shortened."""
+        ks = super().emit()
+        return ks if ks.entry == self.entry else dataclasses.replace(ks, entry=self.entry)
 
     def vector_type(self, elem: Attribute, lanes: int) -> str:
         return f"{'int' if is_bool(elem) else self.scalar_type(elem)}{lanes}"
@@ -152,6 +176,7 @@ class OpenCLEmitter(CStyleEmitter):
             else:
                 params.append((b.slot, f"{'int' if is_bool(t) else self.type_name(t)} {b.name}"))
         params += [(s, f"int {n}") for s, n in zip(self.extent_slots, self.extents)]
+        self.entry = short_entry(self.entry)  # read back by ``emit``
         head = ["#ifndef CCOMP_MINI",
                 "#define CCOMP_MINI(a, b) ((a) < (b) ? (a) : (b))",
                 "#define CCOMP_MAXI(a, b) ((a) > (b) ? (a) : (b))",
