@@ -126,3 +126,19 @@ def test_opencl_limit_is_the_drivers():
     with pytest.raises(ccomp.CompileError, match=expected + " .* the opencl device can hold here"):
         prog(n, m)
     np.testing.assert_array_equal(prog(2, 3), np.ones((2, 3), np.float32))
+
+
+def test_a_driver_refusal_is_located_too():
+    """GLSL storage buffers hold at most GL_MAX_SHADER_STORAGE_BLOCK_SIZE (128 MiB on
+    llvmpipe), less than memory: the device's own refusal becomes the same located
+    error, naming the driver's reason, and the program stays usable."""
+    _available("glsl")
+    prog = ccomp.compile_source("fn ones(n: i32) -> tensor<?xf32> {\n    return fill(n, 1.0)\n}\n", "ones.cn",
+                                target="glsl", cache=False)
+    n = prog.device.max_block // 4 + 1
+    if 4 * n > prog.pool.limit:
+        pytest.skip("this driver's storage buffers are larger than memory")
+    with pytest.raises(ccomp.CompileError, match=rf"ones.cn:2:12: error: this value needs a buffer of {n} f32 .* "
+                                                 r"the glsl device could not allocate it .*GL_MAX_SHADER_STORAGE"):
+        prog(n)
+    np.testing.assert_array_equal(prog(3), np.ones(3, np.float32))
