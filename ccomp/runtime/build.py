@@ -100,6 +100,15 @@ def module_text(module: ModuleOp) -> str:
     return out.getvalue() + "\n"
 
 
+def file_stem(kernel: str) -> str:
+    """A kernel's file name in ``kernels/``: its name, or for a name too long for a file
+    system (graph names may be hundreds of characters) a prefix and 16 hex digits of its
+    SHA-256. Readers go by the paths the manifest lists, never by the kernel's name."""
+    if len(kernel) <= 96:
+        return kernel
+    return f"{kernel[:72]}_h{hashlib.sha256(kernel.encode()).hexdigest()[:16]}"
+
+
 def write_build(build: Build, out: Path, sign_key: bytes | None = None,
                 extra: dict[str, bytes] | None = None) -> dict[str, Any]:
     """Write ``build`` into folder ``out`` (created if needed); returns the manifest.
@@ -113,11 +122,11 @@ def write_build(build: Build, out: Path, sign_key: bytes | None = None,
                                "host.mlir": module_text(build.module).encode(), **(extra or {})}
     kernels = []
     for name, ks in build.sources.items():
-        rel = f"kernels/{name}{SUFFIX[build.target]}"
+        rel = f"kernels/{file_stem(name)}{SUFFIX[build.target]}"
         files[rel] = ks.source.encode()
         variant = None
         if ks.ssbo_only is not None:
-            variant = f"kernels/{name}.ssbo{SUFFIX[build.target]}"
+            variant = f"kernels/{file_stem(name)}.ssbo{SUFFIX[build.target]}"
             files[variant] = ks.ssbo_only.source.encode()
         kernels.append(kernel_json(ks, rel, variant))
     llvm = None
@@ -125,7 +134,7 @@ def write_build(build: Build, out: Path, sign_key: bytes | None = None,
         files["kernels.ll"] = build.llvm.module.encode()
         llvm = {"module": "kernels.ll", "may_alias": {}}
         for name, text in build.llvm.may_alias.items():
-            llvm["may_alias"][name] = rel = f"kernels/{name}.may_alias.ll"
+            llvm["may_alias"][name] = rel = f"kernels/{file_stem(name)}.may_alias.ll"
             files[rel] = text.encode()
     for rel, data in files.items():
         _replace(out / rel, data)

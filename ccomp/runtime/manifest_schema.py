@@ -19,7 +19,7 @@ from ccomp.runtime.manifest import MANIFEST_FORMAT, MANIFEST_VERSION
 
 MAX_DEPTH = 48  # the schedule nests one level per repeat zone; generated manifests stay under 20
 
-_NAME = {"type": "string", "minLength": 1, "maxLength": 256}
+_NAME = {"type": "string", "minLength": 1, "maxLength": 4096}  # graph names may be long; files get short stems
 _TEXT = {"type": "string", "maxLength": 4096}
 _COUNT = {"type": "integer", "minimum": 0, "maximum": 1 << 20}
 _SLOT = {"type": "integer", "minimum": -1, "maximum": 4096}
