@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import math
+import mmap
 import sys
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -251,7 +252,8 @@ def reclaim_outputs(pool: BufferPool, handed_out: Handed) -> Handed:
     kept = []
     for t, dims, array in handed_out:
         # references: this list entry, the loop variable, getrefcount's argument
-        if sys.getrefcount(array) <= 3 and array.base is None:
+        # and no view of it: its base is nothing or its own mapping (``fresh_array``)
+        if sys.getrefcount(array) <= 3 and (array.base is None or type(array.base) is mmap.mmap):
             pool.give_back(t, dims, array)
         else:
             kept.append((t, dims, array))
