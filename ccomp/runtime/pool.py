@@ -156,7 +156,8 @@ class BufferPool:
         """A buffer of type ``t`` and shape ``dims``: a free one of the same type and
         shape, else a new one from the driver once :meth:`_check` allows it (``where``:
         the location of the op that asks, for its :class:`AllocationError`)."""
-        dims = tuple(int(d) for d in dims)
+        if type(dims) is not tuple:  # the native host passes a tuple of ints already
+            dims = tuple(int(d) for d in dims)
         info = self._info(t)
         key = (info.key, dims)
         self.requested[key] = self.calls
