@@ -33,7 +33,7 @@ from xdsl.dialects import func, memref, scf
 from xdsl.dialects.builtin import MemRefType
 
 from ccomp.runtime.devices import native_host_abi as A
-from ccomp.runtime.devices.base import element_layout
+from ccomp.runtime.devices.base import address_of, element_layout
 from ccomp.runtime.host import ScheduleCheckError
 from ccomp.runtime.pool import Buffer, BufferPool, reclaim_outputs
 from ccomp.runtime.sigint import call_deferring_sigint
@@ -47,15 +47,6 @@ Progress = Callable[[int, int], None]
 LOG_ENTRIES = 1024
 HEADER_BLOCK = 64
 POLL_SECONDS = 0.05  # without a progress callback, Ctrl-C is seen within this much
-
-
-def _address(a: np.ndarray) -> int:
-    """The address of ``a``'s first element. Through a ctypes view when ``a`` is
-    writable (0.8 us here, a third of ``__array_interface__``: a call takes two)."""
-    try:
-        return ctypes.addressof(ctypes.c_char.from_buffer(a))
-    except (TypeError, ValueError):  # read-only, or not a plain buffer
-        return a.__array_interface__["data"][0]
 
 
 def _weak_method(runner: Any, name: str) -> Callable[..., Any]:
@@ -73,12 +64,13 @@ class NativeHostRunner:
     """Drop-in for :class:`ccomp.runtime.host.HostRunner` on the llvm device when the
     backend lowered ``fn`` natively (``device.hosts`` has its symbol)."""
 
-    def __init__(self, fn: func.FuncOp, device: LLVMDevice, pool: BufferPool | None = None):
+    def __init__(self, fn: func.FuncOp, device: LLVMDevice, pool: BufferPool | None = None,
+                 abi: A.HostABI | None = None):
         from ccomp.runtime.devices.llvm import CHUNKS_PER_THREAD, MIN_PARALLEL_POINTS
 
         self.fn, self.device = fn, device
         self.pool = pool or BufferPool(device)
-        self.abi = abi = A.describe_host(fn)
+        self.abi = abi = abi or A.describe_host(fn)
         self.entry = A.HOST_FN(device.hosts[abi.symbol][0])
         self.timings: dict[str, float] = {}
         self.handed_out: list[tuple[MemRefType, tuple[int, ...], np.ndarray]] = []
@@ -95,12 +87,12 @@ class NativeHostRunner:
         for i, t in enumerate(abi.arg_types):
             if isinstance(t, MemRefType):
                 self.headers[i, 1] = -1 - i
-                self.args[abi.arg_offsets[i]] = _address(self.headers[i])
+                self.args[abi.arg_offsets[i]] = address_of(self.headers[i])
                 self.boxes.append(None)
             else:
                 layout = element_layout(t)
                 box = np.zeros(layout.lanes, layout.dtype)
-                self.args[abi.arg_offsets[i]] = _address(box)
+                self.args[abi.arg_offsets[i]] = address_of(box)
                 self.boxes.append(box)
         self._callbacks = tuple(kind(_weak_method(self, name)) for kind, name in (
             (A.ALLOC_FN, "_alloc"), (A.RELEASE_FN, "_release"), (A.POLL_FN, "_poll"), (A.ALIAS_FN, "_alias"),
@@ -109,19 +101,18 @@ class NativeHostRunner:
             self.rt[slot] = ctypes.cast(cb, ctypes.c_void_p).value
         self.rt[A.RT_PARALLEL_FOR] = device.parallel_for_address()
         self.rt[A.RT_THREADS] = device.threads
-        self.rt[A.RT_LOG] = _address(self.log)
+        self.rt[A.RT_LOG] = address_of(self.log)
         self.rt[A.RT_LOG_CAPACITY] = LOG_ENTRIES
         self.rt[A.RT_POLL_NS] = int(POLL_SECONDS * 1e9)
         self.rt[A.RT_MIN_PARALLEL] = MIN_PARALLEL_POINTS
         self.rt[A.RT_CHUNKS_PER_THREAD] = CHUNKS_PER_THREAD
-        self.pointers = tuple(_address(a) for a in (self.rt, self.args, self.outs, self.status))
+        self.pointers = tuple(address_of(a) for a in (self.rt, self.args, self.outs, self.status))
         self.scalar_out = [None if isinstance(t, MemRefType) else element_layout(t) for t in abi.result_types]
         # per call
         self.live: dict[int, Buffer] = {}  # header id -> buffer, for the call's allocations
         self.alloc_types = [(t, t.get_num_dims()) for t in abi.allocs]
         # alloc_index -> the op's location, for an AllocationError (describe_host's walk order)
         self.alloc_where = [op.location for op in fn.walk() if isinstance(op, memref.AllocOp)]
-        self.header_blocks: list[np.ndarray] = []
         self.header_rows: list[np.ndarray] = []
         self.header_addresses: list[int] = []
         self.header_ids: dict[int, int] = {}  # address -> id, for the outputs' headers
@@ -143,7 +134,7 @@ class NativeHostRunner:
                 self._grow_headers()
             ident = self.free_headers.pop()
             header = self.header_rows[ident]
-            header[0], header[2] = 1, _address(buf.handle)
+            header[0], header[2] = 1, address_of(buf.handle)
             self.live[ident] = buf
             return self.header_addresses[ident]
         except BaseException as exc:  # noqa: BLE001 - re-raised after the native call returns
@@ -156,9 +147,8 @@ class NativeHostRunner:
         block = np.zeros((HEADER_BLOCK, 3), np.int64)
         first = len(self.header_rows)
         block[:, 1] = np.arange(first, first + HEADER_BLOCK)
-        self.header_blocks.append(block)
-        self.header_rows.extend(block)
-        self.header_addresses.extend(_address(block) + 24 * i for i in range(HEADER_BLOCK))
+        self.header_rows.extend(block)  # rows are views: they keep their block alive
+        self.header_addresses.extend(address_of(block) + 24 * i for i in range(HEADER_BLOCK))
         self.header_ids.update((address, first + i) for i, address in enumerate(self.header_addresses[first:]))
         self.free_headers.extend(range(first + HEADER_BLOCK - 1, first - 1, -1))
 
@@ -233,7 +223,7 @@ class NativeHostRunner:
             else:
                 array = self.device.upload(abi.arg_types[i], value)
             inputs.append(array)
-            address = _address(array)
+            address = address_of(array)
             header = self.headers[i]
             header[0], header[2] = 1, address
             words[off + 1] = address
@@ -309,11 +299,12 @@ def make_runner(fn: func.FuncOp, device: Any, pool: BufferPool) -> Any:
     native = getattr(device, "hosts", {}).get(A.host_symbol(fn))
     if native is None or os.environ.get("CCOMP_NATIVE_HOST", "1") == "0":
         return HostRunner(fn, device, pool)
-    if native[1] != A.describe_host(fn).fingerprint:
+    abi = A.describe_host(fn)  # prints the schedule: once, shared with the runner
+    if native[1] != abi.fingerprint:
         log.warning("llvm: the native host of @%s was compiled from another schedule than the one loaded; "
                     "running the loaded schedule on the Python host", fn.sym_name.data)
         return HostRunner(fn, device, pool)
-    return NativeHostRunner(fn, device, pool)
+    return NativeHostRunner(fn, device, pool, abi)
 
 
 __all__ = ["NativeHostRunner", "make_runner"]

@@ -37,7 +37,7 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import MemRefType, ModuleOp
 
 from ccomp.dialects.kern import KernelOp
-from ccomp.runtime.devices.base import Device, array_shape, element_layout
+from ccomp.runtime.devices.base import Device, address_of, array_shape, element_layout
 from ccomp.runtime.devices.jit import Jit
 from ccomp.runtime.devices.llvm_abi import KernelABI, LLVMCode, describe_kernel, point_weight
 from ccomp.runtime.devices.native_host_abi import host_symbol
@@ -82,10 +82,6 @@ def _slots(abi: KernelABI) -> tuple[_Slot, ...]:
         slots.append(_Slot(b.index, b.is_buffer, layout.dtype, layout.lanes, b.rank, ndim, b.dims_offset,
                            b.written, str(b.type)))
     return tuple(slots)
-
-
-def _address(a: np.ndarray) -> int:
-    return a.__array_interface__["data"][0]  # cheaper than a.ctypes.data on every launch
 
 
 class LLVMDevice(Device):
@@ -187,9 +183,9 @@ class LLVMDevice(Device):
             partials, base, stride = None, 0, 0
         else:
             partials = np.zeros((max(n, 1), abi.reduce_lanes), np.float64 if abi.reduce_float else np.int64)
-            base, stride = _address(partials), partials.strides[0]
+            base, stride = address_of(partials), partials.strides[0]
         if n:
-            self._pool.parallel_for(fn, _address(ctx), rows, n, base, stride, self.threads)
+            self._pool.parallel_for(fn, address_of(ctx), rows, n, base, stride, self.threads)
         del keep, ctx
         return None if partials is None else _combine(abi, partials[:n])
 
@@ -242,7 +238,7 @@ def _pack(abi: KernelABI, slots: tuple[_Slot, ...], args: Sequence[Any]) -> tupl
             if value.ndim != slot.ndim or (slot.lanes > 1 and value.shape[-1] != slot.lanes):
                 raise ValueError(f"@{abi.name} binding {slot.index}: array of shape {value.shape} "
                                  f"does not fit {slot.type_text}")
-            start = _address(value)
+            start = address_of(value)
             words[slot.index] = start
             words[slot.dims_offset: slot.dims_offset + slot.rank] = value.shape[: slot.rank]
             spans.append((start, start + value.nbytes, slot.written))
@@ -251,7 +247,7 @@ def _pack(abi: KernelABI, slots: tuple[_Slot, ...], args: Sequence[Any]) -> tupl
             if box.size != slot.lanes:
                 box = np.ascontiguousarray(np.broadcast_to(box, (slot.lanes,)))
             keep.append(box)
-            words[slot.index] = _address(box)
+            words[slot.index] = address_of(box)
     return words, keep, spans
 
 
