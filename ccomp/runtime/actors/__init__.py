@@ -1,0 +1,1 @@
+"""The actor runtime: bounded queues, lifecycle, telemetry and batched compiled handlers."""
