@@ -323,13 +323,35 @@ def _compile(read: Callable[[], Source], target: str, function: str | None, cach
     return Program(build, seconds, cached, budget)
 
 
-def load(folder: str | Path, memory_budget: int | str | None = None) -> Program:
+def load(folder: str | Path, memory_budget: int | str | None = None,
+         verify_key: bytes | os.PathLike[str] | None = None) -> Program:
     """A :class:`Program` from a build folder written by ``ccomp build -o``
-    (``memory_budget`` as for :func:`compile`)."""
+    (``memory_budget`` as for :func:`compile`). With ``verify_key`` (the key's bytes, or
+    its file as a ``pathlib.Path``) the folder is refused unless that key signed it
+    (``ccomp build --sign KEY``) and no file changed since: ``ccomp run --build DIR
+    --verify KEY`` from Python."""
+    from ccomp.runtime.trust import TrustError
+
     try:
-        return Program(read_build(Path(folder)), memory_budget=memory_budget)
-    except BuildError as exc:
+        key = None if verify_key is None else _signing_key(verify_key)
+        return Program(read_build(Path(folder), verify_key=key), memory_budget=memory_budget)
+    except (BuildError, TrustError) as exc:
         raise CompileError(str(exc)) from None
+
+
+def _signing_key(value: bytes | os.PathLike[str]) -> bytes:
+    """The key ``load(verify_key=)`` checks with: bytes as they are, a path read as ``ccomp
+    run --verify KEYFILE`` reads it. A ``str`` is refused, as it could be either."""
+    from ccomp.runtime.trust import MAX_KEY_BYTES, MIN_KEY_BYTES, read_key
+
+    if isinstance(value, os.PathLike):
+        return read_key(value)
+    if not isinstance(value, (bytes, bytearray)):
+        raise CompileError(f"verify_key is the key as bytes or its file as a pathlib.Path, "
+                           f"not {type(value).__name__}")
+    if not MIN_KEY_BYTES <= len(value) <= MAX_KEY_BYTES:
+        raise CompileError(f"verify_key has {len(value)} bytes; a key has {MIN_KEY_BYTES} to {MAX_KEY_BYTES}")
+    return bytes(value)
 
 
 __all__ = ["compile", "compile_file", "compile_source", "load", "Program", "CompileError"]
