@@ -34,6 +34,7 @@ from ccomp.runtime.devices.base import Device
 from ccomp.runtime.host import ScheduleCheckError
 from ccomp.runtime.fast_bind import FastBinder
 from ccomp.runtime.native_host import make_runner
+from ccomp.runtime.profile import Profile, Recorder
 from ccomp.runtime.pool import AllocationError, BudgetError, BufferPool, resolve_budget
 from ccomp.runtime.devices.targets import TARGETS, TargetUnavailable, create_device
 from ccomp.runtime.signature import Port
@@ -171,6 +172,7 @@ class Program:
         self._runner = self._runners[0]
         self._binder = FastBinder.for_program(self.inputs, self.outputs, self.variants.variants)
         self._lock = threading.Lock()
+        self._profiles = Recorder(self.target, build.module)  # runtime/profile.py
         names = [p.name for p in self.outputs]
         self._result_type = namedtuple(f"{self.name}_outputs", names, rename=True) if len(names) > 1 else None
 
@@ -218,6 +220,23 @@ class Program:
         line per input; empty when the program has no ``auto`` input."""
         return list(self.variants.explanation)
 
+    @property
+    def last_profile(self) -> Profile | None:
+        """The :class:`~ccomp.runtime.profile.Profile` of the last call made with
+        ``profile=True`` or inside ``with prog.profile()``."""
+        return self._profiles.last
+
+    def profile(self) -> Any:
+        """``with prog.profile() as p:`` profiles every call in the block into ``p``
+        (a :class:`~ccomp.runtime.profile.Profile`: ``p.kernels()``, ``p.table()``,
+        ``p.write_trace(path)``)."""
+        return self._profiles.block()
+
+    def _run(self, args: Any, progress: Any, profile: bool) -> list[Any]:
+        if profile or self._profiles.blocks:  # else nothing but the plain call
+            return self._profiles.run(self._runner, lambda: self._runner.run(args, progress))
+        return self._runner.run(args, progress)
+
     def clear(self) -> None:
         """Release the free buffers the pool keeps for reuse, and the storage of earlier
         outputs the caller has dropped (``pool.free_bytes`` is 0 afterwards)."""
@@ -234,11 +253,14 @@ class Program:
         from ccomp.runtime.signature import bind_inputs
 
         progress = kwargs.pop("progress") if callable(kwargs.get("progress")) else None
+        profile = False  # profile=True: see last_profile (unless the program has an input named so)
+        if kwargs and isinstance(kwargs.get("profile"), bool) and all(p.name != "profile" for p in self.inputs):
+            profile = kwargs.pop("profile")
         fast = self._binder.bind(args, kwargs) if self._binder is not None else None
         if fast is not None:  # values already as the runtime wants them: skip the checks' costs
             with self._lock:
                 try:
-                    outs = self._runner.run(fast, progress)
+                    outs = self._run(fast, progress, profile)
                 except (ScheduleCheckError, AllocationError) as exc:
                     raise self._located(exc.location, exc.message) from None
             return outs[0] if self._result_type is None else self._result_type(*outs)
@@ -247,7 +269,7 @@ class Program:
             index, bound = self.variants.select(self.inputs, bound, self._input_error)
             self._runner = self._runners[index]
             try:
-                outs = self._runner.run(flatten(bound), progress)
+                outs = self._run(flatten(bound), progress, profile)
             except (ScheduleCheckError, AllocationError) as exc:
                 raise self._located(exc.location, exc.message) from None
             outs = regroup(self.outputs, outs)

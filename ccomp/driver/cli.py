@@ -96,6 +96,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="show a progress bar on stderr for repeat zones (default: when stderr is a terminal)")
     r.add_argument("--explain", action="store_true",
                    help="say which storage format was chosen for each 'auto' sparse input, and why")
+    from ccomp.driver import profile_cli
+    profile_cli.add_flags(r)
 
     sub.add_parser("targets", help="list the targets and devices available on this machine")
     return p

@@ -156,7 +156,8 @@ def run(args: argparse.Namespace) -> int:
     for name in wanted:
         if name not in names:
             raise CompileError(f"'{prog.name}' has no output '{name}'; its outputs are {', '.join(names)}")
-    result = _call(prog, kwargs, args)
+    from ccomp.driver import profile_cli
+    result = profile_cli.call(prog, kwargs, args, _call)  # --profile
     if getattr(args, "explain", False):
         for line in prog.explanation or ["no input has format 'auto': nothing was chosen"]:
             print(f"explain: {line}")

@@ -72,6 +72,7 @@ class HostRunner:
         self._preparing = False  # while compiling a fast loop's body: launches are prepared, not issued
         self.prepared: list[tuple[str, tuple[int, ...], Callable[[], Any]]] = []  # filled by such a body
         self.fast_loops = 0  # loops compiled onto that fast path (host_loops), for tests and tools
+        self.profiler: Any = None  # a runtime.profile.Profiler while a profiled call runs
         self.queued, self.ahead = 0, min(8, device.queue_depth or 8)  # see wait
         self.args = [self.slot(a) for a in fn.body.block.args]
         # (slot, type, rank or -1 for a scalar, scalar dtype): what ``run`` needs per argument,
@@ -109,12 +110,16 @@ class HostRunner:
             self.progress = None
 
     def _run(self, regs: list[Any], args: Sequence[Any]) -> list[Any]:
-        start = time.perf_counter()
+        prof = self.profiler
+        begin = start = time.perf_counter()
         inputs = set()
         for (slot, t, rank, dtype), value in zip(self.arg_specs, args):
             if rank >= 0:
                 dims = tuple(value.shape[:rank])
+                moved = time.perf_counter_ns() if prof is not None else 0
                 handle = self.device.upload(t, value)
+                if prof is not None and self.device.upload_copies:
+                    prof.transfer(self.device.name, "upload", value.nbytes, moved, time.perf_counter_ns() - moved)
                 if self.device.upload_copies:  # the device's copy: freed when the run drops it
                     regs[slot] = self.pool.adopt(handle, t, dims)
                 else:  # the caller's own array
@@ -127,13 +132,18 @@ class HostRunner:
         start = time.perf_counter()
         for step in self.steps:
             step(regs)
+        if prof is not None:  # queued launches belong to the run, not to the first download
+            self.device.sync()
         self.timings["run"] = time.perf_counter() - start
         start = time.perf_counter()
         outs, seen = [], set()
         for slot in self.returns:
             value = regs[slot]
             if isinstance(value, Buffer):
+                moved = time.perf_counter_ns() if prof is not None else 0
                 array = self.device.download(value.handle)
+                if prof is not None and not self.device.download_is_view:
+                    prof.transfer(self.device.name, "download", array.nbytes, moved, time.perf_counter_ns() - moved)
                 aliased = id(value) in inputs or id(value) in seen
                 if aliased or not self.device.download_is_view:
                     array = np.array(array, copy=True) if aliased else array
@@ -145,6 +155,10 @@ class HostRunner:
             else:
                 outs.append(value[()] if isinstance(value, np.ndarray) and value.shape == () else value)
         self.timings["download"] = time.perf_counter() - start
+        if prof is not None:
+            for name, at in (("upload", begin), ("run", begin + self.timings["upload"]),
+                             ("download", start)):
+                prof.host(name, int(at * 1e9), int(self.timings[name] * 1e9))
         return outs
 
     def reclaim(self) -> None:
@@ -250,13 +264,20 @@ class HostRunner:
             def prepare(regs):
                 values = [regs[s].handle if isinstance(regs[s], Buffer) else regs[s][()] for s in args]
                 extent = tuple(int(regs[g]) for g in grid)
-                self.prepared.append((name, extent, device.prepare_launch(name, extent, values)))
+                issue = device.prepare_launch(name, extent, values)
+                if self.profiler is not None:
+                    issue = self.profiler.wrap(device, name, extent, issue)
+                self.prepared.append((name, extent, issue))
             return prepare
 
         def launch(regs):
             values = [regs[s].handle if isinstance(regs[s], Buffer) else regs[s][()] for s in args]
             extent = [int(regs[g]) for g in grid]
-            result = device.launch(name, extent, values)
+            if self.profiler is None:
+                result = device.launch(name, extent, values)
+            else:
+                result = self.profiler.launch(device, name, tuple(extent),
+                                              lambda: device.launch(name, extent, values))
             self.launches.append((name, tuple(extent)))
             if queueing:
                 self.queued += 1

@@ -121,6 +121,9 @@ class NativeHostRunner:
         self.progress: Progress | None = None
         self.error: BaseException | None = None
         self.logged: list[np.ndarray] = []
+        self.profiler: Any = None  # a runtime.profile.Profiler while a profiled call runs
+        self.stamps: np.ndarray | None = None  # [start, end] ns per log entry (RT_PROFILE), when profiling
+        self.stamped: list[np.ndarray] = []
         self.interrupted: list[Any] | None = None  # SIGINTs caught during a native call (sigint.py)
         self.loops = any(isinstance(op, scf.ForOp) for op in fn.walk())  # it polls: Ctrl-C matters
 
@@ -176,6 +179,8 @@ class NativeHostRunner:
 
     def _flush(self) -> None:
         self.logged.append(self.log.copy())
+        if self.stamps is not None and self.rt[A.RT_PROFILE]:
+            self.stamped.append(self.stamps.copy())
         self.rt[A.RT_LOG_COUNT] = 0
 
     # -- running ---------------------------------------------------------------------
@@ -231,18 +236,43 @@ class NativeHostRunner:
         self.rt[A.RT_PROGRESS] = self.progress is not None
         self.rt[A.RT_LAST_POLL] = time.monotonic_ns()
         self.rt[A.RT_LOG_COUNT] = 0
+        if self.profiler is not None:
+            self._start_stamps()
         run = time.perf_counter()
-        if self.loops and threading.current_thread() is threading.main_thread():
-            code = call_deferring_sigint(lambda: self.entry(*self.pointers), self)
-        else:
-            code = self.entry(*self.pointers)
+        try:
+            if self.loops and threading.current_thread() is threading.main_thread():
+                code = call_deferring_sigint(lambda: self.entry(*self.pointers), self)
+            else:
+                code = self.entry(*self.pointers)
+        finally:
+            self.rt[A.RT_PROFILE] = 0
         done = time.perf_counter()
         self.timings = {"upload": run - start, "run": done - run}
         if code != A.OK:
             self._raise(code)
         outs = self._outputs()
         self.timings["download"] = time.perf_counter() - done
+        if self.profiler is not None:
+            self._record(start)
         return outs
+
+    def _start_stamps(self) -> None:
+        """Give the native code a timestamp table beside the launch log (RT_PROFILE)."""
+        if self.stamps is None:
+            self.stamps = np.zeros(LOG_ENTRIES * 2, np.int64)
+        self.stamped = []
+        self.rt[A.RT_PROFILE] = address_of(self.stamps)
+
+    def _record(self, start: float) -> None:
+        """The call's host steps and each launch's native timestamps into the profiler."""
+        prof, t = self.profiler, self.timings
+        for name, at in (("upload", start), ("run", start + t["upload"]), ("download", start + t["upload"] + t["run"])):
+            prof.host(name, int(at * 1e9), int(t[name] * 1e9))
+        count = int(self.rt[A.RT_LOG_COUNT])
+        assert self.stamps is not None
+        stamps = np.concatenate([*self.stamped, self.stamps[: count * 2]]).reshape(-1, 2).tolist()
+        for (name, grid), (begin, end) in zip(self.launches, stamps, strict=True):
+            prof.kernel(self.device.name, name, grid, begin, end - begin)
 
     def _raise(self, code: int) -> None:
         if self.error is not None:

@@ -42,14 +42,35 @@ def release_function(module: ir.Module) -> ir.Function:
     return fn
 
 
-def emit_poll(em: HostEmitter, done: ir.Value, total: ir.Value) -> None:
-    """After an outermost iteration: call Python when a progress callback wants every
-    iteration, or when ``RT_POLL_NS`` passed since the last poll (Ctrl-C)."""
+def now_ns(em: HostEmitter) -> ir.Value:
+    """``CLOCK_MONOTONIC`` in nanoseconds (Python's ``perf_counter_ns`` on Linux)."""
     b = em.builder
     clock_gettime = em.declare("clock_gettime", I32, [I32, PTR])
     b.call(clock_gettime, [ir.Constant(I32, 1), em.clock])  # CLOCK_MONOTONIC
     seconds, nanos = em.word(em.clock, 0), em.word(em.clock, 1)
-    now = b.add(b.mul(seconds, ir.Constant(I64, 1_000_000_000)), nanos)
+    return b.add(b.mul(seconds, ir.Constant(I64, 1_000_000_000)), nanos)
+
+
+def emit_stamp(em: HostEmitter, entry: ir.Value, which: int) -> None:
+    """When profiling (``RT_PROFILE`` set), store the clock as word ``which`` (0: start,
+    1: end) of launch-log entry ``entry``'s timestamps. Off, a launch pays one load and
+    a branch."""
+    b = em.builder
+    table = em.word(em.rt, abi_.RT_PROFILE)
+    on, after = b.append_basic_block("stamp"), b.append_basic_block("stamped")
+    b.cbranch(b.icmp_unsigned("!=", table, ir.Constant(I64, 0)), on, after)
+    b.position_at_end(on)
+    at = b.add(b.mul(entry, ir.Constant(I64, 2)), ir.Constant(I64, which))
+    b.store(now_ns(em), em.word_ptr(b.inttoptr(table, PTR), at), align=8)
+    b.branch(after)
+    b.position_at_end(after)
+
+
+def emit_poll(em: HostEmitter, done: ir.Value, total: ir.Value) -> None:
+    """After an outermost iteration: call Python when a progress callback wants every
+    iteration, or when ``RT_POLL_NS`` passed since the last poll (Ctrl-C)."""
+    b = em.builder
+    now = now_ns(em)
     elapsed = b.sub(now, em.word(em.rt, abi_.RT_LAST_POLL))
     due = b.or_(b.icmp_signed("!=", em.word(em.rt, abi_.RT_PROGRESS), ir.Constant(I64, 0)),
                 b.icmp_signed(">=", elapsed, em.word(em.rt, abi_.RT_POLL_NS)))

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from llvmlite import ir
 
+from ccomp.backends.llvm.host_calls import emit_stamp
 from ccomp.backends.llvm.types import F64, I1, I64, PTR, const, is_float, llvm_type, storage_type
 from ccomp.dialects import kern
 from ccomp.runtime.devices import native_host_abi as abi_
@@ -68,7 +69,7 @@ def emit_launch(em: HostEmitter, op: kern.LaunchOp, info: KernelInfo, index: int
     grid = [em.values[g] for g in op.grid]
     for d, g in enumerate(grid):
         put(abi.extents_offset + d, g)
-    _log(em, index, grid)
+    entry = _log(em, index, grid)
     zero, one = ir.Constant(I64, 0), ir.Constant(I64, 1)
     rows = grid[0] if abi.rank == 1 else (grid[1] if abi.rank == 2 else b.mul(grid[1], grid[2]))
     positive = ir.Constant(I1, 1)
@@ -91,6 +92,7 @@ def emit_launch(em: HostEmitter, op: kern.LaunchOp, info: KernelInfo, index: int
     chunks = b.select(serial, one, chunks)
     run_bb, alone_bb, shared_bb, done_bb = (b.append_basic_block(n) for n in
                                             ("launch", "launch.alone", "launch.shared", "launched"))
+    emit_stamp(em, entry, 0)
     b.cbranch(b.icmp_signed(">", rows, zero), run_bb, done_bb)
     b.position_at_end(run_bb)
     b.cbranch(serial, alone_bb, shared_bb)
@@ -103,16 +105,20 @@ def emit_launch(em: HostEmitter, op: kern.LaunchOp, info: KernelInfo, index: int
     b.branch(done_bb)
     b.position_at_end(done_bb)
     if abi.reduce is None:
+        emit_stamp(em, entry, 1)
         return None
-    return _combine(em, abi, partials, stride, b.select(b.icmp_signed(">", rows, zero), chunks, zero))
+    value = _combine(em, abi, partials, stride, b.select(b.icmp_signed(">", rows, zero), chunks, zero))
+    emit_stamp(em, entry, 1)
+    return value
 
 
 def _smin(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
     return b.select(b.icmp_signed("<", x, y), x, y)
 
 
-def _log(em: HostEmitter, index: int, grid: list[ir.Value]) -> None:
-    """Append ``(kernel, x, y, z)`` to the launch log, flushing it to Python when full."""
+def _log(em: HostEmitter, index: int, grid: list[ir.Value]) -> ir.Value:
+    """Append ``(kernel, x, y, z)`` to the launch log, flushing it to Python when full;
+    returns the entry's index (where its profiling timestamps go)."""
     b = em.builder
     count = em.word(em.rt, abi_.RT_LOG_COUNT)
     full, go = b.append_basic_block("log.flush"), b.append_basic_block("log")
@@ -127,6 +133,7 @@ def _log(em: HostEmitter, index: int, grid: list[ir.Value]) -> None:
     for i, v in enumerate(values):
         b.store(v, em.word_ptr(entry, i), align=8)
     b.store(b.add(count, ir.Constant(I64, 1)), em.word_ptr(em.rt, abi_.RT_LOG_COUNT), align=8)
+    return count
 
 
 def _code(em: HostEmitter, info: KernelInfo, index: int, spans: list[tuple[ir.Value, ir.Value, bool]]) -> ir.Value:

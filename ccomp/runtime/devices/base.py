@@ -147,3 +147,16 @@ class Device(ABC):
 
     def sync(self) -> None:
         """Wait until every queued launch has run (a no-op where launches are synchronous)."""
+
+    def start_profiling(self) -> None:
+        """Make the device's own timers available to ``timed`` (OpenCL: a queue with
+        profiling enabled). Called before a profiled call; a no-op by default."""
+
+    def timed(self, issue: Callable[[], Any]) -> tuple[Any, Callable[[], int]]:
+        """Call ``issue`` (one launch) and return its result and a function giving the
+        launch's time on the device in nanoseconds, asked once the call is over (so a
+        queueing device is not waited for at every launch). This default times the
+        launch with host timers and a ``sync``."""
+        from ccomp.runtime.profile import sync_timed
+
+        return sync_timed(self, issue)

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -184,6 +185,30 @@ class GLDevice(GLLaunches, Device):
     @current
     def sync(self) -> None:
         self.ctx.finish()
+
+    def timed(self, issue: Callable[[], Any]) -> tuple[Any, Callable[[], int]]:
+        """The launch inside a GL timer query (``GL_TIME_ELAPSED``), read after the call.
+        The query begins and ends in blocks of their own: GL blocks do not nest, and the
+        launch opens one itself. Mesa's llvmpipe runs a compute dispatch outside the
+        query's span and reports about 0 ns, so the launch is also timed on the host up
+        to a ``glFinish``; a query result under 1 us falls back to that."""
+        start = time.perf_counter_ns()
+        with held(self.ctx):
+            query = self.ctx.query(time=True)
+            query.__enter__()
+        try:
+            result = issue()
+        finally:
+            with held(self.ctx):
+                query.__exit__(None, None, None)
+                self.ctx.finish()
+        host = time.perf_counter_ns() - start
+
+        def elapsed() -> int:
+            with held(self.ctx):
+                value = int(query.elapsed)
+            return value if value >= 1000 else host
+        return result, elapsed
 
     def _free(self, buffer: GLBuffer) -> None:
         for texture in buffer.textures.values():

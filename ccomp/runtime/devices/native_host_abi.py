@@ -58,7 +58,7 @@ RT_POLL_NS = 11  # poll at least this often (nanoseconds) when no progress callb
 RT_LAST_POLL = 12  # native state: the clock at the last poll
 RT_MIN_PARALLEL = 13  # points below which a launch runs on the calling thread
 RT_CHUNKS_PER_THREAD = 14
-RT_RESERVED = 15
+RT_PROFILE = 15  # i64* or 0: per launch-log entry, [start ns, end ns] (CLOCK_MONOTONIC) when profiling
 RT_DIMS = 16  # 3 words: the sizes of the buffer RT_ALLOC is asked for (also its ``dims`` argument)
 RT_WORDS = 19
 

@@ -110,6 +110,7 @@ class CLDevice(Device):
         self.device = device if device is not None else _pick_device()
         self.ctx = cl.Context([self.device])
         self.queue = cl.CommandQueue(self.ctx)
+        self.last_event: Any = None  # the last kernel enqueued (its profiling times, when profiling)
         self.kernels: dict[str, tuple[KernelSource, Any]] = {}
         self.programs: dict[str, Any] = {}  # kernel name -> its cl.Program, for more kernel objects
         self.spare: dict[str, list[Any]] = {}  # kernel objects of dropped prepared launches
@@ -199,6 +200,21 @@ class CLDevice(Device):
     def sync(self) -> None:
         self.queue.finish()
 
+    def start_profiling(self) -> None:
+        """Switch to an in-order queue with profiling enabled (kept from then on)."""
+        if not self.queue.properties & cl.command_queue_properties.PROFILING_ENABLE:
+            self.queue.finish()
+            self.queue = cl.CommandQueue(self.ctx, properties=cl.command_queue_properties.PROFILING_ENABLE)
+
+    def timed(self, issue: Callable[[], Any]) -> tuple[Any, Callable[[], int]]:
+        """The launch's OpenCL profiling event: its start to end on the device."""
+        self.last_event = None
+        result = issue()
+        event = self.last_event
+        if event is None:  # an empty grid: nothing ran
+            return result, lambda: 0
+        return result, lambda: int(event.profile.end - event.profile.start)
+
     # ---- launches -----------------------------------------------------------------------
     @staticmethod
     def _scalar(b: Binding, value: Any) -> Any:
@@ -242,7 +258,7 @@ class CLDevice(Device):
         enqueue, queue, local_size = cl.enqueue_nd_range_kernel, self.queue, ks.local_size
 
         def launch() -> None:
-            enqueue(queue, k, global_size, local_size)
+            self.last_event = enqueue(queue, k, global_size, local_size)
         weakref.finalize(launch, spare.append, k)  # OpenCL captures arguments at enqueue: reusable
         return launch
 
@@ -257,7 +273,7 @@ class CLDevice(Device):
         k.set_args(*self._arguments(ks, k, grid, args, pbuf))
         if all(groups):
             global_size = tuple(g * s for g, s in zip(groups, ks.local_size))
-            cl.enqueue_nd_range_kernel(self.queue, k, global_size, ks.local_size)
+            self.last_event = cl.enqueue_nd_range_kernel(self.queue, k, global_size, ks.local_size)
         if ks.partials is None:
             return None
         if count:

@@ -1,0 +1,48 @@
+"""``ccomp run --profile [TRACE.json]``: run a program with the profiler attached and
+print its per-kernel table (stdout), and optionally write a Chrome trace-event file.
+
+After a profiled run of an ``-t auto`` program, ``--explain`` also prints the
+placement's estimate beside what each kernel measured (``partition_explain``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ccomp.diagnostics import CompileError
+
+STDOUT = "-"
+
+
+def add_flags(run_parser: argparse.ArgumentParser) -> None:
+    """The ``run`` subcommand's profiling flag."""
+    run_parser.add_argument(
+        "--profile", nargs="?", const=STDOUT, default=None, metavar="TRACE.json",
+        help="profile the run: print a per-kernel table (calls, time, bytes, GB/s, GFLOP/s, share); "
+             "with a file name, also write a Chrome trace-event JSON there (open it in ui.perfetto.dev)")
+
+
+def call(prog: Any, kwargs: dict[str, Any], args: argparse.Namespace, run: Callable[..., Any]) -> Any:
+    """``run(prog, kwargs, args)``, profiled when ``--profile`` was given."""
+    target = getattr(args, "profile", None)
+    if target is None:
+        return run(prog, kwargs, args)
+    if target != STDOUT and Path(target).suffix.lower() != ".json":
+        raise CompileError(f"--profile writes a Chrome trace as JSON; give a file ending in .json, not '{target}'")
+    with prog.profile() as profile:
+        result = run(prog, kwargs, args)
+    print(profile.table())
+    if target != STDOUT:
+        try:
+            profile.write_trace(target)
+        except OSError as exc:
+            raise CompileError(f"cannot write the trace to {target}: {exc.strerror}") from None
+        print(f"trace: wrote {target} (open in https://ui.perfetto.dev)", file=sys.stderr)
+    return result
+
+
+__all__ = ["add_flags", "call"]
