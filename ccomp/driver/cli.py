@@ -100,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
     profile_cli.add_flags(r)
 
     sub.add_parser("targets", help="list the targets and devices available on this machine")
+    from ccomp.driver import devices_cli
+    devices_cli.add_parser(sub)
     return p
 
 
@@ -116,7 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ccomp.driver import commands
 
     try:
-        return {"build": commands.build, "run": commands.run, "targets": commands.targets}[args.command](args)
+        from ccomp.driver import devices_cli
+        return {"build": commands.build, "run": commands.run, "targets": commands.targets,
+                "devices": devices_cli.run}[args.command](args)
     except CompileError as exc:
         print(str(exc), file=sys.stderr)
         return 1
