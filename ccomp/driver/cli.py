@@ -23,6 +23,7 @@ examples:
   ccomp build examples/tonemap.cn --emit kern           print the kernel-level IR
   ccomp build examples/tonemap.cn --emit glsl           print the GLSL compute shaders (implies -t glsl)
   ccomp build --print-pipeline -t glsl                  print the passes, for ccomp-opt -p
+  ccomp build examples/heat.cn --emit svg > heat.svg    draw the graph and its kernel schedule (Graphviz)
   ccomp run examples/edges.cn --input src=examples/data/card.png --output mag=mag.png
   ccomp run examples/tonemap.cn --input src=in.npy --input gain=1.2 --output out=out.png
   ccomp run --build ccomp-build/ --input src=in.npy --output out=out.npy
@@ -56,7 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--emit", metavar="STAGE",
                    help=f"print the program at STAGE and stop: {', '.join(STAGES)}. The code stages print "
                         "what that target runs (llvm: LLVM IR, opencl: OpenCL C, glsl: GLSL) and imply "
-                        "-t; a different -t is an error")
+                        "-t; a different -t is an error. dot: a Graphviz picture of the graph (fusion groups, "
+                        "repeat loops) and the kernel schedule (buffers, host loops, swaps); svg: the same "
+                        "rendered by Graphviz")
     b.add_argument("--print-ir-after-all", action="store_true", help="print the IR after every pass (to stderr)")
     b.add_argument("--print-pipeline", action="store_true",
                    help="print the passes that lead to --emit's stage (default: all) for --target, "

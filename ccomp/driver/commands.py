@@ -12,6 +12,7 @@ from xdsl.printer import Printer
 
 from ccomp.diagnostics import CompileError
 from ccomp.driver.cli import BUILD_DIR
+from ccomp.driver.dot import PICTURES, draw
 from ccomp.driver.emit import CODE_TARGETS
 from ccomp.driver.pipeline import STAGES, pipeline_spec, run_passes, stage_specs
 
@@ -34,6 +35,8 @@ def build(args: argparse.Namespace) -> int:
 
     check_flags(args)
     sign = key_of(args.sign)
+    if args.emit in PICTURES:  # pictures of the graph and the schedule (driver/dot.py)
+        return draw(args.file, _build_target(None, args.target), args.graph, args.emit)
     if args.emit is not None and args.emit not in STAGES:
         raise CompileError(f"unknown stage '{args.emit}'; choose one of {', '.join(STAGES)}")
     target = _build_target(args.emit, args.target)
