@@ -101,6 +101,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="say which storage format was chosen for each 'auto' sparse input, and why")
     from ccomp.driver import profile_cli
     profile_cli.add_flags(r)
+    from ccomp.driver import plot
+    plot.add_flags(r)  # --plot raster.png / voltage.png
 
     sub.add_parser("targets", help="list the targets and devices available on this machine")
     from ccomp.driver import devices_cli
