@@ -11,9 +11,10 @@ from ccomp.dialects.contracts import verify_contracts
 from ccomp.dialects.graph import Graph
 from ccomp.dialects.kern import Kern
 from ccomp.dialects.loop import Loop
+from ccomp.dialects.snn import Snn
 from ccomp.dialects.sparse import Sparse
 
-DIALECTS = (Builtin, func.Func, arith.Arith, math.Math, vector.Vector, memref.MemRef, scf.Scf, Graph, Kern, Loop, Sparse)
+DIALECTS = (Builtin, func.Func, arith.Arith, math.Math, vector.Vector, memref.MemRef, scf.Scf, Graph, Kern, Loop, Sparse, Snn)
 
 
 def make_context() -> Context:

@@ -26,6 +26,7 @@ from ccomp.dialects import graph, ports
 from ccomp.dialects.graph import Graph
 from ccomp.dialects.kern import Kern
 from ccomp.dialects.loop import Loop
+from ccomp.dialects.snn import WEIGHTS_FILE, Snn
 from ccomp.dialects.sparse import Sparse
 from ccomp.dialects.sparse_format import (
     AUTO, FORMAT, PART, VARIANT_OF, FormatAttr, format_of, matrix_parts, parse_format, part_of,
@@ -34,10 +35,11 @@ from ccomp.dialects.sparse_format import (
 FUNCTION_ATTRS = frozenset({ports.OUTPUTS, VARIANT_OF})
 """Attributes of ccomp's dialects a ``func.func`` may carry."""
 
-PORT_ATTRS = frozenset({ports.PORT_NAME, ports.PORT_DEFAULT, ports.PORT_SHAPE, FORMAT, PART, AUTO})
+PORT_ATTRS = frozenset({ports.PORT_NAME, ports.PORT_DEFAULT, ports.PORT_SHAPE, FORMAT, PART, AUTO,
+                        WEIGHTS_FILE})
 """Attributes of ccomp's dialects an argument or result attribute dictionary may carry."""
 
-_PREFIXES = tuple(f"{d.name}." for d in (Graph, Kern, Loop, Sparse))
+_PREFIXES = tuple(f"{d.name}." for d in (Graph, Kern, Loop, Sparse, Snn))
 
 
 def verify_contracts(module: Operation) -> None:

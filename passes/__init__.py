@@ -21,6 +21,7 @@ _PASSES: dict[str, tuple[str, str]] = {
     "graph-to-kern": ("graph_to_kern", "GraphToKernPass"),
     "loop-pingpong": ("loop_pingpong", "LoopPingPongPass"),
     "partition-devices": ("partition_devices", "PartitionDevicesPass"),
+    "snn-lower": ("snn_lower", "SnnLowerPass"),
     "sparse-lower": ("sparse_lower", "SparseLowerPass"),
     "sparse-select-format": ("sparse_select_format", "SparseSelectFormatPass"),
     "temporal-block": ("temporal_block", "TemporalBlockPass"),

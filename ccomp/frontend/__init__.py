@@ -3,7 +3,8 @@
 The shared core (grammar and parser, AST, types, the type-checker and generator
 skeletons in ``typecheck`` and ``irgen``) serves one sub-package per kind of program:
 ``graph/`` (node graphs over images: the ``graph`` and ``loop`` dialects) and
-``tensor/`` (``fn`` tensor programs: the ``sparse`` dialect). A new kind adds its
+``tensor/`` (``fn`` tensor programs: the ``sparse`` dialect) and ``network/`` (spiking
+networks: the ``snn`` dialect). A new kind adds its
 sub-package and one entry in :data:`GENERATORS`.
 """
 
@@ -16,12 +17,13 @@ from ccomp.dialects.contracts import verify_contracts
 from ccomp.frontend import ast
 from ccomp.frontend.graph.irgen import GraphGen
 from ccomp.frontend.irgen import FunctionGen, generate
+from ccomp.frontend.network.irgen import NetGen
 from ccomp.frontend.parser import parse
 from ccomp.frontend.tensor.irgen import FnGen
 
 #: The generator of each kind of declaration (``ast.GraphDecl.kind``, the keyword that
 #: starts it in the source).
-GENERATORS: dict[str, type[FunctionGen]] = {"graph": GraphGen, "fn": FnGen}
+GENERATORS: dict[str, type[FunctionGen] | type[NetGen]] = {"graph": GraphGen, "fn": FnGen, "network": NetGen}
 
 
 def lower_to_l1(source: Source) -> ModuleOp:

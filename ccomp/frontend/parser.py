@@ -16,6 +16,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from ccomp.diagnostics import CompileError, Source, error_at
 from ccomp.frontend import ast, literals
 from ccomp.frontend.literals import LiteralError
+from ccomp.frontend.network import parse_rules as _net
 from ccomp.frontend.text import check_text
 
 _TOKEN_WORDS = {
@@ -30,7 +31,7 @@ _TOKEN_WORDS = {
 
 # Declarations the language has but this version of ccomp does not compile yet; they
 # are reported where the parser meets one in place of a declaration.
-_UNSUPPORTED = ("network", "message", "actor", "pipeline")
+_UNSUPPORTED = ("message", "actor", "pipeline")
 
 
 @lru_cache(maxsize=1)
@@ -179,6 +180,16 @@ class _ToAst(Transformer):
 
     def kwarg(self, p, c):
         return ast.KwArg(_pos(c[0]), str(c[0]), c[1])
+
+    # network declarations: ccomp/frontend/network/parse_rules.py
+    network_decl = _net.network_decl
+    net_input = _net.net_input
+    net_layer = _net.net_layer
+    net_learn = _net.net_learn
+    net_return = _net.net_return
+    net_conn = _net.net_conn
+    net_pair = _net.net_pair
+    net_out_pair = _net.net_out_pair
 
 
 # Listed first when expected: an unclosed bracket is the likeliest cause of an error.

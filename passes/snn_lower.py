@@ -1,0 +1,424 @@
+"""``snn-lower``: a spiking network (``snn.network``) becomes kernels inside a host time
+loop.
+
+The function keeps its name; tensors become buffers (a csr weights input its
+storage parts and sizes, tagged as ``sparse-lower`` tags them). Before the loop,
+state buffers are allocated and filled (membrane ``v_rest``, countdowns 0, input
+rings 0, first spikes −1), initialiser weights drawn, learned weights copied (an
+input is never written). The loop (``scf.for`` over steps) runs, per step:
+
+1. encoders (Poisson / latency / given spikes) write their populations' spikes;
+2. every LIF layer's membrane step (:func:`~.snn_kernels.membrane_kernel`);
+3. per source population with an event-driven or csr connection, the spike list;
+4. per connection, delivery into the target's input ring, by the path the cost
+   rule picks (:mod:`ccomp.passes.lowering.snn_delivery`);
+5. per ``snn.stdp``: pre trace, weight update, post trace.
+
+After the loop, the decoders copy or compute their results. On llvm the whole
+function, loop included, is native host code; GPU targets run the loop from the
+runtime's host. No ``snn`` op is left (a located internal error otherwise).
+"""
+
+from __future__ import annotations
+
+import math as pymath
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from xdsl.context import Context
+from xdsl.dialects import arith, func, memref
+from xdsl.dialects.builtin import (
+    ArrayAttr, DictionaryAttr, IntegerAttr, ModuleOp, TensorType, f32, i32, i64,
+)
+from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.passes import ModulePass
+
+from ccomp.diagnostics import PassError
+from ccomp.dialects import kern, ports, snn
+from ccomp.dialects.sparse_format import format_of
+from ccomp.passes.lowering import snn_delivery as dl
+from ccomp.passes.lowering import snn_kernels as sk
+from ccomp.passes.lowering.builder import IRBuilder
+from ccomp.passes.lowering.functions import KernelNames, OpTable, lower_functions
+from ccomp.passes.lowering.sparse_kernels import fill_kernel as fill2_kernel
+from ccomp.passes.lowering.sparse_values import Matrix, expanded_types, tagged
+
+
+@dataclass
+class Population:
+    op: Operation
+    n: int
+    spk: SSAValue
+    count: SSAValue | None = None
+    first: SSAValue | None = None
+    rec: SSAValue | None = None
+    lst: SSAValue | None = None  # spike list and its per-batch length (event/csr delivery)
+    lst_n: SSAValue | None = None
+
+
+def choice_of(conn: snn.ConnectOp, net: snn.NetworkOp) -> dl.Choice:
+    """The delivery path of ``conn`` (also what ``ccomp build --explain`` reports)."""
+    dt = net.dt.value.data
+    pre = conn.pre.owner
+    if isinstance(pre, snn.EncodeOp):
+        frac, why = dl.expected_fraction(pre.kind.data, pre.param.value.data, dt, 0)
+    else:
+        frac, why = dl.expected_fraction("lif", 0.0, dt, int(round(pre.value("refractory") / dt)))
+    return dl.choose(format_of(conn.weights.type) is not None, frac, why)
+
+
+def explain(module: ModuleOp) -> list[str]:
+    """One line per connection of every network in ``module``: its delivery path and why."""
+    lines = []
+    for net in module.walk():
+        if not isinstance(net, snn.NetworkOp):
+            continue
+        for op in net.body.block.ops:
+            if isinstance(op, snn.ConnectOp):
+                c = choice_of(op, net)
+                lines.append(f"{_label(op.pre.owner)} -> {_label(op.post.owner)}: {c.path} delivery; {c.reason}")
+    return lines
+
+
+def _label(op: Operation) -> str:
+    return op.label.data  # type: ignore[attr-defined]
+
+
+class NetworkLowering(OpTable):
+    """Lowers one function holding an ``snn.network``."""
+
+    DIALECT = snn.Snn.name
+    PASS = "snn-lower"
+
+    def __init__(self, fn: func.FuncOp, names: KernelNames):
+        self.fn, self.names = fn, names
+        self.kernels: list[kern.KernelOp] = []
+        self.cache: dict[tuple, str] = {}
+        self.mapping: dict[SSAValue, object] = {}
+
+    def kernel(self, key: tuple, make: Callable[[str], kern.KernelOp]) -> str:
+        if key not in self.cache:
+            name = self.names.fresh(self.fn.sym_name.data, len(self.kernels))
+            self.kernels.append(make(name))
+            self.cache[key] = name
+        return self.cache[key]
+
+    def launch(self, b: IRBuilder, name: str, grid: list[SSAValue], args: list[SSAValue], result=None):
+        return b.add(kern.LaunchOp(name, grid, args, [result] if result is not None else []))
+
+    # ----- the function ---------------------------------------------------------------------
+    def lower(self) -> func.FuncOp:
+        old = self.fn.body.block
+        arg_attrs = ports.arg_ports(self.fn)
+        types, attrs = [], []
+        for arg, a in zip(old.args, arg_attrs):
+            for part, t in expanded_types(arg.type):
+                types.append(t)
+                attrs.append(tagged(a, format_of(arg.type), part, isinstance(arg.type, TensorType)))
+        block = Block(arg_types=types)
+        slot = 0
+        for arg in old.args:
+            n = len(expanded_types(arg.type))
+            new = list(block.args[slot: slot + n])
+            slot += n
+            for v in new:
+                v.name_hint = arg.name_hint
+            fmt = format_of(arg.type)
+            if fmt is None:
+                self.mapping[arg] = new[0]
+            else:
+                b = IRBuilder.at_end(block, self.fn.location)
+                rows, cols, nnz = (b.to_index(v) for v in new[-3:])
+                self.mapping[arg] = Matrix(fmt, new[:-3], rows, cols, nnz)
+        for op in old.ops:
+            b = IRBuilder.at_end(block, op.location)
+            if isinstance(op, snn.NetworkOp):
+                self.network(op, b)
+            elif isinstance(op, func.ReturnOp):
+                b.add(func.ReturnOp(*[self.mapping[v] for v in op.operands]))
+            else:
+                self.lower_op(op, b)
+        outs = [v.type for v in block.last_op.operands]
+        names = ports.output_names(self.fn) or []
+        res_attrs = [tagged(DictionaryAttr(ports.port_attrs(names[k] if k < len(names) else f"out{k}")), None, None,
+                            True) for k in range(len(outs))]
+        new_fn = func.FuncOp(self.fn.sym_name.data, (types, outs), Region(block), arg_attrs=ArrayAttr(attrs),
+                             res_attrs=ArrayAttr(res_attrs))
+        new_fn.attributes.update(self.fn.attributes)
+        new_fn.location = self.fn.location
+        return new_fn
+
+    # ----- the network ------------------------------------------------------------------------
+    def network(self, net: snn.NetworkOp, b: IRBuilder) -> None:
+        ops = list(net.body.block.ops)
+        self.dt = net.dt.value.data
+        self.batched = net.is_batched
+        steps = self.mapping[net.steps]
+        b.add(kern.CheckOp(b.cmpi("sge", steps, b.i32(0)), "steps must not be negative, got {0}", [steps]))
+        seed = self.mapping[net.seed]
+        key0 = b.add(arith.TruncIOp(seed, i32))
+        key1 = b.add(arith.TruncIOp(b.add(arith.ShRUIOp(seed, b.add(arith.ConstantOp(IntegerAttr(32, i64))))), i32))
+        encoders = [o for o in ops if isinstance(o, snn.EncodeOp)]
+        self.batch = self._batch(b, encoders)
+        self.batch_i32 = b.to_i32(self.batch)
+        self.steps_i32, self.steps = steps, b.to_index(steps)
+        decoded: dict[SSAValue, set[str]] = {}
+        for o in ops:
+            if isinstance(o, snn.DecodeOp):
+                decoded.setdefault(o.population, set()).add(o.kind.data)
+        conns = [o for o in ops if isinstance(o, snn.ConnectOp)]
+        stdps = {o.synapses: o for o in ops if isinstance(o, snn.StdpOp)}
+        choices = {c: choice_of(c, net) for c in conns}
+        listed = {c.pre for c in conns if choices[c].path != "dense"}
+        pops: dict[SSAValue, Population] = {}
+        slots = {o.result: 2 + max([c.delay.value.data for c in conns if c.post is o.result], default=0)
+                 for o in ops if isinstance(o, snn.LifOp)}
+        for o in ops:
+            if isinstance(o, (snn.EncodeOp, snn.LifOp)):
+                pops[o.result] = self._population(b, o, decoded.get(o.result, set()), o.result in listed, slots)
+        weights: dict[SSAValue, object] = {}
+        for c in conns:
+            weights[c.result] = self._weights(b, c, c.result in stdps)
+        traces = {s: (self._zeros(b, sk.memref(f32, 1), b.index(sk_size(s.synapses.owner.pre))),
+                      self._zeros(b, sk.memref(f32, 1), b.index(sk_size(s.synapses.owner.post))))
+                  for s in stdps.values()}
+
+        def step(lb: IRBuilder, iv: SSAValue, _c: list[SSAValue]) -> list[SSAValue]:
+            t = lb.to_i32(iv)
+            for e in encoders:
+                self._encode(lb, e, pops[e.result], t, key0, key1)
+            for o in ops:
+                if isinstance(o, snn.LifOp):
+                    self._membrane(lb, o, pops[o.result], t, slots[o.result])
+            for v in listed:
+                p = pops[v]
+                name = self.kernel(("compact", p.n), lambda n: dl.compact_kernel(n, p.n, net.location))
+                self.launch(lb, name, [self.batch], [p.spk, p.lst, p.lst_n])
+            for c in conns:
+                self._deliver(lb, c, choices[c], pops, weights[c.result], slots[c.post], t)
+            for syn, s in stdps.items():
+                self._stdp(lb, s, pops, weights[syn], traces[s])
+            return []
+        b.loop(b.index(0), self.steps, [], step)
+        results = []
+        for o in ops:
+            if isinstance(o, snn.DecodeOp):
+                self.mapping[o.result] = self._decode(b, o, pops[o.population])
+            elif isinstance(o, snn.WeightsOp):
+                self.mapping[o.result] = self._weights_out(b, o, weights[o.synapses], o.synapses in stdps)
+        for v in net.body.block.last_op.operands:
+            results.append(self.mapping[v])
+        for r, v in zip(net.res, results):
+            self.mapping[r] = v
+
+    def _batch(self, b: IRBuilder, encoders: list[snn.EncodeOp]) -> SSAValue:
+        if not self.batched:
+            return b.index(1)
+        sizes = [b.dim(self.mapping[e.input], 0) for e in encoders]
+        for s in sizes[1:]:
+            b.add(kern.CheckOp(b.cmpi("eq", s, sizes[0]), "the inputs' batch sizes differ: {0} and {1}",
+                               [b.to_i32(sizes[0]), b.to_i32(s)]))
+        return sizes[0]
+
+    def _alloc(self, b: IRBuilder, t, *sizes: SSAValue) -> SSAValue:
+        return b.add(memref.AllocOp(list(sizes), [], t))
+
+    def _fill(self, b: IRBuilder, buf: SSAValue, size: SSAValue, value: SSAValue) -> None:
+        elem = value.type
+        name = self.kernel(("fill", str(elem)), lambda n: sk.fill_kernel(n, elem, b.location))
+        self.launch(b, name, [size], [buf, value])
+
+    def _zeros(self, b: IRBuilder, t, size: SSAValue, value: float | int = 0) -> SSAValue:
+        buf = self._alloc(b, t, size)
+        self._fill(b, buf, size, b.f32(float(value)) if t.element_type == f32 else b.i32(int(value)))
+        return buf
+
+    def _population(self, b: IRBuilder, o: Operation, kinds: set[str], listed: bool,
+                    slots: dict[SSAValue, int]) -> Population:
+        n = sk_size(o.result)
+        bn = b.muli(self.batch, b.index(n))
+        p = Population(o, n, self._zeros(b, sk.I1, bn))
+        if isinstance(o, snn.LifOp):
+            p.count, p.first = self._zeros(b, sk.I1, bn), self._zeros(b, sk.I1, bn, -1)
+            self.v = getattr(self, "v", {})
+            self.v[o.result] = (self._zeros(b, sk.F1, bn, o.value("v_rest")), self._zeros(b, sk.I1, bn),
+                                self._zeros(b, sk.F1, b.muli(bn, b.index(slots[o.result]))))
+        elif kinds & {"spike_count", "rate", "first_spike"}:
+            p.count, p.first = self._zeros(b, sk.I1, bn), self._zeros(b, sk.I1, bn, -1)
+        if "raster" in kinds:
+            p.rec = self._zeros(b, sk.I1, b.muli(b.maxi(self.steps, b.index(1)), bn))
+        if "trace" in kinds:
+            shape = [self.steps, b.index(n)] if not self.batched else [self.batch, self.steps, b.index(n)]
+            self.tr = getattr(self, "tr", {})
+            self.tr[o.result] = self._alloc(b, sk.memref(f32, len(shape)), *shape)
+        if listed:
+            p.lst, p.lst_n = self._alloc(b, sk.I1, bn), self._alloc(b, sk.I1, self.batch)
+        return p
+
+    def _weights(self, b: IRBuilder, c: snn.ConnectOp, learned: bool) -> object:
+        w = c.weights
+        if isinstance(w.owner, snn.InitWeightsOp):
+            i = w.owner
+            rows, cols = (b.index(d) for d in w.type.get_shape())
+            buf = self._alloc(b, sk.F2, rows, cols)
+            key = ("init", i.kind.data, i.a.value.data, i.b.value.data, i.stream.value.data)
+            name = self.kernel(key, lambda n: sk.init_weights_kernel(n, i.kind.data, i.a.value.data, i.b.value.data,
+                                                                     i.stream.value.data, i.location))
+            seed = self.mapping[c.parent_op().seed]
+            k0 = b.add(arith.TruncIOp(seed, i32))
+            k1 = b.add(arith.TruncIOp(b.add(arith.ShRUIOp(seed, b.add(arith.ConstantOp(IntegerAttr(32, i64))))), i32))
+            self.launch(b, name, [cols, rows], [buf, k0, k1])
+            return buf
+        got = self.mapping[w]
+        if not learned:
+            return got
+        if isinstance(got, Matrix):
+            size = b.dim(got.parts[2], 0)
+            data = self._alloc(b, sk.F1, size)
+            name = self.kernel(("copy1",), lambda n: dl.copy1_kernel(n, c.location))
+            self.launch(b, name, [size], [got.parts[2], data])
+            return Matrix(got.fmt, [got.parts[0], got.parts[1], data], got.rows, got.cols, got.nnz)
+        rows, cols = b.dim(got, 0), b.dim(got, 1)
+        buf = self._alloc(b, sk.F2, rows, cols)
+        name = self.kernel(("copy2",), lambda n: dl.copy2_kernel(n, c.location))
+        self.launch(b, name, [cols, rows], [got, buf])
+        return buf
+
+    # ----- one step ------------------------------------------------------------------------------
+    def _grid(self, b: IRBuilder, n: int) -> list[SSAValue]:
+        return [b.index(n), self.batch]
+
+    def _encode(self, b: IRBuilder, e: snn.EncodeOp, p: Population, t, key0, key1) -> None:
+        x, kind, loc = self.mapping[e.input], e.kind.data, e.location
+        if kind == "poisson":
+            rate_dt = e.param.value.data * self.dt
+            stream = e.stream.value.data
+            name = self.kernel(("poisson", p.n, rate_dt, stream, self.batched),
+                               lambda n: sk.poisson_kernel(n, p.n, rate_dt, stream, self.batched, loc))
+            self.launch(b, name, self._grid(b, p.n), [x, p.spk, t, key0, key1])
+        elif kind == "latency":
+            steps_max = e.param.value.data / self.dt
+            name = self.kernel(("latency", p.n, steps_max, self.batched),
+                               lambda n: sk.latency_kernel(n, p.n, steps_max, self.batched, loc))
+            self.launch(b, name, self._grid(b, p.n), [x, p.spk, t])
+        else:
+            name = self.kernel(("spikes", p.n, self.batched), lambda n: sk.spikes_kernel(n, p.n, self.batched, loc))
+            self.launch(b, name, self._grid(b, p.n), [x, p.spk, t])
+        if p.count is not None:
+            name = self.kernel(("tally", p.n), lambda n: sk.tally_kernel(n, p.n, loc))
+            self.launch(b, name, self._grid(b, p.n), [p.spk, p.count, p.first, t])
+        if p.rec is not None:
+            name = self.kernel(("record", p.n), lambda n: sk.record_kernel(n, p.n, loc))
+            self.launch(b, name, self._grid(b, p.n), [p.spk, p.rec, t, self.batch_i32])
+
+    def _membrane(self, b: IRBuilder, o: snn.LifOp, p: Population, t, slots: int) -> None:
+        trace = getattr(self, "tr", {}).get(o.result)
+        c = sk.Lif.of(o, self.dt, slots, p.rec is not None, trace.type.get_num_dims() if trace is not None else 0)
+        name = self.kernel(("lif", c), lambda n: sk.membrane_kernel(n, c, o.location))
+        v, cd, ring = self.v[o.result]
+        args = [v, cd, ring, p.spk, p.count, p.first, t, self.batch_i32]
+        args += [p.rec] if p.rec is not None else []
+        args += [trace] if trace is not None else []
+        self.launch(b, name, self._grid(b, p.n), args)
+
+    def _deliver(self, b: IRBuilder, c: snn.ConnectOp, choice: dl.Choice, pops, w, slots: int, t) -> None:
+        pre, post = pops[c.pre], pops[c.post]
+        ring = self.v[c.post][2]
+        d, loc = c.delay.value.data, c.location
+        key = (choice.path, pre.n, post.n, slots, d)
+        if choice.path == "csr":
+            name = self.kernel(key, lambda n: dl.csr_kernel(n, pre.n, post.n, slots, d, loc))
+            self.launch(b, name, [self.batch], [pre.lst, pre.lst_n, *w.parts, ring, t, self.batch_i32])
+        elif choice.path == "event":
+            name = self.kernel(key, lambda n: dl.event_kernel(n, pre.n, post.n, slots, d, loc))
+            self.launch(b, name, self._grid(b, post.n), [pre.lst, pre.lst_n, w, ring, t, self.batch_i32])
+        else:
+            name = self.kernel(key, lambda n: dl.dense_kernel(n, pre.n, post.n, slots, d, loc))
+            self.launch(b, name, self._grid(b, post.n), [pre.spk, w, ring, t, self.batch_i32])
+
+    def _stdp(self, b: IRBuilder, s: snn.StdpOp, pops, w, traces) -> None:
+        conn = s.synapses.owner
+        pre, post = pops[conn.pre], pops[conn.post]
+        apre, apost = traces
+        loc = s.location
+        dpre, dpost = pymath.exp(-self.dt / s.value("tau_plus")), pymath.exp(-self.dt / s.value("tau_minus"))
+        c = dl.Stdp(s.value("a_plus"), s.value("a_minus"), dpost, s.value("w_min"), s.value("w_max"))
+        pre_tr = self.kernel(("trace", dpre), lambda n: dl.trace_kernel(n, dpre, loc))
+        post_tr = self.kernel(("trace", dpost), lambda n: dl.trace_kernel(n, dpost, loc))
+        self.launch(b, pre_tr, [b.index(pre.n)], [apre, pre.spk])
+        if isinstance(w, Matrix):
+            name = self.kernel(("stdp_csr", post.n, c), lambda n: dl.stdp_csr_kernel(n, post.n, c, loc))
+            self.launch(b, name, [b.index(pre.n)], [*w.parts, pre.spk, post.spk, apre, apost])
+        else:
+            name = self.kernel(("stdp", c), lambda n: dl.stdp_dense_kernel(n, c, loc))
+            self.launch(b, name, [b.index(post.n), b.index(pre.n)], [w, pre.spk, post.spk, apre, apost])
+        self.launch(b, post_tr, [b.index(post.n)], [apost, post.spk])
+
+    # ----- results ---------------------------------------------------------------------------
+    def _decode(self, b: IRBuilder, o: snn.DecodeOp, p: Population) -> SSAValue:
+        kind, loc, n = o.kind.data, o.location, p.n
+        rank = o.result.type.get_num_dims()
+        shape = [b.index(n)] if not self.batched else [self.batch, b.index(n)]
+        if kind == "trace":
+            return self.tr[o.population]
+        if kind == "raster":
+            name = self.kernel(("count",), lambda k: sk.count_kernel(k, loc))
+            size = b.dim(p.rec, 0)
+            total = b.to_index(self.launch(b, name, [size], [p.rec], i32))
+            out = self._alloc(b, sk.I2, total, b.index(3 if self.batched else 2))
+            name = self.kernel(("raster", n, self.batched), lambda k: sk.raster_kernel(k, n, self.batched, loc))
+            self.launch(b, name, [b.index(1)], [p.rec, out, self.steps_i32, self.batch_i32])
+            return out
+        if kind == "rate":
+            out = self._alloc(b, sk.memref(f32, rank), *shape)
+            seconds = b.add(arith.MulfOp(b.add(arith.SIToFPOp(self.steps_i32, f32)), b.f32(self.dt)))
+            name = self.kernel(("rate", rank, n), lambda k: sk.rate_kernel(k, rank, n, loc))
+            self.launch(b, name, self._grid(b, n), [p.count, out, seconds])
+            return out
+        src = {"spike_count": p.count, "first_spike": p.first}.get(kind)
+        if kind == "voltage":
+            src = self.v[o.population][0]
+        elem = o.result.type.element_type
+        out = self._alloc(b, sk.memref(elem, rank), *shape)
+        name = self.kernel(("copy", str(elem), rank, n), lambda k: sk.copy_kernel(k, elem, rank, n, loc))
+        self.launch(b, name, self._grid(b, n), [src, out])
+        return out
+
+    def _weights_out(self, b: IRBuilder, o: snn.WeightsOp, w, learned: bool) -> SSAValue:
+        loc = o.location
+        rows, cols = (b.index(d) for d in o.result.type.get_shape())
+        if isinstance(w, Matrix):
+            dense = self._alloc(b, sk.F2, rows, cols)
+            name = self.kernel(("fill2",), lambda n: fill2_kernel(n, 2, loc))
+            self.launch(b, name, [cols, rows], [dense, b.f32(0.0)])
+            name = self.kernel(("to_dense", int(cols.owner.value.value.data)),
+                               lambda n: dl.csr_to_dense_kernel(n, int(o.result.type.get_shape()[1]), loc))
+            self.launch(b, name, [rows], [*w.parts[:3], dense])
+            return dense
+        if isinstance(w.owner, memref.AllocOp):
+            return w  # a buffer of the network's own (initialised or a learned copy)
+        out = self._alloc(b, sk.F2, rows, cols)
+        name = self.kernel(("copy2",), lambda n: dl.copy2_kernel(n, loc))
+        self.launch(b, name, [cols, rows], [w, out])
+        return out
+
+    HANDLERS: ClassVar[dict] = {}
+
+
+def sk_size(v: SSAValue) -> int:
+    return snn.population_size(v)
+
+
+def has_network(fn: func.FuncOp) -> bool:
+    return any(isinstance(o, snn.NetworkOp) for o in fn.body.block.ops)
+
+
+@dataclass(frozen=True)
+class SnnLowerPass(ModulePass):
+    """Lower every network to kernels plus a host time loop; no ``snn`` op is left."""
+
+    name = "snn-lower"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        lower_functions(op, NetworkLowering, has_network, snn.Snn.name, self.name)
