@@ -118,7 +118,7 @@ class HostRunner:
                 dims = tuple(value.shape[:rank])
                 moved = time.perf_counter_ns() if prof is not None else 0
                 handle = self.device.upload(t, value)
-                if prof is not None and self.device.upload_copies:
+                if prof is not None and self.device.upload_copies and not self.device.records_transfers:
                     prof.transfer(self.device.name, "upload", value.nbytes, moved, time.perf_counter_ns() - moved)
                 if self.device.upload_copies:  # the device's copy: freed when the run drops it
                     regs[slot] = self.pool.adopt(handle, t, dims)
@@ -142,7 +142,7 @@ class HostRunner:
             if isinstance(value, Buffer):
                 moved = time.perf_counter_ns() if prof is not None else 0
                 array = self.device.download(value.handle)
-                if prof is not None and not self.device.download_is_view:
+                if prof is not None and not self.device.download_is_view and not self.device.records_transfers:
                     prof.transfer(self.device.name, "download", array.nbytes, moved, time.perf_counter_ns() - moved)
                 aliased = id(value) in inputs or id(value) in seen
                 if aliased or not self.device.download_is_view:

@@ -219,11 +219,16 @@ class Recorder:
         profiler = Profiler(self.target, self.costs)
         runner.device.start_profiling()
         runner.profiler = profiler
+        mixed = hasattr(runner.device, "profiler")  # a mixed placement records its migrations
+        if mixed:
+            runner.device.profiler = profiler
         start = time.perf_counter()
         try:
             result = call()
         finally:
             runner.profiler = None
+            if mixed:
+                runner.device.profiler = None
         profile = profiler.finish(time.perf_counter() - start)
         self.last = profile
         for block in self.blocks:

@@ -96,6 +96,10 @@ class Device(ABC):
     host may queue before it waits with ``sync``, so Ctrl-C stops a run promptly
     instead of leaving a long queue to drain. None: launches run when called."""
 
+    records_transfers: bool = False
+    """True when the device reports its own copies to a profiler (a mixed placement's
+    migrations), so the host does not time its uploads and downloads again."""
+
     def codegen_options(self) -> dict[str, Any]:
         """Options for the code generator that suit this device (its driver's limits);
         the face passes them on when it generates code for a device it holds."""

@@ -49,6 +49,9 @@ def probe(target: str) -> tuple[bool, str]:
 
 
 def create_device(target: str) -> Device:
+    if target == "auto":  # a mixed placement (partition-devices): the devices it uses, behind one
+        from ccomp.runtime.devices.mixed import MixedDevice
+        return MixedDevice()
     try:
         return device_class(target)()
     except TargetUnavailable:
