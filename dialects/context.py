@@ -7,6 +7,7 @@ from xdsl.dialects import arith, func, math, memref, scf, vector
 from xdsl.dialects.builtin import Builtin, ModuleOp
 from xdsl.parser import Parser
 
+from ccomp.dialects.actor import Actor
 from ccomp.dialects.contracts import verify_contracts
 from ccomp.dialects.graph import Graph
 from ccomp.dialects.kern import Kern
@@ -14,7 +15,7 @@ from ccomp.dialects.loop import Loop
 from ccomp.dialects.snn import Snn
 from ccomp.dialects.sparse import Sparse
 
-DIALECTS = (Builtin, func.Func, arith.Arith, math.Math, vector.Vector, memref.MemRef, scf.Scf, Graph, Kern, Loop, Sparse, Snn)
+DIALECTS = (Builtin, func.Func, arith.Arith, math.Math, vector.Vector, memref.MemRef, scf.Scf, Graph, Kern, Loop, Sparse, Snn, Actor)
 
 
 def make_context() -> Context:

@@ -15,6 +15,7 @@ from xdsl.passes import ModulePass
 
 # flag -> (module under ccomp.passes, pass class)
 _PASSES: dict[str, tuple[str, str]] = {
+    "actor-lower": ("actor_lower", "ActorLowerPass"),
     "canonicalize": ("canonicalize", "CanonicalizePass"),  # xDSL's, with IEEE float folding
     "graph-fuse": ("graph_fuse", "GraphFusePass"),
     "graph-schedule": ("graph_schedule", "GraphSchedulePass"),

@@ -36,7 +36,7 @@ implies its target); the passes between them are ``PIPELINE``."""
 
 PIPELINE: tuple[tuple[str, str], ...] = (
     ("fused", "sparse-select-format,graph-fuse,graph-schedule"),
-    ("kern", "snn-lower,sparse-lower,graph-to-kern,loop-pingpong,canonicalize,cse,temporal-block"),
+    ("kern", "actor-lower,snn-lower,sparse-lower,graph-to-kern,loop-pingpong,canonicalize,cse,temporal-block"),
 )
 """Each IR stage after ``graph`` and the passes that lead to it from the stage before."""
 

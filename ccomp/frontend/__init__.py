@@ -15,6 +15,7 @@ from xdsl.dialects.builtin import ModuleOp
 from ccomp.diagnostics import CompileError, Source, register_source
 from ccomp.dialects.contracts import verify_contracts
 from ccomp.frontend import ast
+from ccomp.frontend.actor.irgen import with_actors
 from ccomp.frontend.graph.irgen import GraphGen
 from ccomp.frontend.irgen import FunctionGen, generate
 from ccomp.frontend.network.irgen import NetGen
@@ -30,7 +31,7 @@ def lower_to_l1(source: Source) -> ModuleOp:
     """Parse, check and generate L1 IR; errors are located :class:`CompileError`."""
     register_source(source)
     program = parse(source)
-    module = generate(program, source, GENERATORS)
+    module = with_actors(program, source, lambda rest: generate(rest, source, GENERATORS))
     try:
         module.verify()
         verify_contracts(module)

@@ -15,6 +15,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from ccomp.diagnostics import CompileError, Source, error_at
 from ccomp.frontend import ast, literals
+from ccomp.frontend.actor import rules as _actor
 from ccomp.frontend.literals import LiteralError
 from ccomp.frontend.network import parse_rules as _net
 from ccomp.frontend.text import check_text
@@ -31,7 +32,7 @@ _TOKEN_WORDS = {
 
 # Declarations the language has but this version of ccomp does not compile yet; they
 # are reported where the parser meets one in place of a declaration.
-_UNSUPPORTED = ("message", "actor", "pipeline")
+_UNSUPPORTED: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -190,6 +191,21 @@ class _ToAst(Transformer):
     net_conn = _net.net_conn
     net_pair = _net.net_pair
     net_out_pair = _net.net_out_pair
+
+    # actor declarations: ccomp/frontend/actor/rules.py
+    message_decl = _actor.message_decl
+    msg_field = _actor.msg_field
+    actor_def = _actor.actor_def
+    queue_decl = _actor.queue_decl
+    state_decl = _actor.state_decl
+    handler_decl = _actor.handler_decl
+    assign_stmt = _actor.assign_stmt
+    reply_stmt = _actor.reply_stmt
+    send_stmt = _actor.send_stmt
+    field_init = _actor.field_init
+    pipeline_decl = _actor.pipeline_decl
+    stage_one = _actor.stage_one
+    stage_group = _actor.stage_group
 
 
 # Listed first when expected: an unclosed bracket is the likeliest cause of an error.

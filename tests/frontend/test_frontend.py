@@ -70,14 +70,6 @@ network classify(pixels: tensor<784xf32>) -> tensor<10xi32>
     return spike_count(o)
 }
 """
-STATS = """\
-# examples/stats.cn
-message Samples { data: tensor<?xf32> }
-actor summarise {
-    queue 1024 backpressure block
-}
-pipeline stats = summarise
-"""
 
 # ----- the language sketch's programs ---------------------------------------------
 
@@ -130,14 +122,6 @@ def test_network_without_its_weights_file_is_located_at_the_path():
     # networks compile (tests/frontend/network); here, from a folder without w1.npy
     err = compile_error(CLASSIFY, "p.cn")
     assert str(err).startswith("p.cn:6:90: error: weights file 'w1.npy' does not exist")
-
-
-@pytest.mark.parametrize("text,what,line", [
-    (STATS, "'message' declarations", 2),
-])
-def test_other_declarations_are_a_clear_not_yet(text, what, line):
-    err = compile_error(text, "p.cn")
-    assert str(err).startswith(f"p.cn:{line}:1: error: {what} are not supported yet")
 
 
 def test_declaration_keywords_are_ordinary_names_inside_a_graph():

@@ -65,7 +65,9 @@ def test_every_pointwise_graph_value_has_a_generator():
 def test_each_declaration_keyword_has_a_generator():
     keywords = {str(r.origin.name).removesuffix("_decl") for r in _parser().rules
                 if str(r.origin.name).endswith("_decl")}
-    assert keywords == set(GENERATORS)
+    # message/actor/pipeline declarations (rule actor_decl) refer to each other, so they
+    # are generated together by frontend/actor (irgen.with_actors), not one by one
+    assert keywords == set(GENERATORS) | {"actor"}
 
 
 @pytest.mark.parametrize("kind,other", [("graph", "tensor"), ("tensor", "graph")])

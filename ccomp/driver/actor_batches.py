@@ -1,0 +1,157 @@
+"""Run one compiled handler over a :class:`~ccomp.runtime.actors.spec.Batch`.
+
+A :class:`HandlerRunner` is the ``HandlerSpec.run`` callable: it owns the
+:class:`ccomp.api.Program` of the handler's host function (see ``actor-lower``'s
+port layout in :mod:`ccomp.passes.lowering.actor_kernel`) and per batch only binds
+columns, makes one call and wraps the outputs — no Python work per message. Offsets
+of variable-length fields are rebased to start at 0 and passed as ``int32`` (what
+every target's kernels index with); a variable-length output shares the offsets of
+the input field its length comes from. Rows that failed are dropped from the replies
+and sends with NumPy (only when some failed) and reported with a located diagnostic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from xdsl.dialects import func
+from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr, TensorType
+from xdsl.ir import Attribute
+
+from ccomp.diagnostics import CompileError, Source, SourceLoc
+from ccomp.dialects import actor, ports
+from ccomp.runtime.actors.spec import Batch, FieldSpec, HandlerResult, MessageSpec
+
+_DTYPES = {"f32": "float32", "f64": "float64", "i32": "int32", "i64": "int64", "i1": "bool"}
+
+
+def dtype_of(t: Attribute) -> str:
+    return _DTYPES[str(t)]
+
+
+def field_spec(name: str, t: Attribute) -> FieldSpec:
+    if isinstance(t, TensorType):
+        (n,) = t.get_shape()
+        return FieldSpec(name, dtype_of(t.element_type), (None,) if n < 0 else (n,))
+    return FieldSpec(name, dtype_of(t))
+
+
+class HandlerRunner:
+    """``run(state, batch) -> HandlerResult`` for one handler (see the module docstring)."""
+
+    def __init__(self, source: Source, target: str, module: ModuleOp, code, host: func.FuncOp,
+                 messages: dict[str, MessageSpec], message: str, reply: str | None, states: Sequence[str],
+                 checks: list[tuple[str, SourceLoc | None]]):
+        from ccomp.api import Program
+        from ccomp.runtime.build import Build
+
+        self.source, self.message, self.reply, self.checks = source, message, reply, checks
+        name = host.sym_name.data
+        if target == "llvm":
+            build = Build(source, target, module, name, {}, llvm=code)
+        else:
+            build = Build(source, target, module, name, {}, sources=code)
+        self.program = Program(build)
+        self.spec = messages[message]
+        self.states = list(states)
+        outs = ports.output_names(host)
+        self.written = [n[len("state."):] for n in outs if n.startswith("state.")]
+        lengths = {k: (v.data if isinstance(v, StringAttr) else v.value.data)
+                   for k, v in host.attributes[actor.LENGTHS].data.items() if isinstance(v, (StringAttr, IntegerAttr))}
+        # the outgoing messages: (key, message spec, [(output index, field spec, length source)])
+        self.outgoing: list[tuple[str, MessageSpec, list[tuple[int, FieldSpec, str | int | None]]]] = []
+        sends = []
+        for op in _outgoing_ops(module, name):
+            key, msg = op
+            spec = messages[msg]
+            prefix = "reply" if key is None else f"send.{key}"
+            cols = [(outs.index(f"{prefix}.{f.name}"), f, lengths.get(f"{prefix}.{f.name}")) for f in spec.fields]
+            self.outgoing.append((key, spec, cols))
+            if key is not None:
+                sends.append((key, msg))
+        self.sends = tuple(sends)
+
+    def bind(self, state: dict[str, np.ndarray], batch: Batch) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
+        args, offsets = [], {}
+        for f in self.spec.fields:
+            col = batch.columns.get(f.name)
+            if col is None:
+                raise ValueError(f"batch of {batch.message} has no column '{f.name}'")
+            if f.variable:
+                off = np.asarray(batch.offsets[f.name])
+                start, end = int(off[0]), int(off[-1])
+                rebased = (off - start).astype(np.int32) if start else off.astype(np.int32, copy=False)
+                args += [np.ascontiguousarray(col[start:end], dtype=f.dtype), rebased]
+                offsets[f.name] = rebased
+            else:
+                args.append(np.ascontiguousarray(col, dtype=f.dtype))
+        for s in self.states:
+            args.append(np.ascontiguousarray(state[s]).reshape(1))
+        return args, offsets
+
+    def __call__(self, state: dict[str, np.ndarray], batch: Batch) -> HandlerResult:
+        if batch.n == 0:
+            return HandlerResult(self._empty(self.reply) if self.reply else None,
+                                 {k: self._empty(m.name) for k, m, _ in self.outgoing if k is not None},
+                                 np.zeros(0, bool))
+        args, offsets = self.bind(state, batch)
+        outs = self.program(*args)
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        status = outs[0]
+        for k, name in enumerate(self.written):
+            state[name][...] = outs[1 + k][0]
+        failed = status != 0
+        any_failed = bool(failed.any())
+        ok = ~failed if any_failed else None
+        result = HandlerResult(None, {}, failed, self._errors(status) if any_failed else {})
+        for key, spec, cols in self.outgoing:
+            out = self._batch(spec, cols, outs, offsets, batch.n, ok)
+            if key is None:
+                result.replies = out
+            else:
+                result.sends[key] = out
+        return result
+
+    def _batch(self, spec: MessageSpec, cols, outs, offsets, n: int, ok: np.ndarray | None) -> Batch:
+        columns, offs = {}, {}
+        for index, f, source in cols:
+            values = outs[index]
+            if f.variable:
+                off = offsets[source] if isinstance(source, str) else np.arange(n + 1, dtype=np.int64) * source
+                if ok is not None:
+                    lengths = np.diff(off)
+                    values = values[np.repeat(ok, lengths)]
+                    off = np.concatenate([[0], np.cumsum(lengths[ok])])
+                columns[f.name], offs[f.name] = values, np.asarray(off, dtype=np.int64)
+            else:
+                columns[f.name] = values if ok is None else values[ok]
+        count = n if ok is None else int(ok.sum())
+        return Batch(spec.name, count, columns, offs)
+
+    def _empty(self, message: str | None) -> Batch:
+        spec = self.spec if message is None else next(m for _, m, _ in self.outgoing if m.name == message)
+        columns = {f.name: np.zeros((0, *(d for d in f.shape if d is not None)), dtype=f.dtype) for f in spec.fields}
+        offs = {f.name: np.zeros(1, np.int64) for f in spec.fields if f.variable}
+        return Batch(spec.name, 0, columns, offs)
+
+    def _errors(self, status: np.ndarray) -> dict[int, str]:
+        errors = {}
+        for row in np.flatnonzero(status):
+            message, loc = self.checks[int(status[row]) - 1]
+            errors[int(row)] = str(CompileError(f"message {row} of the batch failed: {message}", loc,
+                                                self.source if loc is not None else None))
+        return errors
+
+
+def _outgoing_ops(module: ModuleOp, host: str) -> list[tuple[str | None, str]]:
+    """(None or the target actor, message type) of a host function's outputs, in order,
+    read from its output names (``reply.<field>``, ``send.<actor>.<field>``)."""
+    fn = next(op for op in module.body.block.ops if isinstance(op, func.FuncOp) and op.sym_name.data == host)
+    seen: list[str | None] = []
+    for name in ports.output_names(fn):
+        key = None if name.startswith("reply.") else name.split(".")[1] if name.startswith("send.") else ""
+        if key != "" and key not in seen:
+            seen.append(key)
+    msgs = fn.attributes.get(actor.OUT_MESSAGES)
+    return [(k, m.data) for k, m in zip(seen, msgs.data)] if msgs is not None else []

@@ -1,0 +1,328 @@
+"""The ``actor`` dialect (level L1): message types, actors with state and a bounded
+queue, handlers, send/reply, and the wiring of pipelines.
+
+A message type is a symbol with named, typed fields (scalars, ``tensor<Nxf32>``,
+``tensor<?xf32>``). An actor owns a queue (capacity, backpressure policy), state
+variables with initial values, and one handler per message type it accepts. A
+handler's body computes ONE message: its block arguments are the message's fields,
+then the actor's state variables, in declaration order; it may ``actor.reply`` once
+and ``actor.send`` to other actors, and ends in ``actor.return`` with the next value
+of every state variable. ``actor-lower`` turns each handler into a kernel over a batch
+of queued messages and records the host function on the handler (``host``), whose
+body is then empty::
+
+    actor.message @Samples {names = ["data"], types = [tensor<?xf32>]}
+    actor.message @Summary {names = ["total", "count"], types = [f64, i64]}
+    actor.actor @summarise capacity 1024 policy "block" {
+      actor.state @seen : i64 = 0 : i64
+      actor.handler @Samples -> @Summary {
+      ^bb0(%data: tensor<?xf32>, %seen: i64):
+        ...
+        actor.reply @Summary (%total, %next) : f64, i64
+        actor.return %next : i64
+      }
+    }
+    actor.pipeline @stats {stages = ["summarise"], edges = [], entries = ["summarise"], exits = ["summarise"]}
+
+Names of fields and stages are plain strings: the dialect knows nothing of the
+language, only what the runtime contract (``ccomp.runtime.actors.spec``) needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    IntegerAttr,
+    I64,
+    ModuleOp,
+    NoneAttr,
+    StringAttr,
+    SymbolNameConstraint,
+    SymbolRefAttr,
+    TensorType,
+    TypeAttribute,
+    i64,
+)
+from xdsl.ir import Attribute, Dialect, Region, SSAValue
+from xdsl.irdl import (
+    IRDLOperation,
+    ParsePropInAttrDict,
+    irdl_op_definition,
+    opt_prop_def,
+    prop_def,
+    region_def,
+    traits_def,
+    var_operand_def,
+)
+from xdsl.traits import HasParent, IsTerminator, NoTerminator, SymbolOpInterface, SymbolTable
+from xdsl.utils.exceptions import VerifyException
+
+#: Backpressure policies (the runtime's ``spec.POLICIES``, spelt here too because
+#: dialects import nothing of ccomp).
+POLICIES = ("block", "reject", "drop_oldest")
+
+#: Attributes ``actor-lower`` puts on a handler's host function: the message of each
+#: check a row may fail (its status is the check's number, from 1) and its location,
+#: and for each variable-length output the input field whose offsets it shares (or
+#: its fixed length).
+CHECKS, CHECK_LOCATIONS, LENGTHS = "actor.checks", "actor.check_locations", "actor.lengths"
+#: ... and the message type of each outgoing message (the reply and the sends, in the
+#: order of the host function's outputs).
+OUT_MESSAGES = "actor.out_messages"
+
+
+def _names(attr: ArrayAttr) -> list[str]:
+    return [a.data for a in attr.data]
+
+
+@irdl_op_definition
+class MessageOp(IRDLOperation):
+    """A message type: field ``names`` and their ``types``, in order."""
+
+    name = "actor.message"
+    sym_name = prop_def(SymbolNameConstraint())
+    names = prop_def(ArrayAttr[StringAttr])
+    types = prop_def(ArrayAttr)
+    traits = traits_def(SymbolOpInterface())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$sym_name attr-dict"
+
+    def __init__(self, sym_name: str, fields: Sequence[tuple[str, Attribute]]):
+        super().__init__(properties={
+            "sym_name": StringAttr(sym_name),
+            "names": ArrayAttr([StringAttr(n) for n, _ in fields]),
+            "types": ArrayAttr([t for _, t in fields])})
+
+    @property
+    def fields(self) -> list[tuple[str, Attribute]]:
+        return list(zip(_names(self.names), self.types.data))
+
+    def verify_(self) -> None:
+        names = _names(self.names)
+        if len(names) != len(self.types.data):
+            raise VerifyException(f"message @{self.sym_name.data} has {len(names)} field names "
+                                  f"but {len(self.types.data)} types")
+        if len(set(names)) != len(names):
+            raise VerifyException(f"message @{self.sym_name.data} repeats a field name")
+        for n, t in self.fields:
+            if not isinstance(t, TypeAttribute):
+                raise VerifyException(f"field '{n}' of @{self.sym_name.data} is not a type")
+            if isinstance(t, TensorType) and (t.get_num_dims() != 1 or t.encoding != NoneAttr()):
+                raise VerifyException(f"field '{n}' of @{self.sym_name.data}: tensors are dense and rank 1")
+
+
+@irdl_op_definition
+class ActorOp(IRDLOperation):
+    """An actor: queue ``capacity`` and backpressure ``policy``; its body holds its
+    ``actor.state`` and ``actor.handler`` ops."""
+
+    name = "actor.actor"
+    sym_name = prop_def(SymbolNameConstraint())
+    capacity = prop_def(IntegerAttr[I64])
+    policy = prop_def(StringAttr)
+    body = region_def("single_block")
+    traits = traits_def(SymbolOpInterface(), NoTerminator())
+    assembly_format = "$sym_name `capacity` $capacity `policy` $policy attr-dict-with-keyword $body"
+
+    def __init__(self, sym_name: str, capacity: int, policy: str, body: Region):
+        super().__init__(properties={"sym_name": StringAttr(sym_name), "capacity": IntegerAttr(capacity, i64),
+                                     "policy": StringAttr(policy)}, regions=[body])
+
+    @property
+    def states(self) -> list["StateOp"]:
+        return [op for op in self.body.block.ops if isinstance(op, StateOp)]
+
+    @property
+    def handlers(self) -> list["HandlerOp"]:
+        return [op for op in self.body.block.ops if isinstance(op, HandlerOp)]
+
+    def verify_(self) -> None:
+        if self.capacity.value.data < 1:
+            raise VerifyException(f"actor @{self.sym_name.data}: queue capacity must be at least 1")
+        if self.policy.data not in POLICIES:
+            raise VerifyException(f"actor @{self.sym_name.data}: unknown backpressure policy "
+                                  f"'{self.policy.data}' (one of {', '.join(POLICIES)})")
+        seen: set[str] = set()
+        for h in self.handlers:
+            m = h.message.root_reference.data
+            if m in seen:
+                raise VerifyException(f"actor @{self.sym_name.data} has two handlers for @{m}")
+            seen.add(m)
+
+
+@irdl_op_definition
+class StateOp(IRDLOperation):
+    """A state variable of its actor: ``@name : type = init``."""
+
+    name = "actor.state"
+    sym_name = prop_def(SymbolNameConstraint())
+    state_type = prop_def(TypeAttribute)
+    init = prop_def(Attribute)
+    traits = traits_def(HasParent(ActorOp))
+    assembly_format = "$sym_name `:` $state_type `=` $init attr-dict"
+
+    def __init__(self, sym_name: str, state_type: Attribute, init: Attribute):
+        super().__init__(properties={"sym_name": StringAttr(sym_name), "state_type": state_type, "init": init})
+
+
+def lookup_message(op: IRDLOperation, ref: SymbolRefAttr) -> MessageOp:
+    module = op
+    while module is not None and not isinstance(module, ModuleOp):
+        module = module.parent_op()
+    found = SymbolTable.lookup_symbol(module, ref) if module is not None else None
+    if not isinstance(found, MessageOp):
+        raise VerifyException(f"{op.name} refers to unknown message @{ref.root_reference.data}")
+    return found
+
+
+def _check_values(what: str, values: Sequence[SSAValue], msg: MessageOp) -> None:
+    got, want = [v.type for v in values], [t for _, t in msg.fields]
+    if got != want:
+        raise VerifyException(f"{what} gives ({', '.join(map(str, got))}) but @{msg.sym_name.data} "
+                              f"has fields ({', '.join(map(str, want))})")
+
+
+@irdl_op_definition
+class HandlerOp(IRDLOperation):
+    """The handler of ``message`` (replying ``reply`` when set). Before ``actor-lower``
+    its body computes one message (see the module docstring); afterwards the body is
+    empty and ``host`` names the host function that runs a batch."""
+
+    name = "actor.handler"
+    message = prop_def(SymbolRefAttr)
+    reply = opt_prop_def(SymbolRefAttr)
+    host = opt_prop_def(SymbolRefAttr)
+    body = region_def()
+    traits = traits_def(HasParent(ActorOp))
+    assembly_format = "$message (`->` $reply^)? (`host` $host^)? attr-dict-with-keyword $body"
+
+    def __init__(self, message: str, reply: str | None, body: Region, host: str | None = None):
+        props: dict[str, Attribute] = {"message": SymbolRefAttr(message)}
+        if reply is not None:
+            props["reply"] = SymbolRefAttr(reply)
+        if host is not None:
+            props["host"] = SymbolRefAttr(host)
+        super().__init__(properties=props, regions=[body])
+
+    def verify_(self) -> None:
+        msg = lookup_message(self, self.message)
+        if self.reply is not None:
+            lookup_message(self, self.reply)
+        if not self.body.blocks:
+            if self.host is None:
+                raise VerifyException("actor.handler has neither a body nor a host function")
+            return
+        actor = self.parent_op()
+        states = actor.states if isinstance(actor, ActorOp) else []
+        want = [t for _, t in msg.fields] + [s.state_type for s in states]
+        got = [a.type for a in self.body.block.args]
+        if got != want:
+            raise VerifyException(f"actor.handler of @{msg.sym_name.data} takes ({', '.join(map(str, got))}); "
+                                  f"expected its fields then the actor's state ({', '.join(map(str, want))})")
+        replies = [op for op in self.body.walk() if isinstance(op, ReplyOp)]
+        if self.reply is None and replies:
+            raise VerifyException("actor.reply in a handler without a reply type")
+        if self.reply is not None and len(replies) != 1:
+            raise VerifyException(f"a handler replying @{self.reply.root_reference.data} must reply exactly once")
+        last = self.body.block.last_op
+        if not isinstance(last, ReturnOp) or [v.type for v in last.values] != [s.state_type for s in states]:
+            raise VerifyException("actor.handler must end in actor.return of the next value of every state")
+
+
+@irdl_op_definition
+class ReplyOp(IRDLOperation):
+    """Reply to the message being handled with a ``message`` built from ``values``
+    (one per field, in order)."""
+
+    name = "actor.reply"
+    message = prop_def(SymbolRefAttr)
+    values = var_operand_def()
+    traits = traits_def(HasParent(HandlerOp))
+    assembly_format = "$message `(` $values `)` attr-dict `:` type($values)"
+
+    def __init__(self, message: str, values: Sequence[SSAValue]):
+        super().__init__(operands=[values], properties={"message": SymbolRefAttr(message)})
+
+    def verify_(self) -> None:
+        _check_values("actor.reply", self.values, lookup_message(self, self.message))
+        handler = self.parent_op()
+        if isinstance(handler, HandlerOp) and handler.reply != self.message:
+            raise VerifyException(f"actor.reply of @{self.message.root_reference.data} in a handler that "
+                                  f"replies {handler.reply}")
+
+
+@irdl_op_definition
+class SendOp(IRDLOperation):
+    """Send a ``message`` built from ``values`` to actor ``target``."""
+
+    name = "actor.send"
+    target = prop_def(SymbolRefAttr)
+    message = prop_def(SymbolRefAttr)
+    values = var_operand_def()
+    traits = traits_def(HasParent(HandlerOp))
+    assembly_format = "$target $message `(` $values `)` attr-dict `:` type($values)"
+
+    def __init__(self, target: str, message: str, values: Sequence[SSAValue]):
+        super().__init__(operands=[values], properties={"target": SymbolRefAttr(target),
+                                                        "message": SymbolRefAttr(message)})
+
+    def verify_(self) -> None:
+        _check_values("actor.send", self.values, lookup_message(self, self.message))
+
+
+@irdl_op_definition
+class ReturnOp(IRDLOperation):
+    """The next value of every state variable of the actor, in declaration order."""
+
+    name = "actor.return"
+    values = var_operand_def()
+    traits = traits_def(IsTerminator(), HasParent(HandlerOp))
+    assembly_format = "($values^ `:` type($values))? attr-dict"
+
+    def __init__(self, values: Sequence[SSAValue] = ()):
+        super().__init__(operands=[values])
+
+
+@irdl_op_definition
+class PipelineOp(IRDLOperation):
+    """A pipeline: its ``stages`` (actors), ``edges`` (``[from, to]`` pairs: replies of
+    ``from`` feed ``to``), ``entries`` and ``exits``."""
+
+    name = "actor.pipeline"
+    sym_name = prop_def(SymbolNameConstraint())
+    stages = prop_def(ArrayAttr[StringAttr])
+    edges = prop_def(ArrayAttr)
+    entries = prop_def(ArrayAttr[StringAttr])
+    exits = prop_def(ArrayAttr[StringAttr])
+    traits = traits_def(SymbolOpInterface())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$sym_name attr-dict"
+
+    def __init__(self, sym_name: str, stages: Sequence[str], edges: Sequence[tuple[str, str]],
+                 entries: Sequence[str], exits: Sequence[str]):
+        def strs(xs: Sequence[str]) -> ArrayAttr:
+            return ArrayAttr([StringAttr(x) for x in xs])
+        super().__init__(properties={"sym_name": StringAttr(sym_name), "stages": strs(stages),
+                                     "edges": ArrayAttr([strs(e) for e in edges]),
+                                     "entries": strs(entries), "exits": strs(exits)})
+
+    @property
+    def edge_list(self) -> list[tuple[str, str]]:
+        return [tuple(_names(e)) for e in self.edges.data]  # type: ignore[misc]
+
+    def verify_(self) -> None:
+        stages = _names(self.stages)
+        if not stages or len(set(stages)) != len(stages):
+            raise VerifyException(f"pipeline @{self.sym_name.data} needs distinct stages")
+        for e in self.edges.data:
+            if not isinstance(e, ArrayAttr) or len(e.data) != 2 or any(
+                    not isinstance(s, StringAttr) or s.data not in stages for s in e.data):
+                raise VerifyException(f"pipeline @{self.sym_name.data}: an edge is a pair of its stages")
+        for s in (*_names(self.entries), *_names(self.exits)):
+            if s not in stages:
+                raise VerifyException(f"pipeline @{self.sym_name.data}: '{s}' is not one of its stages")
+
+
+Actor = Dialect("actor", [MessageOp, ActorOp, StateOp, HandlerOp, ReplyOp, SendOp, ReturnOp, PipelineOp], [])
