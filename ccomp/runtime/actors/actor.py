@@ -1,0 +1,192 @@
+"""One running actor: its queue, its lifecycle, its state and the task that feeds its
+compiled handlers in batches.
+
+The runner takes up to ``limit`` queued messages of one type from the highest band and
+calls the handler once for all of them. ``limit`` adapts to load: it doubles while full
+batches come back fast and halves when one takes longer than ``slow_s``, so a quiet
+actor answers each message at once and a flooded one amortises the call over many.
+Routing what a batch produced (replies, sends, failures) belongs to the runtime.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ccomp.runtime.actors.columns import Meta, Segment, slice_batch
+from ccomp.runtime.actors.errors import ActorStateError, SendRejected
+from ccomp.runtime.actors.lifecycle import ACCEPTING, ActorState, next_state
+from ccomp.runtime.actors.outbox import Outbox
+from ccomp.runtime.actors.queue import BandQueue, band_of
+from ccomp.runtime.actors.spec import ActorSpec, Batch, MessageSpec
+from ccomp.runtime.actors.telemetry import Telemetry
+
+if TYPE_CHECKING:
+    from ccomp.runtime.actors.runtime import ActorRuntime
+
+log = logging.getLogger(__name__)
+S = ActorState
+
+
+class Actor:
+    def __init__(self, rt: "ActorRuntime", spec: ActorSpec, max_batch: int = 1 << 16):
+        self.rt, self.spec, self.name = rt, spec, spec.name
+        self.queue = BandQueue(spec.capacity)
+        self.state = {s.name: np.full(s.shape, s.init, dtype=s.dtype) for s in spec.state}
+        self.lifecycle = S.CREATED
+        self.telemetry = Telemetry()
+        self.outbox = Outbox()
+        self.downstream: list[Actor] = []
+        self.to_outbox = True
+        self.failure_sinks: list[Outbox] = [self.outbox]
+        self.max_batch = max_batch
+        self.limit = min(1024, max_batch)
+        self.slow_s = 0.005
+        self.drain = True
+        self.drained = 0
+        self._task: asyncio.Task | None = None
+        self._wakeup: asyncio.Future | None = None
+        self._space: list[asyncio.Future] = []
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def transition(self, call: str) -> None:
+        self.lifecycle = next_state(self.name, self.lifecycle, call)
+        self._kick()
+        self._wake_senders()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name=f"actor {self.name}")
+
+    async def finished(self) -> None:
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
+    # -- queueing ----------------------------------------------------------------------
+    def _check_accepting(self) -> None:
+        if self.lifecycle not in ACCEPTING:
+            hint = (f"launch it first (await rt.launch('{self.name}'))" if self.lifecycle is S.CREATED
+                    else "it no longer takes messages")
+            raise ActorStateError(f"actor '{self.name}' is {self.lifecycle.name}: {hint}")
+
+    async def offer_one(self, spec: MessageSpec, fields: dict, ident: int, key: int, prio: int, t: int) -> None:
+        """Queue one checked message under the actor's backpressure policy."""
+        q = self.queue
+        while True:
+            self._check_accepting()
+            if q.depth < q.capacity:
+                q.put_one(spec, fields, ident, key, prio, t)
+                self._kick()
+                return
+            policy = self.spec.policy
+            if policy == "block":
+                await self._wait_space()
+            elif policy == "reject":
+                self.telemetry.rejected += 1
+                raise SendRejected(self.name, q.capacity)
+            else:
+                dropped, metas = q.drop_oldest(1, band_of(prio))
+                self._dropped(dropped, metas)
+                if not dropped:  # every queued message outranks it: the newcomer goes
+                    self._dropped(1, [Meta(np.array([ident]), np.array([key]), np.array([prio], np.uint8),
+                                           np.array([t]))])
+                    return
+
+    async def offer_batch(self, spec: MessageSpec, batch: Batch, meta: Meta) -> None:
+        """Queue a batch (one band) under the policy; ``reject`` queues what fits and
+        raises :class:`SendRejected` for the rest."""
+        q, n, pos = self.queue, batch.n, 0
+        band = band_of(int(meta.prio[0])) if n else 0
+        while pos < n:
+            self._check_accepting()
+            if q.free <= 0 or (self.spec.policy == "drop_oldest" and n - pos > q.free):
+                if self.spec.policy == "block":
+                    await self._wait_space()
+                    continue
+                if self.spec.policy == "reject":
+                    self.telemetry.rejected += n - pos
+                    raise SendRejected(self.name, q.capacity, accepted=pos, rejected=n - pos)
+                pos = self._make_room(batch, meta, pos, band)
+                continue
+            k = min(q.free, n - pos)
+            q.put_segment(band, Segment(spec, slice_batch(batch, pos, pos + k), meta.take(slice(pos, pos + k))))
+            pos += k
+            self._kick()
+
+    def _make_room(self, batch: Batch, meta: Meta, pos: int, band: int) -> int:
+        """drop_oldest for a batch: the batch's own oldest go first when it alone
+        overflows the queue; then queued messages make room. The new start of the batch."""
+        q, n = self.queue, batch.n
+        if n - pos > q.capacity:
+            cut = n - q.capacity
+            self._dropped(cut - pos, [meta.take(slice(pos, cut))])
+            pos = cut
+        need = (n - pos) - q.free
+        if need > 0:
+            dropped, metas = q.drop_oldest(need, band)
+            self._dropped(dropped, metas)
+            if dropped < need:  # the rest of the queue outranks the batch
+                self._dropped(need - dropped, [meta.take(slice(pos, pos + need - dropped))])
+                pos += need - dropped
+        return pos
+
+    def _dropped(self, count: int, metas: list[Meta]) -> None:
+        self.telemetry.dropped += count
+        if count and self.rt.waiting:
+            self.rt.fail_waiters(self, metas, "dropped: the queue was full (backpressure drop_oldest)")
+
+    async def _wait_space(self) -> None:
+        fut = asyncio.get_running_loop().create_future()
+        self._space.append(fut)
+        await fut
+
+    def _wake_senders(self) -> None:
+        for fut in self._space:
+            if not fut.done():
+                fut.set_result(None)
+        self._space.clear()
+
+    def _kick(self) -> None:
+        w = self._wakeup
+        if w is not None and not w.done():
+            w.set_result(None)
+
+    # -- the runner --------------------------------------------------------------------
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        q = self.queue
+        while True:
+            st = self.lifecycle
+            busy = q.depth and (st is S.ACTIVE or (st is S.TERMINATING and self.drain))
+            if busy:
+                batch, meta = q.take(self.limit)
+                if self._space:
+                    self._wake_senders()
+                start = time.perf_counter()
+                await self.rt.process(self, batch, meta)
+                if st is S.TERMINATING:
+                    self.drained += meta.n
+                self._adapt(meta.n, time.perf_counter() - start)
+                await asyncio.sleep(0)
+            elif st is S.TERMINATING:
+                self.lifecycle = next_state(self.name, st, "finish")
+                self._wake_senders()
+                return
+            else:
+                self._wakeup = loop.create_future()
+                await self._wakeup
+                self._wakeup = None
+
+    def _adapt(self, n: int, seconds: float) -> None:
+        if seconds > self.slow_s and self.limit > 16:
+            self.limit //= 2
+        elif n == self.limit and seconds < self.slow_s / 2 and self.limit < self.max_batch:
+            self.limit = min(self.limit * 2, self.max_batch)
+
+    def snapshot(self) -> dict:
+        return self.telemetry.snapshot(self.queue.depth, self.queue.max_depth, {
+            "state": self.lifecycle.name, "policy": self.spec.policy, "capacity": self.queue.capacity,
+            "batch_limit": self.limit, "queue_depth_by_band": self.queue.depth_by_band()})

@@ -1,0 +1,210 @@
+"""The actor runtime: the actors of one :class:`ActorProgram`, the wiring of its
+pipelines, message ids, replies and the people waiting for them.
+
+Names given to ``send``/``receive``/``ask`` may be an actor or a pipeline: a pipeline
+takes messages at its entry stages and answers from its exit stages. Every message gets
+a unique id; a reply carries its request's correlation id, or the request's id when it
+had none, and keeps it through every later stage, so ``ask`` on a pipeline finds the
+answer at the exit. Routing a batch's results (replies downstream or to the outbox,
+handler sends, failures) happens here, once per batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Mapping
+
+import numpy as np
+
+from ccomp.runtime.actors import checks
+from ccomp.runtime.actors.actor import Actor
+from ccomp.runtime.actors.columns import Meta, take_rows
+from ccomp.runtime.actors.errors import ActorError, MessageFailed, UnknownActor
+from ccomp.runtime.actors.messages import Codec, Message, row_message
+from ccomp.runtime.actors.queue import meta_for
+from ccomp.runtime.actors.spec import ActorProgram, Batch
+
+log = logging.getLogger(__name__)
+
+
+class RuntimeCore:
+    """Actors, routing and waiters; :class:`ActorRuntime` adds the user-facing calls."""
+
+    def __init__(self, program: ActorProgram, max_batch: int = 1 << 16):
+        self.program = program
+        self.codecs = {name: Codec(spec) for name, spec in program.messages.items()}
+        self.actors = {name: Actor(self, spec, max_batch) for name, spec in program.actors.items()}
+        self.pipelines = dict(program.pipelines)
+        self._next_id = 1
+        self._waiters: dict[int, tuple[asyncio.Future, frozenset[str]]] = {}
+        self._wire()
+
+    def _wire(self) -> None:
+        for p in self.pipelines.values():
+            for a, b in p.edges:
+                if self.actors[b] not in self.actors[a].downstream:
+                    self.actors[a].downstream.append(self.actors[b])
+        for actor in self.actors.values():
+            actor.to_outbox = not actor.downstream
+        for actor in self.actors.values():  # failures surface where the replies would
+            actor.failure_sinks = [a.outbox for a in self._exits_below(actor)]
+
+    def _exits_below(self, actor: Actor) -> list[Actor]:
+        seen, todo, out = {actor.name}, [actor], []
+        while todo:
+            a = todo.pop()
+            if a.to_outbox:
+                out.append(a)
+            for d in a.downstream:
+                if d.name not in seen:
+                    seen.add(d.name)
+                    todo.append(d)
+        return out
+
+    # -- names -------------------------------------------------------------------------
+    def actor(self, name: str) -> Actor:
+        try:
+            return self.actors[name]
+        except KeyError:
+            raise UnknownActor(self._unknown(name)) from None
+
+    def _unknown(self, name: str) -> str:
+        known = ", ".join([*self.actors, *self.pipelines]) or "none"
+        return f"no actor or pipeline named '{name}' (the program has: {known})"
+
+    def entries(self, name: str) -> list[Actor]:
+        if name in self.actors:
+            return [self.actors[name]]
+        if name in self.pipelines:
+            return [self.actors[a] for a in self.pipelines[name].entries]
+        raise UnknownActor(self._unknown(name))
+
+    def exits(self, name: str) -> list[Actor]:
+        if name in self.actors:
+            return [self.actors[name]]
+        if name in self.pipelines:
+            return [self.actors[a] for a in self.pipelines[name].exits]
+        raise UnknownActor(self._unknown(name))
+
+    def members(self, name: str) -> list[Actor]:
+        """The actors a lifecycle call on ``name`` acts on, upstream first."""
+        if name in self.pipelines:
+            return [self.actors[a] for a in self.pipelines[name].stages]
+        return [self.actor(name)]
+
+    def new_ids(self, n: int) -> int:
+        first = self._next_id
+        self._next_id += n
+        return first
+
+    # -- results of a batch ------------------------------------------------------------
+    async def process(self, actor: Actor, batch: Batch, meta: Meta) -> None:
+        """Run ``actor``'s handler on one batch and route what it produced."""
+        handler = actor.spec.handlers[batch.message]
+        try:
+            res = handler.run(actor.state, batch)
+        except Exception as exc:  # a handler that raised: its whole batch failed, the actor goes on
+            log.warning("actor %s: handler for %s raised %r", actor.name, batch.message, exc)
+            self.fail(actor, meta, {i: f"handler raised {type(exc).__name__}: {exc}" for i in range(meta.n)})
+            actor.telemetry.batch(meta.n)
+            return
+        now = time.perf_counter_ns()
+        ok_meta = meta
+        if res.failed is not None and np.any(res.failed):
+            bad = np.flatnonzero(res.failed)
+            self.fail(actor, meta, {int(i): res.errors.get(int(i), "the handler failed") for i in bad})
+            ok_meta = meta.take(np.flatnonzero(~np.asarray(res.failed, bool)))
+        tel = actor.telemetry
+        tel.batch(meta.n)
+        tel.processed += ok_meta.n
+        tel.latencies(ok_meta.t, now)
+        keys = ok_meta.reply_keys()
+        if res.replies is not None and ok_meta.n:
+            if res.replies.n != ok_meta.n:
+                msg = f"internal error: the handler gave {res.replies.n} replies for {ok_meta.n} messages"
+                self.fail(actor, ok_meta, {i: msg for i in range(ok_meta.n)})
+                return
+            rmeta = meta_for(ok_meta.n, self.new_ids(ok_meta.n), keys, ok_meta.prio, now)
+            await self.deliver(actor, res.replies, rmeta)
+        for target, sent in res.sends.items():
+            if sent.n:
+                same = sent.n == ok_meta.n
+                smeta = meta_for(sent.n, self.new_ids(sent.n), keys if same else None,
+                                 ok_meta.prio if same else 128, now)
+                await self.forward(actor, self.actor(target), sent, smeta)
+
+    async def deliver(self, actor: Actor, batch: Batch, meta: Meta) -> None:
+        if self._waiters:
+            hit = self._resolve(actor, batch, meta)
+            if hit is not None and actor.to_outbox:
+                keep = np.flatnonzero(~hit)
+                batch, meta = take_rows(batch, keep), meta.take(keep)
+        for d in actor.downstream:
+            await self.forward(actor, d, batch, meta)
+        if actor.to_outbox:
+            actor.outbox.put(batch, meta)
+
+    async def forward(self, sender: Actor, target: Actor, batch: Batch, meta: Meta) -> None:
+        """Queue a compiled stage's output at ``target``; what cannot be queued fails."""
+        meta = Meta(meta.ids, meta.keys, meta.prio, np.full(meta.n, time.perf_counter_ns(), np.int64))
+        try:
+            await target.offer_batch(self.program.messages[batch.message], batch, meta)
+        except ActorError as exc:
+            n = getattr(exc, "rejected", meta.n)
+            rest = meta.take(slice(meta.n - n, meta.n))
+            self.fail(sender, rest, {i: f"could not be queued at '{target.name}': {exc}" for i in range(rest.n)},
+                      count=False)
+
+    def _resolve(self, actor: Actor, batch: Batch, meta: Meta) -> np.ndarray | None:
+        waiting = [k for k, (_, points) in self._waiters.items() if actor.name in points]
+        if not waiting:
+            return None
+        hit = np.isin(meta.keys, waiting)
+        for i in np.flatnonzero(hit):
+            key = int(meta.keys[i])
+            fut, _ = self._waiters.pop(key, (None, None))
+            if fut is not None and not fut.done():
+                fut.set_result(Message(batch.message, row_message(batch, int(i)), int(meta.ids[i]), key,
+                                       int(meta.prio[i])))
+        return hit
+
+    def fail(self, actor: Actor, meta: Meta, errors: Mapping[int, str], count: bool = True) -> None:
+        """Messages of ``meta`` (row -> error) failed: to their waiters, else the outboxes."""
+        keys = meta.reply_keys()
+        if count:
+            actor.telemetry.failed += len(errors)
+        out = []
+        for i, err in errors.items():
+            f = MessageFailed(actor.name, int(meta.ids[i]), int(keys[i]), err)
+            fut, _ = self._waiters.pop(f.correlation_id, (None, None))
+            if fut is not None and not fut.done():
+                fut.set_exception(f)
+            else:
+                out.append(f)
+        for sink in actor.failure_sinks:
+            sink.fail(out)
+
+    @property
+    def waiting(self) -> bool:
+        return bool(self._waiters)
+
+    def fail_waiters(self, actor: Actor, metas: list[Meta], error: str) -> None:
+        """Tell anyone awaiting one of these (dropped) messages; they are counted already."""
+        for m in metas:
+            for ident, key in zip(m.ids, m.reply_keys()):
+                fut, _ = self._waiters.pop(int(key), (None, None))
+                if fut is not None and not fut.done():
+                    fut.set_exception(MessageFailed(actor.name, int(ident), int(key), error))
+
+    def wait_for(self, key: int, points: frozenset[str]) -> asyncio.Future:
+        fut = asyncio.get_running_loop().create_future()
+        self._waiters[key] = (fut, points)
+        return fut
+
+    def forget(self, key: int) -> None:
+        self._waiters.pop(key, None)
+
+    def check_message(self, targets: list[Actor], msg: Any) -> Message:
+        return checks.checked_message(self.codecs, targets, msg)
