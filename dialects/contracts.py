@@ -88,11 +88,11 @@ def verify_graph_ports(fn: func.FuncOp) -> None:
                 raise VerifyException(f"{ports.PORT_DEFAULT} of argument {k} must be a literal of type {t}, "
                                       f"got {default}")
         _check_shape(d, t, k)
-    for k, d in enumerate(results):
+    for k, (d, t) in enumerate(zip(results, fn.function_type.outputs)):
         _check_name(d, f"result {k}")
-        for key in (ports.PORT_DEFAULT, ports.PORT_SHAPE):
-            if key in d.data:
-                raise VerifyException(f"{key} is for arguments, not result {k}")
+        if ports.PORT_DEFAULT in d.data:
+            raise VerifyException(f"{ports.PORT_DEFAULT} is for arguments, not result {k}")
+        _check_shape(d, t, k, "result")
     outputs = fn.attributes.get(ports.OUTPUTS)
     if outputs is None:
         return
@@ -110,14 +110,14 @@ def verify_graph_ports(fn: func.FuncOp) -> None:
                               f"{ports.OUTPUTS} {names}")
 
 
-def _check_shape(d: DictionaryAttr, t: Attribute, k: int) -> None:
+def _check_shape(d: DictionaryAttr, t: Attribute, k: int, role: str = "argument") -> None:
     """A ``graph.shape`` is i64 sizes (-1 dynamic, at least one static) of the argument's
     rank (2 for an image and for each part of a sparse matrix), equal to the static
     sizes of a tensor type."""
     shape = d.data.get(ports.PORT_SHAPE)
     if shape is None:
         return
-    what = f"{ports.PORT_SHAPE} of argument {k}"
+    what = f"{ports.PORT_SHAPE} of {role} {k}"
     if not isinstance(shape, DenseArrayBase) or shape.elt_type != i64:
         raise VerifyException(f"{what} must be an array<i64: ...>, got {shape}")
     dims = shape.get_values()
@@ -130,9 +130,9 @@ def _check_shape(d: DictionaryAttr, t: Attribute, k: int) -> None:
     elif hasattr(t, "get_shape"):
         rank = len(t.get_shape())
     else:
-        raise VerifyException(f"{what}: a scalar argument ({t}) has no size")
+        raise VerifyException(f"{what}: a scalar {role} ({t}) has no size")
     if len(dims) != rank:
-        raise VerifyException(f"{what} has {len(dims)} sizes for an argument of rank {rank}")
+        raise VerifyException(f"{what} has {len(dims)} sizes for an {role} of rank {rank}")
     if isinstance(t, TensorType) and tuple(-1 if s < 0 else s for s in t.get_shape()) != tuple(dims):
         raise VerifyException(f"{what} {list(dims)} differs from the argument's type {t}")
 

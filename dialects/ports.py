@@ -31,7 +31,9 @@ PORT_SHAPE = "graph.shape"
 of its array without vector lanes (``array<i64: 512, 640>`` for
 ``image<f32, 640x512>``, rows first; ``array<i64: -1, 4>`` for ``tensor<?x4xf32>``,
 ``-1`` where the size comes from the input). Only inputs with a static size carry it:
-the L2 buffer types are all dynamic, so this is how the runtime learns what to check."""
+the L2 buffer types are all dynamic, so this is how the runtime learns what to check.
+On a result, the size it always has (a tensor result's declared size, a histogram's
+bins, an image computed over a static-size input's extent), so outputs print it."""
 
 OUTPUTS = "graph.outputs"
 """Function attribute: the names of the program's outputs, in order (``ArrayAttr`` of

@@ -118,12 +118,13 @@ class FunctionLowering(OpTable):
             self.lower_op(op, IRBuilder.at_end(block, op.location))
         out_types, out_attrs = [], []
         names = ports.output_names(self.fn) or []
+        declared = ports.result_ports(self.fn)  # a result's graph.shape (its static size) stays
         for k, t in enumerate(self.fn.function_type.outputs):
             name = names[k] if k < len(names) else f"out{k}"
+            base = declared[k] if ports.port_name(declared[k]) == name else DictionaryAttr(ports.port_attrs(name))
             for part, pt in expanded_types(t):
                 out_types.append(pt)
-                out_attrs.append(tagged(DictionaryAttr(ports.port_attrs(name)), format_of(t), part,
-                                         isinstance(t, TensorType)))
+                out_attrs.append(tagged(base, format_of(t), part, isinstance(t, TensorType)))
         new_fn = func.FuncOp(self.fn.sym_name.data, (types, out_types), Region(block),
                              arg_attrs=ArrayAttr(attrs), res_attrs=ArrayAttr(out_attrs))
         new_fn.attributes.update(self.fn.attributes)

@@ -171,15 +171,16 @@ def run(args: argparse.Namespace) -> int:
                 how = _write_matrix(wanted[port.name], value, port.tensor, f"output '{port.name}'")
                 print(f"{port.name}: wrote {wanted[port.name]} {tuple(value.shape)} {how}")
             else:
-                print(f"{port.name}: {port.tensor} matrix {tuple(value.shape)} (not written; add --output {port.name}=FILE.npz)")
+                print(f"{port.name}: {port.language_type} {tuple(value.shape)} "
+                      f"(not written; add --output {port.name}=FILE.npz)")
         elif port.is_buffer:
             if port.name in wanted:
                 write_array(wanted[port.name], value, f"output '{port.name}'", port.type.get_num_dims())
                 print(f"{port.name}: wrote {wanted[port.name]} {tuple(value.shape)}")
             else:
-                kind = "tensor" if port.tensor else ("volume" if port.type.get_num_dims() == 3 else "image")
                 shown = f" {np.array2string(value, separator=' ')}" if port.tensor and value.size <= SHOWN_VALUES else ""
-                print(f"{port.name}: {kind} {tuple(value.shape)}{shown} (not written; add --output {port.name}=FILE)")
+                print(f"{port.name}: {port.language_type} {tuple(value.shape)}{shown} "
+                      f"(not written; add --output {port.name}=FILE)")
         else:
             print(f"{port.name} = {np.asarray(value).item()!r}")
             if port.name in wanted:

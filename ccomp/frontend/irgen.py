@@ -148,8 +148,18 @@ class FunctionGen(Generic[T]):
         fn = func.FuncOp(d.name, (arg_types, [o.type for o in outputs]), Region(block),
                          arg_attrs=ArrayAttr(arg_attrs))
         ports.set_output_names(fn, names)
+        shapes = self.result_shapes(d.results, results, outputs)
+        if any(s is not None for s in shapes):  # results of a static size print it (prog.outputs)
+            fn.res_attrs = ArrayAttr([DictionaryAttr(ports.port_attrs(n, shape=s)) for n, s in zip(names, shapes)])
         fn.location = at(self.top, d).loc
         return fn
+
+    def result_shapes(self, decls_: list[ast.Result], results: list[T],
+                      outputs: list[SSAValue]) -> list[tuple[int, ...] | None]:
+        """The static size of each result (``graph.shape`` on the result), None where
+        it comes from the inputs at run time: a tensor result's declared static sizes."""
+        return [decls.static_shape(r.type, t) if isinstance(t, TensorType) else None
+                for r, t in zip(decls_, results)]
 
     # ----- statements: a body is lets then one return; a zone lets then one yield -----
 

@@ -78,11 +78,35 @@ def test_messages_name_language_types(sized: ccomp.Program):
 
 def test_ports_print_as_the_language_writes_them(sized: ccomp.Program):
     assert [str(p) for p in sized.inputs] == ["src: image<vec4, 8x4>", "flag: bool = false", "k: i32 = 2"]
-    assert repr(sized.outputs) == "[Port(out: image<vec4>)]"
+    assert repr(sized.outputs) == "[Port(out: image<vec4, 8x4>)]"  # computed over src's static extent
     assert repr(sized) == ("<ccomp.Program sized(src: image<vec4, 8x4>, flag: bool = false, k: i32 = 2) "
-                           "-> (out: image<vec4>) on llvm>")
+                           "-> (out: image<vec4, 8x4>) on llvm>")
     tensor = ccomp.compile(TENSOR)
     assert [p.language_type for p in tensor.inputs] == ["tensor<4x3xf32>", "tensor<?x3xf32>", "tensor<?x?xf32, csr>"]
+    assert [str(p) for p in tensor.outputs] == ["out: tensor<4x3xf32>"]
+
+
+RESULT_SIZES = """graph kinds(a: image<f32, 8x4>, b: image<f32>, n: i32 = 3)
+        -> (same: image<f32>, hist: tensor<16xi32>, kept: image<f32>, halved: image<f32>, free: image<f32>,
+            level: image<f32>) {
+    return a * 2.0, histogram(a, 16, 0.0, 1.0), repeat n (u = a) { yield u * 0.5 },
+           resize(a, size(a) / 2), b + 1.0, repeat n (p = a) { yield resize(p, size(p) / 2) }
+}
+"""
+
+
+def test_static_sizes_of_results_print_as_declared_or_fixed_by_the_program():
+    """Results print their static size where the program fixes it: an image computed
+    over a static input's extent (directly or through a zone that keeps it), a
+    histogram's bins, a tensor result's declared size; what changes size stays '?'."""
+    prog = ccomp.compile(RESULT_SIZES, cache=False)
+    assert [p.language_type for p in prog.outputs] == [
+        "image<f32, 8x4>", "tensor<16xi32>", "image<f32, 8x4>", "image<f32>", "image<f32>", "image<f32>"]
+    outs = prog(np.ones((4, 8), np.float32), np.ones((3, 5), np.float32))
+    assert [o.shape for o in outs] == [(4, 8), (16,), (4, 8), (2, 4), (3, 5), (1, 1)]
+    sparse = ccomp.compile("fn s(A: tensor<4x4xf32, csr>, v: tensor<4xf32>) -> (B: tensor<4x4xf32, csr>, "
+                           "w: tensor<4xf32>) {\n    return A * 2.0, A @ v\n}\n", cache=False)
+    assert [str(p) for p in sparse.outputs] == ["B: tensor<4x4xf32, csr>", "w: tensor<4xf32>"]
 
 
 def test_compile_shows_its_real_signature():

@@ -152,7 +152,7 @@ def test_run_prints_a_small_tensor_result_and_writes_it(tmp_path):
     want = np.histogram(img, 4, range=(0.0, 1.0))[0]
     res = ccomp("run", str(prog), "--input", f"a={tmp_path / 'a.npy'}")
     assert res.returncode == 0, res.stderr
-    assert f"out: tensor (4,) [{' '.join(str(v) for v in want)}]" in res.stdout
+    assert f"out: tensor<4xi32> (4,) [{' '.join(str(v) for v in want)}]" in res.stdout
     res = ccomp("run", str(prog), "--input", f"a={tmp_path / 'a.npy'}", "--output", f"out={tmp_path / 'h.npy'}")
     assert res.returncode == 0, res.stderr
     got = np.load(tmp_path / "h.npy")

@@ -22,7 +22,7 @@ def test_erosion_reads_and_writes_npy_volumes(tmp_path):
     assert "mass = " in res.stdout
     res = ccomp("run", EROSION, "-i", f"terrain={src}", "-i", "steps=1")
     assert res.returncode == 0, res.stderr
-    assert "eroded: volume (6, 7, 8) (not written; add --output eroded=FILE)" in res.stdout
+    assert "eroded: volume<f32> (6, 7, 8) (not written; add --output eroded=FILE)" in res.stdout
 
 
 def test_png_is_not_a_volume(tmp_path):

@@ -153,3 +153,14 @@ def test_ccomp_opt_hints_at_cn_on_stdin():
     assert ok.returncode == 0 and "graph.map" in ok.stdout, ok.stderr
     plain = opt(stdin="func.func @f( {")  # bad MLIR gets no such hint
     assert plain.returncode == 1 and "ComputeNodes" not in plain.stderr
+
+
+def test_run_prints_results_in_the_language_types_with_static_sizes(tmp_path):
+    prog = tmp_path / "s.cn"
+    prog.write_text("graph s(a: image<f32, 8x4>) -> (o: image<f32>, h: tensor<4xi32>) {\n"
+                    "    return a * 2.0, histogram(a, 4, 0.0, 1.0)\n}\n")
+    np.save(tmp_path / "a.npy", np.full((4, 8), 0.3, np.float32))
+    res = ccomp("run", str(prog), "--input", f"a={tmp_path / 'a.npy'}")
+    assert res.returncode == 0, res.stderr
+    assert "o: image<f32, 8x4> (4, 8) (not written; add --output o=FILE)" in res.stdout
+    assert "h: tensor<4xi32> (4,) [ 0 32  0  0] (not written" in res.stdout

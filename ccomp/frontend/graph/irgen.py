@@ -68,6 +68,14 @@ class GraphGen(ZoneGen, PointwiseGen, ExtentGen, FunctionGen[Ty]):
             return decls.graph_tensor_type(r.type, self.fail)
         return self.port_type(r.type)
 
+    def result_shapes(self, decls_, results, outputs):
+        """A histogram's size is its bins; an image's is static where the program fixes
+        it (:mod:`ccomp.frontend.graph.result_sizes`)."""
+        from ccomp.frontend.graph.result_sizes import extent_shape
+
+        return [(t.length,) if t.kind == TENSOR else extent_shape(v) if t.kind == IMAGE else None
+                for t, v in zip(results, outputs)]
+
     def ir_type(self, t: Ty) -> Attribute:
         if t.kind == TENSOR:
             return TensorType(mlir_type(t.elem), [t.length])
