@@ -37,12 +37,12 @@ _FLOAT_PREFIXES = ("arith.addf", "arith.subf", "arith.mulf", "arith.divf", "arit
 @dataclass(frozen=True)
 class KernelCost:
     """Work of one point of a kernel: ``flops`` float operations, ``bytes`` of buffer
-    traffic (loads and stores), and ``loops`` (the kernel loops per point)."""
+    traffic (loads and stores), and ``depth``, how deeply its loops nest (0: none)."""
 
     name: str
     flops: float
     bytes: float
-    loops: bool
+    depth: int
 
     def launch(self, points: int) -> tuple[float, float]:
         """(FLOPs, bytes) of a launch over ``points`` points."""
@@ -91,18 +91,18 @@ def kernel_cost(kernel: kern.KernelOp) -> KernelCost:
     flops = 0.0
     touched: dict[SSAValue, int] = {}  # buffer -> element bytes, accessed outside loops
     looped = 0.0
-    loops = False
+    depth = 0
 
-    def walk(ops: list[Operation], weight: float) -> None:
-        nonlocal flops, looped, loops
+    def walk(ops: list[Operation], weight: float, level: int) -> None:
+        nonlocal flops, looped, depth
         for op in ops:
             if isinstance(op, scf.ForOp):
-                loops = True
-                walk(list(op.body.block.ops), weight * _trips(op))
+                depth = max(depth, level + 1)
+                walk(list(op.body.block.ops), weight * _trips(op), level + 1)
                 continue
             for region in op.regions:  # scf.if: both sides counted, as an upper bound
                 for block in region.blocks:
-                    walk(list(block.ops), weight)
+                    walk(list(block.ops), weight, level)
             if isinstance(op, (memref.LoadOp, memref.StoreOp, kern.AtomicAddOp)):
                 ref = op.memref if not isinstance(op, kern.AtomicAddOp) else op.buffer
                 size = _element_bytes(ref.type)
@@ -114,8 +114,8 @@ def kernel_cost(kernel: kern.KernelOp) -> KernelCost:
                 lanes = max((_lanes(r.type) for r in op.results), default=1)
                 flops += weight * lanes * (2 if op.name in _TWO_FLOPS else 1)
 
-    walk(list(kernel.body.block.ops), 1.0)
-    return KernelCost(kernel.kernel_name, flops, float(sum(touched.values())) + looped, loops)
+    walk(list(kernel.body.block.ops), 1.0, 0)
+    return KernelCost(kernel.kernel_name, flops, float(sum(touched.values())) + looped, depth)
 
 
 def module_costs(module: ModuleOp) -> dict[str, KernelCost]:

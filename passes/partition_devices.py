@@ -45,7 +45,7 @@ from xdsl.passes import ModulePass
 from ccomp.diagnostics import PassError
 from ccomp.dialects import kern
 from ccomp.dialects.cost_model import HOST_TARGET, DeviceProfile, ProfileFormatError, migration_seconds, read_profiles
-from ccomp.dialects.kern_cost import KernelCost, kernel_cost
+from ccomp.dialects.kern_cost import LOOP_TRIPS, KernelCost, kernel_cost
 from ccomp.passes.lowering.partition_split import SHARE_UNITS, part_kernel, split_launch, splittable
 
 SPLIT_GAIN = 0.15  # a split must be estimated this much faster than the best single target
@@ -146,14 +146,17 @@ class _Placer:
                     if isinstance(res.type, MemRefType):
                         where.setdefault(res, set())  # fresh: no contents anywhere yet
 
-    def _points(self, op: kern.LaunchOp) -> float:
+    def _points(self, op: kern.LaunchOp, cost: KernelCost) -> float:
+        """The launch's points: its constant grid, else ``points`` spread over what a
+        point covers (a kernel nesting loops ``d`` deep covers ``LOOP_TRIPS ** d``
+        elements a point, as a sparse row or a temporally blocked band does)."""
         sizes = [_constant(g) for g in op.grid]
         if all(s is not None for s in sizes):
             n = 1
             for s in sizes:
                 n *= max(0, s)  # type: ignore[operator]
             return float(n)
-        return float(self.options.points)
+        return max(1.0, self.options.points / LOOP_TRIPS ** min(cost.depth, 4))
 
     def _bytes(self, v: SSAValue, points: float) -> float:
         t = v.type
@@ -183,7 +186,8 @@ class _Placer:
     def place_launch(self, op: kern.LaunchOp, where: dict[SSAValue, set[str]]) -> None:
         kernel = self.kernels[op.kernel_name]
         cost = self.costs.setdefault(op.kernel_name, kernel_cost(kernel))
-        points = self._points(op)
+        points = self._points(op, cost)
+        span = points * LOOP_TRIPS ** min(cost.depth, 4)  # elements a launch covers: buffers of unknown size
         reads, writes = _uses(kernel)
         estimates: dict[str, float] = {}
         moves: dict[str, tuple[list[int], float, float]] = {}
@@ -196,7 +200,7 @@ class _Placer:
                 held = where.get(v, {HOST_TARGET})
                 if held and target not in held:
                     source = HOST_TARGET if HOST_TARGET in held else sorted(held)[0]
-                    nbytes = self._bytes(v, points)
+                    nbytes = self._bytes(v, span)
                     extra += migration_seconds(nbytes, self.profiles.get(source, profile), profile)
                     migrate.append(i)
                     moved += nbytes
@@ -205,7 +209,7 @@ class _Placer:
         best = min(estimates, key=lambda t: estimates[t])
         self.choices[op] = _Choice(best, estimates, *moves[best][:2], moves)
         self.placed[op.kernel_name] = best
-        split = self._consider_split(op, kernel, estimates, moves, points, writes)
+        split = self._consider_split(op, kernel, estimates, moves, span, writes)
         readers = set(self.splits[op][1]) if split else {best}
         for i in reads:
             where.setdefault(op.args[i], set()).update(readers)

@@ -67,3 +67,27 @@ def test_bad_profile_files_are_errors(cache: Path, tmp_path: Path, capsys: pytes
     assert main(["devices", "--profiles", str(file)]) == 1
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_run_auto_explains_placement_and_measurement(cache: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from ccomp.runtime.devices.targets import probe
+
+    if not probe("opencl")[0]:
+        pytest.skip(f"opencl is not available here: {probe('opencl')[1]}")
+    profiles = tmp_path / "p.json"
+    profiles.write_text(json.dumps(INJECTED))
+    u = tmp_path / "u.npy"
+    import numpy as np
+    np.save(u, np.ones((30, 20), np.float32))
+    heat = Path(__file__).resolve().parents[2] / "examples" / "heat.cn"
+    assert main(["run", str(heat), "-t", "auto", "--profiles", str(profiles), "-i", f"u0={u}", "-i", "steps=5",
+                 "--profile", "--explain", "--no-cache"]) == 0
+    lines = [line.removeprefix("explain: ").split() for line in capsys.readouterr().out.splitlines()
+             if line.startswith("explain: ")]
+    header = lines.index(["kernel", "device", "llvm", "us", "opencl", "us", "migrate", "MB", "part"])
+    assert lines[header + 2][:2] == ["heat_0", "opencl"]  # after the llvm-only blocked kernel
+    measured = lines.index(["kernel", "device", "calls", "estimate", "us", "measured", "us", "measured/estimate"])
+    name, device, calls, estimate, got, ratio = lines[measured + 1]
+    assert (name, device, calls) == ("heat_0", "opencl", "5")
+    assert float(ratio) == pytest.approx(float(got) / float(estimate), rel=0.05)
