@@ -58,11 +58,15 @@ class Ragged(NamedTuple):
     offsets: np.ndarray
 
 
+_LANG = {"float32": "f32", "float64": "f64", "int32": "i32", "int64": "i64", "bool": "bool"}
+
+
 def _describe(f: FieldSpec) -> str:
+    """The field's type as the language spells it (``f32``, ``tensor<?xf32>``)."""
+    scalar = _LANG.get(f.dtype, f.dtype)
     if not f.shape:
-        return f"a {f.dtype} scalar"
-    dims = "x".join("?" if d is None else str(d) for d in f.shape)
-    return f"a {dims} tensor of {f.dtype}"
+        return scalar
+    return "tensor<" + "".join(("?" if d is None else str(d)) + "x" for d in f.shape) + scalar + ">"
 
 
 class Codec:
@@ -82,11 +86,11 @@ class Codec:
         except (ValueError, TypeError) as exc:
             raise BadMessage(f"{what}: expected {_describe(f)}, got {type(value).__name__} ({exc})") from None
         if arr.dtype.kind not in _ACCEPTS[dtype.kind]:
-            got = "no values" if arr.size == 0 and arr.dtype.kind == "f" else f"{arr.dtype}"
             if arr.size == 0 and arr.dtype == np.float64:  # [] reads as float64: empty is fine
                 return arr.astype(dtype)
-            raise BadMessage(f"{what}: expected {_describe(f)}, got {got}"
-                             + (" values" if got != "no values" else ""))
+            got = {"U": "text", "S": "bytes", "O": "Python objects (or integers too large)"}.get(
+                arr.dtype.kind, f"{arr.dtype} values")
+            raise BadMessage(f"{what}: expected {_describe(f)}, got {got}")
         if dtype.kind in "iu" and arr.dtype != dtype and arr.size:
             info = np.iinfo(dtype)
             if arr.min() < info.min or arr.max() > info.max:
@@ -139,7 +143,7 @@ class Codec:
                 arr = self._cast(f, value, what)
                 if arr.ndim != 1 + len(f.shape) or tuple(arr.shape[1:]) != f.shape:
                     raise BadMessage(f"{what}: expected an array of shape (n, {', '.join(map(str, f.shape))}"
-                                     f"{',' if len(f.shape) == 1 else ''}) for n messages of {_describe(f)}, "
+                                     f"{',' if len(f.shape) == 1 else ''}) for n messages of type {_describe(f)}, "
                                      f"got shape {arr.shape}".replace("(n, )", "(n,)"))
                 cols[f.name] = np.array(arr, dtype=self.dtypes[f.name], copy=True, order="C")
                 counts[f.name] = arr.shape[0]

@@ -20,7 +20,7 @@ import numpy as np
 
 from ccomp.runtime.actors import checks
 from ccomp.runtime.actors.actor import Actor
-from ccomp.runtime.actors.columns import Meta, take_rows
+from ccomp.runtime.actors.columns import Meta, slice_batch, take_rows
 from ccomp.runtime.actors.errors import ActorError, MessageFailed, UnknownActor
 from ccomp.runtime.actors.messages import Codec, Message, row_message
 from ccomp.runtime.actors.queue import meta_for
@@ -111,11 +111,17 @@ class RuntimeCore:
             actor.telemetry.batch(meta.n)
             return
         now = time.perf_counter_ns()
-        ok_meta = meta
+        ok_meta, late = meta, []
         if res.failed is not None and np.any(res.failed):
-            bad = np.flatnonzero(res.failed)
-            self.fail(actor, meta, {int(i): res.errors.get(int(i), "the handler failed") for i in bad})
-            ok_meta = meta.take(np.flatnonzero(~np.asarray(res.failed, bool)))
+            failed = np.asarray(res.failed, bool)
+            bad = np.flatnonzero(failed)
+            in_order = actor.to_outbox and res.replies is not None  # interleaved with the replies
+            lost = self.fail(actor, meta, {int(i): res.errors.get(int(i), "the handler failed") for i in bad},
+                             sink=not in_order)
+            if in_order:
+                position = {int(i): int(p) for i, p in zip(bad, np.cumsum(~failed)[bad])}
+                late = [(position[i], f) for i, f in lost]
+            ok_meta = meta.take(np.flatnonzero(~failed))
         tel = actor.telemetry
         tel.batch(meta.n)
         tel.processed += ok_meta.n
@@ -127,7 +133,7 @@ class RuntimeCore:
                 self.fail(actor, ok_meta, {i: msg for i in range(ok_meta.n)})
                 return
             rmeta = meta_for(ok_meta.n, self.new_ids(ok_meta.n), keys, ok_meta.prio, now)
-            await self.deliver(actor, res.replies, rmeta)
+            await self.deliver(actor, res.replies, rmeta, late)
         for target, sent in res.sends.items():
             if sent.n:
                 same = sent.n == ok_meta.n
@@ -135,16 +141,27 @@ class RuntimeCore:
                                  ok_meta.prio if same else 128, now)
                 await self.forward(actor, self.actor(target), sent, smeta)
 
-    async def deliver(self, actor: Actor, batch: Batch, meta: Meta) -> None:
+    async def deliver(self, actor: Actor, batch: Batch, meta: Meta,
+                      failures: list[tuple[int, MessageFailed]] = ()) -> None:
+        """Replies to the waiters, downstream stages or the outbox; ``failures`` (each
+        after as many replies as its position says) go to the outbox in the same order."""
         if self._waiters:
             hit = self._resolve(actor, batch, meta)
             if hit is not None and actor.to_outbox:
                 keep = np.flatnonzero(~hit)
+                shift = np.concatenate([[0], np.cumsum(hit)])
+                failures = [(p - int(shift[p]), f) for p, f in failures]
                 batch, meta = take_rows(batch, keep), meta.take(keep)
         for d in actor.downstream:
             await self.forward(actor, d, batch, meta)
         if actor.to_outbox:
-            actor.outbox.put(batch, meta)
+            start = 0
+            for p, f in failures:
+                if p > start:
+                    actor.outbox.put(slice_batch(batch, start, p), meta.take(slice(start, p)))
+                    start = p
+                actor.outbox.fail([f])
+            actor.outbox.put(slice_batch(batch, start, batch.n) if start else batch, meta.take(slice(start, None)))
 
     async def forward(self, sender: Actor, target: Actor, batch: Batch, meta: Meta) -> None:
         """Queue a compiled stage's output at ``target``; what cannot be queued fails."""
@@ -170,8 +187,10 @@ class RuntimeCore:
                                        int(meta.prio[i])))
         return hit
 
-    def fail(self, actor: Actor, meta: Meta, errors: Mapping[int, str], count: bool = True) -> None:
-        """Messages of ``meta`` (row -> error) failed: to their waiters, else the outboxes."""
+    def fail(self, actor: Actor, meta: Meta, errors: Mapping[int, str], count: bool = True,
+             sink: bool = True) -> list[tuple[int, MessageFailed]]:
+        """Messages of ``meta`` (row -> error) failed: to their waiters, else (with
+        ``sink``) the outboxes; the (row, failure) pairs no waiter took."""
         keys = meta.reply_keys()
         if count:
             actor.telemetry.failed += len(errors)
@@ -182,9 +201,11 @@ class RuntimeCore:
             if fut is not None and not fut.done():
                 fut.set_exception(f)
             else:
-                out.append(f)
-        for sink in actor.failure_sinks:
-            sink.fail(out)
+                out.append((i, f))
+        if sink:
+            for box in actor.failure_sinks:
+                box.fail([f for _, f in out])
+        return out
 
     @property
     def waiting(self) -> bool:
