@@ -159,12 +159,14 @@ def run(args: argparse.Namespace) -> int:
     for name in wanted:
         if name not in names:
             raise CompileError(f"'{prog.name}' has no output '{name}'; its outputs are {', '.join(names)}")
-    from ccomp.driver import profile_cli
+    from ccomp.driver import plot, profile_cli
+    plot.check_flags(args)  # a bad --plot fails before the run
     result = profile_cli.call(prog, kwargs, args, _call)  # --profile
     if getattr(args, "explain", False):
         for line in prog.explanation or ["no input has format 'auto': nothing was chosen"]:
             print(f"explain: {line}")
     values = [result] if len(names) == 1 else list(result)
+    plot.from_run(prog, values, args)  # --plot
     for port, value in zip(prog.outputs, values):
         if port.is_sparse:
             if port.name in wanted:
