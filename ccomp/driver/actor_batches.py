@@ -71,6 +71,10 @@ class HandlerRunner:
             if key is not None:
                 sends.append((key, msg))
         self.sends = tuple(sends)
+        # on llvm a batch is one direct launch of the kernel on the program's device
+        # (see _launch); other targets run the host function through the Program
+        self.kernel = f"{name}_0" if target == "llvm" else None
+        self.out_dtypes = [np.dtype(dtype_of(t.element_type)) for t in host.function_type.outputs]
 
     def bind(self, state: dict[str, np.ndarray], batch: Batch) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
         args, offsets = [], {}
@@ -96,8 +100,11 @@ class HandlerRunner:
                                  {k: self._empty(m.name) for k, m, _ in self.outgoing if k is not None},
                                  np.zeros(0, bool))
         args, offsets = self.bind(state, batch)
-        outs = self.program(*args)
-        outs = outs if isinstance(outs, tuple) else (outs,)
+        if self.kernel is not None:
+            outs = self._launch(args, offsets, batch.n)
+        else:
+            outs = self.program(*args)
+            outs = outs if isinstance(outs, tuple) else (outs,)
         status = outs[0]
         for k, name in enumerate(self.written):
             state[name][...] = outs[1 + k][0]
@@ -112,6 +119,25 @@ class HandlerRunner:
             else:
                 result.sends[key] = out
         return result
+
+    def _launch(self, args: list[np.ndarray], offsets: dict[str, np.ndarray], n: int) -> list[np.ndarray]:
+        """The host function's work done directly: allocate its outputs (the sizes
+        ``actor-lower`` gives them: per row, one per state, or the values of the field a
+        variable-length output shares offsets with) and launch its one kernel. Through
+        the buffer pool and the native host this cost about 100 us per batch for five
+        outputs; a launch with NumPy buffers costs a few."""
+        shapes: list[tuple[int, ...]] = [(n,)] + [(1,)] * len(self.written)
+        for _, _, cols in self.outgoing:
+            for _, f, source in cols:
+                if not f.variable:
+                    shapes.append((n, *f.shape))
+                elif isinstance(source, str):
+                    shapes.append((int(offsets[source][-1]),))
+                else:
+                    shapes.append((n * int(source),))
+        outs = [np.empty(shape, dtype) for shape, dtype in zip(shapes, self.out_dtypes)]
+        self.program.device.launch(self.kernel, (1,) if self.written else (n,), [*args, *outs])
+        return outs
 
     def _batch(self, spec: MessageSpec, cols, outs, offsets, n: int, ok: np.ndarray | None) -> Batch:
         columns, offs = {}, {}

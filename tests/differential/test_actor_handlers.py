@@ -71,3 +71,143 @@ def test_stats_pipeline_and_empty_batch():
     res = prog.actors["summarise"].handlers["Samples"].run(
         state, Batch("Samples", 0, {"data": np.zeros(0, np.float32)}, {"data": np.zeros(1, np.int64)}))
     assert res.replies.n == 0 and int(state["seen"]) == 7
+
+
+def run(prog, actor: str, message: str, state: dict, n: int, columns: dict, offsets: dict | None = None):
+    return prog.actors[actor].handlers[message].run(state, Batch(message, n, columns, offsets or {}))
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_vector_add_ragged_fields_and_failed_rows(target):
+    prog = program("vector_add.cn", target)
+    rng = np.random.default_rng(2)
+    n = 40
+    a, off = ragged(rng, n)
+    b = rng.standard_normal(a.size).astype(np.float32)
+    res = run(prog, "add", "Pair", {}, n, {"a": a, "b": b}, {"a": off, "b": off})
+    assert not res.failed.any()
+    np.testing.assert_array_equal(res.replies.offsets["c"], off)
+    np.testing.assert_allclose(res.replies.columns["c"], a + b, atol=1e-6)
+    # row 3's b is one element short: that row fails, located at the '+'; the rest are served
+    lens = np.diff(off)
+    lens_b = lens.copy()
+    lens_b[3] = lens[3] + 1
+    off_b = np.concatenate([[0], np.cumsum(lens_b)])
+    b2 = rng.standard_normal(int(off_b[-1])).astype(np.float32)
+    res = run(prog, "add", "Pair", {}, n, {"a": a, "b": b2}, {"a": off, "b": off_b})
+    assert res.failed.tolist() == [i == 3 for i in range(n)]
+    assert list(res.errors) == [3]
+    assert "vector_add.cn:9:28: error: message 3 of the batch failed" in res.errors[3]
+    assert "different lengths" in res.errors[3] and "^" in res.errors[3]
+    ok = [i for i in range(n) if i != 3]
+    want = [a[off[i]:off[i + 1]] + b2[off_b[i]:off_b[i] + lens[i]] for i in ok]
+    assert res.replies.n == n - 1
+    np.testing.assert_array_equal(np.diff(res.replies.offsets["c"]), [len(w) for w in want])
+    np.testing.assert_allclose(res.replies.columns["c"], np.concatenate(want), atol=1e-6)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_classifier_stages_chain_like_numpy(target):
+    prog = program("classify_stream.cn", target)
+    assert prog.pipelines["classify_stream"].edges == (("normalise", "square"), ("square", "classify"))
+    v = np.random.default_rng(3).uniform(-20, 140, 1000).astype(np.float32)
+    x = run(prog, "normalise", "Reading", {}, v.size, {"v": v}).replies
+    y = run(prog, "square", "Scaled", {}, x.n, x.columns).replies
+    label = run(prog, "classify", "Squared", {}, y.n, y.columns).replies
+    want_x = np.clip(v / np.float32(100), 0, 1)
+    want_y = want_x * want_x
+    np.testing.assert_allclose(x.columns["x"], want_x, rtol=1e-6)
+    np.testing.assert_allclose(y.columns["y"], want_y, rtol=1e-6)
+    assert label.columns["class"].dtype == np.int32
+    np.testing.assert_array_equal(label.columns["class"], (want_y >= 0.3).astype(np.int32) + (want_y >= 0.7))
+
+
+SENDS = """\
+message In { v: f32, w: vec3, data: tensor<?xf32>, k: tensor<4xf32>, other: tensor<?xf32> }
+message Out { r: f32, t: tensor<?xf32>, q: tensor<4xf32>, hits: i64 }
+message Note { total: f32 }
+
+actor a {
+    queue 8 backpressure reject
+    state acc: f32 = 0.5
+    state hits: i64 = 0
+    on In(m) -> Out {
+        let s = m.v * 2.0
+        acc = acc * 0.5 + sum(m.data * m.other)
+        hits = hits + 1
+        send log Note { total: acc }
+        reply Out { r: s + sum(m.w) + acc, t: m.data * s - m.v, q: m.k * 2.0 + fill(4, 1.0), hits: hits }
+    }
+}
+
+actor log {
+    on Note(n) -> Note { reply Note { total: n.total } }
+}
+
+actor left { on Note(n) -> Note { reply Note { total: n.total + 1.0 } } }
+actor right { on Note(n) -> Note { reply Note { total: n.total * 2.0 } } }
+
+pipeline fan = log -> (left, right) -> log2
+actor log2 { on Note(n) { } }
+"""
+
+
+@lru_cache(maxsize=None)
+def sends_program(target: str):
+    return compile_actor_program(SENDS, target, filename="sends.cn")
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_state_sends_fixed_tensors_and_failures(target):
+    prog = sends_program(target)
+    spec = prog.actors["a"]
+    assert spec.handlers["In"].sends == (("log", "Note"),)
+    assert [(s.name, s.dtype, s.init) for s in spec.state] == [("acc", "float32", 0.5), ("hits", "int64", 0)]
+    rng = np.random.default_rng(4)
+    n = 12
+    v = rng.standard_normal(n).astype(np.float32)
+    w = rng.standard_normal((n, 3)).astype(np.float32)
+    k = rng.standard_normal((n, 4)).astype(np.float32)
+    data, off = ragged(rng, n)
+    other = rng.standard_normal(data.size).astype(np.float32)
+    lens = np.diff(off)
+    bad = 5  # row 5's 'other' is one longer than its 'data': that row fails
+    lens_o = lens.copy()
+    lens_o[bad] += 1
+    off_o = np.concatenate([[0], np.cumsum(lens_o)])
+    other = rng.standard_normal(int(off_o[-1])).astype(np.float32)
+    state = {"acc": np.array(0.5, np.float32), "hits": np.array(0, np.int64)}
+    res = run(prog, "a", "In", state, n, {"v": v, "w": w, "data": data, "k": k, "other": other},
+              {"data": off, "other": off_o})
+    assert np.flatnonzero(res.failed).tolist() == [bad]
+    assert "sends.cn:11:38: error: message 5 of the batch failed" in res.errors[bad]
+    acc, hits, rows = np.float32(0.5), 0, []
+    for i in range(n):  # NumPy, in order; the failed row leaves the state as it was
+        if i == bad:
+            continue
+        d, o = data[off[i]:off[i + 1]], other[off_o[i]:off_o[i] + lens[i]]
+        acc = acc * np.float32(0.5) + (d * o).sum()
+        hits += 1
+        s = v[i] * np.float32(2)
+        rows.append((s + w[i].sum() + acc, d * s - v[i], k[i] * 2 + 1, hits, acc))
+    out, note = res.replies, res.sends["log"]
+    assert out.n == note.n == n - 1
+    np.testing.assert_allclose(out.columns["r"], [r[0] for r in rows], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(out.columns["t"], np.concatenate([r[1] for r in rows]), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(np.diff(out.offsets["t"]), [len(r[1]) for r in rows])
+    np.testing.assert_allclose(out.columns["q"], [r[2] for r in rows], rtol=1e-6)
+    np.testing.assert_array_equal(out.columns["hits"], [r[3] for r in rows])
+    np.testing.assert_allclose(note.columns["total"], [r[4] for r in rows], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(state["acc"], acc, rtol=1e-5)
+    assert int(state["hits"]) == n - 1
+
+
+def test_fan_out_and_fan_in_pipeline():
+    p = sends_program("llvm").pipelines["fan"]
+    assert p.stages == ("log", "left", "right", "log2")
+    assert set(p.edges) == {("log", "left"), ("log", "right"), ("left", "log2"), ("right", "log2")}
+    assert (p.entries, p.exits) == (("log",), ("log2",))
+    spec = sends_program("llvm").actors["log2"].handlers["Note"]
+    assert spec.reply is None
+    res = spec.run({}, Batch("Note", 3, {"total": np.ones(3, np.float32)}))
+    assert res.replies is None and not res.failed.any()
