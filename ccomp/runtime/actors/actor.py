@@ -112,7 +112,9 @@ class Actor:
                 pos = self._make_room(batch, meta, pos, band)
                 continue
             k = min(q.free, n - pos)
-            q.put_segment(band, Segment(spec, slice_batch(batch, pos, pos + k), meta.take(slice(pos, pos + k))))
+            part = meta.take(slice(pos, pos + k))
+            part.t = np.full(k, time.perf_counter_ns(), np.int64)  # latency counts from here
+            q.put_segment(band, Segment(spec, slice_batch(batch, pos, pos + k), part))
             pos += k
             self._kick()
 

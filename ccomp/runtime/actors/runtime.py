@@ -165,7 +165,6 @@ class RuntimeCore:
 
     async def forward(self, sender: Actor, target: Actor, batch: Batch, meta: Meta) -> None:
         """Queue a compiled stage's output at ``target``; what cannot be queued fails."""
-        meta = Meta(meta.ids, meta.keys, meta.prio, np.full(meta.n, time.perf_counter_ns(), np.int64))
         try:
             await target.offer_batch(self.program.messages[batch.message], batch, meta)
         except ActorError as exc:
