@@ -83,7 +83,8 @@ def draw_raster(path: str | Path, panels: Sequence[RasterPanel]) -> None:
         raster = np.asarray(p.raster).reshape(-1, 2)
         top = fig.add_subplot(grid[2 * k])
         x, label = _time(raster[:, 0], p.dt_s)
-        top.scatter(x, raster[:, 1], s=4, marker="|", linewidths=1.0, color="black")
+        tick = min(max(130.0 / max(p.n, 1), 2.0), 12.0)  # points: a tick per row, short for many rows
+        top.scatter(x, raster[:, 1], s=tick * tick, marker="|", linewidths=1.0, color="black")
         end, _ = _time(np.array([p.steps]), p.dt_s)
         top.set_xlim(0, end[0])
         top.set_ylim(-0.5, p.n - 0.5)
@@ -143,15 +144,71 @@ def check_flags(args: argparse.Namespace) -> None:
         require_matplotlib()
 
 
+@dataclass(frozen=True)
+class Recording:
+    """What the program says of one output: a decoder ``kind`` of layer ``label``."""
+
+    kind: str
+    label: str
+    size: int
+
+
+@dataclass(frozen=True)
+class NetworkInfo:
+    dt_s: float
+    steps: int | None
+    outputs: dict[int, Recording]
+
+
+def describe(prog: Any) -> NetworkInfo | None:
+    """dt, steps and what each output records, read from the program's ``snn.network``
+    (its L1 IR, generated again from the source: cheap next to a run). None where the
+    program is no network or its source is not at hand (a loaded build folder)."""
+    source = getattr(prog, "source", None)
+    if source is None:
+        return None
+    from xdsl.dialects import arith, func
+
+    from ccomp.frontend import lower_to_l1
+
+    try:
+        from ccomp.dialects import snn
+
+        module = lower_to_l1(source)
+    except (ImportError, CompileError):
+        return None
+    for fn in module.body.block.ops:
+        if not isinstance(fn, func.FuncOp) or fn.sym_name.data != prog.name:
+            continue
+        net = next((op for op in fn.walk() if isinstance(op, snn.NetworkOp)), None)
+        ret = fn.body.block.last_op
+        if net is None or not isinstance(ret, func.ReturnOp):
+            return None
+        yielded = net.body.block.last_op.operands
+        outputs = {}
+        for i, value in enumerate(ret.operands):
+            if value.owner is not net:
+                continue
+            decode = yielded[net.res.index(value)].owner
+            if isinstance(decode, snn.DecodeOp) and decode.kind.data in ("raster", "trace"):
+                layer = decode.population.owner
+                label = layer.label.data if hasattr(layer, "label") else f"output {i}"
+                outputs[i] = Recording(decode.kind.data, label, snn.population_size(decode.population))
+        steps = net.steps.owner
+        fixed = steps.value.value.data if isinstance(steps, arith.ConstantOp) else None
+        return NetworkInfo(net.dt.value.data, fixed, outputs)
+    return None
+
+
 def from_run(prog: Any, values: Sequence[Any], args: argparse.Namespace) -> None:
-    """Draw what ``--plot`` asked for from a run's outputs: int32 (k, 2) outputs are
-    rasters, 2-D float outputs traces; layer sizes, steps and dt come from the program
-    where it states them (``prog.network``), else from the arrays."""
+    """Draw what ``--plot`` asked for from a run's outputs. Layers, sizes, dt and steps
+    come from the program (``describe``); without it int32 (k, 2) outputs are taken for
+    rasters and 2-D float outputs for traces. Of a batch, copy 0 is drawn."""
     if not getattr(args, "plot", []):
         return
-    rasters, traces = _recordings(prog, values)
-    info = getattr(prog, "network", None)
-    dt = getattr(info, "dt_s", None)
+    info = describe(prog)
+    rasters, traces = _recordings(prog, values, info)
+    dt = info.dt_s if info else None
     for path in args.plot:
         kind = kind_of(path)
         found = rasters if kind == "raster" else traces
@@ -161,32 +218,32 @@ def from_run(prog: Any, values: Sequence[Any], args: argparse.Namespace) -> None
                                f"add {what} for a layer L to its outputs")
         try:
             if kind == "raster":
-                steps = getattr(info, "steps", None) or max([len(t) for _, t in traces]
-                                                            + [int(r[:, 0].max()) + 1 for _, r in found if len(r)]
-                                                            + [1])
-                panels = [RasterPanel(name, r, _size(info, name, r, traces), steps, dt) for name, r in found]
-                draw_raster(path, panels)
+                steps = (info.steps if info else None) or max(
+                    [len(t) for _, t, _ in traces] + [int(r[:, 0].max()) + 1 for _, r, _ in found if len(r)] + [1])
+                draw_raster(path, [RasterPanel(name, r, n or (int(r[:, 1].max()) + 1 if len(r) else 1), steps, dt)
+                                   for name, r, n in found])
             else:
-                draw_voltage(path, [TracePanel(name, t, dt) for name, t in found])
+                draw_voltage(path, [TracePanel(name, t, dt) for name, t, _ in found])
         except OSError as exc:
             raise CompileError(f"cannot write the picture to {path}: {exc.strerror}") from None
         print(f"plot: wrote {path}", file=sys.stderr)
 
 
-def _recordings(prog: Any, values: Sequence[Any]) -> tuple[list[tuple[str, np.ndarray]], list[tuple[str, np.ndarray]]]:
+def _recordings(prog: Any, values: Sequence[Any], info: NetworkInfo | None
+                ) -> tuple[list[tuple[str, np.ndarray, int | None]], list[tuple[str, np.ndarray, int | None]]]:
+    """(title, array, layer size) of the raster and trace outputs, batch copy 0 only."""
     rasters, traces = [], []
-    for port, value in zip(prog.outputs, values):
+    for i, (port, value) in enumerate(zip(prog.outputs, values)):
         a = np.asarray(value)
-        if a.ndim == 2 and a.shape[1] == 2 and a.dtype == np.int32:
-            rasters.append((port.name, a))
-        elif a.ndim == 2 and np.issubdtype(a.dtype, np.floating):
-            traces.append((port.name, a))
+        rec = info.outputs.get(i) if info else None
+        if info is not None and rec is None:
+            continue
+        batched = a.ndim == 2 and a.shape[1] == 3 or np.issubdtype(a.dtype, np.floating) and a.ndim == 3
+        title = f"{rec.label} ({port.name})" if rec else port.name
+        if batched:
+            title += " — copy 0 of the batch"
+        if a.dtype == np.int32 and a.ndim == 2 and a.shape[1] in (2, 3) and (rec is None or rec.kind == "raster"):
+            rasters.append((title, a[a[:, 0] == 0][:, 1:] if a.shape[1] == 3 else a, rec.size if rec else None))
+        elif np.issubdtype(a.dtype, np.floating) and a.ndim in (2, 3) and (rec is None or rec.kind == "trace"):
+            traces.append((title, a[0] if a.ndim == 3 else a, rec.size if rec else None))
     return rasters, traces
-
-
-def _size(info: Any, name: str, raster: np.ndarray, traces: list[tuple[str, np.ndarray]]) -> int:
-    sizes = getattr(info, "layer_sizes", None) or {}
-    for layer, n in sizes.items():
-        if layer in name:
-            return int(n)
-    return int(raster[:, 1].max()) + 1 if len(raster) else 1

@@ -80,9 +80,11 @@ def test_bad_suffix_and_no_recordings_are_clean_errors(tmp_path) -> None:
         plot.from_run(prog, [np.zeros(10, np.int32)], args)
 
 
-def test_from_run_picks_rasters_and_traces(tmp_path) -> None:
-    prog = SimpleNamespace(name="net", outputs=[SimpleNamespace(name=n) for n in ("count", "raster_h", "trace_h")],
-                           network=SimpleNamespace(dt_s=1e-3, steps=50, layer_sizes={"h": 30}))
+def test_from_run_without_program_info_takes_arrays_by_shape(tmp_path) -> None:
+    """A program whose source is not at hand (a loaded build): int32 (k, 2) outputs are
+    rasters, 2-D float outputs traces."""
+    prog = SimpleNamespace(name="net", source=None,
+                           outputs=[SimpleNamespace(name=n) for n in ("count", "raster_h", "trace_h")])
     values = [np.zeros(30, np.int32), _raster(50, 30, 4), np.random.default_rng(0).random((50, 30)).astype(np.float32)]
     r, v = tmp_path / "raster.png", tmp_path / "voltage.png"
     plot.from_run(prog, values, argparse.Namespace(plot=[str(r), str(v)]))
