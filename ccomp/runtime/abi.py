@@ -98,6 +98,14 @@ class KernelSource:
         return tuple(-(-int(g) // span) for g, span in zip(grid, spans))
 
 
+def workgroup_macro(entry: str) -> str:
+    """The macro an OpenCL volume kernel (rank 3, no reduction) takes its
+    ``reqd_work_group_size`` from: its body never reads the workgroup size, so a device
+    may build it with ``-D<macro>=8,8,8`` and launch it in such workgroups instead of
+    the ``local_size`` the backend chose (``runtime/devices/opencl.py``)."""
+    return f"CCOMP_WG_{entry}"
+
+
 def combine_partials(ks: KernelSource, partials: np.ndarray) -> Any:
     """Finish a reduction on the host: one partial per workgroup combined in float64
     (integers in int64, which wraps like the device's add), then cast to the yielded type.

@@ -150,3 +150,25 @@ def test_captured_64_cube_read_by_a_512_square_pass(target: str) -> None:
     a = RNG.uniform(0, 1, (512, 512)).astype(np.float32)
     prog = check(CAPTURED, target, [v, a], atol=1e-4)
     assert (64, 64, 64) in grids(prog) and (512, 512) in grids(prog)
+
+
+@pytest.mark.skipif("opencl" not in TARGETS, reason="no OpenCL device on this machine")
+def test_opencl_volumes_run_in_8x8x8_workgroups_where_the_device_chooses_cubes() -> None:
+    """A volume kernel's OpenCL workgroup size is a macro the device may define: a GPU
+    device builds it with 8x8x8 (PoCL, a CPU, keeps the backend's 32x4x2, measured
+    faster there). Forced on here, the cubes cover odd extents exactly once."""
+    import ccomp
+    from ccomp.runtime.abi import workgroup_macro
+
+    prog = ccomp.compile(DIFFUSE, target="opencl", cache=False)
+    device = prog.device
+    (ks, _), = device.kernels.values()
+    assert ks.local_size == (32, 4, 2) and workgroup_macro(ks.entry) in ks.source
+    device.cube_workgroups = True
+    device.load(prog.build.module, prog.build.code)  # built again with -DCCOMP_WG_...=8,8,8
+    (ks, _), = device.kernels.values()
+    assert ks.local_size == (8, 8, 8)
+    v = RNG.uniform(-1, 1, (9, 17, 10)).astype(np.float32)  # no axis a multiple of 8
+    from refutil import assert_matches, reference
+    assert_matches(prog(v, 3), reference(DIFFUSE, "diffuse", [v, 3])[0], 1e-5)
+    assert ks.groups((10, 17, 9)) == (2, 3, 2)

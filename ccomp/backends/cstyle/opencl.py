@@ -34,7 +34,7 @@ from xdsl.ir import Attribute, Operation
 from ccomp.backends.cstyle.base import CStyleEmitter, decimal, element_of, emit_module, int_text, is_bool, lanes_of
 from ccomp.backends.dispatch import emits
 from ccomp.backends.cstyle.errors import EmitError
-from ccomp.runtime.abi import KernelSource
+from ccomp.runtime.abi import KernelSource, workgroup_macro
 
 _INTS = {1: "bool", 8: "char", 16: "short", 32: "int", 64: "long"}
 
@@ -199,6 +199,12 @@ class OpenCLEmitter(CStyleEmitter):
             head.append("#pragma OPENCL EXTENSION cl_khr_fp64 : enable")
         size = ", ".join(str(s) for s in (*self.local_size, 1, 1)[:3])
         signature = ",\n    ".join(p for _, p in sorted(params))
+        if self.rank == 3 and self.reduce is None:
+            # a volume's body never reads its workgroup size, so the device may choose
+            # another (8x8x8 on a GPU: runtime/devices/opencl.py) by defining this macro
+            macro = workgroup_macro(self.entry)
+            head += [f"#ifndef {macro}", f"#define {macro} {size}", "#endif"]
+            size = macro
         head += [f"__kernel __attribute__((reqd_work_group_size({size})))",
                  f"void {self.entry}(\n    {signature})", "{"]
         return "\n".join(head + body + ["}", ""])

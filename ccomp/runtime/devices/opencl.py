@@ -28,14 +28,15 @@ import logging
 import os
 import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from xdsl.dialects.builtin import MemRefType, ModuleOp
 
-from ccomp.runtime.abi import Binding, DeviceUnavailableError, KernelBuildError, KernelSource, combine_partials
+from ccomp.runtime.abi import (Binding, DeviceUnavailableError, KernelBuildError, KernelSource, combine_partials,
+                               workgroup_macro)
 from ccomp.runtime.devices.base import Device, array_shape, element_layout
 
 try:  # imported here, not at use, but never fatal: probe() must report a missing driver
@@ -116,6 +117,8 @@ class CLDevice(Device):
         self.spare: dict[str, list[Any]] = {}  # kernel objects of dropped prepared launches
         # what the driver promises, for the buffer pool's limits: all buffers, the largest one
         self.memory_bytes = int(self.device.global_mem_size)
+        # volumes run in 8x8x8 workgroups on a GPU (see _workgroup)
+        self.cube_workgroups = bool(self.device.type & cl.device_type.GPU)
         self.max_alloc_bytes = min(int(self.device.max_mem_alloc_size), self.memory_bytes)
         log.debug("opencl device: %s on %s", self.device.name, self.device.platform.name)
 
@@ -141,9 +144,12 @@ class CLDevice(Device):
             if len(ks.entry) > MAX_ENTRY_CHARS or not (ks.entry.isascii() and ks.entry.isidentifier()):
                 raise KernelBuildError("opencl", ks.name, f"entry point {ks.entry[:40]!r} ({len(ks.entry)} characters) "
                                        f"is not a C identifier of at most {MAX_ENTRY_CHARS} characters", text)
+        sources = [self._workgroup(ks) for ks in sources]
+        options = [f"-D{workgroup_macro(ks.entry)}={','.join(map(str, ks.local_size))}"
+                   for ks in sources if workgroup_macro(ks.entry) in ks.source]
         program = cl.Program(self.ctx, text)
         try:
-            program.build()
+            program.build(options=options)
         except cl.Error as e:
             if len(sources) > 1:
                 for ks in sources:
@@ -153,6 +159,18 @@ class CLDevice(Device):
         for ks in sources:
             self.programs[ks.name] = program
             self.kernels[ks.name] = (ks, self._kernel(program, ks))
+
+    def _workgroup(self, ks: KernelSource) -> KernelSource:
+        """``ks`` with the workgroup this device launches it in: a volume kernel whose
+        size is a macro (``workgroup_macro``) runs in 8x8x8 cubes on a GPU, halved
+        (z first) to the device's limits; elsewhere, and on a CPU (PoCL ran 32x4x2 rows
+        faster, the backend's choice), the backend's ``local_size`` stays."""
+        if not self.cube_workgroups or workgroup_macro(ks.entry) not in ks.source:
+            return ks
+        size, limits = [8, 8, 8], list(self.device.max_work_item_sizes)[:3]
+        while np.prod(size) > self.device.max_work_group_size or any(s > m for s, m in zip(size, limits)):
+            size[next(d for d in (2, 1, 0) if size[d] == max(size))] //= 2
+        return replace(ks, local_size=tuple(size))
 
     @staticmethod
     def _kernel(program: Any, ks: KernelSource) -> Any:
