@@ -1,0 +1,74 @@
+// RUN: ccomp-opt %s --split-input-file --verify-diagnostics | filecheck %s
+
+actor.actor @a capacity 0 policy "block" {
+  actor.state @s : i32 = 0 : i32
+}
+// CHECK: actor @a: queue capacity must be at least 1
+
+// -----
+
+actor.actor @a capacity 4 policy "drop_newest" {
+  actor.state @s : i32 = 0 : i32
+}
+// CHECK: actor @a: unknown backpressure policy 'drop_newest' (one of block, reject, drop_oldest)
+
+// -----
+
+actor.message @M {names = ["x"], types = [f32]}
+actor.actor @a capacity 4 policy "block" {
+  actor.handler @N {
+  ^bb0(%x: f32):
+    actor.return
+  }
+}
+// CHECK: actor.handler refers to unknown message @N
+
+// -----
+
+actor.message @M {names = ["x"], types = [f32]}
+actor.actor @a capacity 4 policy "block" {
+  actor.handler @M {
+  ^bb0(%x: i32):
+    actor.return
+  }
+}
+// CHECK: actor.handler of @M takes (i32); expected its fields then the actor's state (f32)
+
+// -----
+
+actor.message @M {names = ["x"], types = [f32]}
+actor.message @R {names = ["y"], types = [f64]}
+actor.actor @a capacity 4 policy "block" {
+  actor.handler @M -> @R {
+  ^bb0(%x: f32):
+    actor.reply @R(%x) : f32
+    actor.return
+  }
+}
+// CHECK: actor.reply gives (f32) but @R has fields (f64)
+
+// -----
+
+actor.message @M {names = ["x"], types = [f32]}
+actor.actor @a capacity 4 policy "block" {
+  actor.handler @M -> @M {
+  ^bb0(%x: f32):
+    actor.return
+  }
+}
+// CHECK: a handler replying @M must reply exactly once
+
+// -----
+
+actor.message @M {names = ["x", "x"], types = [f32, f32]}
+// CHECK: message @M repeats a field name
+
+// -----
+
+actor.message @M {names = ["x"], types = [tensor<?x?xf32>]}
+// CHECK: field 'x' of @M: tensors are dense and rank 1
+
+// -----
+
+actor.pipeline @p {stages = ["a"], edges = [["a", "b"]], entries = ["a"], exits = ["a"]}
+// CHECK: pipeline @p: an edge is a pair of its stages
