@@ -39,6 +39,7 @@ class DeviceProfile:
     launch_us: float  # a launch's fixed cost, issued from the host schedule
     transfer_gbps: float | None  # host <-> device copies; None: the device uses host memory
     device: str = ""
+    shares_host: bool = False  # runs on the host's CPU cores (llvm, PoCL, llvmpipe): never split against another
 
     def kernel_seconds(self, flops: float, nbytes: float) -> float:
         """Estimated time of one launch doing ``flops`` FLOPs over ``nbytes`` bytes."""
@@ -78,7 +79,7 @@ def profiles_from_json(data: Any, where: str = "device profiles") -> dict[str, D
         at = f"{where}, {target}"
         out[target] = DeviceProfile(target, _number(entry, "bandwidth_gbps", at), _number(entry, "gflops", at),
                                     _number(entry, "launch_us", at), _number(entry, "transfer_gbps", at, True),
-                                    str(entry.get("device", "")))
+                                    str(entry.get("device", "")), bool(entry.get("shares_host", target == HOST_TARGET)))
     return out
 
 

@@ -24,7 +24,9 @@ Candidates are the profiled targets among ``targets``; a kernel only the llvm
 pipeline makes (``temporal-block``'s ``_tb`` bands) or with 64-bit types, or more than
 8 buffers for glsl, stays where it can run. A splittable kernel (``splittable``) is cut
 between its two fastest targets in proportion to their speed when that is estimated
-at least ``SPLIT_GAIN`` faster than the best single target, migrations included.
+at least ``SPLIT_GAIN`` faster than the best single target, migrations included, and
+the two do not both compute on the host's cores (``shares_host``: llvm, PoCL's CPU
+device, llvmpipe — splitting the same cores between two drivers gains nothing).
 
 Without profiles (``profiles=""``) every launch is placed on ``default`` with no
 estimate: ``-t auto`` then means llvm, as before.
@@ -222,6 +224,8 @@ class _Placer:
             return False
         a, b = sorted(estimates, key=lambda t: estimates[t])[:2]
         pa, pb = self.profiles[a], self.profiles[b]
+        if pa.shares_host and pb.shares_host:  # the same cores twice: nothing to gain
+            return False
         ta, tb = moves[a][2] - pa.launch_us * 1e-6, moves[b][2] - pb.launch_us * 1e-6
         if ta <= 0 or tb <= 0:
             return False

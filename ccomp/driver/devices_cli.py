@@ -74,7 +74,7 @@ def resolve(explicit: str | None = None) -> tuple[dict[str, DeviceProfile] | Non
 
 def _measure(only: list[str]) -> dict[str, DeviceProfile]:
     import ccomp
-    from ccomp.runtime.devices.measure import measure
+    from ccomp.runtime.devices.measure import measure, shares_host
     from ccomp.runtime.devices.targets import TARGETS, probe
 
     for target in only:
@@ -88,7 +88,7 @@ def _measure(only: list[str]) -> dict[str, DeviceProfile]:
             print(f"{target}: unavailable ({detail}), not measured")
             continue
         start = time.perf_counter()
-        out[target] = measure(target, lambda text, t: ccomp.compile(text, target=t), detail)
+        out[target] = measure(target, lambda text, t: ccomp.compile(text, target=t), detail, shares_host(target))
         print(f"{target}: measured in {time.perf_counter() - start:.1f} s")
     return out
 
@@ -116,10 +116,11 @@ def show(profiles: dict[str, DeviceProfile] | None, source: str) -> None:
         print(source)
         return
     print(f"profiles: {source}")
-    print(f"{'target':8} {'GB/s':>8} {'GFLOP/s':>8} {'launch us':>10} {'transfer GB/s':>14}")
+    print(f"{'target':8} {'GB/s':>8} {'GFLOP/s':>8} {'launch us':>10} {'transfer GB/s':>14}  cores")
     for name, p in profiles.items():
         transfer = "host memory" if p.transfer_gbps is None else f"{p.transfer_gbps:.2f}"
-        print(f"{name:8} {p.bandwidth_gbps:8.2f} {p.gflops:8.2f} {p.launch_us:10.2f} {transfer:>14}")
+        print(f"{name:8} {p.bandwidth_gbps:8.2f} {p.gflops:8.2f} {p.launch_us:10.2f} {transfer:>14}  "
+              f"{'the host CPU' if p.shares_host else 'its own'}")
 
 
 def run(args: argparse.Namespace) -> int:

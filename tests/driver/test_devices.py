@@ -49,7 +49,7 @@ def test_injected_profiles_are_shown(cache: Path, tmp_path: Path, capsys: pytest
     out = capsys.readouterr().out
     assert f"profiles: {file}" in out
     row = next(line for line in out.splitlines() if line.startswith("opencl ") and "12.50" in line)
-    assert row.split() == ["opencl", "400.00", "9000.00", "20.00", "12.50"]
+    assert row.split() == ["opencl", "400.00", "9000.00", "20.00", "12.50", "its", "own"]
     monkeypatch.setenv(devices_cli.ENV, str(file))
     assert devices_cli.resolve()[1] == str(file)
 
