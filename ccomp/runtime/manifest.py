@@ -33,7 +33,7 @@ def port_json(port: Port) -> dict[str, Any]:
                      shape="(height, width" + (f", {layout.lanes})" if layout.lanes > 1 else ")"))
     else:
         entry.update(kind="scalar", dtype=scalar_dtype(port.type).name)
-    if port.default is not None:
+    if port.default is not None and not hasattr(port.default, "shape"):  # weights files stay in the IR
         entry["default"] = port.default
     if port.loc is not None:
         entry["line"], entry["col"] = port.loc.line, port.loc.col
