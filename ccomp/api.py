@@ -217,8 +217,11 @@ class Program:
     @property
     def explanation(self) -> list[str]:
         """Why the last call ran with the storage formats it did (``auto`` inputs), one
-        line per input; empty when the program has no ``auto`` input."""
-        return list(self.variants.explanation)
+        line per input, and for a network how each connection delivers spikes; empty
+        when there is nothing to explain."""
+        from ccomp.dialects.snn import delivery_lines
+
+        return list(self.variants.explanation) + delivery_lines(self.build.host)
 
     @property
     def last_profile(self) -> Profile | None:

@@ -26,13 +26,13 @@ from ccomp.dialects import graph, ports
 from ccomp.dialects.graph import Graph
 from ccomp.dialects.kern import Kern
 from ccomp.dialects.loop import Loop
-from ccomp.dialects.snn import WEIGHTS_FILE, Snn
+from ccomp.dialects.snn import DELIVERY, WEIGHTS_FILE, Snn
 from ccomp.dialects.sparse import Sparse
 from ccomp.dialects.sparse_format import (
     AUTO, FORMAT, PART, VARIANT_OF, FormatAttr, format_of, matrix_parts, parse_format, part_of,
 )
 
-FUNCTION_ATTRS = frozenset({ports.OUTPUTS, VARIANT_OF})
+FUNCTION_ATTRS = frozenset({ports.OUTPUTS, VARIANT_OF, DELIVERY})
 """Attributes of ccomp's dialects a ``func.func`` may carry."""
 
 PORT_ATTRS = frozenset({ports.PORT_NAME, ports.PORT_DEFAULT, ports.PORT_SHAPE, FORMAT, PART, AUTO,

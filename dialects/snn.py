@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from xdsl.dialects.builtin import (
+    ArrayAttr,
     I64,
     FloatAttr,
     Float64Type,
@@ -46,7 +47,7 @@ from xdsl.dialects.builtin import (
     i32,
     i64,
 )
-from xdsl.ir import Attribute, Dialect, ParametrizedAttribute, Region, SSAValue, TypeAttribute
+from xdsl.ir import Attribute, Dialect, Operation, ParametrizedAttribute, Region, SSAValue, TypeAttribute
 from xdsl.irdl import (
     IRDLOperation,
     ParsePropInAttrDict,
@@ -79,6 +80,18 @@ WEIGHTS_FILE = "snn.weights_file"
 """Argument attribute: this input holds the weights a program read from a ``.npy``/``.npz``
 file at compile time (``StringAttr``, the absolute path); the runtime loads it (with
 ``allow_pickle=False``) when the caller leaves the input out."""
+
+DELIVERY = "snn.delivery"
+"""Function attribute left by ``snn-lower``: one line per connection saying which
+delivery path it took and why (``ArrayAttr`` of ``StringAttr``); ``ccomp run --explain``
+prints it."""
+
+
+def delivery_lines(fn: Operation) -> list[str]:
+    """The :data:`DELIVERY` lines of a lowered network function (empty for others)."""
+    lines = fn.attributes.get(DELIVERY)
+    return [str(s.data) for s in lines.data] if isinstance(lines, ArrayAttr) else []
+
 
 @irdl_attr_definition
 class PopulationType(ParametrizedAttribute, TypeAttribute):

@@ -29,7 +29,7 @@ from typing import ClassVar
 from xdsl.context import Context
 from xdsl.dialects import arith, func, memref
 from xdsl.dialects.builtin import (
-    ArrayAttr, DictionaryAttr, IntegerAttr, ModuleOp, TensorType, f32, i32, i64,
+    ArrayAttr, DictionaryAttr, IntegerAttr, ModuleOp, StringAttr, TensorType, f32, i32, i64,
 )
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
@@ -96,6 +96,7 @@ class NetworkLowering(OpTable):
         self.kernels: list[kern.KernelOp] = []
         self.cache: dict[tuple, str] = {}
         self.mapping: dict[SSAValue, object] = {}
+        self.delivery: list[str] = []
 
     def kernel(self, key: tuple, make: Callable[[str], kern.KernelOp]) -> str:
         if key not in self.cache:
@@ -146,6 +147,8 @@ class NetworkLowering(OpTable):
         new_fn = func.FuncOp(self.fn.sym_name.data, (types, outs), Region(block), arg_attrs=ArrayAttr(attrs),
                              res_attrs=ArrayAttr(res_attrs))
         new_fn.attributes.update(self.fn.attributes)
+        if self.delivery:
+            new_fn.attributes[snn.DELIVERY] = ArrayAttr([StringAttr(line) for line in self.delivery])
         new_fn.location = self.fn.location
         return new_fn
 
@@ -170,6 +173,8 @@ class NetworkLowering(OpTable):
         conns = [o for o in ops if isinstance(o, snn.ConnectOp)]
         stdps = {o.synapses: o for o in ops if isinstance(o, snn.StdpOp)}
         choices = {c: choice_of(c, net) for c in conns}
+        self.delivery += [f"{_label(c.pre.owner)} -> {_label(c.post.owner)}: {choices[c].path} delivery; "
+                          f"{choices[c].reason}" for c in conns]
         listed = {c.pre for c in conns if choices[c].path != "dense"}
         pops: dict[SSAValue, Population] = {}
         slots = {o.result: 2 + max([c.delay.value.data for c in conns if c.post is o.result], default=0)
