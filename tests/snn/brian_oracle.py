@@ -74,10 +74,12 @@ class Stdp:
 class Result:
     """Per layer: ``rasters`` int32 (k, 2) of (step, neuron) sorted by step then neuron,
     ``voltage`` the final v, ``traces`` (steps, n) v at the end of every step (after the
-    reset); per connection ``(pre, post)``: ``weights`` (n_pre, n_post) at the end
-    (zero where a sparse connection has no synapse)."""
+    reset), ``margin`` the least |v - v_th| of any integrated v before the threshold test
+    (how far the case is from a tie); per connection ``(pre, post)``: ``weights``
+    (n_pre, n_post) at the end (zero where a sparse connection has no synapse)."""
 
     rasters: dict[str, np.ndarray] = field(default_factory=dict)
+    margin: dict[str, float] = field(default_factory=dict)
     voltage: dict[str, np.ndarray] = field(default_factory=dict)
     traces: dict[str, np.ndarray] = field(default_factory=dict)
     weights: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
@@ -120,7 +122,9 @@ def simulate(inputs: Mapping[str, np.ndarray], layers: Mapping[str, Lif], conns:
         g.v = p.v_rest
         clear = g.run_regularly("I = 0", when="after_groups", name=f"clear_{name}")
         monitors[name] = (b2.SpikeMonitor(g, name=f"spikes_{name}"),
-                          b2.StateMonitor(g, "v", record=True, when="end", name=f"v_{name}"))
+                          b2.StateMonitor(g, "v", record=True, when="end", name=f"v_{name}"),
+                          b2.StateMonitor(g, ["v", "not_refractory"], record=True, when="before_thresholds",
+                                          name=f"pre_{name}"))
         groups[name] = g
         objects += [g, clear, *monitors[name]]
     learning = {(s.pre, s.post): s for s in stdp}
@@ -138,7 +142,10 @@ def simulate(inputs: Mapping[str, np.ndarray], layers: Mapping[str, Lif], conns:
     net = b2.Network(*objects)
     net.run(steps * dt)
     result = Result()
-    for name, (spikes, trace) in monitors.items():
+    for name, (spikes, trace, before) in monitors.items():
+        integrated = np.asarray(before.not_refractory, bool)
+        gap = np.abs(np.asarray(before.v) - layers[name].v_th)[integrated]
+        result.margin[name] = float(gap.min()) if gap.size else float("inf")
         step = np.round(np.asarray(spikes.t / dt)).astype(np.int64)
         order = np.lexsort((np.asarray(spikes.i), step))
         result.rasters[name] = np.stack([step[order], np.asarray(spikes.i)[order]], axis=1).astype(np.int32)

@@ -35,6 +35,8 @@ def test_constant_drive_spike_steps(refractory_ms: float, want: list[int]) -> No
     k = np.arange(1, 11)
     np.testing.assert_allclose(trace[:10], 1.5 * (1 - np.exp(-k / 10)), rtol=1e-12)
     assert trace[10] == 0.0  # reset at the spike step
+    # the closest any update came to v_th: 11 updates from rest, 1.5 (1 - e^-1.1) = 1.00069
+    assert result.margin["h"] == pytest.approx(1.5 * (1 - math.exp(-1.1)) - 1, rel=1e-9)
     if refractory_ms == 2.0:
         assert trace[11] == 0.0 and trace[12] == pytest.approx(1.5 * (1 - math.exp(-0.1)))  # step 11 skipped
 
