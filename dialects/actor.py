@@ -35,6 +35,7 @@ from collections.abc import Sequence
 from xdsl.dialects.builtin import (
     ArrayAttr,
     IntegerAttr,
+    IntegerType,
     I64,
     ModuleOp,
     NoneAttr,
@@ -50,13 +51,15 @@ from xdsl.irdl import (
     IRDLOperation,
     ParsePropInAttrDict,
     irdl_op_definition,
+    operand_def,
+    result_def,
     opt_prop_def,
     prop_def,
     region_def,
     traits_def,
     var_operand_def,
 )
-from xdsl.traits import HasParent, IsTerminator, NoTerminator, SymbolOpInterface, SymbolTable
+from xdsl.traits import HasParent, IsTerminator, NoTerminator, Pure, SymbolOpInterface, SymbolTable
 from xdsl.utils.exceptions import VerifyException
 
 #: Backpressure policies (the runtime's ``spec.POLICIES``, spelt here too because
@@ -286,6 +289,26 @@ class ReturnOp(IRDLOperation):
 
 
 @irdl_op_definition
+class ElementOp(IRDLOperation):
+    """Element ``index`` of a message's rank-1 tensor. Out of range, the message being
+    handled fails (``actor-lower`` checks it per row); the result is then 0."""
+
+    name = "actor.element"
+    source = operand_def(TensorType)
+    index = operand_def(IntegerType)
+    result = result_def()
+    traits = traits_def(Pure())
+    assembly_format = "$source `[` $index `]` attr-dict `:` type($source) `,` type($index) `->` type($result)"
+
+    def __init__(self, source: SSAValue, index: SSAValue):
+        super().__init__(operands=[source, index], result_types=[source.type.element_type])
+
+    def verify_(self) -> None:
+        if self.source.type.get_num_dims() != 1 or self.result.type != self.source.type.element_type:
+            raise VerifyException("actor.element reads one element of a rank-1 tensor")
+
+
+@irdl_op_definition
 class PipelineOp(IRDLOperation):
     """A pipeline: its ``stages`` (actors), ``edges`` (``[from, to]`` pairs: replies of
     ``from`` feed ``to``), ``entries`` and ``exits``."""
@@ -325,4 +348,4 @@ class PipelineOp(IRDLOperation):
                 raise VerifyException(f"pipeline @{self.sym_name.data}: '{s}' is not one of its stages")
 
 
-Actor = Dialect("actor", [MessageOp, ActorOp, StateOp, HandlerOp, ReplyOp, SendOp, ReturnOp, PipelineOp], [])
+Actor = Dialect("actor", [MessageOp, ActorOp, StateOp, HandlerOp, ReplyOp, SendOp, ReturnOp, ElementOp, PipelineOp], [])

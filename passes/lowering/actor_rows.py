@@ -128,6 +128,8 @@ class RowLowering:
                 raise PassError(op, "a handler's tensors are vectors: fill(n, v)")
             value = self.value(op.value)
             self.map[op.result] = View(b.to_index(self.value(op.sizes[0])), lambda b, k: value, None)
+        elif isinstance(op, actor.ElementOp):
+            self.map[op.result] = self.element(b, self.view(op.source), self.value(op.index))
         elif isinstance(op, actor.ReplyOp):
             self.store(b, op, ("reply", ""), op.values)
         elif isinstance(op, actor.SendOp):
@@ -148,6 +150,15 @@ class RowLowering:
             return [b.add(combine(acc[0], v.elem(b, k)))]
         (total,) = b.loop(b.index(0), v.length, [b.add(arith.ConstantOp(FloatAttr(start, f32)))], step)
         return total
+
+    def element(self, b: IRBuilder, v: View, index: SSAValue) -> SSAValue:
+        """Element ``index`` of ``v``; out of range the row fails and the value is 0
+        (the read is skipped: an empty slice has no element to read)."""
+        k = b.to_index(index)
+        inside = b.add(arith.AndIOp(b.cmpi("sge", k, b.index(0)), b.cmpi("slt", k, v.length)))
+        self.check(b, inside, "index out of range")
+        zero = b.add(arith.ConstantOp(FloatAttr(0.0, f32)))
+        return b.if_(inside, lambda t: [v.elem(t, k)], lambda o: [zero], [f32])[0]
 
     def check(self, b: IRBuilder, cond: SSAValue, message: str) -> None:
         """Row fails with check ``message`` (numbered from 1) where ``cond`` is false."""

@@ -211,3 +211,22 @@ def test_fan_out_and_fan_in_pipeline():
     assert spec.reply is None
     res = spec.run({}, Batch("Note", 3, {"total": np.ones(3, np.float32)}))
     assert res.replies is None and not res.failed.any()
+
+
+PICK = """\
+message M { data: tensor<?xf32>, i: i32 }
+message R { y: f32 }
+actor pick { on M(m) -> R { reply R { y: m.data[m.i] * 2.0 } } }
+"""
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_index_out_of_range_fails_only_its_row(target):
+    prog = compile_actor_program(PICK, target, filename="pick.cn")
+    off = np.array([0, 3, 3, 5, 6], np.int64)  # row 1 is empty
+    data = np.arange(6, dtype=np.float32)
+    res = run(prog, "pick", "M", {}, 4, {"data": data, "i": np.array([2, 0, -1, 0], np.int32)}, {"data": off})
+    assert res.failed.tolist() == [False, True, True, False]
+    assert all("pick.cn:3:44: error: message" in res.errors[r] and "index out of range" in res.errors[r]
+               for r in (1, 2))
+    np.testing.assert_array_equal(res.replies.columns["y"], [4.0, 10.0])

@@ -70,6 +70,16 @@ class HandlerTypes(FnTypes):
                                "a handler computes on one message's vectors")
         return super().binary(e)
 
+    def index(self, e: ast.Index) -> FTy:
+        t = self.type_of(e.base)
+        if not is_tensor(t) or rank(t) != 1 or len(e.indices) != 1:
+            raise self.fail(e, f"indexing reads one element of a message's vector, as in m.data[i]; "
+                               f"got {show(t)}" + (f" with {len(e.indices)} indices" if len(e.indices) != 1 else ""))
+        k = self.type_of(e.indices[0])
+        if is_tensor(k) or not k.is_int:
+            raise self.fail(e.indices[0], f"an index is an integer (i32 or i64), got {show(k)}")
+        return Ty("f32")
+
     def repeat(self, e: ast.Repeat) -> FTy:
         raise self.fail(e, "repeat zones are not available in actor handlers")
 
@@ -86,7 +96,8 @@ class HandlerTypes(FnTypes):
             raise self.fail(e, "fill() in a handler makes a vector: fill(n, v)")
         return super().call_of(e)
 
-    RULES = {**FnTypes.RULES, ast.Name: name, ast.Member: member, ast.Binary: binary, ast.Repeat: repeat}
+    RULES = {**FnTypes.RULES, ast.Name: name, ast.Member: member, ast.Binary: binary, ast.Repeat: repeat,
+             ast.Index: index}
 
 
 class HandlerGen(FnGen):
@@ -172,7 +183,12 @@ class HandlerGen(FnGen):
             return at(self.top, e).add(sparse.DimOp(self.gen(e.args[0]), 0))
         return super().scalar_call(e, em)
 
-    SCALAR = {**FnGen.SCALAR, ast.Call: scalar_call}
+    def scalar_index(self, e: ast.Index, em: Emitter) -> SSAValue:
+        self.types.type_of(e)
+        source, index = self.gen(e.base), self.gen(e.indices[0])
+        return at(self.top, e).add(actor_dialect.ElementOp(source, index))
+
+    SCALAR = {**FnGen.SCALAR, ast.Call: scalar_call, ast.Index: scalar_index}
 
     def reply(self, stmt: A.Reply) -> None:
         h = self.handler

@@ -15,6 +15,7 @@ actor.message @Note {names = ["total", "n"], types = [f32, i64]}
 // CHECK-NEXT:   actor.handler @Pair -> @Note {
 // CHECK-NEXT:   ^bb0(%{{.*}}: tensor<?xf32>, %{{.*}}: tensor<4xf32>, %[[SEEN:.*]]: i64):
 // CHECK:          %[[T:.*]] = sparse.reduce "add" %{{.*}} : tensor<?xf32>
+// CHECK-NEXT:     %{{.*}} = actor.element %{{.*}}[%{{.*}}] : tensor<4xf32>, i64 -> f32
 // CHECK:          actor.send @log @Note(%[[T]], %[[SEEN]]) : f32, i64
 // CHECK-NEXT:     actor.reply @Note(%[[T]], %[[SEEN]]) : f32, i64
 // CHECK-NEXT:     actor.return %[[SEEN]] : i64
@@ -23,6 +24,7 @@ actor.actor @add capacity 256 policy "drop_oldest" {
   actor.handler @Pair -> @Note {
   ^bb0(%a: tensor<?xf32>, %b: tensor<4xf32>, %seen: i64):
     %t = sparse.reduce "add" %a : tensor<?xf32>
+    %e = actor.element %b[%seen] : tensor<4xf32>, i64 -> f32
     actor.send @log @Note(%t, %seen) : f32, i64
     actor.reply @Note(%t, %seen) : f32, i64
     actor.return %seen : i64

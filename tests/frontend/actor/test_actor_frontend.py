@@ -59,6 +59,10 @@ def test_fan_out_pipeline_and_sends():
 
 
 BAD = [
+    ("message M { x: tensor<?xf32> }\nactor a { on M(m) { let y = m.x[1.5] } }", 2, 33, "an index is an integer"),
+    ("message M { x: f32 }\nactor a { on M(m) { let y = m.x[0] } }", 2, 31, "indexing reads one element"),
+    ("message M { x: tensor<?xf32> }\nactor a { on M(m) { let y = repeat 3 (s = 0.0) { yield s } } }", 2, 29,
+     "repeat zones are not available"),
     ("message M { x: f32 }\nactor a { on N(m) { } }", 2, 14, "unknown message type 'N'"),
     ("message M { x: f32 }\nactor a { on M(m) { let y = m.z } }", 2, 31, "message M has no field 'z'"),
     ("message M { x: f32 }\nmessage R { y: f32 }\nactor a { on M(m) -> R { reply R { y: m } } }", 3, 39,
