@@ -27,6 +27,7 @@ examples:
   ccomp run examples/edges.cn --input src=examples/data/card.png --output mag=mag.png
   ccomp run examples/tonemap.cn --input src=in.npy --input gain=1.2 --output out=out.png
   ccomp run --build ccomp-build/ --input src=in.npy --output out=out.npy
+  ccomp run examples/stats.cn --send Samples=in.jsonl --replies out.jsonl --telemetry   run actors
   ccomp build examples/tonemap.cn --sign KEY -o b/      sign the folder; 'ccomp run --build b/ --verify KEY' checks it
   ccomp targets                                         list targets usable on this machine
 """
@@ -103,6 +104,8 @@ def _parser() -> argparse.ArgumentParser:
     profile_cli.add_flags(r)
     from ccomp.driver import plot
     plot.add_flags(r)  # --plot raster.png / voltage.png
+    from ccomp.driver import actor_cli
+    actor_cli.add_arguments(r)  # --send TYPE=FILE.jsonl, --replies, --telemetry, --to
 
     sub.add_parser("targets", help="list the targets and devices available on this machine")
     from ccomp.driver import devices_cli

@@ -116,6 +116,10 @@ def _split(item: str, flag: str) -> tuple[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ccomp.driver import actor_cli
+
+    if actor_cli.wanted(args):  # a program of actors: messages in, replies out
+        return actor_cli.run(args)
     import ccomp
     import ccomp.api
     from ccomp.runtime.imageio import read_array, write_array
