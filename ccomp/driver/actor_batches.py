@@ -21,6 +21,7 @@ from xdsl.ir import Attribute
 
 from ccomp.diagnostics import CompileError, Source, SourceLoc
 from ccomp.dialects import actor, ports
+from ccomp.driver.actor_launch import DirectLaunch
 from ccomp.runtime.actors.spec import Batch, FieldSpec, HandlerResult, MessageSpec
 
 _DTYPES = {"f32": "float32", "f64": "float64", "i32": "int32", "i64": "int64", "i1": "bool"}
@@ -73,7 +74,7 @@ class HandlerRunner:
         self.sends = tuple(sends)
         # on llvm a batch is one direct launch of the kernel on the program's device
         # (see _launch); other targets run the host function through the Program
-        self.kernel = f"{name}_0" if target == "llvm" else None
+        self.kernel = DirectLaunch(self.program.device, f"{name}_0") if target == "llvm" else None
         self.out_dtypes = [np.dtype(dtype_of(t.element_type)) for t in host.function_type.outputs]
 
     def bind(self, state: dict[str, np.ndarray], batch: Batch) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
@@ -125,7 +126,7 @@ class HandlerRunner:
         ``actor-lower`` gives them: per row, one per state, or the values of the field a
         variable-length output shares offsets with) and launch its one kernel. Through
         the buffer pool and the native host this cost about 100 us per batch for five
-        outputs; a launch with NumPy buffers costs a few."""
+        outputs; allocating with NumPy and launching directly costs a few."""
         shapes: list[tuple[int, ...]] = [(n,)] + [(1,)] * len(self.written)
         for _, _, cols in self.outgoing:
             for _, f, source in cols:
@@ -136,7 +137,7 @@ class HandlerRunner:
                 else:
                     shapes.append((n * int(source),))
         outs = [np.empty(shape, dtype) for shape, dtype in zip(shapes, self.out_dtypes)]
-        self.program.device.launch(self.kernel, (1,) if self.written else (n,), [*args, *outs])
+        self.kernel((1,) if self.written else (n,), [*args, *outs])
         return outs
 
     def _batch(self, spec: MessageSpec, cols, outs, offsets, n: int, ok: np.ndarray | None) -> Batch:

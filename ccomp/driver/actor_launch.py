@@ -1,0 +1,53 @@
+"""One handler kernel launch on the llvm device with the least Python per batch.
+
+A handler's launch binds only buffers (no scalars, no reduction) whose outputs were
+just allocated, so nothing in it can alias; :meth:`LLVMDevice.launch` checks both for
+any kernel and costs about 17 us a call here (``_pack``, the overlap test, the pool).
+For a batch the device would run on the calling thread anyway (fewer points than
+``MIN_PARALLEL_POINTS``) this calls the kernel's exported entry (the kernel ABI of
+``runtime/devices/llvm_abi.py``: ``void k(i64* ctx, i64 begin, i64 end, ptr partial)``)
+directly with a ``ctx`` filled from the buffers; larger batches go through the
+device, which splits them across the native pool's threads.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from ccomp.runtime.devices.base import address_of
+from ccomp.runtime.devices.llvm import MIN_PARALLEL_POINTS
+
+_ENTRY = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p)
+
+
+class DirectLaunch:
+    """``launch(grid, arrays)`` of one loaded llvm kernel (see the module docstring)."""
+
+    def __init__(self, device, kernel: str):
+        k = device.kernels[kernel]
+        self.device, self.kernel, self.abi, self.weight = device, kernel, k.abi, k.weight
+        if k.abi.reduce is not None or not all(s.buffer for s in k.slots):  # pragma: no cover - actor-lower's kernels
+            raise ValueError(f"@{kernel}: a direct launch binds buffers only and reduces nothing")
+        self.places = [(s.index, s.dims_offset, s.rank, s.dtype) for s in k.slots]
+        self.entry = _ENTRY(k.address)
+
+    def __call__(self, grid: Sequence[int], arrays: Sequence[np.ndarray]) -> None:
+        if math.prod(grid) * self.weight >= MIN_PARALLEL_POINTS:
+            self.device.launch(self.kernel, grid, arrays)
+            return
+        abi = self.abi
+        words = [0] * abi.ctx_words
+        for (index, dims, rank, dtype), a in zip(self.places, arrays, strict=True):
+            if a.dtype != dtype or not a.flags.c_contiguous or a.ndim != rank:  # pragma: no cover - bound by us
+                raise TypeError(f"@{self.kernel} binding {index}: expected a C-contiguous {dtype} array of rank {rank}")
+            words[index] = address_of(a)
+            words[dims:dims + rank] = a.shape
+        words[abi.extents_offset:abi.extents_offset + abi.rank] = grid
+        rows = abi.rows(tuple(grid))
+        if rows:
+            ctx = np.array(words, np.int64)
+            self.entry(address_of(ctx), 0, rows, None)
