@@ -39,6 +39,7 @@ class RuntimeCore:
         self.pipelines = dict(program.pipelines)
         self._next_id = 1
         self._waiters: dict[int, tuple[asyncio.Future, frozenset[str]]] = {}
+        self._routes: dict[str, tuple[list[Actor], dict]] = {}  # name -> (entries, types they all take)
         self._wire()
 
     def _wire(self) -> None:
