@@ -263,7 +263,8 @@ class Program:
         if fast is not None:  # values already as the runtime wants them: skip the checks' costs
             with self._lock:
                 try:
-                    outs = self._run(fast, progress, profile)
+                    outs = self._run(fast, progress, profile) if profile or self._profiles.blocks \
+                        else self._runner.run(fast, progress)
                 except (ScheduleCheckError, AllocationError) as exc:
                     raise self._located(exc.location, exc.message) from None
             return outs[0] if self._result_type is None else self._result_type(*outs)

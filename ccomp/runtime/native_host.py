@@ -236,7 +236,8 @@ class NativeHostRunner:
         self.rt[A.RT_PROGRESS] = self.progress is not None
         self.rt[A.RT_LAST_POLL] = time.monotonic_ns()
         self.rt[A.RT_LOG_COUNT] = 0
-        if self.profiler is not None:
+        profiling = self.profiler is not None
+        if profiling:
             self._start_stamps()
         run = time.perf_counter()
         try:
@@ -245,14 +246,15 @@ class NativeHostRunner:
             else:
                 code = self.entry(*self.pointers)
         finally:
-            self.rt[A.RT_PROFILE] = 0
+            if profiling:
+                self.rt[A.RT_PROFILE] = 0
         done = time.perf_counter()
         self.timings = {"upload": run - start, "run": done - run}
         if code != A.OK:
             self._raise(code)
         outs = self._outputs()
         self.timings["download"] = time.perf_counter() - done
-        if self.profiler is not None:
+        if profiling:
             self._record(start)
         return outs
 
