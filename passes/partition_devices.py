@@ -80,8 +80,8 @@ def _wide(t) -> bool:
 @dataclass(frozen=True)
 class PartitionDevicesPass(ModulePass):
     """Options: ``profiles`` (a device-profile JSON file), ``targets`` (candidates,
-    comma-separated), ``points`` (assumed points of a run-time extent), ``trips``
-    (assumed iterations of a run-time loop count), ``split`` (0: never split),
+    comma-separated), ``points`` (assumed points of a run-time extent), ``split``
+    (0: never split),
     ``default`` (the target without profiles)."""
 
     name = "partition-devices"
@@ -89,7 +89,6 @@ class PartitionDevicesPass(ModulePass):
     profiles: str = ""
     targets: str = "llvm,opencl,glsl"
     points: int = 1 << 20
-    trips: int = 100
     split: int = 1
     default: str = HOST_TARGET
 
