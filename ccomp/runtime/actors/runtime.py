@@ -178,7 +178,11 @@ class RuntimeCore:
         waiting = [k for k, (_, points) in self._waiters.items() if actor.name in points]
         if not waiting:
             return None
-        hit = np.isin(meta.keys, waiting)
+        if meta.n * len(waiting) <= 64:  # the usual ask: a few rows, a few waiters
+            wanted = set(waiting)
+            hit = np.fromiter((k in wanted for k in meta.keys.tolist()), bool, meta.n)
+        else:
+            hit = np.isin(meta.keys, waiting)
         for i in np.flatnonzero(hit):
             key = int(meta.keys[i])
             fut, _ = self._waiters.pop(key, (None, None))
