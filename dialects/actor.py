@@ -46,6 +46,7 @@ from xdsl.dialects.builtin import (
     TypeAttribute,
     i64,
 )
+from xdsl.dialects.func import FuncOp
 from xdsl.ir import Attribute, Dialect, Region, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
@@ -216,6 +217,10 @@ class HandlerOp(IRDLOperation):
         if not self.body.blocks:
             if self.host is None:
                 raise VerifyException("actor.handler has neither a body nor a host function")
+            module = self.parent_op().parent_op() if self.parent_op() is not None else None
+            if isinstance(module, ModuleOp) and not isinstance(SymbolTable.lookup_symbol(module, self.host), FuncOp):
+                raise VerifyException(f"actor.handler names host @{self.host.root_reference.data}, "
+                                      f"which is no func.func of the module")
             return
         actor = self.parent_op()
         states = actor.states if isinstance(actor, ActorOp) else []

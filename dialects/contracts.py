@@ -23,6 +23,8 @@ from xdsl.ir import Attribute, Block, Operation
 from xdsl.utils.exceptions import VerifyException
 
 from ccomp.dialects import graph, ports
+from ccomp.dialects.actor import Actor
+from ccomp.dialects.actor_contracts import HOST_ATTRS, verify_actor_host
 from ccomp.dialects.graph import Graph
 from ccomp.dialects.kern import Kern
 from ccomp.dialects.loop import Loop
@@ -32,14 +34,14 @@ from ccomp.dialects.sparse_format import (
     AUTO, FORMAT, PART, VARIANT_OF, FormatAttr, format_of, matrix_parts, parse_format, part_of,
 )
 
-FUNCTION_ATTRS = frozenset({ports.OUTPUTS, VARIANT_OF, DELIVERY})
+FUNCTION_ATTRS = frozenset({ports.OUTPUTS, VARIANT_OF, DELIVERY, *HOST_ATTRS})
 """Attributes of ccomp's dialects a ``func.func`` may carry."""
 
 PORT_ATTRS = frozenset({ports.PORT_NAME, ports.PORT_DEFAULT, ports.PORT_SHAPE, FORMAT, PART, AUTO,
                         WEIGHTS_FILE})
 """Attributes of ccomp's dialects an argument or result attribute dictionary may carry."""
 
-_PREFIXES = tuple(f"{d.name}." for d in (Graph, Kern, Loop, Sparse, Snn))
+_PREFIXES = tuple(f"{d.name}." for d in (Graph, Kern, Loop, Sparse, Snn, Actor))
 
 
 def verify_contracts(module: Operation) -> None:
@@ -59,6 +61,7 @@ def _verify_op(op: Operation) -> None:
     if isinstance(op, func.FuncOp):
         verify_graph_ports(op)
         verify_sparse_ports(op)
+        verify_actor_host(op)
     for region in op.regions:
         for block in region.blocks:
             verify_kernel_groups(block)

@@ -14,6 +14,7 @@ from xdsl.ir import Block, Region
 from xdsl.utils.exceptions import VerifyException
 
 from ccomp.diagnostics import Source
+from ccomp.dialects.actor_contracts import HOST_ATTRS
 from ccomp.dialects import graph, ports, sparse_format, sparse_parts
 from ccomp.dialects.context import make_context, parse_module
 from ccomp.dialects.contracts import FUNCTION_ATTRS, PORT_ATTRS, verify_contracts
@@ -53,7 +54,7 @@ def test_helpers_spell_the_declared_names():
     assert sparse_format.storage_attrs(None) == {sparse_format.FORMAT: StringAttr("dense")}
     with pytest.raises(ValueError, match="needs its sparse.part"):
         sparse_format.storage_attrs(sparse_format.FormatAttr("csr"))
-    assert FUNCTION_ATTRS == {ports.OUTPUTS, sparse_format.VARIANT_OF}
+    assert {ports.OUTPUTS, sparse_format.VARIANT_OF, *HOST_ATTRS} <= FUNCTION_ATTRS  # actor.*: actor_contracts
     assert PORT_ATTRS == {ports.PORT_NAME, ports.PORT_DEFAULT, ports.PORT_SHAPE, sparse_format.FORMAT, sparse_format.PART,
                           sparse_format.AUTO}
     assert ports.port_shape(DictionaryAttr(ports.port_attrs("a", shape=(-1, 4)))) == (-1, 4)

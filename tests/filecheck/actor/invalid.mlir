@@ -72,3 +72,33 @@ actor.message @M {names = ["x"], types = [tensor<?x?xf32>]}
 
 actor.pipeline @p {stages = ["a"], edges = [["a", "b"]], entries = ["a"], exits = ["a"]}
 // CHECK: pipeline @p: an edge is a pair of its stages
+
+// -----
+
+actor.message @M {names = ["x"], types = [f32]}
+actor.actor @a capacity 4 policy "block" {
+  actor.handler @M host @a__M {
+  }
+}
+// CHECK: actor.handler names host @a__M, which is no func.func of the module
+
+// -----
+
+func.func @h(%x: memref<?xf32> {graph.name = "x"}) -> memref<?xf32> attributes {graph.outputs = ["reply.y"], actor.checks = [], actor.check_locations = [], actor.lengths = {"reply.y" = "z"}, actor.out_messages = ["M"]} {
+  func.return %x : memref<?xf32>
+}
+// CHECK: actor.lengths: the length of 'reply.y' comes from an input port or is a positive size
+
+// -----
+
+func.func @h(%x: memref<?xf32> {graph.name = "x"}) -> memref<?xf32> attributes {graph.outputs = ["status"], actor.checks = ["a"], actor.check_locations = [], actor.lengths = {}, actor.out_messages = []} {
+  func.return %x : memref<?xf32>
+}
+// CHECK: actor.check_locations must hold one location per check
+
+// -----
+
+func.func @h(%x: memref<?xf32>) -> memref<?xf32> attributes {actor.checks = []} {
+  func.return %x : memref<?xf32>
+}
+// CHECK: a handler's host function carries all of actor.check_locations, actor.checks, actor.lengths, actor.out_messages
