@@ -189,12 +189,16 @@ class NetworkLowering(OpTable):
                       self._zeros(b, sk.memref(f32, 1), b.index(sk_size(s.synapses.owner.post))))
                   for s in stdps.values()}
 
+        isolated = {o for o in ops if isinstance(o, snn.LifOp) and _isolated(o, conns, decoded)}
+        for o in isolated:
+            self._isolated(b, o, pops[o.result])
+
         def step(lb: IRBuilder, iv: SSAValue, _c: list[SSAValue]) -> list[SSAValue]:
             t = lb.to_i32(iv)
             for e in encoders:
                 self._encode(lb, e, pops[e.result], t, key0, key1)
             for o in ops:
-                if isinstance(o, snn.LifOp):
+                if isinstance(o, snn.LifOp) and o not in isolated:
                     self._membrane(lb, o, pops[o.result], t, slots[o.result])
             for v in listed:
                 p = pops[v]
@@ -205,7 +209,8 @@ class NetworkLowering(OpTable):
             for syn, s in stdps.items():
                 self._stdp(lb, s, pops, weights[syn], traces[s])
             return []
-        b.loop(b.index(0), self.steps, [], step)
+        if encoders or any(isinstance(o, snn.LifOp) and o not in isolated for o in ops):
+            b.loop(b.index(0), self.steps, [], step)
         results = []
         for o in ops:
             if isinstance(o, snn.DecodeOp):
@@ -327,6 +332,13 @@ class NetworkLowering(OpTable):
         args += [trace] if trace is not None else []
         self.launch(b, name, self._grid(b, p.n), args)
 
+    def _isolated(self, b: IRBuilder, o: snn.LifOp, p: Population) -> None:
+        c = sk.Lif.of(o, self.dt, 1, False, 0)
+        name = self.kernel(("isolated", c), lambda n: sk.isolated_kernel(n, c, o.location))
+        v, cd, _ring = self.v[o.result]
+        points = b.index(-(-p.n // sk.unroll(p.n)))
+        self.launch(b, name, [points, self.batch], [v, cd, p.count, p.first, self.steps_i32])
+
     def _deliver(self, b: IRBuilder, c: snn.ConnectOp, choice: dl.Choice, pops, w, slots: int, t) -> None:
         pre, post = pops[c.pre], pops[c.post]
         ring = self.v[c.post][2]
@@ -409,6 +421,13 @@ class NetworkLowering(OpTable):
         return out
 
     HANDLERS: ClassVar[dict] = {}
+
+
+def _isolated(o: snn.LifOp, conns: list[snn.ConnectOp], decoded: dict[SSAValue, set[str]]) -> bool:
+    """A layer that neither receives nor sends spikes and whose spikes are not recorded
+    per step: its whole run is one kernel (:func:`~.snn_kernels.isolated_kernel`)."""
+    linked = any(c.pre is o.result or c.post is o.result for c in conns)
+    return not linked and not decoded.get(o.result, set()) & {"raster", "trace"}
 
 
 def sk_size(v: SSAValue) -> int:

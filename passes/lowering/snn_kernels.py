@@ -282,3 +282,60 @@ def raster_kernel(name: str, n: int, batched: bool, loc: LocationAttr) -> kern.K
         return b.loop(b.index(0), b.to_index(steps), c, per_step)
     kb.loop(kb.index(0), nb, [kb.index(0)], per_batch)
     return kb.finish()
+
+
+UNROLL = 64
+"""Neurons per point of :func:`isolated_kernel` (fewer for a smaller layer): independent
+dependency chains, which LLVM's SLP vectoriser packs into SIMD registers. Measured on
+10,000 neurons x 10,000 steps (llvm, one thread): 2 -> 808 ms, 8 -> 250, 16 -> 98,
+32 -> 41, 64 -> 24 ms (4.2 G updates/s); the per-step kernel took about 150-180 ms."""
+
+
+def unroll(n: int) -> int:
+    return min(UNROLL, n)
+
+
+def isolated_kernel(name: str, c: Lif, loc: LocationAttr) -> kern.KernelOp:
+    """All steps of a layer that neither receives nor sends spikes (its input is its
+    bias), state in registers: the membrane step of :func:`membrane_kernel`, operation
+    for operation, looped over the steps inside the kernel, for ``UNROLL`` neurons per
+    point (``unroll(n)`` independent dependency chains). Bindings: v, countdown, count,
+    first, steps (i32). Grid [ceil(n / unroll(n)), B]."""
+    U = unroll(c.n)
+    kb = KernelBuilder(name, 2, [F1, I1, I1, I1, i32], loc)
+    v, cd, count, first, steps = kb.args
+    p, bi = kb.point(0), kb.point(1)
+    base = kb.muli(bi, kb.index(c.n))
+    idx = [kb.addi(base, kb.mini(kb.addi(kb.muli(p, kb.index(U)), kb.index(u)), kb.index(c.n - 1)))
+           for u in range(U)]
+    inits: list[SSAValue] = []
+    for k in idx:
+        inits += [kb.load(v, k), kb.load(cd, k), kb.load(count, k), kb.load(first, k)]
+    current = kb.f32(c.bias)
+    v_inf = fadd(kb, kb.f32(c.v_rest), fmul(kb, kb.f32(c.r), current))
+    decay, v_th, v_reset = kb.f32(c.decay), kb.f32(c.v_th), kb.f32(c.v_reset)
+    after, zero, one = kb.i32(max(c.refractory_steps - 1, 0)), kb.i32(0), kb.i32(1)
+
+    def step(b: IRBuilder, ti: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+        t = b.to_i32(ti)
+        out: list[SSAValue] = []
+        for u in range(U):
+            v0, left, n, f0 = carried[4 * u: 4 * u + 4]
+            resting = b.cmpi("sgt", left, zero)
+            v1 = fadd(b, v_inf, fmul(b, fsub(b, v0, v_inf), decay))
+            fired = b.add(arith.AndIOp(cmpf(b, "oge", v1, v_th), b.cmpi("sle", left, zero)))
+            out += [b.select(resting, v0, b.select(fired, v_reset, v1)),
+                    b.select(resting, b.subi(left, one), b.select(fired, after, zero)),
+                    b.addi(n, b.add(arith.ExtUIOp(fired, i32))),
+                    b.select(b.add(arith.AndIOp(fired, b.cmpi("slt", f0, zero))), t, f0)]
+        return out
+    final = kb.loop(kb.index(0), kb.to_index(steps), inits, step)
+    for u, k in enumerate(idx):
+        inside = kb.cmpi("slt", kb.addi(kb.muli(p, kb.index(U)), kb.index(u)), kb.index(c.n))
+
+        def store(b: IRBuilder, u: int = u, k: SSAValue = k) -> list[SSAValue]:
+            for value, buf in zip(final[4 * u: 4 * u + 4], (v, cd, count, first)):
+                b.store(value, buf, k)
+            return []
+        kb.if_(inside, store)
+    return kb.finish()

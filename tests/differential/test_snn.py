@@ -159,3 +159,26 @@ def test_batch_runs_independent_copies(target):
     # copy 0 alone draws the same Poisson spikes (counter word 2 is the batch index)
     alone = program(BATCH, target)(x=x[:1], S=S[:1], w1=w1, w2=w2)[0]
     assert np.array_equal(alone[0], c[0])
+
+
+ISOLATED = """
+network iso(seed: i64 = 0) -> (c: tensor<70xi32>, f: tensor<70xi32>, v: tensor<70xf32>, r: tensor<70xf32>)
+    steps 120 dt 0.5ms
+{
+    layer a = lif(70, tau: 7ms, v_th: 0.9, v_reset: 0.1, v_rest: 0.05, R: 1.3, refractory: 1.5ms, bias: 0.8)
+    return spike_count(a), first_spike(a), voltage(a), rate(a)
+}
+"""
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_layer_without_connections_runs_in_one_kernel(target):
+    # no connection in or out: all steps in one launch (64 neurons per point, a tail of 6)
+    prog = program(ISOLATED, target)
+    c, f, v, r = prog()
+    assert sum(1 for name, _ in prog.launches if name.startswith("iso")) < 12  # no per-step launches
+    want = simulate({}, {"a": Layer(70, 0.007, 0.9, 0.1, 0.05, 1.3, 0.0015, 0.8)}, [], 120, 0.5e-3)
+    assert c.sum() > 70
+    assert np.array_equal(c, want.count["a"]) and np.array_equal(f, want.first["a"])
+    np.testing.assert_allclose(v, want.v["a"], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(r, c / 0.06, rtol=1e-6)
