@@ -68,6 +68,22 @@ def test_feedforward_three_layers(target: str) -> None:
     np.testing.assert_allclose(vc, want.voltage["c"], rtol=0, atol=1e-5)
 
 
+def test_feedforward_batch_copies_are_independent_runs() -> None:
+    """A leading batch axis on S: each copy's raster rows (batch, step, neuron) are what
+    Brian2 gives for that copy's spike train alone."""
+    S0, w, want0 = feedforward_case()
+    S1 = train(80, 20, 0.12, 6)
+    want1 = simulate({"s": S1}, FF_LAYERS, [Conn("s", "a", w[0]), Conn("a", "b", w[1]), Conn("b", "c", w[2])], 80, 1.0)
+    assert min(want1.margin.values()) > TIE and len(want1.rasters["c"]) > 0
+    src = FEEDFORWARD.replace("S: tensor<80x20xf32>", "S: tensor<?x80x20xf32>").replace("?x2xi32", "?x3xi32")
+    src = src.replace("vc: tensor<6xf32>", "vc: tensor<?x6xf32>")
+    ra, rb, rc, vc = compiled(src, "llvm")(S=np.stack([S0, S1]), w1=w[0], w2=w[1], w3=w[2])
+    for got, layer in zip((ra, rb, rc), "abc"):
+        for b, want in enumerate((want0, want1)):
+            np.testing.assert_array_equal(got[got[:, 0] == b][:, 1:], want.rasters[layer], err_msg=f"{layer}[{b}]")
+    np.testing.assert_allclose(vc, np.stack([want0.voltage["c"], want1.voltage["c"]]), rtol=0, atol=1e-5)
+
+
 RECURRENT = """
 network rec(S: tensor<100x12xf32>, win: tensor<12x30xf32>, wr: tensor<30x30xf32, csr>, wo: tensor<30x5xf32>)
     -> (rh: tensor<?x2xi32>, ro: tensor<?x2xi32>, th: tensor<100x30xf32>) steps 100 dt 0.5ms
