@@ -33,12 +33,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from xdsl.dialects.builtin import (
-    ArrayAttr,
     IntegerAttr,
     IntegerType,
     I64,
     ModuleOp,
-    NoneAttr,
     StringAttr,
     SymbolNameConstraint,
     SymbolRefAttr,
@@ -50,18 +48,19 @@ from xdsl.dialects.func import FuncOp
 from xdsl.ir import Attribute, Dialect, Region, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
-    ParsePropInAttrDict,
     irdl_op_definition,
     operand_def,
-    result_def,
     opt_prop_def,
     prop_def,
     region_def,
+    result_def,
     traits_def,
     var_operand_def,
 )
 from xdsl.traits import HasParent, IsTerminator, NoTerminator, Pure, SymbolOpInterface, SymbolTable
 from xdsl.utils.exceptions import VerifyException
+
+from ccomp.dialects.actor_messages import MessageOp, PipelineOp, check_values, lookup_message
 
 #: Backpressure policies (the runtime's ``spec.POLICIES``, spelt here too because
 #: dialects import nothing of ccomp).
@@ -75,46 +74,6 @@ CHECKS, CHECK_LOCATIONS, LENGTHS = "actor.checks", "actor.check_locations", "act
 #: ... and the message type of each outgoing message (the reply and the sends, in the
 #: order of the host function's outputs).
 OUT_MESSAGES = "actor.out_messages"
-
-
-def _names(attr: ArrayAttr) -> list[str]:
-    return [a.data for a in attr.data]
-
-
-@irdl_op_definition
-class MessageOp(IRDLOperation):
-    """A message type: field ``names`` and their ``types``, in order."""
-
-    name = "actor.message"
-    sym_name = prop_def(SymbolNameConstraint())
-    names = prop_def(ArrayAttr[StringAttr])
-    types = prop_def(ArrayAttr)
-    traits = traits_def(SymbolOpInterface())
-    irdl_options = (ParsePropInAttrDict(),)
-    assembly_format = "$sym_name attr-dict"
-
-    def __init__(self, sym_name: str, fields: Sequence[tuple[str, Attribute]]):
-        super().__init__(properties={
-            "sym_name": StringAttr(sym_name),
-            "names": ArrayAttr([StringAttr(n) for n, _ in fields]),
-            "types": ArrayAttr([t for _, t in fields])})
-
-    @property
-    def fields(self) -> list[tuple[str, Attribute]]:
-        return list(zip(_names(self.names), self.types.data))
-
-    def verify_(self) -> None:
-        names = _names(self.names)
-        if len(names) != len(self.types.data):
-            raise VerifyException(f"message @{self.sym_name.data} has {len(names)} field names "
-                                  f"but {len(self.types.data)} types")
-        if len(set(names)) != len(names):
-            raise VerifyException(f"message @{self.sym_name.data} repeats a field name")
-        for n, t in self.fields:
-            if not isinstance(t, TypeAttribute):
-                raise VerifyException(f"field '{n}' of @{self.sym_name.data} is not a type")
-            if isinstance(t, TensorType) and (t.get_num_dims() != 1 or t.encoding != NoneAttr()):
-                raise VerifyException(f"field '{n}' of @{self.sym_name.data}: tensors are dense and rank 1")
 
 
 @irdl_op_definition
@@ -169,24 +128,6 @@ class StateOp(IRDLOperation):
 
     def __init__(self, sym_name: str, state_type: Attribute, init: Attribute):
         super().__init__(properties={"sym_name": StringAttr(sym_name), "state_type": state_type, "init": init})
-
-
-def lookup_message(op: IRDLOperation, ref: SymbolRefAttr) -> MessageOp:
-    module = op
-    while module is not None and not isinstance(module, ModuleOp):
-        module = module.parent_op()
-    found = SymbolTable.lookup_symbol(module, ref) if module is not None else None
-    if not isinstance(found, MessageOp):
-        raise VerifyException(f"{op.name} refers to unknown message @{ref.root_reference.data}")
-    return found
-
-
-def _check_values(what: str, values: Sequence[SSAValue], msg: MessageOp) -> None:
-    got, want = [v.type for v in values], [t for _, t in msg.fields]
-    if got != want:
-        raise VerifyException(f"{what} gives ({', '.join(map(str, got))}) but @{msg.sym_name.data} "
-                              f"has fields ({', '.join(map(str, want))})")
-
 
 @irdl_op_definition
 class HandlerOp(IRDLOperation):
@@ -254,7 +195,7 @@ class ReplyOp(IRDLOperation):
         super().__init__(operands=[values], properties={"message": SymbolRefAttr(message)})
 
     def verify_(self) -> None:
-        _check_values("actor.reply", self.values, lookup_message(self, self.message))
+        check_values("actor.reply", self.values, lookup_message(self, self.message))
         handler = self.parent_op()
         if isinstance(handler, HandlerOp) and handler.reply != self.message:
             raise VerifyException(f"actor.reply of @{self.message.root_reference.data} in a handler that "
@@ -277,7 +218,7 @@ class SendOp(IRDLOperation):
                                                         "message": SymbolRefAttr(message)})
 
     def verify_(self) -> None:
-        _check_values("actor.send", self.values, lookup_message(self, self.message))
+        check_values("actor.send", self.values, lookup_message(self, self.message))
 
 
 @irdl_op_definition
@@ -311,46 +252,6 @@ class ElementOp(IRDLOperation):
     def verify_(self) -> None:
         if self.source.type.get_num_dims() != 1 or self.result.type != self.source.type.element_type:
             raise VerifyException("actor.element reads one element of a rank-1 tensor")
-
-
-@irdl_op_definition
-class PipelineOp(IRDLOperation):
-    """A pipeline: its ``stages`` (actors), ``edges`` (``[from, to]`` pairs: replies of
-    ``from`` feed ``to``), ``entries`` and ``exits``."""
-
-    name = "actor.pipeline"
-    sym_name = prop_def(SymbolNameConstraint())
-    stages = prop_def(ArrayAttr[StringAttr])
-    edges = prop_def(ArrayAttr)
-    entries = prop_def(ArrayAttr[StringAttr])
-    exits = prop_def(ArrayAttr[StringAttr])
-    traits = traits_def(SymbolOpInterface())
-    irdl_options = (ParsePropInAttrDict(),)
-    assembly_format = "$sym_name attr-dict"
-
-    def __init__(self, sym_name: str, stages: Sequence[str], edges: Sequence[tuple[str, str]],
-                 entries: Sequence[str], exits: Sequence[str]):
-        def strs(xs: Sequence[str]) -> ArrayAttr:
-            return ArrayAttr([StringAttr(x) for x in xs])
-        super().__init__(properties={"sym_name": StringAttr(sym_name), "stages": strs(stages),
-                                     "edges": ArrayAttr([strs(e) for e in edges]),
-                                     "entries": strs(entries), "exits": strs(exits)})
-
-    @property
-    def edge_list(self) -> list[tuple[str, str]]:
-        return [tuple(_names(e)) for e in self.edges.data]  # type: ignore[misc]
-
-    def verify_(self) -> None:
-        stages = _names(self.stages)
-        if not stages or len(set(stages)) != len(stages):
-            raise VerifyException(f"pipeline @{self.sym_name.data} needs distinct stages")
-        for e in self.edges.data:
-            if not isinstance(e, ArrayAttr) or len(e.data) != 2 or any(
-                    not isinstance(s, StringAttr) or s.data not in stages for s in e.data):
-                raise VerifyException(f"pipeline @{self.sym_name.data}: an edge is a pair of its stages")
-        for s in (*_names(self.entries), *_names(self.exits)):
-            if s not in stages:
-                raise VerifyException(f"pipeline @{self.sym_name.data}: '{s}' is not one of its stages")
 
 
 Actor = Dialect("actor", [MessageOp, ActorOp, StateOp, HandlerOp, ReplyOp, SendOp, ReturnOp, ElementOp, PipelineOp], [])
