@@ -172,3 +172,31 @@ def test_opencl_volumes_run_in_8x8x8_workgroups_where_the_device_chooses_cubes()
     from refutil import assert_matches, reference
     assert_matches(prog(v, 3), reference(DIFFUSE, "diffuse", [v, 3])[0], 1e-5)
     assert ks.groups((10, 17, 9)) == (2, 3, 2)
+
+
+RESIZE3D = """graph resize3d(v: volume<f32>, w: volume<vec4>, levels: i32) -> (half: volume<f32>, grown: volume<vec4>,
+                                                                    top: volume<f32>) {
+    return resize(v, size(v) / 2), resize(w * 2.0, size(w) * 2 - 1),
+           repeat levels (p = v) { yield resize(blur(p, 1), size(p) / 2) }
+}"""
+
+UVW = """graph coords3d(v: volume<f32>, w: volume<vec4>) -> (a: volume<f32>, b: volume<f32>, c: volume<vec4>) {
+    let p = v + uv.x * 2.0 - uv.y
+    return p, v * uvw.z + uvw.x - uvw.y * 0.5, sample(w, uvw * 0.5 + 0.25)
+}"""
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_resize_of_volumes_is_trilinear(target: str) -> None:
+    """resize() of a volume samples it trilinearly at each new voxel's centre, over an
+    ivec3 size (at least 1 on every axis), also as a pyramid of volume state."""
+    prog = check(RESIZE3D, target, [VOL, VOL4, 3])
+    half, grown, top = prog(VOL, VOL4, 3)
+    assert half.shape == (2, 3, 4) and grown.shape == (5, 9, 11, 4) and top.shape == (1, 1, 1)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_uv_and_uvw_over_volumes(target: str) -> None:
+    """Over a volume, uv is the voxel centre's (x, y) normalised by (width, height), and
+    uvw its (x, y, z) normalised by the volume's size, a vec3 sample() takes."""
+    check(UVW, target, [VOL, VOL4])

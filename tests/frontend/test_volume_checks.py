@@ -28,8 +28,9 @@ def error_of(body: str, head: str = HEAD) -> str:
     ("  return blur(v, 5)", "2:18", "blur() radius of a volume must be at most 4 (a (2r+1)^3 window is unrolled)"),
     ("  return sample(v, uv)", "2:20", "sample() of a volume takes vec3 coordinates, got vec2"),
     ("  return v + sample(i, vec3(0.5, 0.5, 0.5))", "2:24", "sample() of an image takes vec2 coordinates, got vec3"),
-    ("  return resize(v, size(v))", "2:10", "resize() of a volume is not supported yet"),
-    ("  return v * uv.x", "2:14", "'uv' over a volume is not supported yet"),
+    ("  return resize(v, size(i))", "2:20", "resize() of a volume takes the new size as size(...) arithmetic "
+                                            "(an ivec3), got ivec2"),
+    ("  return v + i * uvw.x", "2:16", MIX),
     ("  return i", "2:10", "expected volume<f32>, got image<f32>"),
     ("  return repeat n (s = v) { yield i }", "2:35", "state 's' is volume<f32>, but this is image<f32>"),
 ])

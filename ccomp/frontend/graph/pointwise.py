@@ -38,15 +38,21 @@ class PointwiseGen:
         assert ctx is not None, "coordinates are fields"
         if e.name in ("x", "y", "z"):
             return em.add(graph.CoordOp("xyz".index(e.name)))
-        # uv: the element's centre in normalised coordinates, (x + 0.5) / width.
+        # uv: the element's centre in normalised coordinates, (x + 0.5) / width; over a
+        # volume its (x, y) part; uvw: a volume element's (x, y, z) centre
         if ctx.extent is None:
-            raise self.fail(e, "cannot tell the size 'uv' is relative to: the graph has no image input")
-        if graph.rank_of(ctx.extent.type) == 3:
-            raise self.fail(e, "'uv' over a volume is not supported yet by this version of ccomp")
+            raise self.fail(e, f"cannot tell the size '{e.name}' is relative to: the graph has no image input")
+        rank = graph.rank_of(ctx.extent.type)
+        axes = 3 if e.name == "uvw" else 2
+        if axes > rank:
+            raise self.fail(e, "'uvw' is the normalised coordinate of a volume's element, but this expression "
+                               "is evaluated over an image; use 'uv'")
         top = at(self.top, e)
-        vf = Ty("vec2")
-        sizef = coerce(top, top.add(graph.SizeOp(ctx.extent)), Ty("ivec2"), "vec2")  # uniform
-        xy = em.build([em.convert(em.add(graph.CoordOp(d)), Ty("i32"), "f32") for d in (0, 1)], vf)
+        vf = Ty(f"vec{axes}")
+        sizef = coerce(top, top.add(graph.SizeOp(ctx.extent)), Ty(f"ivec{rank}"), f"vec{rank}")  # uniform
+        if axes < rank:
+            sizef = top.shuffle(sizef, list(range(axes)))
+        xy = em.build([em.convert(em.add(graph.CoordOp(d)), Ty("i32"), "f32") for d in range(axes)], vf)
         centre = em.binary("+", xy, em.const(vf, 0.5), vf)
         return em.binary("/", centre, sizef, vf)
 

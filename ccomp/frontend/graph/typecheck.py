@@ -15,7 +15,8 @@ from ccomp.frontend.typecheck import ExprChecker, did_you_mean
 from ccomp.frontend.types import FIELD, IMAGE, IMAGE_ELEMENTS, SWIZZLE_SETS, TENSOR, UNIFORM, Ty, vector_name
 
 REDUCTIONS = {"sum": "add", "mean": "mean", "min": "min", "max": "max"}
-COORDS = {"x": Ty("i32", FIELD), "y": Ty("i32", FIELD), "z": Ty("i32", FIELD, dims=3), "uv": Ty("vec2", FIELD)}
+COORDS = {"x": Ty("i32", FIELD), "y": Ty("i32", FIELD), "z": Ty("i32", FIELD, dims=3), "uv": Ty("vec2", FIELD),
+          "uvw": Ty("vec3", FIELD, dims=3)}
 FUNCTIONS = ("blur", "capture", "size", "sample", "histogram", *REDUCTIONS)  # node functions beside BUILTINS
 NOT_YET: dict[str, str] = {}
 MAX_BLUR_RADIUS = 16  # graph-fuse unrolls a blur into (2r+1)^2 reads; keep kernels compilable
@@ -185,10 +186,12 @@ class TypeChecker(ExprChecker[Ty]):
         self.arity(e, 2)
         if tys[0].kind == UNIFORM or tys[0].scalar != "f32":
             raise self.fail(e, f"resize() expects an image of floats first, got {tys[0].show()}")
-        self.not_volume(e, tys[0])
-        if tys[1].elem != "ivec2" or tys[1].kind != UNIFORM:
-            raise self.fail(e.args[1], f"resize() takes the new size as size(...) arithmetic, got {tys[1].show()}")
-        return Ty(tys[0].elem, IMAGE)
+        want = "ivec3" if tys[0].is_volume else "ivec2"  # a volume is resized in 3-D (trilinear)
+        if tys[1].elem != want or tys[1].kind != UNIFORM:
+            of = " of a volume" if tys[0].is_volume else ""
+            raise self.fail(e.args[1], f"resize(){of} takes the new size as size(...) arithmetic"
+                                       f"{' (an ivec3)' if of else ''}, got {tys[1].show()}")
+        return Ty(tys[0].elem, IMAGE, dims=tys[0].dims)
 
     def sample(self, e: ast.Call, tys: list[Ty]) -> Ty:
         self.arity(e, 2)
@@ -247,11 +250,6 @@ class TypeChecker(ExprChecker[Ty]):
         if t.kind == UNIFORM:
             raise self.fail(e, f"{e.func}() {what}, got {t.elem}")
 
-    def not_volume(self, e: ast.Call, t: Ty) -> None:
-        """The node functions not yet lowered in 3-D refuse a volume, located."""
-        if t.is_volume:
-            raise self.fail(e, f"{e.func}() of a volume is not supported yet by this version of ccomp")
-
     def grid_of(self, e: ast.Expr, *tys: Ty) -> int:
         """The grid a pointwise expression over ``tys`` lives on: 3 if it reads a volume
         (or ``z``), 2 if an image, 0 if neither; reading both is an error, since an
@@ -259,7 +257,7 @@ class TypeChecker(ExprChecker[Ty]):
         dims = {t.dims for t in tys if t.kind != UNIFORM and t.dims}
         if len(dims) > 1:
             raise self.fail(e, "cannot combine a volume (3-D) with an image (2-D) element by element; "
-                               "'z' and volume reads belong to volume expressions")
+                               "'z', 'uvw' and volume reads belong to volume expressions")
         return dims.pop() if dims else 0
 
     def image_element(self, node: ast.Node, t: Ty) -> None:

@@ -7,8 +7,9 @@ extent, so state may change size from one iteration to the next. With one state
 the zone's value is that state; with several, ``r.name`` reads state ``name`` of a
 zone bound by ``let r = repeat ...``.
 
-``resize(img, size)`` is a bilinear resample: a map sampling ``img`` at each new
-element's centre, captured over ``size`` (each side at least 1).
+``resize(img, size)`` is a bilinear resample (trilinear for a volume, over an
+``ivec3`` size): a map sampling ``img`` at each new element's centre, captured over
+``size`` (each side at least 1).
 """
 
 from __future__ import annotations
@@ -55,14 +56,16 @@ class ZoneGen:
 
     def gen_resize(self, e: ast.Call) -> SSAValue:
         src = self.image(e.args[0])
+        rank = graph.rank_of(src.type)  # a volume is resampled trilinearly, over an ivec3 size
+        isize, fsize = Ty(f"ivec{rank}"), f"vec{rank}"
         top = at(self.top, e)
         # an image is at least 1x1: halving a 1-pixel level keeps one pixel
-        size = top.binary("max", self.gen(e.args[1], None), top.const(Ty("ivec2"), 1), Ty("ivec2"))
-        sizef = coerce(top, size, Ty("ivec2"), "vec2")
+        size = top.binary("max", self.gen(e.args[1], None), top.const(isize, 1), isize)
+        sizef = coerce(top, size, isize, fsize)
         em = Emitter(Block(), self.source.name).at(e.pos.line, e.pos.col)
-        vf = Ty("vec2")
-        xy = em.build([em.convert(em.add(graph.CoordOp(d)), Ty("i32"), "f32") for d in (0, 1)], vf)
+        vf = Ty(fsize)
+        xy = em.build([em.convert(em.add(graph.CoordOp(d)), Ty("i32"), "f32") for d in range(rank)], vf)
         uv = em.binary("/", em.binary("+", xy, em.const(vf, 0.5), vf), sizef, vf)
         em.add(graph.YieldOp(em.add(graph.SampleOp(src, uv))))
-        field = top.add(graph.MapOp([], src.type.element, Region(em.block)))
+        field = top.add(graph.MapOp([], src.type.element, Region(em.block), rank))
         return top.add(graph.CaptureOp(field, size))
