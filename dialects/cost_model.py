@@ -10,7 +10,7 @@ ccomp).
 
 The model (``docs/profiling.md``): a launch of ``flops`` FLOPs moving ``bytes`` takes
 ``launch + max(flops / rate, bytes / bandwidth)`` — a roofline with a fixed cost per
-launch; moving ``n`` bytes between two devices costs ``n / transfer`` out of the one
+launch, at the stencil bandwidth for a kernel whose points read their neighbours; moving ``n`` bytes between two devices costs ``n / transfer`` out of the one
 and ``n / transfer`` into the other (nothing on the host side of llvm).
 """
 
@@ -39,11 +39,14 @@ class DeviceProfile:
     launch_us: float  # a launch's fixed cost, issued from the host schedule
     transfer_gbps: float | None  # host <-> device copies; None: the device uses host memory
     device: str = ""
+    stencil_gbps: float | None = None  # bandwidth of kernels that gather (neighbour reads); None: bandwidth_gbps
     shares_host: bool = False  # runs on the host's CPU cores (llvm, PoCL, llvmpipe): never split against another
 
-    def kernel_seconds(self, flops: float, nbytes: float) -> float:
-        """Estimated time of one launch doing ``flops`` FLOPs over ``nbytes`` bytes."""
-        return self.launch_us * 1e-6 + max(flops / (self.gflops * 1e9), nbytes / (self.bandwidth_gbps * 1e9))
+    def kernel_seconds(self, flops: float, nbytes: float, gathers: bool = False) -> float:
+        """Estimated time of one launch doing ``flops`` FLOPs over ``nbytes`` bytes
+        (at the stencil bandwidth when its points read other points' elements)."""
+        bandwidth = (self.stencil_gbps or self.bandwidth_gbps) if gathers else self.bandwidth_gbps
+        return self.launch_us * 1e-6 + max(flops / (self.gflops * 1e9), nbytes / (bandwidth * 1e9))
 
     def transfer_seconds(self, nbytes: float) -> float:
         """Estimated time to copy ``nbytes`` between host memory and this device."""
@@ -79,7 +82,8 @@ def profiles_from_json(data: Any, where: str = "device profiles") -> dict[str, D
         at = f"{where}, {target}"
         out[target] = DeviceProfile(target, _number(entry, "bandwidth_gbps", at), _number(entry, "gflops", at),
                                     _number(entry, "launch_us", at), _number(entry, "transfer_gbps", at, True),
-                                    str(entry.get("device", "")), bool(entry.get("shares_host", target == HOST_TARGET)))
+                                    str(entry.get("device", "")), _number(entry, "stencil_gbps", at, True),
+                                    bool(entry.get("shares_host", target == HOST_TARGET)))
     return out
 
 

@@ -37,12 +37,16 @@ _FLOAT_PREFIXES = ("arith.addf", "arith.subf", "arith.mulf", "arith.divf", "arit
 @dataclass(frozen=True)
 class KernelCost:
     """Work of one point of a kernel: ``flops`` float operations, ``bytes`` of buffer
-    traffic (loads and stores), and ``depth``, how deeply its loops nest (0: none)."""
+    traffic (loads and stores), ``depth``, how deeply its loops nest (0: none), and
+    ``gathers``: whether a point reads elements other than its own (a stencil, a sparse
+    row). Drivers run such kernels at very different rates from streaming ones (PoCL's
+    vectoriser gives up on clamped neighbour reads), so profiles measure both."""
 
     name: str
     flops: float
     bytes: float
     depth: int
+    gathers: bool = False  # loads other points' elements (a stencil's taps, a sparse row's columns)
 
     def launch(self, points: int) -> tuple[float, float]:
         """(FLOPs, bytes) of a launch over ``points`` points."""
@@ -92,9 +96,11 @@ def kernel_cost(kernel: kern.KernelOp) -> KernelCost:
     touched: dict[SSAValue, int] = {}  # buffer -> element bytes, accessed outside loops
     looped = 0.0
     depth = 0
+    own = _own_point(kernel)
+    gathers = False
 
     def walk(ops: list[Operation], weight: float, level: int) -> None:
-        nonlocal flops, looped, depth
+        nonlocal flops, looped, depth, gathers
         for op in ops:
             if isinstance(op, scf.ForOp):
                 depth = max(depth, level + 1)
@@ -106,6 +112,8 @@ def kernel_cost(kernel: kern.KernelOp) -> KernelCost:
             if isinstance(op, (memref.LoadOp, memref.StoreOp, kern.AtomicAddOp)):
                 ref = op.memref if not isinstance(op, kern.AtomicAddOp) else op.buffer
                 size = _element_bytes(ref.type)
+                if isinstance(op, memref.LoadOp) and list(op.indices) != own:
+                    gathers = True
                 if weight == 1:
                     touched[ref] = size
                 else:
@@ -115,7 +123,16 @@ def kernel_cost(kernel: kern.KernelOp) -> KernelCost:
                 flops += weight * lanes * (2 if op.name in _TWO_FLOPS else 1)
 
     walk(list(kernel.body.block.ops), 1.0, 0)
-    return KernelCost(kernel.kernel_name, flops, float(sum(touched.values())) + looped, depth)
+    return KernelCost(kernel.kernel_name, flops, float(sum(touched.values())) + looped, depth, gathers)
+
+
+def _own_point(kernel: kern.KernelOp) -> list[SSAValue | None]:
+    """The indices of a point's own element, ``[index rank-1, ..., index 0]``."""
+    found: dict[int, SSAValue] = {}
+    for op in kernel.walk():
+        if isinstance(op, kern.IndexOp):
+            found.setdefault(op.dim.value.data, op.result)
+    return [found.get(d) for d in reversed(range(kernel.rank.value.data))]
 
 
 def module_costs(module: ModuleOp) -> dict[str, KernelCost]:

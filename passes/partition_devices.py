@@ -194,7 +194,7 @@ class _Placer:
         moves: dict[str, tuple[list[int], float, float]] = {}
         for target in self.candidates(kernel):
             profile = self.profiles.get(target) or self.profiles[next(iter(self.profiles))]
-            seconds = profile.kernel_seconds(cost.flops * points, cost.bytes * points)
+            seconds = profile.kernel_seconds(cost.flops * points, cost.bytes * points, cost.gathers)
             migrate, moved, extra = [], 0.0, 0.0
             for i in sorted(reads):
                 v = op.args[i]

@@ -116,10 +116,12 @@ def show(profiles: dict[str, DeviceProfile] | None, source: str) -> None:
         print(source)
         return
     print(f"profiles: {source}")
-    print(f"{'target':8} {'GB/s':>8} {'GFLOP/s':>8} {'launch us':>10} {'transfer GB/s':>14}  cores")
+    print(f"{'target':8} {'GB/s':>8} {'stencil GB/s':>12} {'GFLOP/s':>8} {'launch us':>10} {'transfer GB/s':>14}"
+          "  cores")
     for name, p in profiles.items():
         transfer = "host memory" if p.transfer_gbps is None else f"{p.transfer_gbps:.2f}"
-        print(f"{name:8} {p.bandwidth_gbps:8.2f} {p.gflops:8.2f} {p.launch_us:10.2f} {transfer:>14}  "
+        stencil = "-" if p.stencil_gbps is None else f"{p.stencil_gbps:.2f}"
+        print(f"{name:8} {p.bandwidth_gbps:8.2f} {stencil:>12} {p.gflops:8.2f} {p.launch_us:10.2f} {transfer:>14}  "
               f"{'the host CPU' if p.shares_host else 'its own'}")
 
 

@@ -54,7 +54,7 @@ def measured_lines(module: Any, profile: Any, profiles: dict[str, DeviceProfile]
         row = sums.setdefault((e.name, e.device), [0, 0.0, 0.0])
         row[0] += 1
         row[1] += e.dur_ns / 1e9
-        row[2] += profiles[e.device].kernel_seconds(flops, nbytes)
+        row[2] += profiles[e.device].kernel_seconds(flops, nbytes, costs[e.name].gathers)
     rows = [[name, device, str(n), f"{est / n * 1e6:.1f}", f"{got / n * 1e6:.1f}", f"{got / est:.2f}"]
             for (name, device), (n, got, est) in sums.items()]
     return ["estimate against measurement (mean per launch, at the grids that ran):"] + _columns(

@@ -34,7 +34,7 @@ def test_measure_stores_versioned_profile_per_machine(cache: Path, capsys: pytes
     data = json.loads(path.read_text())
     assert data["version"] == PROFILE_VERSION and data["measured_at"].endswith("Z")
     llvm = read_profiles(str(path))["llvm"]
-    assert llvm.bandwidth_gbps > 0 and llvm.gflops > 0 and llvm.launch_us > 0
+    assert llvm.bandwidth_gbps > 0 and llvm.gflops > 0 and llvm.launch_us > 0 and llvm.stencil_gbps > 0
     assert llvm.transfer_gbps is None  # host memory: nothing to copy
     assert f"stored {path}" in out and "host memory" in out
     assert main(["devices"]) == 0
@@ -49,7 +49,7 @@ def test_injected_profiles_are_shown(cache: Path, tmp_path: Path, capsys: pytest
     out = capsys.readouterr().out
     assert f"profiles: {file}" in out
     row = next(line for line in out.splitlines() if line.startswith("opencl ") and "12.50" in line)
-    assert row.split() == ["opencl", "400.00", "9000.00", "20.00", "12.50", "its", "own"]
+    assert row.split() == ["opencl", "400.00", "-", "9000.00", "20.00", "12.50", "its", "own"]
     monkeypatch.setenv(devices_cli.ENV, str(file))
     assert devices_cli.resolve()[1] == str(file)
 

@@ -11,7 +11,8 @@ Every rate is a slope of wall-clock call times — the time one more launch adds
 upload, download and fixed costs cancel out while what a driver spends around each
 launch stays in (PoCL's event timestamps miss part of it). Sizes keep a target's
 measurement at a few seconds on a shared machine: bandwidth over 1024x1024 f32 (4 MiB
-each way, past the L2), FLOPs over a vec4 polynomial chain of 128 FLOPs per point,
+each way, past the L2), stencil bandwidth (kernels whose points read their neighbours,
+which drivers run at other rates) with a 5-point stencil over 512x512, FLOPs over a vec4 polynomial chain of 128 FLOPs per point,
 launch latency between 16 and 256 launches on 8x8, transfers over 16 MiB up and down.
 """
 
@@ -29,6 +30,8 @@ from ccomp.dialects.cost_model import HOST_TARGET, DeviceProfile
 log = logging.getLogger(__name__)
 
 BANDWIDTH = "graph bw(a: image<f32>, n: i32) -> image<f32> { return repeat n (u = a) { yield u * 0.5 + 1.0 } }"
+STENCIL = ("graph st(a: image<f32>, n: i32) -> image<f32> { return repeat n (u = a) { "
+           "yield (u[x - 1, y] + u[x + 1, y] + u[x, y - 1] + u[x, y + 1]) * 0.25 } }")
 LAUNCH = "graph lat(a: image<f32>, n: i32) -> image<f32> { return repeat n (u = a) { yield u + 1.0 } }"
 TRANSFER = "graph tr(a: image<f32>) -> image<f32> { return a + 1.0 }"
 
@@ -88,6 +91,10 @@ def measure(target: str, compile: Callable[[str, str], Any], device: str = "",
     image = rng.random((1024, 1024), dtype=np.float32)
     bandwidth = _work(bw, image)[1] / _launch_seconds(bw, image, 2, 10) / 1e9
 
+    st = compile(STENCIL, target)  # 512x512: at most 1 MiB, so llvm runs it unblocked, one step a launch
+    plane = rng.random((512, 512), dtype=np.float32)
+    stencil = _work(st, plane)[1] / _launch_seconds(st, plane, 4, 24) / 1e9
+
     fl = compile(_flops_program(), target)
     vec = rng.random((256, 256, 4), dtype=np.float32)
     gflops = _work(fl, vec)[0] / _launch_seconds(fl, vec, 2, 10) / 1e9
@@ -108,7 +115,8 @@ def measure(target: str, compile: Callable[[str, str], Any], device: str = "",
         transfer = 2 * image.nbytes / min(moved) / 1e9
     log.info("measured %s in %.1f s", target, time.perf_counter() - start)
     return DeviceProfile(target, round(bandwidth, 3), round(gflops, 3), round(launch * 1e6, 3),
-                         None if transfer is None else round(transfer, 3), device, shares_host)
+                         None if transfer is None else round(transfer, 3), device=device,
+                         stencil_gbps=round(stencil, 3), shares_host=shares_host)
 
 
 __all__ = ["measure", "shares_host"]
