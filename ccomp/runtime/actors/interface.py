@@ -222,6 +222,19 @@ class ActorRuntime(RuntimeCore):
             return {a.name: a.snapshot() for a in self.members(name)}
         return self.actor(name).snapshot()
 
+    def encode(self, msg: Message) -> bytes:
+        """``msg`` in the wire format (msgpack; docs/actors.md), for another process."""
+        from ccomp.runtime.actors import wire
+
+        return wire.encode_message(self.program.messages[msg.type], msg)
+
+    def decode(self, data: bytes) -> Message:
+        """A checked message from wire bytes (a :class:`WireError` if they are not one
+        of this program's messages); it can be sent as is."""
+        from ccomp.runtime.actors import wire
+
+        return wire.decode_message(data, self.program.messages)
+
     def sync(self) -> "Any":
         """The same runtime with blocking calls, for scripts and notebooks (see sync.py)."""
         from ccomp.runtime.actors.sync import SyncRuntime

@@ -186,9 +186,11 @@ class RuntimeCore:
         for i in np.flatnonzero(hit):
             key = int(meta.keys[i])
             fut, _ = self._waiters.pop(key, (None, None))
-            if fut is not None and not fut.done():
-                fut.set_result(Message(batch.message, row_message(batch, int(i)), int(meta.ids[i]), key,
-                                       int(meta.prio[i])))
+            if fut is None or fut.done():  # answered already (fan-in: a second reply): keep it
+                hit[i] = False
+                continue
+            fut.set_result(Message(batch.message, row_message(batch, int(i)), int(meta.ids[i]), key,
+                                   int(meta.prio[i])))
         return hit
 
     def fail(self, actor: Actor, meta: Meta, errors: Mapping[int, str], count: bool = True,

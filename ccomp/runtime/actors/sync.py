@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 _BLOCKING = ("launch", "activate", "deactivate", "terminate", "send", "send_many", "ask", "receive",
              "receive_many", "close")
-_PLAIN = ("message", "telemetry", "state", "configure", "program", "actors", "pipelines")
+_PLAIN = ("message", "telemetry", "state", "configure", "encode", "decode", "program", "actors", "pipelines")
 
 
 class SyncRuntime:

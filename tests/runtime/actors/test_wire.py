@@ -135,3 +135,23 @@ def test_hostile_batch_offsets_are_wire_errors():
         decode_batch(_tamper(data, cols={"pos": b""}), SPECS)
     with pytest.raises(WireError, match="unknown field 'zzz'"):
         decode_batch(_tamper(data, cols__zzz=b""), SPECS)
+
+
+def test_a_decoded_message_is_sent_as_is():
+    import asyncio
+
+    from ccomp.runtime.actors import ActorRuntime
+
+    from .programs import stats_program
+
+    async def go():
+        async with ActorRuntime(stats_program()) as rt:
+            await rt.launch("summarise")
+            data = rt.encode(rt.message("Samples", data=[1.0, 2.0]))
+            reply = await rt.ask("summarise", rt.decode(data))
+            assert reply.total == 3.0
+            back = rt.decode(rt.encode(reply))
+            assert back == reply and back.correlation_id == reply.correlation_id
+            with pytest.raises(WireError, match="truncated or corrupt"):
+                rt.decode(data[:-2])
+    asyncio.run(go())
