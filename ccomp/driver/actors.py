@@ -59,19 +59,20 @@ def compile_actor_program(src_or_path: str | os.PathLike[str], target: str = "ll
     source = _source(src_or_path, filename)
     module = lower_actor_module(source, target)
     ops = list(module.body.block.ops)
-    code_module = ModuleOp([op.clone() for op in ops if isinstance(op, (kern.KernelOp, func.FuncOp))])
-    code = generate(code_module, target)
+    kernels = {k.kernel_name: k for k in ops if isinstance(k, kern.KernelOp)}
     messages = {m.sym_name.data: m for m in ops if isinstance(m, actor.MessageOp)}
     message_specs = {name: MessageSpec(name, tuple(field_spec(n, t) for n, t in m.fields))
                      for name, m in messages.items()}
-    hosts = {f.sym_name.data: f for f in code_module.body.block.ops if isinstance(f, func.FuncOp)}
+    hosts = {f.sym_name.data: f for f in ops if isinstance(f, func.FuncOp)}
     actors = {}
     for a in (op for op in ops if isinstance(op, actor.ActorOp)):
         states = tuple(StateSpec(s.sym_name.data, dtype_of(s.state_type), (), _init(s)) for s in a.states)
         handlers = {}
         for h in a.handlers:
-            host = hosts[h.host.root_reference.data]
-            runner = HandlerRunner(source, target, code_module, code, host, message_specs,
+            # each handler's own kernel and host function: a device compiles only its code
+            host = hosts[h.host.root_reference.data].clone()
+            code_module = ModuleOp([kernels[f"{host.sym_name.data}_0"].clone(), host])
+            runner = HandlerRunner(source, target, code_module, generate(code_module, target), host, message_specs,
                                    h.message.root_reference.data,
                                    h.reply.root_reference.data if h.reply is not None else None,
                                    [s.name for s in states], _checks(host, source))
