@@ -197,12 +197,11 @@ def run(args: argparse.Namespace) -> int:
 def _call(prog, kwargs: dict, args: argparse.Namespace):
     """Run ``prog``, with a progress bar on stderr when ``--progress`` says so or, by
     default, when stderr is a terminal (never into a file or pipe)."""
-    from ccomp.driver.progress import ProgressBar
+    from ccomp.driver.progress import terminal_bar
 
-    wanted = args.progress if getattr(args, "progress", None) is not None else sys.stderr.isatty()
-    if not wanted or "progress" in kwargs:  # an input named 'progress' keeps its name
+    bar = terminal_bar(f"{prog.name} ", sys.stderr, getattr(args, "progress", None))
+    if bar is None or "progress" in kwargs:  # an input named 'progress' keeps its name
         return prog(**kwargs)
-    bar = ProgressBar(sys.stderr, f"{prog.name} ")
     try:
         return prog(**kwargs, progress=bar)
     finally:
