@@ -91,8 +91,14 @@ class NetworkLowering(OpTable):
     DIALECT = snn.Snn.name
     PASS = "snn-lower"
 
+    #: Event-driven delivery of dense weights: by rows, one point per batch (contiguous,
+    #: vectorised inner loops: CPUs), or by targets, one point per target and batch
+    #: (parallel: GPUs). ``snn-lower{event=targets}`` picks the latter.
+    rows = True
+
     def __init__(self, fn: func.FuncOp, names: KernelNames):
         self.fn, self.names = fn, names
+        self.scratch: dict[Operation, SSAValue] = {}
         self.kernels: list[kern.KernelOp] = []
         self.cache: dict[tuple, str] = {}
         self.mapping: dict[SSAValue, object] = {}
@@ -189,6 +195,7 @@ class NetworkLowering(OpTable):
                       self._zeros(b, sk.memref(f32, 1), b.index(sk_size(s.synapses.owner.post))))
                   for s in stdps.values()}
 
+        self.pre_loop = b
         isolated = {o for o in ops if isinstance(o, snn.LifOp) and _isolated(o, conns, decoded)}
         for o in isolated:
             self._isolated(b, o, pops[o.result])
@@ -347,6 +354,13 @@ class NetworkLowering(OpTable):
         if choice.path == "csr":
             name = self.kernel(key, lambda n: dl.csr_kernel(n, pre.n, post.n, slots, d, loc))
             self.launch(b, name, [self.batch], [pre.lst, pre.lst_n, *w.parts, ring, t, self.batch_i32])
+        elif choice.path == "event" and self.rows:
+            name = self.kernel(key + ("rows",), lambda n: dl.rows_kernel(n, pre.n, post.n, slots, d, loc))
+            if c not in self.scratch:  # allocated before the loop
+                pb = self.pre_loop
+                self.scratch[c] = self._alloc(pb, sk.F1, pb.muli(self.batch, pb.index(post.n)))
+            acc = self.scratch[c]
+            self.launch(b, name, [self.batch], [pre.lst, pre.lst_n, w, acc, ring, t, self.batch_i32])
         elif choice.path == "event":
             name = self.kernel(key, lambda n: dl.event_kernel(n, pre.n, post.n, slots, d, loc))
             self.launch(b, name, self._grid(b, post.n), [pre.lst, pre.lst_n, w, ring, t, self.batch_i32])
@@ -440,9 +454,20 @@ def has_network(fn: func.FuncOp) -> bool:
 
 @dataclass(frozen=True)
 class SnnLowerPass(ModulePass):
-    """Lower every network to kernels plus a host time loop; no ``snn`` op is left."""
+    """Lower every network to kernels plus a host time loop; no ``snn`` op is left.
+    ``event``: how event-driven delivery of dense weights runs, ``rows`` (default, for
+    CPUs) or ``targets`` (GPUs; the pipeline sets it for opencl and glsl)."""
 
     name = "snn-lower"
+    event: str = "rows"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        lower_functions(op, NetworkLowering, has_network, snn.Snn.name, self.name)
+        if self.event not in ("rows", "targets"):
+            raise PassError(op, f"snn-lower event must be rows or targets, got {self.event!r}")
+        rows = self.event == "rows"
+
+        def lowering(fn: func.FuncOp, names: KernelNames) -> NetworkLowering:
+            low = NetworkLowering(fn, names)
+            low.rows = rows
+            return low
+        lower_functions(op, lowering, has_network, snn.Snn.name, self.name)

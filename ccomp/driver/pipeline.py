@@ -43,10 +43,10 @@ PIPELINE: tuple[tuple[str, str], ...] = (
 TARGET_OPTIONS: dict[str, str] = {
     # OpenGL guarantees 8 shader storage blocks per compute shader; OpenCL and native
     # code have no small limit (graph-schedule's default, 0, means none).
-    "glsl": "graph-schedule{max-bindings=8},temporal-block{k=0}",
+    "glsl": "graph-schedule{max-bindings=8},temporal-block{k=0},snn-lower{event=targets}",
     # temporal blocking is verified bit-identical and pays on llvm; on OpenCL/GL a point
     # runs a whole band of tiles, too few points for a device, so it is off there
-    "opencl": "temporal-block{k=0}",
+    "opencl": "temporal-block{k=0},snn-lower{event=targets}",
 }
 """Per-target pass options, merged into the ``PIPELINE`` passes of the same name."""
 

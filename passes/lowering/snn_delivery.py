@@ -242,3 +242,39 @@ def copy1_kernel(name: str, loc: LocationAttr) -> kern.KernelOp:
     p = kb.point(0)
     kb.store(kb.load(src, p), out, p)
     return kb.finish()
+
+
+def rows_kernel(name: str, np_: int, nq: int, slots: int, delay: int, loc: LocationAttr) -> kern.KernelOp:
+    """Event-driven delivery by rows, one point per batch: each listed source's weight row
+    is added to a scratch sum (contiguous, so the inner loop vectorises), which is then
+    added to the ring — the same order of additions as :func:`event_kernel`, so the
+    same bits. Bindings: list, count, W, scratch (B·nq), ring, t, B. Grid [B]."""
+    kb = KernelBuilder(name, 1, [I1, I1, F2, F1, F1, i32, i32], loc)
+    lst, count, w, acc, ring, t, batch = kb.args
+    bi = kb.point(0)
+    base, row0 = kb.muli(bi, kb.index(np_)), kb.muli(bi, kb.index(nq))
+    zero = kb.f32(0.0)
+
+    def clear(b: IRBuilder, i: SSAValue, _c: list[SSAValue]) -> list[SSAValue]:
+        b.store(zero, acc, b.addi(row0, i))
+        return []
+    kb.loop(kb.index(0), kb.index(nq), [], clear)
+
+    def source(b: IRBuilder, k: SSAValue, _c: list[SSAValue]) -> list[SSAValue]:
+        j = b.clamp(b.load_index(lst, b.addi(base, k)), b.index(np_))
+
+        def add(b: IRBuilder, i: SSAValue, _c: list[SSAValue]) -> list[SSAValue]:
+            at = b.addi(row0, i)
+            b.store(fadd(b, b.load(acc, at), b.load(w, j, i)), acc, at)
+            return []
+        b.loop(b.index(0), b.index(nq), [], add)
+        return []
+    kb.loop(kb.index(0), kb.load_index(count, bi), [], source)
+    out = kb.addi(_ring_slot(kb, t, batch, nq, slots, delay), row0)
+
+    def flush(b: IRBuilder, i: SSAValue, _c: list[SSAValue]) -> list[SSAValue]:
+        at = b.addi(out, i)
+        b.store(fadd(b, b.load(ring, at), b.load(acc, b.addi(row0, i))), ring, at)
+        return []
+    kb.loop(kb.index(0), kb.index(nq), [], flush)
+    return kb.finish()

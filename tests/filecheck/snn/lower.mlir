@@ -1,4 +1,5 @@
 // RUN: ccomp-opt %s -p snn-lower | filecheck %s
+// RUN: ccomp-opt %s -p 'snn-lower{event=targets}' | filecheck %s --check-prefix=TARGETS
 // snn-lower: a network becomes per-step kernels in one host scf.for over the steps.
 // A poisson input at 100 Hz x 1 ms (expected fraction 0.1) is delivered event-driven
 // (a spike list, then only the listed sources' rows); a 600 Hz input (0.6) densely.
@@ -29,7 +30,20 @@ func.func @net(%x: tensor<6xf32> {graph.name = "x"}, %w: tensor<6x4xf32> {graph.
 // CHECK:         arith.constant 0.904837{{[0-9]*}} : f32
 // CHECK:         arith.cmpf oge
 // CHECK:       kern.kernel @[[COMPACT:net_[0-9]+]] rank 1 {
-// CHECK:       kern.kernel @[[EVENT:net_[0-9]+]] rank 2 {
+// By rows (CPUs): one point per batch adds each listed source's row to a scratch sum.
+// CHECK:       kern.kernel @[[EVENT:net_[0-9]+]] rank 1 {
+// CHECK:         scf.for
+// CHECK:         scf.for
+// CHECK:           scf.for
+// By targets (GPUs, snn-lower{event=targets}): one point per target and batch.
+// TARGETS:     kern.kernel @{{net_[0-9]+}} rank 1 {
+// TARGETS:     kern.kernel @[[EVENT:net_[0-9]+]] rank 2 {
+// TARGETS:       kern.index 0
+// TARGETS:       kern.index 1
+// TARGETS:       scf.for
+// TARGETS:     kern.kernel @{{net_[0-9]+}} rank 2 {
+// TARGETS-LABEL: func.func @net(
+// TARGETS:       kern.launch @[[EVENT]]
 // CHECK:       kern.kernel @[[DENSE:net_[0-9]+]] rank 2 {
 // The host: state filled once, then the time loop.
 // CHECK-LABEL: func.func @net(
