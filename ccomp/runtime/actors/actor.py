@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ccomp.runtime.actors.columns import Meta, Segment, slice_batch
-from ccomp.runtime.actors.errors import ActorStateError, SendRejected
+from ccomp.runtime.actors.errors import ActorError, ActorStateError, SendRejected
 from ccomp.runtime.actors.lifecycle import ACCEPTING, ActorState, next_state
 from ccomp.runtime.actors.outbox import Outbox
 from ccomp.runtime.actors.queue import BandQueue, band_of
@@ -168,7 +168,11 @@ class Actor:
                 if self._space:
                     self._wake_senders()
                 start = time.perf_counter()
-                await self.rt.process(self, batch, meta)
+                try:
+                    await self.rt.process(self, batch, meta)
+                except (ActorError, ValueError, TypeError, KeyError, IndexError) as exc:  # a runtime bug: the
+                    log.exception("actor %s: internal error on a batch", self.name)  # batch fails, the actor lives
+                    self.rt.fail(self, meta, {i: f"internal error: {exc!r}" for i in range(meta.n)})
                 if st is S.TERMINATING:
                     self.drained += meta.n
                 self._adapt(meta.n, time.perf_counter() - start)

@@ -148,6 +148,8 @@ class RuntimeCore:
         after as many replies as its position says) go to the outbox in the same order."""
         if self._waiters:
             hit = self._resolve(actor, batch, meta)
+            if hit is not None and actor.to_outbox and not failures and hit.all():
+                return  # every reply was awaited (the usual ask): nothing left to route
             if hit is not None and actor.to_outbox:
                 keep = np.flatnonzero(~hit)
                 shift = np.concatenate([[0], np.cumsum(hit)])

@@ -60,6 +60,8 @@ def test_vector_add_actor():
             await rt.send_many("add", a=a, b=b, correlation_ids=np.arange(300))
             got = await _collect(rt, "add", 300)
             assert [f.correlation_id for f in got.failures] == [7]
+            assert "vector_add.cn:9:28: error:" in got.failures[0].error  # located at the '+'
+            assert "different lengths" in got.failures[0].error
             keys = got.correlation_ids
             assert list(keys) == [k for k in range(300) if k != 7]
             off = got.batch.offsets["c"]
