@@ -76,6 +76,13 @@ class HandlerRunner:
         # (see _launch); other targets run the host function through the Program
         self.kernel = DirectLaunch(self.program.device, f"{name}_0") if target == "llvm" else None
         self.out_dtypes = [np.dtype(dtype_of(t.element_type)) for t in host.function_type.outputs]
+        # each output's size: ("rows", shape of a row), ("one", None) for a state, or a
+        # variable-length output's ("values", input field) / ("fixed", length per row)
+        self.out_shapes: list[tuple[str, object]] = [("rows", ())] + [("one", None)] * len(self.written)
+        for _, _, cols in self.outgoing:
+            for _, f, source in cols:
+                self.out_shapes.append(("rows", f.shape) if not f.variable else
+                                       ("values", source) if isinstance(source, str) else ("fixed", int(source)))
 
     def bind(self, state: dict[str, np.ndarray], batch: Batch) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
         args, offsets = [], {}
@@ -127,15 +134,8 @@ class HandlerRunner:
         variable-length output shares offsets with) and launch its one kernel. Through
         the buffer pool and the native host this cost about 100 us per batch for five
         outputs; allocating with NumPy and launching directly costs a few."""
-        shapes: list[tuple[int, ...]] = [(n,)] + [(1,)] * len(self.written)
-        for _, _, cols in self.outgoing:
-            for _, f, source in cols:
-                if not f.variable:
-                    shapes.append((n, *f.shape))
-                elif isinstance(source, str):
-                    shapes.append((int(offsets[source][-1]),))
-                else:
-                    shapes.append((n * int(source),))
+        shapes = [(n, *arg) if kind == "rows" else (1,) if kind == "one" else
+                  (int(offsets[arg][-1]),) if kind == "values" else (n * arg,) for kind, arg in self.out_shapes]
         outs = [np.empty(shape, dtype) for shape, dtype in zip(shapes, self.out_dtypes)]
         self.kernel((1,) if self.written else (n,), [*args, *outs])
         return outs
