@@ -137,3 +137,20 @@ def test_overload_of_a_queue_of_64(policy):
                 np.testing.assert_array_equal(got["v"][-64:], values[-64:])
             assert np.all(np.diff(got["v"]) > 0)
     asyncio.run(go())
+
+
+@pytest.mark.parametrize("target", ["opencl", "glsl"])
+def test_classifier_on_the_other_targets(target):
+    """The same runtime over handlers compiled for OpenCL (PoCL) and GLSL (EGL)."""
+    v = np.random.default_rng(1).uniform(-20, 120, 20_000).astype(np.float32)
+    y = np.clip(v / np.float32(100), 0, 1) ** 2
+    expect = (y >= np.float32(0.3)).astype(np.int32) + (y >= np.float32(0.7))
+
+    async def go():
+        async with ccomp.actors.load(EXAMPLES / "classify_stream.cn", target=target) as rt:
+            await rt.launch("classify_stream")
+            await rt.send_many("classify_stream", v=v)
+            got = await _collect(rt, "classify_stream", len(v), timeout=30)
+            np.testing.assert_array_equal(got["class"], expect)
+            assert rt.telemetry("classify")["batches"] < 100  # batches, one dispatch each
+    asyncio.run(go())
