@@ -195,4 +195,5 @@ class Actor:
     def snapshot(self) -> dict:
         return self.telemetry.snapshot(self.queue.depth, self.queue.max_depth, {
             "state": self.lifecycle.name, "policy": self.spec.policy, "capacity": self.queue.capacity,
-            "batch_limit": self.limit, "queue_depth_by_band": self.queue.depth_by_band()})
+            "batch_limit": self.limit, "queue_depth_by_band": self.queue.depth_by_band(),
+            "outbox": self.outbox.count})
