@@ -23,7 +23,8 @@ from ccomp.diagnostics import CompileError  # noqa: E402
 __version__ = "0.1.0"
 
 
-_LAZY = {"compile", "compile_file", "compile_source", "load", "Program"}
+_LAZY = {"compile", "compile_file", "compile_source", "load", "Program", "map"}
+_NAMES = {"map": "map_program"}  # ccomp.map is api.map_program: a module-level map() would shadow the builtin there
 
 
 def __getattr__(name: str):
@@ -34,7 +35,7 @@ def __getattr__(name: str):
     if name in _LAZY:
         from ccomp import api
 
-        value = getattr(api, name)
+        value = getattr(api, _NAMES.get(name, name))
         globals()[name] = value
         return value
     raise AttributeError(f"module 'ccomp' has no attribute '{name}'")

@@ -383,4 +383,12 @@ def _signing_key(value: bytes | os.PathLike[str]) -> bytes:
     return bytes(value)
 
 
+def map_program(prog: Any, inputs: Any, runtime: str = "local", **options: Any) -> Any:
+    """``ccomp.map``: run ``prog`` over many inputs, here or as Ray tasks
+    (:func:`ccomp.driver.batch_map.map_program` says how; docs/scaleout.md)."""
+    from ccomp.driver.batch_map import map_program as run
+
+    return run(prog, inputs, runtime, **options)
+
+
 __all__ = ["compile", "compile_file", "compile_source", "load", "Program", "CompileError"]

@@ -106,6 +106,8 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_flags(r)  # --plot raster.png / voltage.png
     from ccomp.driver import actor_cli
     actor_cli.add_arguments(r)  # --send TYPE=FILE.jsonl, --replies, --telemetry, --to
+    from ccomp.driver import map_cli
+    map_cli.add_arguments(r)  # --map GLOB --out DIR, --on ray
 
     sub.add_parser("targets", help="list the targets and devices available on this machine")
     from ccomp.driver import devices_cli
@@ -126,7 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ccomp.driver import commands
 
     try:
-        from ccomp.driver import devices_cli
+        from ccomp.driver import devices_cli, map_cli
+        if args.command == "run" and map_cli.wanted(args):  # batch runs, Ray (docs/scaleout.md)
+            return map_cli.run(args)
         return {"build": commands.build, "run": commands.run, "targets": commands.targets,
                 "devices": devices_cli.run}[args.command](args)
     except CompileError as exc:
