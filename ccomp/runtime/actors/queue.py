@@ -42,7 +42,10 @@ class BandQueue:
         band = self.bands[band_of(prio)]
         seg = band[-1] if band else None
         if seg is None or not seg.room() or seg.spec is not spec:
-            seg = Segment.empty(spec, self.segment_rows)
+            # Segments start small and double while one type keeps coming, so types that
+            # alternate in a band do not each allocate a full segment per message.
+            same = seg is not None and seg.writable and seg.spec is spec
+            seg = Segment.empty(spec, min(self.segment_rows, seg.cap * 2) if same else min(16, self.segment_rows))
             band.append(seg)
         seg.append(fields, ident, key, prio, t)
         self._grew(1)

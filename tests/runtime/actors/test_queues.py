@@ -177,3 +177,22 @@ def test_ids_are_unique_and_replies_carry_the_correlation():
             r = await rt.ask("echo", rt.message("Value", v=5.0), correlation_id=7)
             assert (r.v, r.correlation_id) == (5.0, 7)
     asyncio.run(go())
+
+
+def test_two_message_types_in_one_band_keep_their_order():
+    """A queue holds every type an actor handles; a batch is one type, in queue order."""
+    from .programs import CLASS
+    q = BandQueue(1000)
+    for i in range(300):
+        if i % 3:
+            q.put_one(VALUE, {"v": float(i)}, i, -1, 128, 0)
+        else:
+            q.put_one(CLASS, {"c": i}, i, -1, 128, 0)
+    seen, sizes = [], []
+    while (got := q.take(1000)) is not None:
+        seen += list(got[1].ids)
+        sizes.append(got[0].n)
+        col = got[0].columns["v" if got[0].message == "Value" else "c"]
+        assert list(col) == list(got[1].ids)
+    assert seen == list(range(300)) and max(sizes) == 2 and q.depth == 0
+    assert sum(len(b) for b in q.bands) <= 1  # emptied segments are let go
