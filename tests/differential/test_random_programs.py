@@ -57,3 +57,18 @@ def test_programs_are_well_typed_and_reproducible():
     a, b = fuzz_targets.generate(7), fuzz_targets.generate(7)
     assert a.source == b.source
     assert all(np.array_equal(a.inputs[k], b.inputs[k], equal_nan=True) for k in a.inputs)
+
+
+@pytest.mark.parametrize("target", _targets())
+def test_found_uniform_float_to_int_out_of_range(target):
+    """Seed 100014: i32() of a uniform 1e30 is -2147483648 on every target. LLVM's
+    fptosi is poison out of range and its constant folder made it 15 on llvm."""
+    import ccomp
+
+    src = ("graph t(a: image<f32>, k: f32) -> (o: image<i32>, u: i32, v: i32) {\n"
+           "    let r = repeat 0 (s = a, w = 1e30) {\n        yield s, w\n    }\n"
+           "    return i32(a * k), i32(r.w), i32(k * 0.0 / 0.0)\n}\n")
+    a = np.array([[1.5, -3e9, np.inf, np.nan]], np.float32)
+    got = ccomp.compile_source(src, target=target, cache=False)(a=a, k=1.0)
+    assert got.o.tolist() == [[1, -2**31, -2**31, -2**31]]
+    assert int(got.u) == -2**31 and int(got.v) == -2**31
