@@ -228,6 +228,9 @@ class RuntimeCore:
                     fut.set_exception(MessageFailed(actor.name, int(ident), int(key), error))
 
     def wait_for(self, key: int, points: frozenset[str]) -> asyncio.Future:
+        if key in self._waiters:
+            raise checks.BadMessage(f"correlation id {key} is already awaited by another ask; "
+                                    "give each ask its own")
         fut = asyncio.get_running_loop().create_future()
         self._waiters[key] = (fut, points)
         return fut

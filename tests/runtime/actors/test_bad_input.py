@@ -107,3 +107,17 @@ def test_a_handler_that_raises_fails_its_batch_and_the_actor_goes_on():
             assert (await rt.ask("classify_stream", {"v": 50.0})).c == 0
             assert rt.telemetry("norm")["failed"] == 1
     asyncio.run(go())
+
+
+def test_two_asks_may_not_share_a_correlation_id():
+    async def go():
+        async with ActorRuntime(stats_program()) as rt:
+            await rt.launch("summarise", active=False)
+            first = asyncio.ensure_future(rt.ask("summarise", {"data": [1.0]}, correlation_id=5))
+            await asyncio.sleep(0)
+            with pytest.raises(BadMessage, match="correlation id 5 is already awaited by another ask"):
+                await rt.ask("summarise", {"data": [2.0]}, correlation_id=5)
+            await rt.activate("summarise")
+            assert (await first).total == 1.0
+            assert rt.telemetry("summarise")["processed"] == 1  # the refused ask was not queued
+    asyncio.run(go())
