@@ -13,13 +13,26 @@ parameter, like any bad input.
 
 from __future__ import annotations
 
+import os
+import stat
+
 import numpy as np
 
 from ccomp.diagnostics import CompileError
 
+MAX_WEIGHT_BYTES = 1 << 30  # as the compiler allows (frontend/network/weights.py)
+
 
 def load_weights(path: str, sparse: bool) -> object:
-    """The array (float32, C-contiguous) or scipy CSR matrix in the weights file ``path``."""
+    """The array (float32, C-contiguous) or scipy CSR matrix in the weights file ``path``.
+    Only a regular file of bounded size is opened (a build's host.mlir names the path;
+    a FIFO or a device there must not hang or exhaust the loader)."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise CompileError(f"cannot read weights file {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_WEIGHT_BYTES:
+        raise CompileError(f"weights file {path} is not a regular file of at most {MAX_WEIGHT_BYTES >> 20} MiB")
     try:
         if sparse:
             from ccomp.runtime.sparse.npz import load_npz
