@@ -219,6 +219,15 @@ class SendOp(IRDLOperation):
 
     def verify_(self) -> None:
         check_values("actor.send", self.values, lookup_message(self, self.message))
+        module = self
+        while module is not None and not isinstance(module, ModuleOp):
+            module = module.parent_op()
+        target = SymbolTable.lookup_symbol(module, self.target) if module is not None else None
+        name, msg = self.target.root_reference.data, self.message.root_reference.data
+        if not isinstance(target, ActorOp):
+            raise VerifyException(f"actor.send to unknown actor @{name}")
+        if all(h.message != self.message for h in target.handlers):
+            raise VerifyException(f"actor.send of @{msg} to @{name}, which has no handler for it")
 
 
 @irdl_op_definition

@@ -24,7 +24,13 @@ from ccomp.dialects import actor, ports
 from ccomp.driver.actor_launch import DirectLaunch
 from ccomp.runtime.actors.spec import Batch, FieldSpec, HandlerResult, MessageSpec
 
+I32_MAX = 2**31 - 1
 _DTYPES = {"f32": "float32", "f64": "float64", "i32": "int32", "i64": "int64", "i1": "bool"}
+
+
+def _stored(dtype: str) -> str:
+    """A column as kernels store it: bools as int32 0/1 (``actor_kernel.stored``)."""
+    return "int32" if dtype == "bool" else dtype
 
 
 def dtype_of(t: Attribute) -> str:
@@ -93,13 +99,17 @@ class HandlerRunner:
             if f.variable:
                 off = np.asarray(batch.offsets[f.name])
                 start, end = int(off[0]), int(off[-1])
+                if end - start > I32_MAX:
+                    raise ValueError(f"field '{f.name}' of a {batch.message} batch holds {end - start} values; "
+                                     f"a batch holds at most {I32_MAX} per field (kernels index with i32)")
                 rebased = (off - start).astype(np.int32) if start else off.astype(np.int32, copy=False)
                 args += [np.ascontiguousarray(col[start:end], dtype=f.dtype), rebased]
                 offsets[f.name] = rebased
             else:
-                args.append(np.ascontiguousarray(col, dtype=f.dtype))
+                args.append(np.ascontiguousarray(col, dtype=_stored(f.dtype)))
         for s in self.states:
-            args.append(np.ascontiguousarray(state[s]).reshape(1))
+            value = state[s]
+            args.append(np.ascontiguousarray(value, dtype=_stored(value.dtype.name)).reshape(1))
         return args, offsets
 
     def __call__(self, state: dict[str, np.ndarray], batch: Batch) -> HandlerResult:
@@ -152,6 +162,7 @@ class HandlerRunner:
                     off = np.concatenate([[0], np.cumsum(lengths[ok])])
                 columns[f.name], offs[f.name] = values, np.asarray(off, dtype=np.int64)
             else:
+                values = values.astype(bool) if f.dtype == "bool" else values
                 columns[f.name] = values if ok is None else values[ok]
         count = n if ok is None else int(ok.sum())
         return Batch(spec.name, count, columns, offs)

@@ -86,11 +86,10 @@ def compile_actor_program(src_or_path: str | os.PathLike[str], target: str = "ll
 
 
 def _init(s: actor.StateOp) -> float | int | bool:
-    v = s.init
-    if hasattr(v, "value") and hasattr(v.value, "data"):
-        data = v.value.data
-        return bool(data) if dtype_of(s.state_type) == "bool" else data
-    return 0  # pragma: no cover - the frontend always writes a literal
+    """A state's initial value (the frontend writes an integer or float literal of its
+    type; a bool is an ``i1`` integer)."""
+    value = s.init.value.data  # type: ignore[attr-defined]
+    return bool(value) if dtype_of(s.state_type) == "bool" else value
 
 
 def _checks(host: func.FuncOp, source: Source) -> list[tuple[str, SourceLoc | None]]:

@@ -27,7 +27,7 @@ few operations, and the sequential kernel still costs one launch per batch.
 
 from __future__ import annotations
 
-from xdsl.dialects import func, memref
+from xdsl.dialects import arith, func, memref
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX as DYN,
     ArrayAttr,
@@ -36,6 +36,7 @@ from xdsl.dialects.builtin import (
     MemRefType,
     StringAttr,
     TensorType,
+    i1,
     i32,
     i64,
 )
@@ -48,13 +49,28 @@ from ccomp.passes.lowering.builder import IRBuilder, KernelBuilder
 CHECKS, CHECK_LOCS, LENGTHS = actor.CHECKS, actor.CHECK_LOCATIONS, actor.LENGTHS
 
 
+def stored(t: Attribute) -> Attribute:
+    """How a scalar is stored in a buffer: a bool as an ``i32`` 0/1 (GLSL has no bool
+    buffers, and one layout for every target keeps the driver simple)."""
+    return i32 if t == i1 else t
+
+
+def load_scalar(b: IRBuilder, t: Attribute, buf: SSAValue, *index: SSAValue) -> SSAValue:
+    v = b.load(buf, *index)
+    return b.cmpi("ne", v, b.i32(0)) if t == i1 else v
+
+
+def store_scalar(b: IRBuilder, v: SSAValue, buf: SSAValue, *index: SSAValue) -> None:
+    b.store(b.add(arith.ExtUIOp(v, i32)) if v.type == i1 else v, buf, *index)
+
+
 def _column_types(t: Attribute) -> tuple[str, list[MemRefType], int]:
     if isinstance(t, TensorType):
         (n,) = t.get_shape()
         if n >= 0:
             return "fixed", [MemRefType(t.element_type, [DYN, DYN])], n
         return "var", [MemRefType(t.element_type, [DYN]), MemRefType(i32, [DYN])], 0
-    return "scalar", [MemRefType(t, [DYN])], 0
+    return "scalar", [MemRefType(stored(t), [DYN])], 0
 
 
 def written_states(handler: actor.HandlerOp) -> list[int]:
@@ -94,9 +110,9 @@ class HandlerLowering:
             fields.append((name, kind, len(self.ports), size))
             self.ports += [(name if i == 0 else f"{name}.offsets", m) for i, m in enumerate(types)]
         state_in = len(self.ports)
-        self.ports += [(f"state.{s.sym_name.data}", MemRefType(s.state_type, [DYN])) for s in states]
+        self.ports += [(f"state.{s.sym_name.data}", MemRefType(stored(s.state_type), [DYN])) for s in states]
         self.outs.append(("status", MemRefType(i32, [DYN])))
-        self.outs += [(f"state.{states[i].sym_name.data}", MemRefType(states[i].state_type, [DYN]))
+        self.outs += [(f"state.{states[i].sym_name.data}", MemRefType(stored(states[i].state_type), [DYN]))
                       for i in self.written]
         out_fields: list[tuple[tuple[str, str], str, str, int, int]] = []
         for key, msg in self.out_messages():
@@ -107,7 +123,8 @@ class HandlerLowering:
                 self.outs.append((f"{prefix}.{name}", types[0]))
         kb = KernelBuilder(f"{self.host}_0", 1, [m for _, m in (*self.ports, *self.outs)], self.handler.location)
         args, n_in = kb.args, len(self.ports)
-        cols = {name: Column(kind, args[p], args[p + 1] if kind == "var" else None, size)
+        types = dict(self.message.fields)
+        cols = {name: Column(kind, args[p], args[p + 1] if kind == "var" else None, size, boolean=types[name] == i1)
                 for name, kind, p, size in fields}
         outputs: dict[tuple[str, str], list[tuple[str, Column]]] = {}
         for key, name, kind, p, size in out_fields:
@@ -115,7 +132,7 @@ class HandlerLowering:
         status = args[n_in]
         field_names = [f[0] for f in fields]
         zero = kb.index(0)
-        initial = [kb.load(args[state_in + i], zero) for i in range(len(states))]
+        initial = [load_scalar(kb, s.state_type, args[state_in + i], zero) for i, s in enumerate(states)]
 
         def row_code(b: IRBuilder, row: SSAValue, current: list[SSAValue]) -> list[SSAValue]:
             rows = RowLowering(b, self.handler, cols, field_names, outputs, self.checks)
@@ -134,7 +151,7 @@ class HandlerLowering:
                 return row_code(b, row, current)
             final = kb.loop(zero, kb.dim(status, 0), carried, step)
             for k, v in enumerate(final):
-                kb.store(v, args[n_in + 1 + k], zero)
+                store_scalar(kb, v, args[n_in + 1 + k], zero)
         else:
             row_code(kb, kb.point(0), initial)
         kernel = kb.finish()

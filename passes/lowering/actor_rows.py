@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from xdsl.dialects import arith
-from xdsl.dialects.builtin import FloatAttr, LocationAttr, TensorType, f32
+from xdsl.dialects.builtin import FloatAttr, LocationAttr, TensorType, f32, i1
 from xdsl.ir import Operation, SSAValue
 
 from ccomp.diagnostics import PassError
@@ -52,7 +52,8 @@ class Column:
     values: SSAValue
     offsets: SSAValue | None = None  # var inputs only
     size: int = 0  # fixed: N
-    length_of: str | int | None = None  # var outputs: the field (or fixed size) giving each row's length
+    length_of: str | int | None = None
+    boolean: bool = False  # a bool column, stored as i32 0/1  # var outputs: the field (or fixed size) giving each row's length
 
 
 @dataclass
@@ -94,7 +95,8 @@ class RowLowering:
     def field(self, name: str, arg: SSAValue) -> SSAValue | View:
         b, col, row = self.b, self.fields[name], self.row
         if col.kind == "scalar":
-            return b.load(col.values, row)
+            v = b.load(col.values, row)
+            return b.cmpi("ne", v, b.i32(0)) if col.boolean else v
         if col.kind == "fixed":
             return View(b.index(col.size), lambda b, k: b.load(col.values, row, k), col.size)
         start = b.load_index(col.offsets, row)
@@ -209,7 +211,9 @@ class RowLowering:
         row = self.row
         for (name, col), v in zip(self.outputs[key], values):
             if col.kind == "scalar":
-                b.store(self.value(v), col.values, row)
+                value = self.value(v)
+                b.store(b.add(arith.ExtUIOp(value, col.values.type.element_type)) if value.type == i1 else value,
+                        col.values, row)
                 continue
             view = self.view(v)
             if col.kind == "fixed":

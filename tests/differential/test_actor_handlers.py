@@ -230,3 +230,32 @@ def test_index_out_of_range_fails_only_its_row(target):
     assert all("pick.cn:3:44: error: message" in res.errors[r] and "index out of range" in res.errors[r]
                for r in (1, 2))
     np.testing.assert_array_equal(res.replies.columns["y"], [4.0, 10.0])
+
+
+FLAGS = """\
+message M { x: f32, on: bool }
+message R { y: f32, seen: bool }
+actor a {
+    state flag: bool = true
+    state n: f64 = 1
+    on M(m) -> R {
+        flag = m.on && flag
+        n = n + 1
+        reply R { y: m.x * 2.0, seen: flag }
+    }
+}
+"""
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_bool_fields_and_states(target):
+    """bools travel as i32 0/1 in kernels (GLSL has no bool buffers) and come back as bools."""
+    prog = compile_actor_program(FLAGS, target, filename="flags.cn")
+    assert [(s.name, s.dtype, s.init) for s in prog.actors["a"].state] == [("flag", "bool", True), ("n", "float64", 1.0)]
+    state = {"flag": np.array(True), "n": np.array(1.0)}
+    on = np.array([True, True, False, True])
+    res = run(prog, "a", "M", state, 4, {"x": np.arange(4, dtype=np.float32), "on": on})
+    assert res.replies.columns["seen"].dtype == bool
+    np.testing.assert_array_equal(res.replies.columns["seen"], np.logical_and.accumulate(on))
+    np.testing.assert_array_equal(res.replies.columns["y"], np.arange(4) * 2.0)
+    assert state["flag"].dtype == bool and not state["flag"] and float(state["n"]) == 5.0

@@ -102,3 +102,15 @@ func.func @h(%x: memref<?xf32>) -> memref<?xf32> attributes {actor.checks = []} 
   func.return %x : memref<?xf32>
 }
 // CHECK: a handler's host function carries all of actor.check_locations, actor.checks, actor.lengths, actor.out_messages
+
+// -----
+
+actor.message @M {names = ["x"], types = [f32]}
+actor.actor @a capacity 4 policy "block" {
+  actor.handler @M {
+  ^bb0(%x: f32):
+    actor.send @nobody @M(%x) : f32
+    actor.return
+  }
+}
+// CHECK: actor.send to unknown actor @nobody
