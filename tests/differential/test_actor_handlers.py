@@ -259,3 +259,30 @@ def test_bool_fields_and_states(target):
     np.testing.assert_array_equal(res.replies.columns["seen"], np.logical_and.accumulate(on))
     np.testing.assert_array_equal(res.replies.columns["y"], np.arange(4) * 2.0)
     assert state["flag"].dtype == bool and not state["flag"] and float(state["n"]) == 5.0
+
+
+COUNTER = """\
+message Add { v: f32 }
+message Reset { to: f32 }
+message Peek { k: i32 }
+message Total { t: f32 }
+actor counter {
+    state total: f32 = 0
+    on Add(a) -> Total { total = total + a.v  reply Total { t: total } }
+    on Reset(r) -> Total { total = r.to  reply Total { t: total } }
+    on Peek(p) -> Total { reply Total { t: total * p.k } }
+}
+"""
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_several_handlers_share_the_state(target):
+    prog = compile_actor_program(COUNTER, target, filename="counter.cn")
+    assert set(prog.actors["counter"].handlers) == {"Add", "Reset", "Peek"}
+    state = {"total": np.array(0.0, np.float32)}
+    add = run(prog, "counter", "Add", state, 3, {"v": np.array([1, 2, 3], np.float32)})
+    np.testing.assert_array_equal(add.replies.columns["t"], [1, 3, 6])
+    peek = run(prog, "counter", "Peek", state, 2, {"k": np.array([1, 10], np.int32)})  # reads, writes nothing
+    np.testing.assert_array_equal(peek.replies.columns["t"], [6, 60])
+    run(prog, "counter", "Reset", state, 2, {"to": np.array([5, -1], np.float32)})
+    assert float(state["total"]) == -1.0
