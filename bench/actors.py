@@ -13,7 +13,8 @@ Rows (messages per second through all three stages, best of ``--rounds``):
   * NumPy over the whole array, for the floor of the arithmetic.
 Latency: ``--latency`` single messages at low load (each sent after the previous reply
 came back) through one stage: enqueue to reply as the runtime's telemetry measures it,
-and the ``ask`` round trip as a caller sees it, p50/p99 in microseconds.
+the ``ask`` round trip as a caller sees it, and the compiled handler's own call on one
+message (the floor under both), p50/p99 in microseconds.
 """
 
 from __future__ import annotations
@@ -160,19 +161,29 @@ async def main() -> None:
 
     async with ccomp.actors.load(program) as rt:
         await rt.launch("square")
-        await latency(rt, 200)  # warm up
-        rt2 = rt
-    async with ccomp.actors.load(program) as rt:
-        await rt.launch("square")
-        await latency(rt, 200)
-        tel = rt.telemetry("square")
-        rt.actors["square"].telemetry.__init__()  # count only the measured messages
+        await latency(rt, 200)  # warm up, then count only the measured messages
+        rt.actors["square"].telemetry.__init__()
         lat, trips = await latency(rt, args.latency)
-    del rt2, tel
     print(f"\nlatency, one message at a time through one stage ({args.latency} messages, microseconds):")
     print(f"  enqueue -> reply (telemetry): p50 {lat['p50']:.1f}, p99 {lat['p99']:.1f}, max {lat['max']:.1f}")
     p50, p99 = np.percentile(trips, [50, 99])
     print(f"  ask round trip (caller):      p50 {p50:.1f}, p99 {p99:.1f}, max {trips.max():.1f}")
+    p50, p99 = np.percentile(handler_alone(program, args.latency), [50, 99])
+    print(f"  the compiled handler alone:   p50 {p50:.1f}, p99 {p99:.1f} (one call on one message, no runtime)")
+
+
+def handler_alone(program, count: int) -> np.ndarray:
+    """What the handler call itself costs on one message: the floor under the latency."""
+    from ccomp.runtime.actors.spec import Batch
+
+    run = program.actors["square"].handlers["V8"].run
+    batch = Batch("V8", 1, {"x": np.arange(8, dtype=np.float32).reshape(1, 8)})
+    times = np.empty(count)
+    for i in range(count):
+        start = time.perf_counter_ns()
+        run({}, batch)
+        times[i] = (time.perf_counter_ns() - start) / 1e3
+    return times
 
 
 if __name__ == "__main__":

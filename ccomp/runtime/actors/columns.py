@@ -27,9 +27,8 @@ class Meta:
     prio: np.ndarray
     t: np.ndarray
 
-    @property
-    def n(self) -> int:
-        return len(self.ids)
+    def __post_init__(self) -> None:
+        self.n = len(self.ids)
 
     def take(self, rows: np.ndarray | slice) -> "Meta":
         return Meta(self.ids[rows], self.keys[rows], self.prio[rows], self.t[rows])
@@ -101,15 +100,20 @@ class Segment:
         """The first ``k`` rows; they leave the segment. Views of a wrapped batch, copies
         of a writable segment (whose rows are written again once it empties)."""
         a, b = self.head, self.head + k
-        batch = slice_batch(Batch(self.spec.name, self.tail, self.columns, self.offsets), a, b)
-        meta = self.meta.take(slice(a, b))
         self.head = b
-        if self.writable:
-            batch = Batch(batch.message, k, {n: c.copy() for n, c in batch.columns.items()}, batch.offsets)
-            meta = Meta(meta.ids.copy(), meta.keys.copy(), meta.prio.copy(), meta.t.copy())
-            if self.head == self.tail:  # empty: reuse from the start
-                self.head = self.tail = 0
-                self.fill = dict.fromkeys(self.fill, 0)
+        if not self.writable:
+            return slice_batch(Batch(self.spec.name, self.tail, self.columns, self.offsets), a, b), \
+                self.meta.take(slice(a, b))
+        m = self.meta
+        meta = Meta(m.ids[a:b].copy(), m.keys[a:b].copy(), m.prio[a:b].copy(), m.t[a:b].copy())
+        if not self.offsets:
+            batch = Batch(self.spec.name, k, {n: c[a:b].copy() for n, c in self.columns.items()})
+        else:
+            batch = slice_batch(Batch(self.spec.name, self.tail, self.columns, self.offsets), a, b)
+            batch.columns = {n: c.copy() for n, c in batch.columns.items()}
+        if self.head == self.tail:  # empty: reuse from the start
+            self.head = self.tail = 0
+            self.fill = dict.fromkeys(self.fill, 0)
         return batch, meta
 
     def drop(self, k: int) -> Meta:

@@ -27,6 +27,15 @@ from ccomp.runtime.actors.runtime import RuntimeCore
 from ccomp.runtime.actors.terminate import TerminationReport, terminate_actor
 
 
+class _Expired(Exception):
+    """An ask's timer went off (turned into a TimeoutError that names the actor)."""
+
+
+def _expire(fut: asyncio.Future) -> None:
+    if not fut.done():
+        fut.set_exception(_Expired())
+
+
 class ActorRuntime(RuntimeCore):
     """See the module docstring; every method that waits is a coroutine."""
 
@@ -126,8 +135,11 @@ class ActorRuntime(RuntimeCore):
         if name not in self._routes:
             targets = self.entries(name)
             self._routes[name] = (targets, {t: self.program.messages[t] for t in checks.handled_types(targets)})
-        targets = self._routes[name][0]
-        m = self.check_message(targets, msg)
+        targets, types = self._routes[name]
+        if type(msg) is Message and msg._spec is not None and types.get(msg.type) is msg._spec:
+            m = msg  # checked already, for a type these actors take
+        else:
+            m = self.check_message(targets, msg)
         prio = priority if type(priority) is int and 0 <= priority <= 255 else checks.priority(priority)
         key = checks.correlation(correlation_id)
         ident = self._next_id
@@ -150,12 +162,19 @@ class ActorRuntime(RuntimeCore):
         of the message raises :class:`MessageFailed`; no reply in time, ``TimeoutError``."""
         points = frozenset(a.name for a in self.exits(name))
         ident, fut = await self._send_one(name, msg, priority, correlation_id, points)
+        if timeout is None:
+            return await fut
+        # A timer that fails the future, rather than asyncio.wait_for, whose extra
+        # waiter costs the reply one more turn of the loop.
+        timer = asyncio.get_running_loop().call_later(timeout, _expire, fut)
         try:
-            return await asyncio.wait_for(fut, timeout)
-        except asyncio.TimeoutError:
+            return await fut
+        except _Expired:
             self.forget(correlation_id if correlation_id is not None else ident)
             raise TimeoutError(f"no reply from '{name}' to message {ident} within {timeout} s "
                                f"(its state: {self._states(name)})") from None
+        finally:
+            timer.cancel()
 
     async def send_many(self, name: str, message_type: str | None = None, *, priority: int = 128,
                         correlation_ids: np.ndarray | None = None, fields: dict | None = None,

@@ -30,6 +30,13 @@ class Telemetry:
     def latencies(self, enqueued_ns: np.ndarray, now_ns: int) -> None:
         """Record the latencies of messages enqueued at ``enqueued_ns`` and answered now."""
         n = len(enqueued_ns)
+        if n == 1:  # a message at a time (low load): plain Python, no NumPy calls
+            us = (now_ns - int(enqueued_ns[0])) * 1e-3
+            if us > self.latency_max_us:
+                self.latency_max_us = us
+            self._lat[self._lat_n % len(self._lat)] = us
+            self._lat_n += 1
+            return
         if not n:
             return
         if n > 4096:  # a sample keeps big batches cheap; row 0 (the oldest) is always in it
