@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import ccomp.actors
-from ccomp.actors import MessageFailed, SendRejected
+from ccomp.actors import SendRejected
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
