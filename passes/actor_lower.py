@@ -41,7 +41,5 @@ class ActorLowerPass(ModulePass):
                 kernel, host = HandlerLowering(act, handler, messages, name).lower()
                 made += [kernel, host]
                 handler.properties["host"] = SymbolRefAttr(name)
-                old = handler.body
-                handler.regions[0].move_blocks(Region())  # empty the body in place
-                del old
+                handler.body.move_blocks(Region())  # the body lives on in the kernel; drop it here
         op.body.block.add_ops(made)

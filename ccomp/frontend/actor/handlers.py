@@ -21,7 +21,7 @@ message's fields, then the actor's state; it ends in ``actor.return``.
 from __future__ import annotations
 
 from xdsl.dialects.builtin import TensorType
-from xdsl.ir import Block, Region, SSAValue
+from xdsl.ir import Attribute, Block, Region, SSAValue
 
 from ccomp.diagnostics import Source
 from ccomp.dialects import actor as actor_dialect
@@ -38,6 +38,11 @@ from ccomp.frontend.typecheck import did_you_mean
 from ccomp.frontend.types import Ty, mlir_type
 
 NOT_IN_HANDLERS = ("rows", "cols", "nnz", "to", "to_dense")
+
+
+def ir_type(t: FTy) -> Attribute:
+    """The IR type of a field or state: its tensor type, or the scalar's."""
+    return t if isinstance(t, TensorType) else mlir_type(t.elem)
 
 
 class HandlerTypes(FnTypes):
@@ -114,8 +119,8 @@ class HandlerGen(FnGen):
         return HandlerTypes(self.lookup, self.fail, self.env.keys, self.members,
                             message=self.message, param=self.handler.param.name)
 
-    def ir_type(self, t: FTy):
-        return t if isinstance(t, TensorType) else mlir_type(t.elem)
+    def ir_type(self, t: FTy) -> Attribute:
+        return ir_type(t)
 
     def generate(self) -> actor_dialect.HandlerOp:  # type: ignore[override]
         h, states = self.handler, self.actor.states

@@ -19,7 +19,7 @@ from ccomp.diagnostics import CompileError, Source, error_at
 from ccomp.dialects import actor as actor_dialect
 from ccomp.frontend import ast
 from ccomp.frontend.actor import ast as A
-from ccomp.frontend.actor.handlers import HandlerGen
+from ccomp.frontend.actor.handlers import HandlerGen, ir_type
 from ccomp.frontend.actor.typecheck import Declared, check_actor, check_message, check_pipeline
 from ccomp.frontend.emit import Emitter
 from ccomp.frontend.irgen import at
@@ -61,7 +61,7 @@ def generate_actors(decls: list[ast.Node], source: Source) -> list[Operation]:
     for d in decls:
         if isinstance(d, A.MessageDecl):
             msg = declared.messages[d.name]
-            op = actor_dialect.MessageOp(d.name, [(n, HandlerGen.ir_type(None, t)) for n, t in msg.fields.items()])
+            op = actor_dialect.MessageOp(d.name, [(n, ir_type(t)) for n, t in msg.fields.items()])
         elif isinstance(d, A.ActorDecl):
             actor = declared.actors[d.name]
             body = Block()
