@@ -91,3 +91,22 @@ def test_import_ccomp_does_not_load_the_actor_runtime():
     out = subprocess.run([sys.executable, "-c", "import ccomp.actors; print(ccomp.actors.load.__name__)"],
                          capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "load", out.stderr
+
+
+def test_batch_limit_adapts_to_load():
+    """B doubles while full batches come back fast, halves when one is slow (the
+    durations are given, not measured)."""
+    a = ActorRuntime(echo_program()).actors["echo"]
+    assert a.limit == 1024
+    a._adapt(1024, 0.0001)  # full and fast: grow
+    assert a.limit == 2048
+    a._adapt(100, 0.0001)  # not full: the queue is keeping up, stay
+    assert a.limit == 2048
+    a._adapt(2048, 0.05)  # slow: shrink
+    assert a.limit == 1024
+    for _ in range(20):
+        a._adapt(a.limit, 1e-6)
+    assert a.limit == a.max_batch == 65536
+    for _ in range(20):
+        a._adapt(a.limit, 1.0)
+    assert a.limit == 16  # the floor
