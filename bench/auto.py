@@ -88,8 +88,9 @@ def main() -> int:
     print(f"profiles: {where}")
     for name, p in (profiles or {}).items():
         transfer = "host memory" if p.transfer_gbps is None else f"{p.transfer_gbps:.2f} GB/s transfers"
-        print(f"  {name:7} {p.bandwidth_gbps:7.2f} GB/s  {p.gflops:7.2f} GFLOP/s  {p.launch_us:7.2f} us/launch  "
-              f"{transfer}")
+        stencil = f"{p.stencil_gbps:7.2f}" if p.stencil_gbps else "      -"
+        print(f"  {name:7} {p.bandwidth_gbps:7.2f} GB/s (stencil {stencil})  {p.gflops:7.2f} GFLOP/s  "
+              f"{p.launch_us:7.2f} us/launch  {transfer}")
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores\n")
     print(f"{'program':9} {'llvm ms':>9} {'opencl ms':>10} {'glsl ms':>9} {'auto ms':>9} {'auto/best':>10}  placement")
     worst = 0.0
