@@ -91,7 +91,9 @@ class HandlerRunner:
                                        ("values", source) if isinstance(source, str) else ("fixed", int(source)))
 
     def bind(self, state: dict[str, np.ndarray], batch: Batch) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
-        args, offsets = [], {}
+        """The host function's inputs for ``batch``. Shapes and offsets are checked here,
+        once per batch, because the kernel trusts them (a launch reads by them)."""
+        args, offsets, n = [], {}, batch.n
         for f in self.spec.fields:
             col = batch.columns.get(f.name)
             if col is None:
@@ -99,6 +101,9 @@ class HandlerRunner:
             if f.variable:
                 off = np.asarray(batch.offsets[f.name])
                 start, end = int(off[0]), int(off[-1])
+                if off.shape != (n + 1,) or start < 0 or end > len(col) or (n > 1 and (np.diff(off) < 0).any()):
+                    raise ValueError(f"field '{f.name}' of a {batch.message} batch: {n + 1} non-decreasing offsets "
+                                     f"into its {len(col)} values expected")
                 if end - start > I32_MAX:
                     raise ValueError(f"field '{f.name}' of a {batch.message} batch holds {end - start} values; "
                                      f"a batch holds at most {I32_MAX} per field (kernels index with i32)")
@@ -106,6 +111,9 @@ class HandlerRunner:
                 args += [np.ascontiguousarray(col[start:end], dtype=f.dtype), rebased]
                 offsets[f.name] = rebased
             else:
+                if np.shape(col) != (n, *f.shape):
+                    raise ValueError(f"field '{f.name}' of a {batch.message} batch of {n}: shape "
+                                     f"{(n, *f.shape)} expected, got {np.shape(col)}")
                 args.append(np.ascontiguousarray(col, dtype=_stored(f.dtype)))
         for s in self.states:
             value = state[s]

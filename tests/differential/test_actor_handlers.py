@@ -286,3 +286,16 @@ def test_several_handlers_share_the_state(target):
     np.testing.assert_array_equal(peek.replies.columns["t"], [6, 60])
     run(prog, "counter", "Reset", state, 2, {"to": np.array([5, -1], np.float32)})
     assert float(state["total"]) == -1.0
+
+
+def test_batches_the_kernel_cannot_trust_are_refused():
+    """Shapes and offsets are checked before a launch reads by them."""
+    add = program("vector_add.cn", "llvm").actors["add"].handlers["Pair"]
+    a = np.ones(4, np.float32)
+    with pytest.raises(ValueError, match="non-decreasing offsets"):
+        add.run({}, Batch("Pair", 2, {"a": a, "b": a}, {"a": np.array([0, 3, 2]), "b": np.array([0, 2, 4])}))
+    with pytest.raises(ValueError, match="non-decreasing offsets"):  # past the end of its values
+        add.run({}, Batch("Pair", 2, {"a": a, "b": a}, {"a": np.array([0, 2, 9]), "b": np.array([0, 2, 4])}))
+    norm = program("classify_stream.cn", "llvm").actors["normalise"].handlers["Reading"]
+    with pytest.raises(ValueError, match=r"shape \(3,\) expected, got \(2,\)"):
+        norm.run({}, Batch("Reading", 3, {"v": np.ones(2, np.float32)}))
