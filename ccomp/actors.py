@@ -41,9 +41,17 @@ def compile(src_or_path: str | os.PathLike[str], target: str = "llvm", *,
 
 
 def load(src_or_path: str | os.PathLike[str] | ActorProgram, target: str = "llvm", *,
-         filename: str | None = None, max_batch: int = 1 << 16) -> ActorRuntime:
+         filename: str | None = None, max_batch: int = 1 << 16, runtime: str = "local",
+         address: str | None = None) -> ActorRuntime:
     """An :class:`ActorRuntime` for a program (compiled here unless an
-    :class:`ActorProgram` is given); use it with ``async with``."""
+    :class:`ActorProgram` is given); use it with ``async with``. ``runtime="ray"``
+    puts each actor in a Ray actor process of its own (``address`` joins a cluster;
+    docs/scaleout.md) with the same calls."""
+    if runtime == "ray":
+        from ccomp.driver.ray_actors import load_on_ray
+        return load_on_ray(src_or_path, target, filename, address)  # type: ignore[return-value]
+    if runtime != "local":
+        raise ValueError(f"runtime is 'local' or 'ray', not {runtime!r}")
     program = src_or_path if isinstance(src_or_path, ActorProgram) else compile(src_or_path, target, filename=filename)
     return ActorRuntime(program, max_batch=max_batch)
 

@@ -49,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     runtime, address = parse_on(args.on)
     if args.map is None:
         if actor_cli.wanted(args):
-            raise CompileError("actor programs on Ray: not available yet in this build")
+            from ccomp.driver.ray_actors_cli import run as run_actors
+            return run_actors(args, address)
         raise CompileError(f"--on {args.on} runs --map batches and actor programs; add --map GLOB for a batch run")
     if args.out is None:
         raise CompileError("--map needs --out DIR, the folder its outputs are written to")
