@@ -77,7 +77,10 @@ def compile_actor_program(src_or_path: str | os.PathLike[str], target: str = "ll
                                    h.reply.root_reference.data if h.reply is not None else None,
                                    [s.name for s in states], _checks(host, source))
             handlers[runner.message] = HandlerSpec(runner.message, runner.reply, runner.sends, runner)
-        actors[a.sym_name.data] = ActorSpec(a.sym_name.data, a.capacity.value.data, a.policy.data, states, handlers)
+        delivery, every = a.attributes.get("delivery"), a.attributes.get("checkpoint_every")  # docs/scaleout.md
+        actors[a.sym_name.data] = ActorSpec(a.sym_name.data, a.capacity.value.data, a.policy.data, states, handlers,
+                                            delivery.data if delivery is not None else "at_most_once",
+                                            every.value.data if every is not None else 0)
     pipelines = {p.sym_name.data: PipelineSpec(p.sym_name.data, tuple(s.data for s in p.stages.data),
                                                tuple(p.edge_list), tuple(s.data for s in p.entries.data),
                                                tuple(s.data for s in p.exits.data))

@@ -197,6 +197,8 @@ class _ToAst(Transformer):
     msg_field = _actor.msg_field
     actor_def = _actor.actor_def
     queue_decl = _actor.queue_decl
+    delivery_decl = _actor.delivery_decl  # scale-out (docs/scaleout.md)
+    checkpoint_decl = _actor.checkpoint_decl
     state_decl = _actor.state_decl
     handler_decl = _actor.handler_decl
     assign_stmt = _actor.assign_stmt

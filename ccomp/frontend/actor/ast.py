@@ -42,6 +42,21 @@ class QueueDecl(Node):
 
 
 @dataclass(frozen=True)
+class DeliveryDecl(Node):
+    """``delivery at_least_once``: what a restart of the actor's process may cost when
+    it runs on Ray (docs/scaleout.md); the local runtime has no such restarts."""
+
+    policy: Ident
+
+
+@dataclass(frozen=True)
+class CheckpointDecl(Node):
+    """``checkpoint every N``: save the state every N messages (on Ray)."""
+
+    every: Ident
+
+
+@dataclass(frozen=True)
 class StateDecl(Node):
     name: str
     type: TypeRef

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from xdsl.dialects.builtin import BoolAttr, FloatAttr, IntegerAttr, ModuleOp
+from xdsl.dialects.builtin import BoolAttr, FloatAttr, IntegerAttr, ModuleOp, StringAttr
 from xdsl.ir import Attribute, Block, Operation, Region
 
 from ccomp.diagnostics import CompileError, Source, error_at
@@ -72,6 +72,9 @@ def generate_actors(decls: list[ast.Node], source: Source) -> list[Operation]:
             for h in actor.handlers.values():
                 body.add_op(HandlerGen(h, actor, declared, source).generate())
             op = actor_dialect.ActorOp(d.name, actor.capacity, actor.policy, Region(body))
+            if actor.delivery != "at_most_once" or actor.checkpoint_every:  # read on Ray (docs/scaleout.md)
+                op.attributes["delivery"] = StringAttr(actor.delivery)
+                op.attributes["checkpoint_every"] = IntegerAttr(actor.checkpoint_every, 64)
         else:
             assert isinstance(d, A.PipelineDecl)
             stages, edges = check_pipeline(d, declared, fail)

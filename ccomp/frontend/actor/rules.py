@@ -35,6 +35,14 @@ def queue_decl(self, p, c):
     return actor_ast.QueueDecl(p, _ident(c[0]), _ident(c[1]))
 
 
+def delivery_decl(self, p, c):
+    return actor_ast.DeliveryDecl(p, _ident(c[0]))
+
+
+def checkpoint_decl(self, p, c):
+    return actor_ast.CheckpointDecl(p, _ident(c[0]))
+
+
 def state_decl(self, p, c):
     return actor_ast.StateDecl(_ident(c[0]).pos, str(c[0]), c[1], c[2])
 

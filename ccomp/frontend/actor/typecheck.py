@@ -36,6 +36,9 @@ class Actor:
     decl: A.ActorDecl
     capacity: int = DEFAULT_CAPACITY
     policy: str = DEFAULT_POLICY
+    delivery: str = "at_most_once"
+    checkpoint_every: int = 0
+    scaleout_seen: set[str] = field(default_factory=set)  # delivery / checkpoint, each once
     states: dict[str, tuple[A.StateDecl, Ty, int | float | bool]] = field(default_factory=dict)
     handlers: dict[str, A.HandlerDecl] = field(default_factory=dict)
 
@@ -112,6 +115,8 @@ def check_actor(d: A.ActorDecl, messages: dict[str, Message], fail: Fail) -> Act
                                         f"choose block, reject or drop_oldest"
                                         + did_you_mean(item.policy.name, POLICIES))
             actor.capacity, actor.policy = int(text), item.policy.name
+        elif isinstance(item, (A.DeliveryDecl, A.CheckpointDecl)):
+            check_scaleout(item, actor, fail)
         elif isinstance(item, A.StateDecl):
             if item.name in actor.states:
                 raise fail(item, f"state '{item.name}' is declared twice")
@@ -136,6 +141,27 @@ def check_actor(d: A.ActorDecl, messages: dict[str, Message], fail: Fail) -> Act
     if not actor.handlers:
         raise fail(d, f"actor '{d.name}' handles no message; add a handler: on Msg(m) {{ ... }}")
     return actor
+
+
+DELIVERIES = ("at_most_once", "at_least_once")
+
+
+def check_scaleout(item: A.Node, actor: Actor, fail: Fail) -> None:
+    """``delivery`` and ``checkpoint every``: each at most once, with a known value."""
+    what = "delivery" if isinstance(item, A.DeliveryDecl) else "checkpoint"
+    if what in actor.scaleout_seen:
+        raise fail(item, f"actor '{actor.decl.name}' declares its {what} twice")
+    actor.scaleout_seen.add(what)
+    if isinstance(item, A.DeliveryDecl):
+        if item.policy.name not in DELIVERIES:
+            raise fail(item.policy, f"unknown delivery '{item.policy.name}'; choose at_most_once or at_least_once"
+                                    + did_you_mean(item.policy.name, DELIVERIES))
+        actor.delivery = item.policy.name
+        return
+    text = item.every.name
+    if not text.isdigit() or not 1 <= int(text) <= I32_MAX:
+        raise fail(item.every, f"checkpoint every N takes a whole number of messages from 1 to {I32_MAX}, got {text}")
+    actor.checkpoint_every = int(text)
 
 
 def check_pipeline(d: A.PipelineDecl, declared: Declared, fail: Fail) -> tuple[list[str], list[tuple[str, str]]]:

@@ -107,6 +107,8 @@ class ActorSpec:
     policy: str  # one of POLICIES
     state: tuple[StateSpec, ...]
     handlers: Mapping[str, HandlerSpec]  # message type -> handler
+    delivery: str = "at_most_once"  # or "at_least_once": what a process restart may cost on Ray
+    checkpoint_every: int = 0  # on Ray: save the state every N messages (0: never)
 
 
 @dataclass(frozen=True)
