@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from xdsl.context import Context
-from xdsl.dialects import arith, func, memref
+from xdsl.dialects import arith, func
 from xdsl.dialects.builtin import (
     ArrayAttr, DictionaryAttr, IntegerAttr, ModuleOp, StringAttr, TensorType, f32, i32, i64,
 )
@@ -41,20 +41,9 @@ from ccomp.passes.lowering import snn_delivery as dl
 from ccomp.passes.lowering import snn_kernels as sk
 from ccomp.passes.lowering.builder import IRBuilder
 from ccomp.passes.lowering.functions import KernelNames, OpTable, lower_functions
-from ccomp.passes.lowering.sparse_kernels import fill_kernel as fill2_kernel
+from ccomp.passes.lowering.snn_outputs import Outputs
+from ccomp.passes.lowering.snn_state import Population, State
 from ccomp.passes.lowering.sparse_values import Matrix, expanded_types, tagged
-
-
-@dataclass
-class Population:
-    op: Operation
-    n: int
-    spk: SSAValue
-    count: SSAValue | None = None
-    first: SSAValue | None = None
-    rec: SSAValue | None = None
-    lst: SSAValue | None = None  # spike list and its per-batch length (event/csr delivery)
-    lst_n: SSAValue | None = None
 
 
 def choice_of(conn: snn.ConnectOp, net: snn.NetworkOp) -> dl.Choice:
@@ -85,7 +74,7 @@ def _label(op: Operation) -> str:
     return op.label.data  # type: ignore[attr-defined]
 
 
-class NetworkLowering(OpTable):
+class NetworkLowering(State, Outputs, OpTable):
     """Lowers one function holding an ``snn.network``."""
 
     DIALECT = snn.Snn.name
@@ -238,70 +227,6 @@ class NetworkLowering(OpTable):
                                [b.to_i32(sizes[0]), b.to_i32(s)]))
         return sizes[0]
 
-    def _alloc(self, b: IRBuilder, t, *sizes: SSAValue) -> SSAValue:
-        return b.add(memref.AllocOp(list(sizes), [], t))
-
-    def _fill(self, b: IRBuilder, buf: SSAValue, size: SSAValue, value: SSAValue) -> None:
-        elem = value.type
-        name = self.kernel(("fill", str(elem)), lambda n: sk.fill_kernel(n, elem, b.location))
-        self.launch(b, name, [size], [buf, value])
-
-    def _zeros(self, b: IRBuilder, t, size: SSAValue, value: float | int = 0) -> SSAValue:
-        buf = self._alloc(b, t, size)
-        self._fill(b, buf, size, b.f32(float(value)) if t.element_type == f32 else b.i32(int(value)))
-        return buf
-
-    def _population(self, b: IRBuilder, o: Operation, kinds: set[str], listed: bool,
-                    slots: dict[SSAValue, int]) -> Population:
-        n = sk_size(o.result)
-        bn = b.muli(self.batch, b.index(n))
-        p = Population(o, n, self._zeros(b, sk.I1, bn))
-        if isinstance(o, snn.LifOp):
-            p.count, p.first = self._zeros(b, sk.I1, bn), self._zeros(b, sk.I1, bn, -1)
-            self.v = getattr(self, "v", {})
-            self.v[o.result] = (self._zeros(b, sk.F1, bn, o.value("v_rest")), self._zeros(b, sk.I1, bn),
-                                self._zeros(b, sk.F1, b.muli(bn, b.index(slots[o.result]))))
-        elif kinds & {"spike_count", "rate", "first_spike"}:
-            p.count, p.first = self._zeros(b, sk.I1, bn), self._zeros(b, sk.I1, bn, -1)
-        if "raster" in kinds:
-            p.rec = self._zeros(b, sk.I1, b.muli(b.maxi(self.steps, b.index(1)), bn))
-        if "trace" in kinds:
-            shape = [self.steps, b.index(n)] if not self.batched else [self.batch, self.steps, b.index(n)]
-            self.tr = getattr(self, "tr", {})
-            self.tr[o.result] = self._alloc(b, sk.memref(f32, len(shape)), *shape)
-        if listed:
-            p.lst, p.lst_n = self._alloc(b, sk.I1, bn), self._alloc(b, sk.I1, self.batch)
-        return p
-
-    def _weights(self, b: IRBuilder, c: snn.ConnectOp, learned: bool) -> object:
-        w = c.weights
-        if isinstance(w.owner, snn.InitWeightsOp):
-            i = w.owner
-            rows, cols = (b.index(d) for d in w.type.get_shape())
-            buf = self._alloc(b, sk.F2, rows, cols)
-            key = ("init", i.kind.data, i.a.value.data, i.b.value.data, i.stream.value.data)
-            name = self.kernel(key, lambda n: sk.init_weights_kernel(n, i.kind.data, i.a.value.data, i.b.value.data,
-                                                                     i.stream.value.data, i.location))
-            seed = self.mapping[c.parent_op().seed]
-            k0 = b.add(arith.TruncIOp(seed, i32))
-            k1 = b.add(arith.TruncIOp(b.add(arith.ShRUIOp(seed, b.add(arith.ConstantOp(IntegerAttr(32, i64))))), i32))
-            self.launch(b, name, [cols, rows], [buf, k0, k1])
-            return buf
-        got = self.mapping[w]
-        if not learned:
-            return got
-        if isinstance(got, Matrix):
-            size = b.dim(got.parts[2], 0)
-            data = self._alloc(b, sk.F1, size)
-            name = self.kernel(("copy1",), lambda n: dl.copy1_kernel(n, c.location))
-            self.launch(b, name, [size], [got.parts[2], data])
-            return Matrix(got.fmt, [got.parts[0], got.parts[1], data], got.rows, got.cols, got.nnz)
-        rows, cols = b.dim(got, 0), b.dim(got, 1)
-        buf = self._alloc(b, sk.F2, rows, cols)
-        name = self.kernel(("copy2",), lambda n: dl.copy2_kernel(n, c.location))
-        self.launch(b, name, [cols, rows], [got, buf])
-        return buf
-
     # ----- one step ------------------------------------------------------------------------------
     def _grid(self, b: IRBuilder, n: int) -> list[SSAValue]:
         return [b.index(n), self.batch]
@@ -385,54 +310,6 @@ class NetworkLowering(OpTable):
             name = self.kernel(("stdp", c), lambda n: dl.stdp_dense_kernel(n, c, loc))
             self.launch(b, name, [b.index(post.n), b.index(pre.n)], [w, pre.spk, post.spk, apre, apost])
         self.launch(b, post_tr, [b.index(post.n)], [apost, post.spk])
-
-    # ----- results ---------------------------------------------------------------------------
-    def _decode(self, b: IRBuilder, o: snn.DecodeOp, p: Population) -> SSAValue:
-        kind, loc, n = o.kind.data, o.location, p.n
-        rank = o.result.type.get_num_dims()
-        shape = [b.index(n)] if not self.batched else [self.batch, b.index(n)]
-        if kind == "trace":
-            return self.tr[o.population]
-        if kind == "raster":
-            name = self.kernel(("count",), lambda k: sk.count_kernel(k, loc))
-            size = b.dim(p.rec, 0)
-            total = b.to_index(self.launch(b, name, [size], [p.rec], i32))
-            out = self._alloc(b, sk.I2, total, b.index(3 if self.batched else 2))
-            name = self.kernel(("raster", n, self.batched), lambda k: sk.raster_kernel(k, n, self.batched, loc))
-            self.launch(b, name, [b.index(1)], [p.rec, out, self.steps_i32, self.batch_i32])
-            return out
-        if kind == "rate":
-            out = self._alloc(b, sk.memref(f32, rank), *shape)
-            seconds = b.add(arith.MulfOp(b.add(arith.SIToFPOp(self.steps_i32, f32)), b.f32(self.dt)))
-            name = self.kernel(("rate", rank, n), lambda k: sk.rate_kernel(k, rank, n, loc))
-            self.launch(b, name, self._grid(b, n), [p.count, out, seconds])
-            return out
-        src = {"spike_count": p.count, "first_spike": p.first}.get(kind)
-        if kind == "voltage":
-            src = self.v[o.population][0]
-        elem = o.result.type.element_type
-        out = self._alloc(b, sk.memref(elem, rank), *shape)
-        name = self.kernel(("copy", str(elem), rank, n), lambda k: sk.copy_kernel(k, elem, rank, n, loc))
-        self.launch(b, name, self._grid(b, n), [src, out])
-        return out
-
-    def _weights_out(self, b: IRBuilder, o: snn.WeightsOp, w, learned: bool) -> SSAValue:
-        loc = o.location
-        rows, cols = (b.index(d) for d in o.result.type.get_shape())
-        if isinstance(w, Matrix):
-            dense = self._alloc(b, sk.F2, rows, cols)
-            name = self.kernel(("fill2",), lambda n: fill2_kernel(n, 2, loc))
-            self.launch(b, name, [cols, rows], [dense, b.f32(0.0)])
-            name = self.kernel(("to_dense", int(cols.owner.value.value.data)),
-                               lambda n: dl.csr_to_dense_kernel(n, int(o.result.type.get_shape()[1]), loc))
-            self.launch(b, name, [rows], [*w.parts[:3], dense])
-            return dense
-        if isinstance(w.owner, memref.AllocOp):
-            return w  # a buffer of the network's own (initialised or a learned copy)
-        out = self._alloc(b, sk.F2, rows, cols)
-        name = self.kernel(("copy2",), lambda n: dl.copy2_kernel(n, loc))
-        self.launch(b, name, [cols, rows], [w, out])
-        return out
 
     HANDLERS: ClassVar[dict] = {}
 

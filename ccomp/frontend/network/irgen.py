@@ -12,26 +12,23 @@ fills it from the file when the caller leaves it out).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from xdsl.dialects import arith, func
 from xdsl.dialects.builtin import (
     ArrayAttr, DictionaryAttr, FileLineColLoc, IntAttr, IntegerAttr, NoneAttr, StringAttr, TensorType, f32, i32, i64,
 )
-from xdsl.ir import Attribute, Block, Region, SSAValue
+from xdsl.ir import Block, Region, SSAValue
 
 from ccomp.diagnostics import CompileError, Source, error_at
 from ccomp.dialects import ports, snn
-from ccomp.dialects.sparse_format import FormatAttr
 from ccomp.frontend import ast, decls
 from ccomp.frontend.network import args as A
 from ccomp.frontend.network import ast as nast
-from ccomp.frontend.network import weights as W
-from ccomp.frontend.network.types import ir_type, port_type, show, tensor
+from ccomp.frontend.network.links import Links, Port
+from ccomp.frontend.network.outputs import Outputs
+from ccomp.frontend.network.types import ir_type, port_type, show
 from ccomp.frontend.types import Ty
-
-DECODERS = {"spike_count": "i32", "rate": "f32", "first_spike": "i32", "voltage": "f32", "raster": "i32",
-            "trace": "f32"}
 
 
 @dataclass
@@ -42,15 +39,7 @@ class Pop:
     node: ast.Node
 
 
-@dataclass
-class Port:
-    name: str
-    type: Attribute
-    attrs: dict[str, Attribute]
-    arg: SSAValue | None = None
-
-
-class NetGen:
+class NetGen(Links, Outputs):
     """Generates one ``network`` declaration."""
 
     def __init__(self, decl: nast.NetworkDecl, source: Source):
@@ -259,131 +248,3 @@ class NetGen:
 
             raise self.fail(node, f"unknown layer or input '{name}'" + did_you_mean(name, self.pops))
         return self.pops[name]
-
-    def _connect(self, body: Block, s: nast.LayerDecl, c: nast.Connection) -> None:
-        pre, post = self._pop(c, c.source), self.pops[s.name]
-        if (c.source, s.name) in self.synapses:
-            raise self.fail(c, f"'{s.name}' already receives from '{c.source}'")
-        delay = 0
-        if c.delay is not None:
-            t = A.value(c.delay, A.Arg("delay", A.TIME), "delay", self.fail)
-            if t < 0:
-                raise self.fail(c.delay, "delay must not be negative")
-            delay = int(round(t / self.dt))
-        w = self._weights(body, c, pre.size, post.size)
-        op = snn.ConnectOp(pre.value, post.value, w, delay, self.n_connections)
-        self.n_connections += 1
-        self.synapses[(c.source, s.name)] = self.add(body, op, c)
-
-    def _weights(self, body: Block, c: nast.Connection, rows: int, cols: int) -> SSAValue:
-        e = c.weights
-        want = f"{rows}x{cols}"
-        if isinstance(e, ast.Name):
-            if e.name not in self.params:
-                raise self.fail(e, f"unknown name '{e.name}'; weights are a parameter, a file path or "
-                                   f"an initialiser such as uniform(0, 1)")
-            ty = self.params[e.name][1]
-            if not isinstance(ty, TensorType) or ty.get_num_dims() != 2 or ty.element_type != f32:
-                raise self.fail(e, f"weights must be a tensor<{want}xf32>, but '{e.name}' is {show(ty)}")
-            if tuple(ty.get_shape()) != (rows, cols):
-                raise self.fail(e, f"the weights from '{c.source}' must be {want} (sources x targets), "
-                                   f"but '{e.name}' is {show(ty)}")
-            return self._arg_placeholder(e.name)
-        if isinstance(e, ast.String):
-            wf, _ = W.read(e, self.source.name, self.fail)
-            if wf.shape != (rows, cols):
-                raise self.fail(e, f"the weights from '{c.source}' must be {want} (sources x targets), "
-                                   f"but '{e.value}' holds {wf.shape[0]}x{wf.shape[1]}")
-            if wf.path not in self.files:
-                taken = {p.name for p in self.ports}
-                name = W.port_name(wf.path, taken)
-                fmt = FormatAttr("csr") if wf.sparse else NoneAttr()
-                t = TensorType(f32, [rows, cols], fmt)
-                attrs = ports.port_attrs(name, None, (rows, cols))
-                attrs[snn.WEIGHTS_FILE] = StringAttr(wf.path)
-                port = Port(name, t, attrs)
-                self.ports.append(port)
-                self.files[wf.path] = port
-            port = self.files[wf.path]
-            if tuple(port.type.get_shape()) != (rows, cols):
-                raise self.fail(e, f"'{e.value}' is used for {want} weights elsewhere with another shape")
-            return self._arg_placeholder(port.name)
-        if isinstance(e, ast.Call) and e.func in A.INITIALISERS:
-            got = A.bind(e, self.fail)
-            a, b = (got["lo"], got["hi"]) if e.func == "uniform" else (got["mu"], got["sigma"])
-            if e.func == "uniform" and not a <= b:
-                raise self.fail(e, "uniform(lo, hi) needs lo <= hi")
-            if e.func == "normal" and b < 0:
-                raise self.fail(e, "normal(mu, sigma) needs sigma >= 0")
-            op = snn.InitWeightsOp(e.func, float(a), float(b), snn.STREAM_INIT + self.n_connections, rows, cols)
-            return self.add(body, op, e)
-        raise self.fail(e, "weights are a parameter, a path string (\"w.npy\") or an initialiser: "
-                           "uniform(lo, hi) or normal(mu, sigma)")
-
-    def _learn(self, body: Block, s: nast.Learn) -> None:
-        A.kind_of(ast.Call(s.pos, s.rule, ()), A.RULES, "learning rule", self.fail)
-        pair = s.pair
-        for name, pos in ((pair.pre, pair.pre_pos), (pair.post, pair.post_pos)):
-            if name not in self.pops:
-                raise self.fail(ast.Name(pos, name), f"unknown layer '{name}' in learn")
-        syn = self.synapses.get((pair.pre, pair.post))
-        if syn is None:
-            raise self.fail(pair, f"'{pair.post}' has no connection from '{pair.pre}' to learn")
-        if self.batched:
-            raise self.fail(s, "a network with a batch axis cannot learn (the batch shares its weights)")
-        if any(isinstance(o, snn.StdpOp) and o.synapses is syn for o in body.ops):
-            raise self.fail(s, f"the connection {pair.pre} -> {pair.post} already learns")
-        got = A.bind(ast.Call(s.pos, s.rule, s.args, s.kwargs), self.fail)
-        for k in ("tau_plus", "tau_minus"):
-            if not got[k] > 0:
-                raise self.fail(s, f"{k} must be positive")
-        if got["w_min"] > got["w_max"]:
-            raise self.fail(s, "w_min must not exceed w_max")
-        self.add(body, snn.StdpOp(syn, **{k: float(v) for k, v in got.items()}), s)
-
-    # ----- results -----------------------------------------------------------------------------
-    def _returns(self, body: Block, r: nast.NetReturn) -> list[SSAValue]:
-        results = self.decl.results
-        if len(r.values) != len(results):
-            raise self.fail(r, f"'{self.decl.name}' returns {len(results)} value{'s' if len(results) != 1 else ''}, "
-                               f"but {len(r.values)} given")
-        return [self._output(body, e, res) for e, res in zip(r.values, results)]
-
-    def _output(self, body: Block, e: ast.Expr, res: ast.Result) -> SSAValue:
-        batch = [-1] if self.batched else []
-        if isinstance(e, nast.PairOutput):
-            if e.func != "weights":
-                raise self.fail(e, f"unknown output '{e.func}(pre -> post)'; did you mean 'weights'?")
-            syn = self.synapses.get((e.pair.pre, e.pair.post))
-            if syn is None:
-                raise self.fail(e.pair, f"there is no connection {e.pair.pre} -> {e.pair.post}")
-            conn = syn.owner
-            got = tensor(f32, [self.pops[e.pair.pre].size, self.pops[e.pair.post].size])
-            self._check_result(e, res, got, conn.weights.type)
-            return self.add(body, snn.WeightsOp(syn, got), e)
-        if not isinstance(e, ast.Call) or e.func not in DECODERS:
-            raise self.fail(e, f"a network returns decoders of its layers: {', '.join(DECODERS)}, or "
-                               f"weights(pre -> post)")
-        if len(e.args) != 1 or e.kwargs or not isinstance(e.args[0], ast.Name):
-            raise self.fail(e, f"{e.func}() takes one layer or input, as in {e.func}(h)")
-        pop = self._pop(e.args[0], e.args[0].name)
-        if e.func in ("voltage", "trace") and not pop.is_layer:
-            raise self.fail(e.args[0], f"{e.func}() reads a layer's membrane; '{e.args[0].name}' is an input")
-        elem = f32 if DECODERS[e.func] == "f32" else i32
-        if e.func == "raster":
-            dims = [-1, 3 if self.batched else 2]
-        elif e.func == "trace":
-            dims = batch + [self.steps_static if self.steps_static is not None else -1, pop.size]
-        else:
-            dims = batch + [pop.size]
-        got = tensor(elem, dims)
-        self._check_result(e, res, got, None)
-        return self.add(body, snn.DecodeOp(pop.value, e.func, got), e)
-
-    def _check_result(self, e: ast.Expr, res: ast.Result, got: TensorType, _w) -> None:
-        want = port_type(res.type, self.fail)
-        ok = isinstance(want, TensorType) and want.get_num_dims() == got.get_num_dims() and \
-            want.element_type == got.element_type and isinstance(want.encoding, NoneAttr) and all(
-                w < 0 or g < 0 or w == g for w, g in zip(want.get_shape(), got.get_shape()))
-        if not ok:
-            raise self.fail(e, f"this output is {show(got)}, but the result is declared {show(want)}")
