@@ -15,7 +15,7 @@ from xdsl.ir import Attribute
 from ccomp.dialects.sparse_format import FormatAttr
 from ccomp.frontend import ast
 from ccomp.frontend.typecheck import did_you_mean
-from ccomp.frontend.types import IMAGE, IMAGE_ELEMENTS, SCALARS, TENSOR, UNIFORM, WIDE, Ty, fits_literal, tensor_type
+from ccomp.frontend.types import IMAGE, IMAGE_ELEMENTS, SCALARS, TENSOR, UNIFORM, Ty, fits_literal, tensor_type
 
 Fail = Callable[[ast.Node, str], Exception]
 _ALIASES = {"float": "f32", "double": "f64", "long": "i64", "int": "i32", "uint": "i32", "boolean": "bool", "texture": "image"}
@@ -30,9 +30,6 @@ def param_type(t: ast.TypeRef, fail: Fail, kind: str = "graph") -> Ty:
     """The language type a parameter or result of a ``graph`` is declared with."""
     if t.name == "tensor" and kind == "graph":
         raise fail(t, "tensor types belong to fn programs; a graph takes images and scalars")
-    if t.name in WIDE and kind == "fn":
-        raise fail(t, f"{t.name} values are not supported in fn programs by this version of ccomp; "
-                      f"fn scalars are f32, i32 or bool")
     if t.name in SCALARS:
         if t.args:
             raise fail(t, f"{t.name} takes no type arguments")

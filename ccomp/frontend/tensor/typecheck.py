@@ -21,7 +21,7 @@ from ccomp.frontend import ast, decls
 from ccomp.frontend.builtins import BUILTINS, result_elem
 from ccomp.frontend.emit import MATH_UNARY
 from ccomp.frontend.typecheck import CMP_OPS, ExprChecker, did_you_mean
-from ccomp.frontend.types import Ty, tensor_type
+from ccomp.frontend.types import WIDE, Ty, tensor_type
 
 FTy = Ty | TensorType
 
@@ -132,11 +132,12 @@ class FnTypes(ExprChecker[FTy]):
         raise self.fail(e, f"a storage format such as {e.name}(...) is only the second argument of to()")
 
     def binary(self, e: ast.Binary) -> FTy:
-        a, b = self.type_of(e.lhs), self.type_of(e.rhs)
+        a, b = self.operand_types([e.lhs, e.rhs])  # a literal beside an f64/i64 takes its type
         if e.op == "@":
             return self._matmul(e, a, b)
         if not is_tensor(a) and not is_tensor(b):  # scalar arithmetic, as in graphs
             return Ty(self.scalar_binary(e, a, b))
+        self.no_wide_scalar(e, [e.lhs, e.rhs], [a, b])
         if e.op in ("&&", "||"):
             raise self.fail(e, f"'{e.op}' expects bools, got {show(a)} and {show(b)}")
         if e.op in CMP_OPS:
@@ -144,6 +145,14 @@ class FnTypes(ExprChecker[FTy]):
         if any(not is_tensor(t) and t.elem == "bool" for t in (a, b)):
             raise self.fail(e, f"cannot apply '{e.op}' to {show(a)} and {show(b)}: expected numbers, got bool")
         return broadcast([t for t in (a, b) if is_tensor(t)], lambda m: self.fail(e, f"cannot apply '{e.op}': {m}"))
+
+    def no_wide_scalar(self, e: ast.Expr, args: Sequence[ast.Expr], tys: Sequence[FTy]) -> None:
+        """Tensors hold f32: an f64 or i64 scalar in a tensor expression would be
+        narrowed, so it is refused at the scalar, with the conversion to write."""
+        for a, t in zip(args, tys):
+            if not is_tensor(t) and t.elem in WIDE:
+                raise self.fail(a, f"an {t.elem} scalar in an expression of f32 tensors would lose precision; "
+                                   f"tensors hold f32 in this version of ccomp: convert it with f32(...)")
 
     def _matmul(self, e: ast.Binary, a: FTy, b: FTy) -> TensorType:
         if not is_tensor(a) or rank(a) != 2:
@@ -186,7 +195,7 @@ class FnTypes(ExprChecker[FTy]):
             if name == "cols" and rank(t) != 2:
                 raise self.fail(e, f"cols() needs a matrix, but {show(t)} is a vector; its length is rows()")
             return with_format(t, None) if name == "to_dense" else Ty("i32")
-        tys = [self.type_of(a) for a in e.args]
+        tys = self.operand_types(list(e.args))
         if name == "fill":
             return self._fill(e, tys)
         if name in TENSOR_REDUCTIONS and len(tys) == 1:
@@ -198,6 +207,7 @@ class FnTypes(ExprChecker[FTy]):
         if name not in BUILTINS:
             raise self.fail(e, f"unknown function '{name}'" + did_you_mean(name, [*BUILTINS, *FN_FUNCTIONS]))
         if any(is_tensor(t) for t in tys):
+            self.no_wide_scalar(e, e.args, tys)
             return self._elementwise_call(e, tys)
         elem = result_elem(name, tys, lambda m: self.fail(e, m))
         if Ty(elem).is_vector:
