@@ -244,7 +244,7 @@ class _Placer:
 
     # -- writing the placement ----------------------------------------------------------
     def finish(self) -> None:
-        parts: dict[str, kern.KernelOp] = {}
+        parts: dict[tuple[str, str], kern.KernelOp] = {}
         for op, choice in self.choices.items():
             if op in self.splits:
                 continue
@@ -254,14 +254,15 @@ class _Placer:
             op.attributes["transfer_bytes"] = IntegerAttr(int(choice.moved), i64)
         for op, (share, devices) in self.splits.items():
             kernel = self.kernels[op.kernel_name]
-            part = parts.get(op.kernel_name) or parts.setdefault(op.kernel_name, part_kernel(kernel))
+            pair = tuple(parts[(op.kernel_name, d)] if (op.kernel_name, d) in parts
+                         else parts.setdefault((op.kernel_name, d), part_kernel(kernel, d)) for d in devices)
             estimate = DictionaryAttr({t: FloatAttr(s, 64) for t, s in self.choices[op].estimates.items()})
-            for launch, device in zip(split_launch(op, part, share, devices), devices):
+            for launch, device in zip(split_launch(op, pair, share, devices), devices):  # type: ignore[arg-type]
                 migrate, moved, _ = self.choices[op].moves[device]
                 launch.attributes["estimate"] = estimate
                 launch.attributes["migrate"] = ArrayAttr([IntegerAttr(i, i64) for i in migrate])
                 launch.attributes["transfer_bytes"] = IntegerAttr(int(moved), i64)
-        for name in parts:
+        for name in {name for name, _ in parts}:
             kernel = self.kernels[name]
             module = kernel.parent_op()
             if not any(isinstance(o, kern.LaunchOp) and o.kernel_name == name for o in module.walk()):

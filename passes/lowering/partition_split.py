@@ -7,10 +7,10 @@ own index (``[index rank-1, ..., index 0]``), and no buffer both read and writte
 Then the index space cut along its outermost dimension into two bands of rows
 computes the same values as the whole, whatever device runs each band.
 
-The rewrite makes ``@k_part``: ``@k`` with two more ``i32`` bindings, the band's first
+The rewrite makes ``@k_part_<device>`` for each band: ``@k`` with two more ``i32`` bindings, the band's first
 row and the full extent, where ``kern.index`` and ``kern.extent`` of the outermost
-dimension read ``index + first`` and the full extent. The launch becomes two launches
-of ``@k_part``: rows ``[0, r)`` and ``[r, n)`` with ``r = n * share / 1024``, so the
+dimension read ``index + first`` and the full extent. The launch becomes two launches,
+one of each part: rows ``[0, r)`` and ``[r, n)`` with ``r = n * share / 1024``, so the
 parts cover the index space exactly once for any ``n``.
 """
 
@@ -49,10 +49,11 @@ def splittable(kernel: kern.KernelOp) -> bool:
     return True
 
 
-def part_kernel(kernel: kern.KernelOp) -> kern.KernelOp:
-    """``@k_part`` (see the module docstring), inserted after ``kernel``."""
+def part_kernel(kernel: kern.KernelOp, device: str) -> kern.KernelOp:
+    """``@k_part_<device>`` (see the module docstring), inserted after ``kernel``: one
+    per band, so each device loads and launches a kernel of its own name."""
     part = kernel.clone()
-    part.sym_name = StringAttr(kernel.kernel_name + "_part")
+    part.sym_name = StringAttr(f"{kernel.kernel_name}_part_{device}")
     block: Block = part.body.block
     first = block.insert_arg(i32, len(block.args))
     extent = block.insert_arg(i32, len(block.args))
@@ -74,10 +75,10 @@ def part_kernel(kernel: kern.KernelOp) -> kern.KernelOp:
     return part
 
 
-def split_launch(launch: kern.LaunchOp, part: kern.KernelOp, share: int,
+def split_launch(launch: kern.LaunchOp, parts: tuple[kern.KernelOp, kern.KernelOp], share: int,
                  devices: tuple[str, str]) -> tuple[kern.LaunchOp, kern.LaunchOp]:
-    """Replace ``launch`` by two launches of ``part``: ``share``/1024 of the rows on
-    ``devices[0]``, the rest on ``devices[1]``."""
+    """Replace ``launch`` by a launch of each of ``parts``: ``share``/1024 of the rows
+    on ``devices[0]``, the rest on ``devices[1]``."""
     b = IRBuilder(InsertPoint.before(launch), location=launch.location)
     grid = list(launch.grid)
     rows = grid[-1]
@@ -86,16 +87,17 @@ def split_launch(launch: kern.LaunchOp, part: kern.KernelOp, share: int,
     height = b.to_i32(rows)
     args = list(launch.args)
     n = len(args)
-    parts = []
-    for device, start, count in ((devices[0], b.i32(0), first_rows), (devices[1], b.to_i32(first_rows), rest)):
+    launches = []
+    bands = ((devices[0], b.i32(0), first_rows), (devices[1], b.to_i32(first_rows), rest))
+    for part, (device, start, count) in zip(parts, bands):
         op = kern.LaunchOp(part.kernel_name, [*grid[:-1], count], [*args, start, height])
         op.attributes["device"] = StringAttr(device)
         op.attributes["part"] = ArrayAttr([IntegerAttr(n, i64), IntegerAttr(n + 1, i64)])
         b.add(op)
-        parts.append(op)
+        launches.append(op)
     launch.detach()
     launch.erase()
-    return parts[0], parts[1]
+    return launches[0], launches[1]
 
 
 __all__ = ["SHARE_UNITS", "part_kernel", "split_launch", "splittable"]

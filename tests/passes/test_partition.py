@@ -29,6 +29,7 @@ PLACEMENTS = {
     "opencl": ({"llvm": HOST, "opencl": FAST, "glsl": SLOW}, {"opencl"}, False),
     "glsl": ({"llvm": HOST, "opencl": SLOW, "glsl": FAST}, {"glsl"}, False),
     "split": ({"llvm": HOST, "opencl": EVEN}, {"llvm", "opencl"}, True),
+    "split-gl": ({"llvm": HOST, "glsl": EVEN}, {"llvm", "glsl"}, True),
     "cpu": ({"llvm": HOST, "opencl": SLOW, "glsl": SLOW}, {"llvm"}, False),
 }
 CHAIN = """graph chain(src: image<f32>, k: f32 = 0.5) -> (out: image<f32>, total: f32) {
@@ -76,7 +77,10 @@ def test_results_unchanged_by_placement(placement: str, tmp_path: Path, monkeypa
         splits |= any("part" in op.attributes for op in launches)
         assert prog.target == ("llvm" if placed == {"llvm"} else "auto"), name
         want = reference(text, function, [a.toarray() if sp.issparse(a) else a for a in args])
-        got = prog(*args)
+        got = prog(*args, profile=True)
+        where = {op.kernel_name: op.attributes["device"].data for op in launches}
+        ran = {(k.name, k.device) for k in prog.last_profile.kernels()}
+        assert ran and all(where[name] == device for name, device in ran), (name, ran)  # each where placed
         got = list(got) if isinstance(got, tuple) else [got]
         for g, w in zip(got, want, strict=True):
             assert_matches(g, w, atol=1e-4)
@@ -110,3 +114,17 @@ def test_mixed_profile_counts_migrations(tmp_path: Path, monkeypatch: pytest.Mon
     assert [(k.name, k.device, k.calls) for k in p.kernels()] == [("heat_0", "opencl", 5)]
     moved = {r.name: r.bytes for r in p.transfers()}
     assert moved == {"migrate llvm->opencl": u.nbytes, "migrate opencl->llvm": u.nbytes}
+
+
+def test_split_merges_only_the_band(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _use_profiles(tmp_path, monkeypatch, PLACEMENTS["split"][0])
+    text = (ROOT / "examples/tonemap.cn").read_text()
+    prog = ccomp.compile(text, target="auto", cache=False)
+    src = np.random.default_rng(3).random((64, 40, 4), dtype=np.float32)
+    out = prog(src, profile=True)
+    kernels = {(k.name, k.device): k.calls for k in prog.last_profile.kernels()}
+    assert kernels == {("tonemap_0_part_llvm", "llvm"): 1, ("tonemap_0_part_opencl", "opencl"): 1}
+    merged = [e.bytes for e in prog.last_profile.events if e.name == "migrate opencl->llvm"]
+    band = [e.grid for e in prog.last_profile.events if e.kind == "kernel" and e.device == "opencl"][0]
+    assert merged == [band[0] * band[1] * 16]  # the opencl band's rows of vec4, not the whole image
+    assert_matches(out, reference(text, "tonemap", [src, np.float32(1.5)])[0], atol=1e-4)

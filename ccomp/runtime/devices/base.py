@@ -146,6 +146,12 @@ class Device(ABC):
         alive while the result is in use. This default packs at every call."""
         return functools.partial(self.launch, kernel, tuple(grid), tuple(args))
 
+    def download_rows(self, buffer: Any, first: int, rows: int, out: np.ndarray) -> None:
+        """Copy rows ``[first, first + rows)`` of the outermost dimension into ``out``
+        (the whole buffer's shape): a split kernel's band merged back into host memory
+        (``devices/mixed.py``). This default downloads the whole buffer."""
+        out[first:first + rows] = self.download(buffer)[first:first + rows]
+
     def release(self, buffer: Any) -> None:
         """Give a buffer back early; the default lets garbage collection do it."""
 

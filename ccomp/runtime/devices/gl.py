@@ -173,6 +173,13 @@ class GLDevice(GLLaunches, Device):
             buffer.buffer.read_into(out, size=buffer.nbytes)
         return out
 
+    @current
+    def download_rows(self, buffer: GLBuffer, first: int, rows: int, out: np.ndarray) -> None:
+        """Only the band's bytes, read at their offset."""
+        row = out[0].nbytes if len(out) else 0
+        if rows > 0 and row:
+            buffer.buffer.read_into(out[first:first + rows], size=rows * row, offset=first * row)
+
     def release(self, buffer: GLBuffer) -> None:
         if self.ctx is not None and self.live.pop(id(buffer), None) is not None:
             outside(functools.partial(self._release, buffer))  # the pool may free one mid-launch (gc)

@@ -175,12 +175,13 @@ class MixedDevice(Device):
             buffer.handles[target] = device.alloc(buffer.memref, buffer.dims)
         return buffer.handles[target]
 
-    def _move(self, buffer: MixedBuffer, source: str, dest: str, copy: Callable[[], None]) -> None:
+    def _move(self, buffer: MixedBuffer, source: str, dest: str, copy: Callable[[], None],
+              nbytes: int | None = None) -> None:
         start = time.perf_counter_ns()
         copy()
         buffer.valid.add(dest)
         if self.profiler is not None:
-            nbytes = self._host_array(buffer).nbytes
+            nbytes = self._host_array(buffer).nbytes if nbytes is None else nbytes
             where = dest if source == HOST else source
             self.profiler.transfer(where, f"migrate {source}->{dest}", nbytes, start, time.perf_counter_ns() - start)
 
@@ -209,12 +210,9 @@ class MixedDevice(Device):
 
     def _merge_rows(self, buffer: MixedBuffer, target: str, first: int, rows: int) -> None:
         """After a split part on ``target``: its rows back into the host array."""
-        device = self.devices[target]
-        device.sync()
         host = self._host_array(buffer)
-        part = device.download(buffer.handles[target])
-        self._move(buffer, target, HOST, lambda: host[first:first + rows].__setitem__(
-            Ellipsis, part[first:first + rows]))
+        self._move(buffer, target, HOST, lambda: self.devices[target].download_rows(
+            buffer.handles[target], first, rows, host), host[first:first + rows].nbytes)
         buffer.valid = {HOST}
 
     def timed(self, issue: Callable[[], Any]) -> tuple[Any, Callable[[], int]]:

@@ -212,6 +212,12 @@ class CLDevice(Device):
             cl.enqueue_copy(self.queue, out, buffer.buffer)
         return out
 
+    def download_rows(self, buffer: CLBuffer, first: int, rows: int, out: np.ndarray) -> None:
+        """Only the band's bytes, read at their offset."""
+        row = out[0].nbytes if len(out) else 0
+        if rows > 0 and row:
+            cl.enqueue_copy(self.queue, out[first:first + rows], buffer.buffer, src_offset=first * row)
+
     def release(self, buffer: CLBuffer) -> None:
         buffer.buffer.release()
 

@@ -1,9 +1,10 @@
 // RUN: ccomp-opt %s -p 'partition-devices{profiles="%S/Inputs/even.json"}' | filecheck %s
 // RUN: ccomp-opt %s -p 'partition-devices{profiles="%S/Inputs/even.json" split=0}' | filecheck %s --check-prefix=WHOLE
 // A large data-parallel kernel split across two devices of similar speed behind a
-// fast link (Inputs/even.json: the device 3x the CPU's bandwidth): @blur_part is
-// @blur with the outermost index shifted by the band's first row (an i32 binding)
-// and the extent replaced by the full height. The first band, rows [0, r) with
+// fast link (Inputs/even.json: the device 3x the CPU's bandwidth): @blur_part_<device>
+// (one per band, so each device loads its own) is @blur with the outermost index
+// shifted by the band's first row (an i32 binding) and the extent replaced by the
+// full height. The first band, rows [0, r) with
 // r = n * 768 / 1024, runs on opencl (3x faster: 3/4 of the rows), the second,
 // rows [r, n), on llvm: the bands cover the index space exactly once.
 // @sum is a reduction: never split.
@@ -32,7 +33,7 @@ kern.kernel @sum rank 2 reduce "add" {
 }
 
 // CHECK-NOT: kern.kernel @blur rank
-// CHECK: kern.kernel @blur_part rank 2 {
+// CHECK: kern.kernel @blur_part_llvm rank 2 {
 // CHECK-NEXT: ^{{.*}}(%{{.*}}: memref<?x?xf32>, %{{.*}}: memref<?x?xf32>, %[[FIRST:.*]]: i32, %[[FULL:.*]]: i32):
 // CHECK-DAG: %[[FIRSTI:.*]] = arith.index_cast %[[FIRST]] : i32 to index
 // CHECK-DAG: %[[FULLI:.*]] = arith.index_cast %[[FULL]] : i32 to index
@@ -41,6 +42,7 @@ kern.kernel @sum rank 2 reduce "add" {
 // CHECK-NOT: kern.extent 1
 // CHECK: arith.subi %[[FULLI]], %{{.*}} : index
 // CHECK: memref.store %{{.*}}, %{{.*}}[%[[ROW]], %{{.*}}]
+// CHECK: kern.kernel @blur_part_opencl rank 2 {
 // CHECK-LABEL: func.func @f
 // CHECK: %[[N:.*]] = arith.constant 4096 : index
 // CHECK: %[[SHARE:.*]] = arith.constant 768 : index
@@ -51,8 +53,8 @@ kern.kernel @sum rank 2 reduce "add" {
 // CHECK-NEXT: %[[H:.*]] = arith.index_cast %[[N]] : index to i32
 // CHECK-NEXT: %[[ZERO:.*]] = arith.constant 0 : i32
 // CHECK-NEXT: %[[RI:.*]] = arith.index_cast %[[R]] : index to i32
-// CHECK-NEXT: kern.launch @blur_part[%[[N]], %[[R]]] (%{{.*}}, %{{.*}}, %[[ZERO]], %[[H]]) {device = "opencl", part = [2 : i64, 3 : i64], estimate = {{.*}}, migrate = [0 : i64], transfer_bytes = 67108864 : i64}
-// CHECK-NEXT: kern.launch @blur_part[%[[N]], %[[REST]]] (%{{.*}}, %{{.*}}, %[[RI]], %[[H]]) {device = "llvm", part = [2 : i64, 3 : i64], estimate = {{.*}}, migrate = [], transfer_bytes = 0 : i64}
+// CHECK-NEXT: kern.launch @blur_part_opencl[%[[N]], %[[R]]] (%{{.*}}, %{{.*}}, %[[ZERO]], %[[H]]) {device = "opencl", part = [2 : i64, 3 : i64], estimate = {{.*}}, migrate = [0 : i64], transfer_bytes = 67108864 : i64}
+// CHECK-NEXT: kern.launch @blur_part_llvm[%[[N]], %[[REST]]] (%{{.*}}, %{{.*}}, %[[RI]], %[[H]]) {device = "llvm", part = [2 : i64, 3 : i64], estimate = {{.*}}, migrate = [], transfer_bytes = 0 : i64}
 // CHECK: kern.launch @sum[%[[N]], %[[N]]] (%{{.*}}) {device =
 // WHOLE: kern.kernel @blur rank 2
 // WHOLE-NOT: _part
