@@ -36,6 +36,7 @@ from ccomp.runtime.devices import native_host_abi as A
 from ccomp.runtime.devices.base import address_of, element_layout
 from ccomp.runtime.host import ScheduleCheckError
 from ccomp.runtime.pool import Buffer, BufferPool, reclaim_outputs
+from ccomp.runtime.profile_native import NativeStamps
 from ccomp.runtime.sigint import call_deferring_sigint
 
 log = logging.getLogger(__name__)
@@ -122,8 +123,7 @@ class NativeHostRunner:
         self.error: BaseException | None = None
         self.logged: list[np.ndarray] = []
         self.profiler: Any = None  # a runtime.profile.Profiler while a profiled call runs
-        self.stamps: np.ndarray | None = None  # [start, end] ns per log entry (RT_PROFILE), when profiling
-        self.stamped: list[np.ndarray] = []
+        self.stamps = NativeStamps(LOG_ENTRIES)  # per-launch timestamps, when profiling
         self.interrupted: list[Any] | None = None  # SIGINTs caught during a native call (sigint.py)
         self.loops = any(isinstance(op, scf.ForOp) for op in fn.walk())  # it polls: Ctrl-C matters
 
@@ -179,8 +179,7 @@ class NativeHostRunner:
 
     def _flush(self) -> None:
         self.logged.append(self.log.copy())
-        if self.stamps is not None and self.rt[A.RT_PROFILE]:
-            self.stamped.append(self.stamps.copy())
+        self.stamps.flush(self.rt)
         self.rt[A.RT_LOG_COUNT] = 0
 
     # -- running ---------------------------------------------------------------------
@@ -238,7 +237,7 @@ class NativeHostRunner:
         self.rt[A.RT_LOG_COUNT] = 0
         profiling = self.profiler is not None
         if profiling:
-            self._start_stamps()
+            self.stamps.start(self.rt)
         run = time.perf_counter()
         try:
             if self.loops and threading.current_thread() is threading.main_thread():
@@ -255,26 +254,9 @@ class NativeHostRunner:
         outs = self._outputs()
         self.timings["download"] = time.perf_counter() - done
         if profiling:
-            self._record(start)
+            self.stamps.record(self.profiler, self.device.name, self.launches, self.timings, start,
+                               int(self.rt[A.RT_LOG_COUNT]))
         return outs
-
-    def _start_stamps(self) -> None:
-        """Give the native code a timestamp table beside the launch log (RT_PROFILE)."""
-        if self.stamps is None:
-            self.stamps = np.zeros(LOG_ENTRIES * 2, np.int64)
-        self.stamped = []
-        self.rt[A.RT_PROFILE] = address_of(self.stamps)
-
-    def _record(self, start: float) -> None:
-        """The call's host steps and each launch's native timestamps into the profiler."""
-        prof, t = self.profiler, self.timings
-        for name, at in (("upload", start), ("run", start + t["upload"]), ("download", start + t["upload"] + t["run"])):
-            prof.host(name, int(at * 1e9), int(t[name] * 1e9))
-        count = int(self.rt[A.RT_LOG_COUNT])
-        assert self.stamps is not None
-        stamps = np.concatenate([*self.stamped, self.stamps[: count * 2]]).reshape(-1, 2).tolist()
-        for (name, grid), (begin, end) in zip(self.launches, stamps, strict=True):
-            prof.kernel(self.device.name, name, grid, begin, end - begin)
 
     def _raise(self, code: int) -> None:
         if self.error is not None:
