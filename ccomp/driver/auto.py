@@ -82,4 +82,33 @@ def compile_auto(read: Callable[[], Source], function: str | None, cache: bool, 
     return Program(build, time.perf_counter() - start, False, budget)
 
 
-__all__ = ["compile_auto", "devices_of", "placement_spec"]
+
+
+def build_command(args: object) -> int | None:
+    """``ccomp build -t auto``: ``--print-pipeline`` prints the llvm pipeline followed
+    by the placement pass (with the profiles it would use), ``--emit kern`` the placed
+    schedule. Anything else (a build folder, the code stages) is llvm's, returned as
+    None for the ordinary path."""
+    from ccomp.api import load_source
+    from ccomp.driver.devices_cli import resolve
+    from ccomp.driver.pipeline import lower, pipeline_spec, run_passes
+    from ccomp.frontend import lower_to_l1
+
+    emit = getattr(args, "emit", None)
+    if not getattr(args, "print_pipeline", False) and emit != "kern":
+        return None
+    profiles, where = resolve()
+    if getattr(args, "print_pipeline", False):
+        if emit not in (None, "kern"):
+            return None
+        spec = pipeline_spec("llvm", "kern")
+        print(spec + ("," + placement_spec(where) if profiles is not None else ""))
+        return 0
+    module = lower(lower_to_l1(load_source(Path(args.file))), "kern", target="llvm")  # type: ignore[attr-defined]
+    if profiles is not None:
+        run_passes(module, placement_spec(where))
+    print(str(module))
+    return 0
+
+
+__all__ = ["build_command", "compile_auto", "devices_of", "placement_spec"]
