@@ -74,6 +74,11 @@ CHECKS, CHECK_LOCATIONS, LENGTHS = "actor.checks", "actor.check_locations", "act
 #: ... and the message type of each outgoing message (the reply and the sends, in the
 #: order of the host function's outputs).
 OUT_MESSAGES = "actor.out_messages"
+#: ... and the loop iterations one message costs in the kernel: per input field, how
+#: many loops run as long as it; ``""`` fixed iterations; ``"?"`` when unbounded (a
+#: length known only at run time). llvmpipe stops a shader invocation after 65535 loop
+#: iterations in all, so the glsl runner splits batches by it.
+LOOP_COST = "actor.loop_cost"
 
 
 @irdl_op_definition

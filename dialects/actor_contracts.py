@@ -5,7 +5,8 @@
   per check a row may fail, numbered from 1 in the ``status`` output;
 - ``actor.lengths``: for each variable-length output (an output port name) the input
   port whose offsets it shares, or its fixed length (a positive integer);
-- ``actor.out_messages``: the message type of each outgoing message, in output order.
+- ``actor.out_messages``: the message type of each outgoing message, in output order;
+- ``actor.loop_cost``: the loop iterations of one message (see ``dialects/actor.py``).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, IntegerAttr, Locati
 from xdsl.utils.exceptions import VerifyException
 
 from ccomp.dialects import ports
-from ccomp.dialects.actor import CHECK_LOCATIONS, CHECKS, LENGTHS, OUT_MESSAGES
+from ccomp.dialects.actor import CHECK_LOCATIONS, CHECKS, LENGTHS, LOOP_COST, OUT_MESSAGES
 
-HOST_ATTRS = frozenset({CHECKS, CHECK_LOCATIONS, LENGTHS, OUT_MESSAGES})
+HOST_ATTRS = frozenset({CHECKS, CHECK_LOCATIONS, LENGTHS, OUT_MESSAGES, LOOP_COST})
 
 
 def _strings(fn: func.FuncOp, key: str) -> list[str]:
@@ -42,6 +43,11 @@ def verify_actor_host(fn: func.FuncOp) -> None:
     _strings(fn, OUT_MESSAGES)
     inputs = {ports.port_name(d) for d in ports.arg_ports(fn)}
     outputs = set(ports.output_names(fn) or ())
+    cost = fn.attributes[LOOP_COST]
+    if not isinstance(cost, DictionaryAttr) or any(
+            not isinstance(v, IntegerAttr) or v.value.data < 0 or (k not in inputs and k not in ("", "?"))
+            for k, v in cost.data.items()):
+        raise VerifyException(f"{LOOP_COST} maps input ports (or \"\", \"?\") to loop counts")
     lengths = fn.attributes[LENGTHS]
     if not isinstance(lengths, DictionaryAttr):
         raise VerifyException(f"{LENGTHS} must be a dictionary")

@@ -16,12 +16,13 @@ from collections.abc import Sequence
 
 import numpy as np
 from xdsl.dialects import func
-from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr, TensorType
+from xdsl.dialects.builtin import FileLineColLoc, IntegerAttr, ModuleOp, StringAttr, TensorType
 from xdsl.ir import Attribute
 
 from ccomp.diagnostics import CompileError, Source, SourceLoc
 from ccomp.dialects import actor, ports
 from ccomp.driver.actor_launch import DirectLaunch
+from ccomp.driver.actor_llvmpipe import LOOP_BUDGET, is_llvmpipe, row_costs, run_within_budget
 from ccomp.runtime.actors.spec import Batch, FieldSpec, HandlerResult, MessageSpec
 
 I32_MAX = 2**31 - 1
@@ -78,6 +79,14 @@ class HandlerRunner:
             if key is not None:
                 sends.append((key, msg))
         self.sends = tuple(sends)
+        self.where = _location(host.location, source)
+        # glsl on llvmpipe: batches split to fit its loop budget (actor_llvmpipe)
+        self.loop_cost = {k: v.value.data for k, v in host.attributes[actor.LOOP_COST].data.items()}
+        self.budget = target == "glsl" and is_llvmpipe(self.program.device)
+        if self.budget and "?" in self.loop_cost:
+            raise CompileError(f"this handler loops over a length known only when it runs (fill(n, v)); on the "
+                               f"glsl target with llvmpipe, which stops a shader after {LOOP_BUDGET} loop "
+                               f"iterations, that cannot be bounded: use -t llvm or -t opencl", self.where, source)
         # on llvm a batch is one direct launch of the kernel on the program's device
         # (see _launch); other targets run the host function through the Program
         self.kernel = DirectLaunch(self.program.device, f"{name}_0") if target == "llvm" else None
@@ -121,6 +130,23 @@ class HandlerRunner:
         return args, offsets
 
     def __call__(self, state: dict[str, np.ndarray], batch: Batch) -> HandlerResult:
+        if self.budget and batch.n:
+            stateful = bool(self.written)
+            costs = row_costs(self.loop_cost, stateful, batch)
+            if (costs > LOOP_BUDGET).any() or (stateful and int(costs.sum()) > LOOP_BUDGET):
+                res = run_within_budget(self._run, self.spec, state, batch, costs, stateful, self._too_costly)
+                if res.replies is None and self.reply is not None:
+                    res.replies = self._empty(self.reply)
+                return res
+        return self._run(state, batch)
+
+    def _too_costly(self, row: int, cost: int) -> str:
+        return str(CompileError(f"message {row} of the batch failed: handling it takes {cost} loop iterations "
+                                f"in one shader invocation, and llvmpipe stops one after 65535; use -t llvm "
+                                f"or -t opencl", self.where, self.source if self.where is not None else None))
+
+    def _run(self, state: dict[str, np.ndarray], batch: Batch, row0: int = 0) -> HandlerResult:
+        """One launch over ``batch`` (rows numbered from ``row0`` in diagnostics)."""
         if batch.n == 0:
             return HandlerResult(self._empty(self.reply) if self.reply else None,
                                  {k: self._empty(m.name) for k, m, _ in self.outgoing if k is not None},
@@ -137,7 +163,7 @@ class HandlerRunner:
         failed = status != 0
         any_failed = bool(failed.any())
         ok = ~failed if any_failed else None
-        result = HandlerResult(None, {}, failed, self._errors(status) if any_failed else {})
+        result = HandlerResult(None, {}, failed, self._errors(status, row0) if any_failed else {})
         for key, spec, cols in self.outgoing:
             out = self._batch(spec, cols, outs, offsets, batch.n, ok)
             if key is None:
@@ -181,13 +207,17 @@ class HandlerRunner:
         offs = {f.name: np.zeros(1, np.int64) for f in spec.fields if f.variable}
         return Batch(spec.name, 0, columns, offs)
 
-    def _errors(self, status: np.ndarray) -> dict[int, str]:
+    def _errors(self, status: np.ndarray, row0: int = 0) -> dict[int, str]:
         errors = {}
         for row in np.flatnonzero(status):
             message, loc = self.checks[int(status[row]) - 1]
-            errors[int(row)] = str(CompileError(f"message {row} of the batch failed: {message}", loc,
-                                                self.source if loc is not None else None))
+            errors[row0 + int(row)] = str(CompileError(f"message {row0 + row} of the batch failed: {message}", loc,
+                                                       self.source if loc is not None else None))
         return errors
+
+
+def _location(loc, source: Source) -> SourceLoc | None:
+    return SourceLoc(source.name, loc.line.data, loc.column.data) if isinstance(loc, FileLineColLoc) else None
 
 
 def _outgoing_ops(module: ModuleOp, host: str) -> list[tuple[str | None, str]]:

@@ -92,6 +92,7 @@ class HandlerLowering:
         self.ports: list[tuple[str, MemRefType]] = []  # inputs
         self.outs: list[tuple[str, MemRefType]] = []
         self.checks: list[Check] = []
+        self.cost: dict[str, int] | None = {"": 0}  # one message's loop iterations (RowLowering.cost)
 
     def out_messages(self) -> list[tuple[tuple[str, str], actor.MessageOp]]:
         found = []
@@ -137,6 +138,7 @@ class HandlerLowering:
         def row_code(b: IRBuilder, row: SSAValue, current: list[SSAValue]) -> list[SSAValue]:
             rows = RowLowering(b, self.handler, cols, field_names, outputs, self.checks)
             code, nxt = rows.emit(row, current)
+            self.cost = rows.cost
             b.store(code, status, row)
             ok = b.cmpi("eq", code, b.i32(0))
             return [b.select(ok, nxt[i], current[i]) for i in self.written]
@@ -197,6 +199,8 @@ class HandlerLowering:
         fn.attributes[CHECK_LOCS] = ArrayAttr([c.location for c in self.checks])
         fn.attributes[LENGTHS] = DictionaryAttr(lengths)
         fn.attributes[actor.OUT_MESSAGES] = ArrayAttr([msg.sym_name for _, msg in self.out_messages()])
+        fn.attributes[actor.LOOP_COST] = DictionaryAttr(
+            {"?": IntegerAttr(1, i64)} if self.cost is None else {k: IntegerAttr(v, i64) for k, v in self.cost.items()})
         fn.location = self.handler.location
         return fn
 

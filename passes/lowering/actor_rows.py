@@ -19,11 +19,11 @@ its own slices.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from xdsl.dialects import arith
-from xdsl.dialects.builtin import FloatAttr, LocationAttr, TensorType, f32, i1
+from xdsl.dialects.builtin import FloatAttr, LocationAttr, TensorType, f32, f64, i1
 from xdsl.ir import Operation, SSAValue
 
 from ccomp.diagnostics import PassError
@@ -31,6 +31,7 @@ from ccomp.dialects import actor, sparse
 from ccomp.passes.lowering.builder import IRBuilder
 
 Elem = Callable[[IRBuilder, SSAValue], SSAValue]
+Body = Callable[[IRBuilder, SSAValue, list[SSAValue]], Sequence[SSAValue]]
 
 
 @dataclass
@@ -73,6 +74,9 @@ class RowLowering:
         self.map: dict[SSAValue, SSAValue | View] = {}
         self.status: SSAValue | None = None
         self.row: SSAValue | None = None
+        # loop iterations one message costs: per field, loops as long as that field
+        # (key ""): fixed iterations; None when a length is only known at run time
+        self.cost: dict[str, int] | None = {"": 0}
 
     # ----- entry ------------------------------------------------------------------
 
@@ -145,12 +149,21 @@ class RowLowering:
             raise PassError(op, f"a handler cannot run '{op.name}'", internal=True)
 
     def reduce(self, b: IRBuilder, kind: str, v: View) -> SSAValue:
-        start = {"add": 0.0, "min": float("inf"), "max": float("-inf")}[kind]
-        combine = {"add": arith.AddfOp, "min": arith.MinimumfOp, "max": arith.MaximumfOp}[kind]
+        """A loop over the view. Sums accumulate in f64 and round once (as the llvm
+        reduce kernels of ``fn`` programs do), so a long message sums to what the
+        reference's float64 gives rather than drifting by its length times f32's
+        epsilon; min and max are exact in f32."""
+        if kind == "add":
+            def add(b: IRBuilder, k: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
+                return [b.add(arith.AddfOp(acc[0], b.add(arith.ExtFOp(v.elem(b, k), f64))))]
+            (total,) = self.loop_over(b, v, [b.add(arith.ConstantOp(FloatAttr(0.0, f64)))], add)
+            return b.add(arith.TruncFOp(total, f32))
+        start = {"min": float("inf"), "max": float("-inf")}[kind]
+        combine = {"min": arith.MinimumfOp, "max": arith.MaximumfOp}[kind]
 
         def step(b: IRBuilder, k: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
             return [b.add(combine(acc[0], v.elem(b, k)))]
-        (total,) = b.loop(b.index(0), v.length, [b.add(arith.ConstantOp(FloatAttr(start, f32)))], step)
+        (total,) = self.loop_over(b, v, [b.add(arith.ConstantOp(FloatAttr(start, f32)))], step)
         return total
 
     def element(self, b: IRBuilder, v: View, index: SSAValue) -> SSAValue:
@@ -161,6 +174,17 @@ class RowLowering:
         self.check(b, inside, "index out of range")
         zero = b.add(arith.ConstantOp(FloatAttr(0.0, f32)))
         return b.if_(inside, lambda t: [v.elem(t, k)], lambda o: [zero], [f32])[0]
+
+    def loop_over(self, b: IRBuilder, v: View, inits: Sequence[SSAValue], body: Body) -> list[SSAValue]:
+        """``for k in range(len(v))``, counted in :attr:`cost` (a loop over a view never
+        runs longer than its source: a computed length is the shortest input's)."""
+        if self.cost is not None:
+            if v.source is None:
+                self.cost = None
+            else:
+                key, n = (v.source, 1) if isinstance(v.source, str) else ("", v.source)
+                self.cost[key] = self.cost.get(key, 0) + n
+        return b.loop(b.index(0), v.length, list(inits), body)
 
     def check(self, b: IRBuilder, cond: SSAValue, message: str) -> None:
         """Row fails with check ``message`` (numbered from 1) where ``cond`` is false."""
@@ -220,7 +244,7 @@ class RowLowering:
                 def put(b: IRBuilder, k: SSAValue, _: list[SSAValue], col=col, view=view) -> list[SSAValue]:
                     b.store(view.elem(b, k), col.values, row, k)
                     return []
-                b.loop(b.index(0), view.length, [], put)
+                self.loop_over(b, view, [], put)
                 continue
             if isinstance(view.source, str):
                 base = b.load_index(self.fields[view.source].offsets, row)
@@ -234,5 +258,5 @@ class RowLowering:
             def put_var(b: IRBuilder, k: SSAValue, _: list[SSAValue], col=col, view=view, base=base) -> list[SSAValue]:
                 b.store(view.elem(b, k), col.values, b.addi(base, k))
                 return []
-            b.loop(b.index(0), view.length, [], put_var)
+            self.loop_over(b, view, [], put_var)
 

@@ -299,3 +299,40 @@ def test_batches_the_kernel_cannot_trust_are_refused():
     norm = program("classify_stream.cn", "llvm").actors["normalise"].handlers["Reading"]
     with pytest.raises(ValueError, match=r"shape \(3,\) expected, got \(2,\)"):
         norm.run({}, Batch("Reading", 3, {"v": np.ones(2, np.float32)}))
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_long_message_sums_like_float64(target):
+    """Sums accumulate in f64 and round once: the values sum to float64's result within
+    f32 rounding (an f32 running sum drifts by about 1e-6 relative here). On glsl
+    (llvmpipe stops a shader after 65535 loop iterations) the message is shorter."""
+    handler = program("stats.cn", target).actors["summarise"].handlers["Samples"]
+    size = 30_000 if target == "glsl" else 100_000
+    values = np.random.default_rng(6).uniform(0, 1, size).astype(np.float32)
+    res = handler.run({"seen": np.array(0, np.int64)},
+                      Batch("Samples", 1, {"data": values}, {"data": np.array([0, values.size])}))
+    want = values.sum(dtype=np.float64)
+    np.testing.assert_allclose(res.replies.columns["total"], [want], rtol=2e-7)
+    np.testing.assert_allclose(res.replies.columns["mean"], [want / values.size], rtol=2e-7)
+
+
+def test_llvmpipe_loop_budget_splits_batches_and_fails_what_cannot_fit():
+    """llvmpipe ends a shader invocation after 65535 loop iterations in all, silently; a
+    stateful batch of 70,000 messages runs as parts that fit, and a message that alone
+    needs more fails with a located error instead of returning a partial sum."""
+    prog = compile_actor_program(COUNTER, "glsl", filename="counter.cn")
+    handler = prog.actors["counter"].handlers["Add"]
+    if not handler.run.budget:
+        pytest.skip("the glsl device is not llvmpipe: no loop budget to respect")
+    state = {"total": np.array(0.0, np.float32)}
+    res = handler.run(state, Batch("Add", 70_000, {"v": np.ones(70_000, np.float32)}))
+    assert float(state["total"]) == 70_000.0 and res.replies.n == 70_000
+    np.testing.assert_array_equal(res.replies.columns["t"][[0, 65_000, 69_999]], [1, 65_001, 70_000])
+    stats = program("stats.cn", "glsl").actors["summarise"].handlers["Samples"]
+    state = {"seen": np.array(0, np.int64)}
+    off = np.array([0, 3, 100_003, 100_005])
+    res = stats.run(state, Batch("Samples", 3, {"data": np.ones(100_005, np.float32)}, {"data": off}))
+    assert res.failed.tolist() == [False, True, False]
+    assert "stats.cn:8:5: error: message 1 of the batch failed: handling it takes 200001 loop iterations" in res.errors[1]
+    np.testing.assert_array_equal(res.replies.columns["count"], [3, 5])
+    assert int(state["seen"]) == 5

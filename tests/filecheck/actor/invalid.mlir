@@ -84,14 +84,14 @@ actor.actor @a capacity 4 policy "block" {
 
 // -----
 
-func.func @h(%x: memref<?xf32> {graph.name = "x"}) -> memref<?xf32> attributes {graph.outputs = ["reply.y"], actor.checks = [], actor.check_locations = [], actor.lengths = {"reply.y" = "z"}, actor.out_messages = ["M"]} {
+func.func @h(%x: memref<?xf32> {graph.name = "x"}) -> memref<?xf32> attributes {graph.outputs = ["reply.y"], actor.checks = [], actor.check_locations = [], actor.lengths = {"reply.y" = "z"}, actor.out_messages = ["M"], actor.loop_cost = {}} {
   func.return %x : memref<?xf32>
 }
 // CHECK: actor.lengths: the length of 'reply.y' comes from an input port or is a positive size
 
 // -----
 
-func.func @h(%x: memref<?xf32> {graph.name = "x"}) -> memref<?xf32> attributes {graph.outputs = ["status"], actor.checks = ["a"], actor.check_locations = [], actor.lengths = {}, actor.out_messages = []} {
+func.func @h(%x: memref<?xf32> {graph.name = "x"}) -> memref<?xf32> attributes {graph.outputs = ["status"], actor.checks = ["a"], actor.check_locations = [], actor.lengths = {}, actor.out_messages = [], actor.loop_cost = {"" = 0 : i64}} {
   func.return %x : memref<?xf32>
 }
 // CHECK: actor.check_locations must hold one location per check
@@ -101,7 +101,7 @@ func.func @h(%x: memref<?xf32> {graph.name = "x"}) -> memref<?xf32> attributes {
 func.func @h(%x: memref<?xf32>) -> memref<?xf32> attributes {actor.checks = []} {
   func.return %x : memref<?xf32>
 }
-// CHECK: a handler's host function carries all of actor.check_locations, actor.checks, actor.lengths, actor.out_messages
+// CHECK: a handler's host function carries all of actor.check_locations, actor.checks, actor.lengths, actor.loop_cost, actor.out_messages
 
 // -----
 

@@ -37,8 +37,8 @@ actor.actor @log capacity 8 policy "reject" {
   actor.handler @Note host @log__Note {
   }
 }
-// CHECK: func.func @log__Note(%{{.*}}: memref<?xf32> {graph.name = "total"}) -> memref<?xi32> attributes {graph.outputs = ["status"], actor.checks = [], actor.check_locations = [], actor.lengths = {}, actor.out_messages = []}
-func.func @log__Note(%total: memref<?xf32> {graph.name = "total"}) -> memref<?xi32> attributes {graph.outputs = ["status"], actor.checks = [], actor.check_locations = [], actor.lengths = {}, actor.out_messages = []} {
+// CHECK: func.func @log__Note(%{{.*}}: memref<?xf32> {graph.name = "total"}) -> memref<?xi32> attributes {graph.outputs = ["status"], actor.checks = [], actor.check_locations = [], actor.lengths = {}, actor.out_messages = [], actor.loop_cost = {"" = 0 : i64}}
+func.func @log__Note(%total: memref<?xf32> {graph.name = "total"}) -> memref<?xi32> attributes {graph.outputs = ["status"], actor.checks = [], actor.check_locations = [], actor.lengths = {}, actor.out_messages = [], actor.loop_cost = {"" = 0 : i64}} {
   %0 = arith.constant 0 : index
   %n = memref.dim %total, %0 : memref<?xf32>
   %status = memref.alloc(%n) : memref<?xi32>
