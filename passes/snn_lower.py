@@ -170,7 +170,9 @@ class NetworkLowering(State, Outputs, OpTable):
         choices = {c: choice_of(c, net) for c in conns}
         self.delivery += [f"{_label(c.pre.owner)} -> {_label(c.post.owner)}: {choices[c].path} delivery; "
                           f"{choices[c].reason}" for c in conns]
-        listed = {c.pre for c in conns if choices[c].path != "dense"}
+        # spike lists: by targets (GPUs) event and csr delivery read them; by rows (CPUs)
+        # each delivery scans the flags itself, which saves a launch per source and step
+        listed = {c.pre for c in conns if choices[c].path != "dense"} if not self.rows else set()
         pops: dict[SSAValue, Population] = {}
         slots = {o.result: 2 + max([c.delay.value.data for c in conns if c.post is o.result], default=0)
                  for o in ops if isinstance(o, snn.LifOp)}
@@ -276,16 +278,17 @@ class NetworkLowering(State, Outputs, OpTable):
         ring = self.v[c.post][2]
         d, loc = c.delay.value.data, c.location
         key = (choice.path, pre.n, post.n, slots, d)
+        sources = [pre.spk] if self.rows else [pre.lst, pre.lst_n]
         if choice.path == "csr":
-            name = self.kernel(key, lambda n: dl.csr_kernel(n, pre.n, post.n, slots, d, loc))
-            self.launch(b, name, [self.batch], [pre.lst, pre.lst_n, *w.parts, ring, t, self.batch_i32])
+            name = self.kernel(key + (self.rows,), lambda n: dl.csr_kernel(n, pre.n, post.n, slots, d, loc, self.rows))
+            self.launch(b, name, [self.batch], [*sources, *w.parts, ring, t, self.batch_i32])
         elif choice.path == "event" and self.rows:
             name = self.kernel(key + ("rows",), lambda n: dl.rows_kernel(n, pre.n, post.n, slots, d, loc))
             if c not in self.scratch:  # allocated before the loop
                 pb = self.pre_loop
                 self.scratch[c] = self._alloc(pb, sk.F1, pb.muli(self.batch, pb.index(post.n)))
             acc = self.scratch[c]
-            self.launch(b, name, [self.batch], [pre.lst, pre.lst_n, w, acc, ring, t, self.batch_i32])
+            self.launch(b, name, [self.batch], [pre.spk, w, acc, ring, t, self.batch_i32])
         elif choice.path == "event":
             name = self.kernel(key, lambda n: dl.event_kernel(n, pre.n, post.n, slots, d, loc))
             self.launch(b, name, self._grid(b, post.n), [pre.lst, pre.lst_n, w, ring, t, self.batch_i32])

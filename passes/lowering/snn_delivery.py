@@ -20,6 +20,7 @@ never changes a spike:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from xdsl.dialects import arith
@@ -75,6 +76,30 @@ def _ring_slot(kb: IRBuilder, t: SSAValue, batch: SSAValue, nq: int, slots: int,
     return kb.muli(kb.remi(at, kb.index(slots)), kb.muli(kb.to_index(batch), kb.index(nq)))
 
 
+def _each_source(kb: KernelBuilder, flags: bool, src: list[SSAValue], base: SSAValue, np_: int,
+                 body: Callable[[IRBuilder, SSAValue], None]) -> None:
+    """Run ``body(j)`` for every source j that spiked, in increasing order: from the spike
+    flags (``src`` = [spk]; a branch per source, no list to build) or from the compacted
+    list (``src`` = [list, count])."""
+    if flags:
+        (spk,) = src
+
+        def scan(b: IRBuilder, j: SSAValue, _c: list[SSAValue]) -> list[SSAValue]:
+            def hit(b: IRBuilder) -> list[SSAValue]:
+                body(b, j)
+                return []
+            b.if_(b.cmpi("ne", b.load(spk, b.addi(base, j)), b.i32(0)), hit)
+            return []
+        kb.loop(kb.index(0), kb.index(np_), [], scan)
+        return
+    lst, count = src
+
+    def listed(b: IRBuilder, k: SSAValue, _c: list[SSAValue]) -> list[SSAValue]:
+        body(b, b.clamp(b.load_index(lst, b.addi(base, k)), b.index(np_)))
+        return []
+    kb.loop(kb.index(0), kb.load_index(count, kb.point(0)), [], listed)
+
+
 def compact_kernel(name: str, n: int, loc: LocationAttr) -> kern.KernelOp:
     """The spiking sources of each batch, in order: ``list[b*n + k]`` for k < ``count[b]``.
     Branch-free: every j is written at the current end and the end moves on a spike.
@@ -126,28 +151,28 @@ def event_kernel(name: str, np_: int, nq: int, slots: int, delay: int, loc: Loca
     return kb.finish()
 
 
-def csr_kernel(name: str, np_: int, nq: int, slots: int, delay: int, loc: LocationAttr) -> kern.KernelOp:
-    """Scatter the CSR rows of the listed sources into the ring, in list order.
-    Bindings: list, count, indptr, indices, data, ring, t, B. Grid [B]."""
-    kb = KernelBuilder(name, 1, [I1, I1, I1, I1, F1, F1, i32, i32], loc)
-    lst, count, ptr, idx, data, ring, t, batch = kb.args
+def csr_kernel(name: str, np_: int, nq: int, slots: int, delay: int, loc: LocationAttr,
+               flags: bool = False) -> kern.KernelOp:
+    """Scatter the CSR rows of the sources that spiked into the ring, in source order.
+    Bindings: spk (``flags``) or list, count; then indptr, indices, data, ring, t, B.
+    Grid [B]."""
+    sources = [I1] if flags else [I1, I1]
+    kb = KernelBuilder(name, 1, [*sources, I1, I1, F1, F1, i32, i32], loc)
+    src, (ptr, idx, data, ring, t, batch) = kb.args[:len(sources)], kb.args[len(sources):]
     bi = kb.point(0)
     base = kb.muli(bi, kb.index(np_))
     out = kb.addi(_ring_slot(kb, t, batch, nq, slots, delay), kb.muli(bi, kb.index(nq)))
     stored = kb.dim(data, 0)
 
-    def source(b: IRBuilder, k: SSAValue, _c: list[SSAValue]) -> list[SSAValue]:
-        j = b.clamp(b.load_index(lst, b.addi(base, k)), b.index(np_))
-        lo, hi = b.load_index(ptr, j), b.load_index(ptr, b.addi(j, b.index(1)))
-        hi = b.mini(hi, stored)
+    def source(b: IRBuilder, j: SSAValue) -> None:
+        lo, hi = b.load_index(ptr, j), b.mini(b.load_index(ptr, b.addi(j, b.index(1))), stored)
 
         def entry(b: IRBuilder, p: SSAValue, _c: list[SSAValue]) -> list[SSAValue]:
             at = b.addi(out, b.clamp(b.load_index(idx, p), b.index(nq)))
             b.store(fadd(b, b.load(ring, at), b.load(data, p)), ring, at)
             return []
         b.loop(lo, hi, [], entry)
-        return []
-    kb.loop(kb.index(0), kb.load_index(count, bi), [], source)
+    _each_source(kb, flags, list(src), base, np_, source)
     return kb.finish()
 
 
@@ -244,13 +269,16 @@ def copy1_kernel(name: str, loc: LocationAttr) -> kern.KernelOp:
     return kb.finish()
 
 
-def rows_kernel(name: str, np_: int, nq: int, slots: int, delay: int, loc: LocationAttr) -> kern.KernelOp:
-    """Event-driven delivery by rows, one point per batch: each listed source's weight row
-    is added to a scratch sum (contiguous, so the inner loop vectorises), which is then
-    added to the ring — the same order of additions as :func:`event_kernel`, so the
-    same bits. Bindings: list, count, W, scratch (B·nq), ring, t, B. Grid [B]."""
-    kb = KernelBuilder(name, 1, [I1, I1, F2, F1, F1, i32, i32], loc)
-    lst, count, w, acc, ring, t, batch = kb.args
+def rows_kernel(name: str, np_: int, nq: int, slots: int, delay: int, loc: LocationAttr,
+                flags: bool = True) -> kern.KernelOp:
+    """Event-driven delivery by rows, one point per batch: each spiking source's weight
+    row is added to a scratch sum (contiguous, so the inner loop vectorises), which is
+    then added to the ring — the same order of additions as :func:`event_kernel`, so the
+    same bits. Sources come from the spike flags (no compaction launch) or a list.
+    Bindings: spk (``flags``) or list, count; then W, scratch (B·nq), ring, t, B. Grid [B]."""
+    sources = [I1] if flags else [I1, I1]
+    kb = KernelBuilder(name, 1, [*sources, F2, F1, F1, i32, i32], loc)
+    src, (w, acc, ring, t, batch) = kb.args[:len(sources)], kb.args[len(sources):]
     bi = kb.point(0)
     base, row0 = kb.muli(bi, kb.index(np_)), kb.muli(bi, kb.index(nq))
     zero = kb.f32(0.0)
@@ -260,16 +288,13 @@ def rows_kernel(name: str, np_: int, nq: int, slots: int, delay: int, loc: Locat
         return []
     kb.loop(kb.index(0), kb.index(nq), [], clear)
 
-    def source(b: IRBuilder, k: SSAValue, _c: list[SSAValue]) -> list[SSAValue]:
-        j = b.clamp(b.load_index(lst, b.addi(base, k)), b.index(np_))
-
+    def source(b: IRBuilder, j: SSAValue) -> None:
         def add(b: IRBuilder, i: SSAValue, _c: list[SSAValue]) -> list[SSAValue]:
             at = b.addi(row0, i)
             b.store(fadd(b, b.load(acc, at), b.load(w, j, i)), acc, at)
             return []
         b.loop(b.index(0), b.index(nq), [], add)
-        return []
-    kb.loop(kb.index(0), kb.load_index(count, bi), [], source)
+    _each_source(kb, flags, list(src), base, np_, source)
     out = kb.addi(_ring_slot(kb, t, batch, nq, slots, delay), row0)
 
     def flush(b: IRBuilder, i: SSAValue, _c: list[SSAValue]) -> list[SSAValue]:

@@ -29,21 +29,13 @@ func.func @net(%x: tensor<6xf32> {graph.name = "x"}, %w: tensor<6x4xf32> {graph.
 // CHECK:       kern.kernel @[[LIF:net_[0-9]+]] rank 2 {
 // CHECK:         arith.constant 0.904837{{[0-9]*}} : f32
 // CHECK:         arith.cmpf oge
-// CHECK:       kern.kernel @[[COMPACT:net_[0-9]+]] rank 1 {
-// By rows (CPUs): one point per batch adds each listed source's row to a scratch sum.
+// By rows (CPUs): one point per batch scans the spike flags and adds each spiking
+// source's row to a scratch sum, then the sum to the ring.
 // CHECK:       kern.kernel @[[EVENT:net_[0-9]+]] rank 1 {
 // CHECK:         scf.for
 // CHECK:         scf.for
-// CHECK:           scf.for
-// By targets (GPUs, snn-lower{event=targets}): one point per target and batch.
-// TARGETS:     kern.kernel @{{net_[0-9]+}} rank 1 {
-// TARGETS:     kern.kernel @[[EVENT:net_[0-9]+]] rank 2 {
-// TARGETS:       kern.index 0
-// TARGETS:       kern.index 1
-// TARGETS:       scf.for
-// TARGETS:     kern.kernel @{{net_[0-9]+}} rank 2 {
-// TARGETS-LABEL: func.func @net(
-// TARGETS:       kern.launch @[[EVENT]]
+// CHECK:           scf.if
+// CHECK:             scf.for
 // CHECK:       kern.kernel @[[DENSE:net_[0-9]+]] rank 2 {
 // The host: state filled once, then the time loop.
 // CHECK-LABEL: func.func @net(
@@ -53,8 +45,19 @@ func.func @net(%x: tensor<6xf32> {graph.name = "x"}, %w: tensor<6x4xf32> {graph.
 // CHECK:           kern.launch @[[POISSON]]
 // CHECK:           kern.launch @[[POISSON2]]
 // CHECK:           kern.launch @[[LIF]]
-// CHECK:           kern.launch @[[COMPACT]]
 // CHECK:           kern.launch @[[EVENT]]
 // CHECK:           kern.launch @[[DENSE]]
 // CHECK:         }
 // CHECK:         func.return
+
+// By targets (GPUs, snn-lower{event=targets}): the spikes are compacted into a list,
+// then one point per target and batch adds the listed sources' weights.
+// TARGETS:     kern.kernel @[[COMPACT:net_[0-9]+]] rank 1 {
+// TARGETS:     kern.kernel @[[EVENT:net_[0-9]+]] rank 2 {
+// TARGETS:       kern.index 0
+// TARGETS:       kern.index 1
+// TARGETS:       scf.for
+// TARGETS:     kern.kernel @{{net_[0-9]+}} rank 2 {
+// TARGETS-LABEL: func.func @net(
+// TARGETS:       kern.launch @[[COMPACT]]
+// TARGETS:       kern.launch @[[EVENT]]
