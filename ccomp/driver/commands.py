@@ -145,6 +145,9 @@ def run(args: argparse.Namespace) -> int:
         prog = ccomp.compile_file(args.file, target=args.target or "llvm", function=args.graph, cache=not args.no_cache)
         if dirs:
             from ccomp.runtime.build import write_build
+            if prog.target == "auto":  # kernels on several targets (driver/auto.py): no folder format for that
+                raise CompileError(f"-t auto placed {prog.name}'s kernels on several targets, and a build folder "
+                                   "holds one target's code; drop -o, or build for one target with -t")
             write_build(prog.build, Path(dirs[0]))
             print(f"built {prog.source.name} for {prog.target} in {dirs[0]}/")
     ports = {p.name: p for p in prog.inputs}

@@ -91,3 +91,21 @@ def test_run_auto_explains_placement_and_measurement(cache: Path, tmp_path: Path
     name, device, calls, estimate, got, ratio = lines[measured + 1]
     assert (name, device, calls) == ("heat_0", "opencl", "5")
     assert float(ratio) == pytest.approx(float(got) / float(estimate), rel=0.05)
+
+
+def test_mixed_placement_has_no_build_folder(cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ccomp.runtime.devices.targets import probe
+
+    if not probe("opencl")[0]:
+        pytest.skip(f"opencl is not available here: {probe('opencl')[1]}")
+    profiles = tmp_path / "p.json"
+    profiles.write_text(json.dumps(INJECTED))
+    u = tmp_path / "u.npy"
+    import numpy as np
+    np.save(u, np.ones((6, 5), np.float32))
+    heat = Path(__file__).resolve().parents[2] / "examples" / "heat.cn"
+    assert main(["run", str(heat), "-t", "auto", "--profiles", str(profiles), "-i", f"u0={u}",
+                 "-o", str(tmp_path / "b"), "--no-cache"]) == 1
+    err = capsys.readouterr().err
+    assert "placed heat's kernels on several targets" in err and "Traceback" not in err
+    assert not (tmp_path / "b").exists()
