@@ -188,9 +188,11 @@ class RowLowering:
 
     def check(self, b: IRBuilder, cond: SSAValue, message: str) -> None:
         """Row fails with check ``message`` (numbered from 1) where ``cond`` is false."""
+        first = not self.checks  # no check before: the status is still 0
         self.checks.append(Check(message, b.location))
-        ok = b.cmpi("eq", self.status, b.i32(0))
-        bad = b.add(arith.AndIOp(ok, b.add(arith.XOrIOp(cond, b.add(arith.ConstantOp.from_int_and_width(1, 1))))))
+        bad = b.add(arith.XOrIOp(cond, b.add(arith.ConstantOp.from_int_and_width(1, 1))))
+        if not first:
+            bad = b.add(arith.AndIOp(b.cmpi("eq", self.status, b.i32(0)), bad))
         self.status = b.select(bad, b.i32(len(self.checks)), self.status)
 
     def elementwise(self, b: IRBuilder, op: sparse.ElementwiseOp) -> View:
