@@ -333,6 +333,6 @@ def test_llvmpipe_loop_budget_splits_batches_and_fails_what_cannot_fit():
     off = np.array([0, 3, 100_003, 100_005])
     res = stats.run(state, Batch("Samples", 3, {"data": np.ones(100_005, np.float32)}, {"data": off}))
     assert res.failed.tolist() == [False, True, False]
-    assert "stats.cn:8:5: error: message 1 of the batch failed: handling it takes 200001 loop iterations" in res.errors[1]
+    assert "stats.cn:8:5: error: message 1 of the batch failed: handling it takes 100001 loop iterations" in res.errors[1]
     np.testing.assert_array_equal(res.replies.columns["count"], [3, 5])
     assert int(state["seen"]) == 5
