@@ -271,7 +271,7 @@ class NetworkLowering(State, Outputs, OpTable):
         name = self.kernel(("isolated", c), lambda n: sk.isolated_kernel(n, c, o.location))
         v, cd, _ring = self.v[o.result]
         points = b.index(-(-p.n // sk.unroll(p.n)))
-        self.launch(b, name, [points, self.batch], [v, cd, p.count, p.first, self.steps_i32])
+        self.launch(b, name, [self.batch, points], [v, cd, p.count, p.first, self.steps_i32])
 
     def _deliver(self, b: IRBuilder, c: snn.ConnectOp, choice: dl.Choice, pops, w, slots: int, t) -> None:
         pre, post = pops[c.pre], pops[c.post]

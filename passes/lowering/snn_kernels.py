@@ -291,6 +291,9 @@ dependency chains, which LLVM's SLP vectoriser packs into SIMD registers. Measur
 32 -> 41, 64 -> 24 ms (4.2 G updates/s); the per-step kernel took about 150-180 ms."""
 
 
+BLOCK = 64  # steps per inner loop of isolated_kernel
+
+
 def unroll(n: int) -> int:
     return min(UNROLL, n)
 
@@ -300,11 +303,11 @@ def isolated_kernel(name: str, c: Lif, loc: LocationAttr) -> kern.KernelOp:
     bias), state in registers: the membrane step of :func:`membrane_kernel`, operation
     for operation, looped over the steps inside the kernel, for ``UNROLL`` neurons per
     point (``unroll(n)`` independent dependency chains). Bindings: v, countdown, count,
-    first, steps (i32). Grid [ceil(n / unroll(n)), B]."""
+    first, steps (i32). Grid [B, ceil(n / unroll(n))]."""
     U = unroll(c.n)
     kb = KernelBuilder(name, 2, [F1, I1, I1, I1, i32], loc)
     v, cd, count, first, steps = kb.args
-    p, bi = kb.point(0), kb.point(1)
+    bi, p = kb.point(0), kb.point(1)  # groups along y: the native host shares rows between threads
     base = kb.muli(bi, kb.index(c.n))
     idx = [kb.addi(base, kb.mini(kb.addi(kb.muli(p, kb.index(U)), kb.index(u)), kb.index(c.n - 1)))
            for u in range(U)]
@@ -329,7 +332,15 @@ def isolated_kernel(name: str, c: Lif, loc: LocationAttr) -> kern.KernelOp:
                     b.addi(n, b.add(arith.ExtUIOp(fired, i32))),
                     b.select(b.add(arith.AndIOp(fired, b.cmpi("slt", f0, zero))), t, f0)]
         return out
-    final = kb.loop(kb.index(0), kb.to_index(steps), inits, step)
+    # steps in blocks of BLOCK: two loop levels tell the runtime (which weighs a point by
+    # its loop nesting, llvm_abi.point_weight) that a point is long work, so the points
+    # are shared among threads
+    total = kb.to_index(steps)
+
+    def block(b: IRBuilder, start: SSAValue, carried: list[SSAValue]) -> list[SSAValue]:
+        end = b.mini(b.addi(start, b.index(BLOCK)), total)
+        return b.loop(start, end, carried, step)
+    final = kb.loop(kb.index(0), total, inits, block, step=BLOCK)
     for u, k in enumerate(idx):
         inside = kb.cmpi("slt", kb.addi(kb.muli(p, kb.index(U)), kb.index(u)), kb.index(c.n))
 
