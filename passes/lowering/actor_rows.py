@@ -204,7 +204,7 @@ class RowLowering:
             length, source = b.index(want), want
             for v in sized:
                 if v.source != want:
-                    self.check(b, b.cmpi("eq", v.length, length), f"a tensor of this message has not {want} elements")
+                    self.check(b, b.cmpi("eq", v.length, length), f"this operation needs tensors of {want} elements")
         else:
             length, source = sized[0].length, sized[0].source
             for v in sized[1:]:

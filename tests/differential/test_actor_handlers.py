@@ -336,3 +336,24 @@ def test_llvmpipe_loop_budget_splits_batches_and_fails_what_cannot_fit():
     assert "stats.cn:8:5: error: message 1 of the batch failed: handling it takes 100001 loop iterations" in res.errors[1]
     np.testing.assert_array_equal(res.replies.columns["count"], [3, 5])
     assert int(state["seen"]) == 5
+
+
+FIXED_INTO_RAGGED = """\
+message M { d: tensor<?xf32>, k: tensor<4xf32> }
+message R { t: tensor<?xf32> }
+actor a { on M(m) -> R { reply R { t: m.d * m.k } } }
+"""
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_fixed_length_result_in_a_ragged_field(target):
+    """m.d * m.k has k's 4 elements: the reply's offsets step by 4, and a message whose d
+    has not 4 elements fails at the '*'."""
+    prog = compile_actor_program(FIXED_INTO_RAGGED, target, filename="fv.cn")
+    d, k = np.arange(11, dtype=np.float32), np.full((3, 4), 2, np.float32)
+    res = run(prog, "a", "M", {}, 3, {"d": d, "k": k}, {"d": np.array([0, 4, 7, 11])})
+    assert res.failed.tolist() == [False, True, False]
+    assert "fv.cn:3:43: error: message 1 of the batch failed: this operation needs tensors of 4 elements" \
+        in res.errors[1]
+    np.testing.assert_array_equal(res.replies.offsets["t"], [0, 4, 8])
+    np.testing.assert_array_equal(res.replies.columns["t"], np.concatenate([d[0:4], d[7:11]]) * 2)
