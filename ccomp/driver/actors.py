@@ -40,8 +40,10 @@ def _source(src_or_path: str | os.PathLike[str], filename: str | None) -> Source
     return source_from_text(src_or_path, filename or "<string>")
 
 
-def lower_actor_module(source: Source, target: str = "llvm") -> ModuleOp:
-    """The program after ``actor-lower``: actor ops, kernels and host functions."""
+def lower_actor_module(source: Source) -> ModuleOp:
+    """The program after ``actor-lower``: actor ops, kernels and host functions (the
+    same for every target: handler kernels bind few buffers and need no per-target
+    pass options)."""
     from ccomp.driver.pipeline import run_passes
     from ccomp.frontend import lower_to_l1
 
@@ -59,7 +61,7 @@ def compile_actor_program(src_or_path: str | os.PathLike[str], target: str = "ll
 
     target = check_target(target)
     source = _source(src_or_path, filename)
-    module = lower_actor_module(source, target)
+    module = lower_actor_module(source)
     ops = list(module.body.block.ops)
     kernels = {k.kernel_name: k for k in ops if isinstance(k, kern.KernelOp)}
     messages = {m.sym_name.data: m for m in ops if isinstance(m, actor.MessageOp)}
