@@ -32,10 +32,13 @@ import hashlib
 import logging
 import threading
 import time
+import zlib
 from collections import OrderedDict
 from collections.abc import Sequence
 
 import llvmlite.binding as llvm
+
+from ccomp.runtime.devices import jit_worker
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +46,18 @@ _init_lock = threading.Lock()
 _initialised = False
 
 # (opt level, SHA-256 of the IR text) -> the optimised IR text, most recent last. Each
-# run of llvmlite 0.50's pass pipeline leaks ~0.12 MB of native memory (measured; its
-# LLVMPY_RunNewModulePassManager registers instrumentation callbacks on the
-# PassBuilder's callback list, which is never freed), so a program compiled again in
-# this process — a dropped Program recompiled, ``cache=False`` — reuses the optimised
-# text instead of running the pipeline again. The result is the same: LLVM's
-# optimisation is deterministic for one text, level and host CPU.
-MEMO_ENTRIES = 64
-_optimised: OrderedDict[tuple[int, bytes], str] = OrderedDict()
+# run of llvmlite 0.50's pass pipeline leaks ~0.12 MB of native memory (see
+# jit_worker.py, which runs it in a helper process after the first few programs), so a
+# program compiled again in this process — a dropped Program recompiled,
+# ``cache=False`` — reuses the optimised text instead of running the pipeline again.
+# The result is the same: LLVM's optimisation is deterministic for one text, level and
+# host CPU.
+# Texts are kept zlib-compressed (about 4x smaller), so the full memo holds well under
+# a megabyte and does not read as growth per program.
+MEMO_ENTRIES = 16
+_optimised: OrderedDict[tuple[int, bytes], bytes] = OrderedDict()
 _memo_lock = threading.Lock()
+_distinct = 0  # programs optimised (not from the memo) in this process
 
 
 def _initialise_llvm() -> None:
@@ -76,12 +82,8 @@ class Jit:
         _initialise_llvm()
         target = llvm.Target.from_default_triple()
         self.opt_level = opt_level
-        self.target_machine = target.create_target_machine(
-            cpu=llvm.get_host_cpu_name(),
-            features=llvm.get_host_cpu_features().flatten(),
-            opt=opt_level,
-            jit=True,
-        )
+        self.cpu, self.features = llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten()
+        self.target_machine = target.create_target_machine(cpu=self.cpu, features=self.features, opt=opt_level, jit=True)
         self.context: llvm.ContextRef | None = llvm.create_context()
         empty = llvm.parse_assembly("", self.context)
         self._prepare(empty)
@@ -126,19 +128,22 @@ class Jit:
             if done is not None:
                 _optimised.move_to_end(key)
         if done is not None:
-            module = self._parse(done)
+            module = self._parse(zlib.decompress(done).decode())
             self._prepare(module)
             return module
-        module = self._parse(text)
-        self._prepare(module)
-        module.verify()
-        tuning = llvm.create_pipeline_tuning_options(speed_level=self.opt_level)
-        tuning.loop_vectorization = True
-        tuning.slp_vectorization = True
-        builder = llvm.create_pass_builder(self.target_machine, tuning)
-        builder.getModulePassManager().run(module, builder)
+        global _distinct
         with _memo_lock:
-            _optimised[key] = str(module)
+            _distinct += 1
+            in_process = _distinct <= jit_worker.IN_PROCESS
+        done = None if in_process else jit_worker.WORKER.optimise(text, self.cpu, self.features, self.opt_level)
+        if done is None:  # the pipeline here: its leak is ours (see jit_worker)
+            if self.engine is None:
+                raise RuntimeError("llvm: this JIT was closed")
+            done = jit_worker.optimise_text(llvm, self.target_machine, text, self.opt_level)
+        module = self._parse(done)
+        self._prepare(module)
+        with _memo_lock:
+            _optimised[key] = zlib.compress(done.encode(), 1)
             while len(_optimised) > MEMO_ENTRIES:
                 _optimised.popitem(last=False)
         return module
