@@ -162,6 +162,7 @@ class NetworkLowering(State, Outputs, OpTable):
         self.batch_i32 = b.to_i32(self.batch)
         self.steps_i32, self.steps = steps, b.to_index(steps)
         decoded: dict[SSAValue, set[str]] = {}
+        self.decoded = decoded
         for o in ops:
             if isinstance(o, snn.DecodeOp):
                 decoded.setdefault(o.population, set()).add(o.kind.data)
@@ -258,7 +259,11 @@ class NetworkLowering(State, Outputs, OpTable):
 
     def _membrane(self, b: IRBuilder, o: snn.LifOp, p: Population, t, slots: int) -> None:
         trace = getattr(self, "tr", {}).get(o.result)
-        c = sk.Lif.of(o, self.dt, slots, p.rec is not None, trace.type.get_num_dims() if trace is not None else 0)
+        kinds = self.decoded.get(o.result, set())
+        tally = frozenset(({"count"} if kinds & {"spike_count", "rate"} else set()) |
+                          ({"first"} if "first_spike" in kinds else set()))
+        c = sk.Lif.of(o, self.dt, slots, p.rec is not None, trace.type.get_num_dims() if trace is not None else 0,
+                      tally)
         name = self.kernel(("lif", c), lambda n: sk.membrane_kernel(n, c, o.location))
         v, cd, ring = self.v[o.result]
         args = [v, cd, ring, p.spk, p.count, p.first, t, self.batch_i32]

@@ -149,12 +149,14 @@ class Lif:
     slots: int  # of the input ring
     record: bool  # raster: spikes kept per step
     trace: int  # 0: no trace; else the rank of the trace output (2, or 3 when batched)
+    tally: frozenset[str] = frozenset({"count", "first"})  # which of them a decoder reads
 
     @staticmethod
-    def of(op, dt: float, slots: int, record: bool, trace: int) -> "Lif":
+    def of(op, dt: float, slots: int, record: bool, trace: int,
+           tally: frozenset[str] = frozenset({"count", "first"})) -> "Lif":
         return Lif(op.size.value.data, pymath.exp(-dt / op.value("tau")), op.value("v_th"), op.value("v_reset"),
                    op.value("v_rest"), op.value("r"), op.value("bias"), int(round(op.value("refractory") / dt)),
-                   slots, record, trace)
+                   slots, record, trace, tally)
 
 
 def membrane_kernel(name: str, c: Lif, loc: LocationAttr) -> kern.KernelOp:
@@ -187,9 +189,11 @@ def membrane_kernel(name: str, c: Lif, loc: LocationAttr) -> kern.KernelOp:
     kb.store(kb.select(resting, kb.subi(left, kb.i32(1)), kb.select(fired, after, kb.i32(0))), cd, k)
     one = kb.add(arith.ExtUIOp(fired, i32))
     kb.store(one, spk, k)
-    kb.store(kb.addi(kb.load(count, k), one), count, k)
-    f0 = kb.load(first, k)
-    kb.store(kb.select(kb.add(arith.AndIOp(fired, kb.cmpi("slt", f0, kb.i32(0)))), t, f0), first, k)
+    if "count" in c.tally:  # memory traffic only for what a decoder reads
+        kb.store(kb.addi(kb.load(count, k), one), count, k)
+    if "first" in c.tally:
+        f0 = kb.load(first, k)
+        kb.store(kb.select(kb.add(arith.AndIOp(fired, kb.cmpi("slt", f0, kb.i32(0)))), t, f0), first, k)
     rest = list(extra)
     if c.record:
         rec = rest.pop(0)
