@@ -45,6 +45,7 @@ class Output:
     type: str
     scale: str | None = None
     terms: int = 1
+    reduce: str = ""  # "sum" or "mean" for a float sum and its scale
 
 
 @dataclass
@@ -228,8 +229,8 @@ def random_graph(seed: int, depth: int = 3) -> RandomProgram:
         outputs.append(Output("s0", ty))
         values.append(f"{red}({arg})")
         if ty == "f32" and red in ("sum", "mean"):
-            outputs[-1].scale = "s0_scale"
-            outputs.append(Output("s0_scale", ty))
+            outputs[-1].scale, outputs[-1].reduce = "s0_scale", red
+            outputs.append(Output("s0_scale", ty, scale="s0_scale", reduce=red))  # its own bound
             values.append(f"{red}(abs({arg}))")
         elif red == "mean":  # docs/language.md "Known problems": the i32 sum wraps before dividing
             outputs[-1].scale = "s0_sum"

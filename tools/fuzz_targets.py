@@ -11,8 +11,11 @@ NaN exactly where the reference has NaN, otherwise the reference's value to a fe
 of a zero. Integers are equal. A float sum (``sum``, ``mean``) is added in another order
 on each target (docs/language.md, ``sum``), so it may differ by the rounding of the
 additions: at most ``(terms + 2) * 2^-24`` times its scale output (the same sum of
-absolute values, computed by the reference). Where that scale is not finite, partial
-sums may overflow on one target and not on another, so only a NaN is compared.
+absolute values, computed by the reference). Where that sum of absolute values is not
+finite in f32, partial sums may overflow on one target and not on another, and a
+``mean`` divides an overflowed sum (docs/language.md, "Known problems"), so only a NaN
+is compared. An i32 ``mean`` whose sum wraps is the other known problem: it is reported
+apart (``KNOWN``), checked against the documented wrong answer.
 
 A program that fails to compile or run on some target, or whose results disagree, is
 written to ``--out`` as ``seed-N.cn`` with ``seed-N.txt`` (the inputs and the
@@ -39,6 +42,7 @@ log = logging.getLogger("fuzz_targets")
 TARGETS = ("llvm", "opencl", "glsl")
 RTOL = 4e-7
 EPS32 = 2.0 ** -24
+F32_MAX = float(np.finfo(np.float32).max)
 KNOWN = "known problem:"
 
 
@@ -82,7 +86,10 @@ def compare(out: Output, got: np.ndarray, want: np.ndarray, scale: np.ndarray | 
         if scale is not None:
             s = np.asarray(scale, np.float64)
             tol = (out.terms + 2) * EPS32 * np.abs(s)
-            finite = np.isfinite(s)
+            # a mean divides the f32 sum on every target (docs/language.md, "Known
+            # problems"): where the sum leaves f32's range, only a NaN is compared
+            total = np.abs(s) * (out.terms if out.reduce == "mean" else 1)
+            finite = np.isfinite(s) & (total <= F32_MAX)
             with np.errstate(invalid="ignore"):  # inf - inf where both are inf: equal, caught above
                 diff = np.abs(got.astype(np.float64) - want.astype(np.float64))
             close = (got == want) | (diff <= tol)
