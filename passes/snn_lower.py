@@ -39,6 +39,7 @@ from ccomp.dialects import kern, ports, snn
 from ccomp.dialects.sparse_format import format_of
 from ccomp.passes.lowering import snn_delivery as dl
 from ccomp.passes.lowering import snn_kernels as sk
+from ccomp.passes.lowering import snn_record as rk
 from ccomp.passes.lowering.builder import IRBuilder
 from ccomp.passes.lowering.functions import KernelNames, OpTable, lower_functions
 from ccomp.passes.lowering.snn_outputs import Outputs
@@ -251,10 +252,10 @@ class NetworkLowering(State, Outputs, OpTable):
             name = self.kernel(("spikes", p.n, self.batched), lambda n: sk.spikes_kernel(n, p.n, self.batched, loc))
             self.launch(b, name, self._grid(b, p.n), [x, p.spk, t])
         if p.count is not None:
-            name = self.kernel(("tally", p.n), lambda n: sk.tally_kernel(n, p.n, loc))
+            name = self.kernel(("tally", p.n), lambda n: rk.tally_kernel(n, p.n, loc))
             self.launch(b, name, self._grid(b, p.n), [p.spk, p.count, p.first, t])
         if p.rec is not None:
-            name = self.kernel(("record", p.n), lambda n: sk.record_kernel(n, p.n, loc))
+            name = self.kernel(("record", p.n), lambda n: rk.record_kernel(n, p.n, loc))
             self.launch(b, name, self._grid(b, p.n), [p.spk, p.rec, t, self.batch_i32])
 
     def _membrane(self, b: IRBuilder, o: snn.LifOp, p: Population, t, slots: int) -> None:

@@ -12,6 +12,7 @@ from xdsl.ir import SSAValue
 from ccomp.dialects import snn
 from ccomp.passes.lowering import snn_delivery as dl
 from ccomp.passes.lowering import snn_kernels as sk
+from ccomp.passes.lowering import snn_record as rk
 from ccomp.passes.lowering.builder import IRBuilder
 from ccomp.passes.lowering.snn_state import Population
 from ccomp.passes.lowering.sparse_kernels import fill_kernel as fill2_kernel
@@ -28,17 +29,17 @@ class Outputs:
         if kind == "trace":
             return self.tr[o.population]
         if kind == "raster":
-            name = self.kernel(("count",), lambda k: sk.count_kernel(k, loc))
+            name = self.kernel(("count",), lambda k: rk.count_kernel(k, loc))
             size = b.dim(p.rec, 0)
             total = b.to_index(self.launch(b, name, [size], [p.rec], i32))
             out = self._alloc(b, sk.I2, total, b.index(3 if self.batched else 2))
-            name = self.kernel(("raster", n, self.batched), lambda k: sk.raster_kernel(k, n, self.batched, loc))
+            name = self.kernel(("raster", n, self.batched), lambda k: rk.raster_kernel(k, n, self.batched, loc))
             self.launch(b, name, [b.index(1)], [p.rec, out, self.steps_i32, self.batch_i32])
             return out
         if kind == "rate":
             out = self._alloc(b, sk.memref(f32, rank), *shape)
             seconds = b.add(arith.MulfOp(b.add(arith.SIToFPOp(self.steps_i32, f32)), b.f32(self.dt)))
-            name = self.kernel(("rate", rank, n), lambda k: sk.rate_kernel(k, rank, n, loc))
+            name = self.kernel(("rate", rank, n), lambda k: rk.rate_kernel(k, rank, n, loc))
             self.launch(b, name, self._grid(b, n), [p.count, out, seconds])
             return out
         src = {"spike_count": p.count, "first_spike": p.first}.get(kind)
@@ -46,7 +47,7 @@ class Outputs:
             src = self.v[o.population][0]
         elem = o.result.type.element_type
         out = self._alloc(b, sk.memref(elem, rank), *shape)
-        name = self.kernel(("copy", str(elem), rank, n), lambda k: sk.copy_kernel(k, elem, rank, n, loc))
+        name = self.kernel(("copy", str(elem), rank, n), lambda k: rk.copy_kernel(k, elem, rank, n, loc))
         self.launch(b, name, self._grid(b, n), [src, out])
         return out
 
