@@ -182,3 +182,26 @@ def test_layer_without_connections_runs_in_one_kernel(target):
     assert np.array_equal(c, want.count["a"]) and np.array_equal(f, want.first["a"])
     np.testing.assert_allclose(v, want.v["a"], rtol=0, atol=1e-6)
     np.testing.assert_allclose(r, c / 0.06, rtol=1e-6)
+
+
+INIT = """
+network init(x: tensor<6xf32>, seed: i64 = 0) -> (u: tensor<6x5xf32>, g: tensor<5x4xf32>)
+    steps 3 dt 1ms
+{
+    input s = poisson(x, max_rate: 100Hz)
+    layer h = lif(5, tau: 10ms) <- s weights uniform(-0.5, 1.5)
+    layer o = lif(4, tau: 10ms) <- h weights normal(0.2, 0.3)
+    return weights(s -> h), weights(h -> o)
+}
+"""
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("seed", [0, 0x1234_5678_9ABC])
+def test_initialisers_follow_the_philox_contract(target, seed):
+    from ccomp.semantics import philox
+
+    u, g = program(INIT, target)(x=np.zeros(6, np.float32), seed=seed)
+    # connection k draws from stream 0x200 + k with counter (row, column, 0, stream)
+    assert np.array_equal(u, philox.init_uniform((6, 5), -0.5, 1.5, seed, 0x200))
+    np.testing.assert_allclose(g, philox.init_normal((5, 4), 0.2, 0.3, seed, 0x201), rtol=0, atol=1e-5)
