@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fuzz_fn_programs import random_fn  # noqa: E402
 from fuzz_programs import Output, RandomProgram, random_graph  # noqa: E402
 
 log = logging.getLogger("fuzz_targets")
@@ -47,8 +48,8 @@ KNOWN = "known problem:"
 
 
 def generate(seed: int) -> RandomProgram:
-    """The program of ``seed``."""
-    return random_graph(seed)
+    """The program of ``seed``: a ``fn`` for every fourth seed, else a graph."""
+    return random_fn(seed) if seed % 4 == 3 else random_graph(seed)
 
 
 def reference_outputs(prog: RandomProgram) -> list[np.ndarray]:
