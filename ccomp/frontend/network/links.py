@@ -103,6 +103,9 @@ class Links:
             raise self.fail(pair, f"'{pair.post}' has no connection from '{pair.pre}' to learn")
         if self.batched:
             raise self.fail(s, "a network with a batch axis cannot learn (the batch shares its weights)")
+        if syn.owner.delay.value.data:
+            raise self.fail(s, f"the connection {pair.pre} -> {pair.post} has a delay; a delayed connection "
+                               f"cannot learn in this version of ccomp")
         if any(isinstance(o, snn.StdpOp) and o.synapses is syn for o in body.ops):
             raise self.fail(s, f"the connection {pair.pre} -> {pair.post} already learns")
         got = A.bind(ast.Call(s.pos, s.rule, s.args, s.kwargs), self.fail)

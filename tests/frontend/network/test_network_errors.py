@@ -60,6 +60,9 @@ W_HEAD = "network n(x: tensor<8xf32>, W: tensor<8x4xf32>) -> tensor<4xi32> steps
      "unknown input encoder 'poison'; did you mean 'poisson'?"),
     ("    input s = poisson(x, max_rate: 100Hz)\n" + GOOD_LAYER + "    return spike_count(h)\n",
      W_HEAD.replace("tensor<4xi32>", "tensor<5xi32>"), "spike_count", "this output is tensor<4xi32>"),
+    ("    input s = poisson(x, max_rate: 100Hz)\n    layer h = lif(4, tau: 10ms) <- s weights W delay: 1ms\n"
+     "    learn stdp(s -> h, a_plus: 0.01, a_minus: 0.01, tau_plus: 20ms, tau_minus: 20ms)\n"
+     "    return spike_count(h)\n", W_HEAD, "learn", "has a delay; a delayed connection cannot learn"),
     ("    input s = poisson(x, max_rate: 100Hz)\n    layer h = lif(4, tau: 10ms) <- z weights W\n"
      "    return spike_count(h)\n", W_HEAD, "<- z", "unknown layer or input 'z'"),
 ])
