@@ -88,7 +88,7 @@ class NetworkLowering(State, Outputs, OpTable):
 
     def __init__(self, fn: func.FuncOp, names: KernelNames):
         self.fn, self.names = fn, names
-        self.scratch: dict[Operation, SSAValue] = {}
+        self.scratch: SSAValue | None = None
         self.kernels: list[kern.KernelOp] = []
         self.cache: dict[tuple, str] = {}
         self.mapping: dict[SSAValue, object] = {}
@@ -180,7 +180,8 @@ class NetworkLowering(State, Outputs, OpTable):
                  for o in ops if isinstance(o, snn.LifOp)}
         for o in ops:
             if isinstance(o, (snn.EncodeOp, snn.LifOp)):
-                pops[o.result] = self._population(b, o, decoded.get(o.result, set()), o.result in listed, slots)
+                pops[o.result] = self._population(b, o, decoded.get(o.result, set()), o.result in listed, slots,
+                                                  isinstance(o, snn.LifOp) and _isolated(o, conns, decoded))
         weights: dict[SSAValue, object] = {}
         for c in conns:
             weights[c.result] = self._weights(b, c, c.result in stdps)
@@ -189,6 +190,9 @@ class NetworkLowering(State, Outputs, OpTable):
                   for s in stdps.values()}
 
         self.pre_loop = b
+        widest = max([snn.population_size(c.post) for c in conns if choices[c].path == "event"], default=0)
+        if self.rows and widest:  # the scratch sums of by-rows delivery, used one launch at a time
+            self.scratch = self._alloc(b, sk.F1, b.muli(self.batch, b.index(widest)))
         isolated = {o for o in ops if isinstance(o, snn.LifOp) and _isolated(o, conns, decoded)}
         for o in isolated:
             self._isolated(b, o, pops[o.result])
@@ -290,10 +294,7 @@ class NetworkLowering(State, Outputs, OpTable):
             self.launch(b, name, [self.batch], [*sources, *w.parts, ring, t, self.batch_i32])
         elif choice.path == "event" and self.rows:
             name = self.kernel(key + ("rows",), lambda n: dl.rows_kernel(n, pre.n, post.n, slots, d, loc))
-            if c not in self.scratch:  # allocated before the loop
-                pb = self.pre_loop
-                self.scratch[c] = self._alloc(pb, sk.F1, pb.muli(self.batch, pb.index(post.n)))
-            acc = self.scratch[c]
+            acc = self.scratch  # one buffer for every connection, allocated before the loop
             self.launch(b, name, [self.batch], [pre.spk, w, acc, ring, t, self.batch_i32])
         elif choice.path == "event":
             name = self.kernel(key, lambda n: dl.event_kernel(n, pre.n, post.n, slots, d, loc))

@@ -48,13 +48,23 @@ class State:
         self._fill(b, buf, size, b.f32(float(value)) if t.element_type == f32 else b.i32(int(value)))
         return buf
 
+    def _unused(self, b: IRBuilder) -> SSAValue:
+        """One small buffer bound where a kernel takes a buffer it never touches (a
+        layer's counts when no decoder reads them): each buffer is an allocation, and
+        allocations are most of a short call's cost."""
+        if getattr(self, "dummy", None) is None:
+            self.dummy = self._alloc(b, sk.I1, b.index(1))
+        return self.dummy
+
     def _population(self, b: IRBuilder, o: Operation, kinds: set[str], listed: bool,
-                    slots: dict[SSAValue, int]) -> Population:
+                    slots: dict[SSAValue, int], isolated: bool = False) -> Population:
         n = snn.population_size(o.result)
         bn = b.muli(self.batch, b.index(n))
         p = Population(o, n, self._zeros(b, sk.I1, bn))
         if isinstance(o, snn.LifOp):
-            p.count, p.first = self._zeros(b, sk.I1, bn), self._zeros(b, sk.I1, bn, -1)
+            counted = isolated or kinds & {"spike_count", "rate"}  # what the membrane kernel updates
+            p.count = self._zeros(b, sk.I1, bn) if counted else self._unused(b)
+            p.first = self._zeros(b, sk.I1, bn, -1) if isolated or "first_spike" in kinds else self._unused(b)
             self.v = getattr(self, "v", {})
             self.v[o.result] = (self._zeros(b, sk.F1, bn, o.value("v_rest")), self._zeros(b, sk.I1, bn),
                                 self._zeros(b, sk.F1, b.muli(bn, b.index(slots[o.result]))))
