@@ -357,3 +357,33 @@ def test_a_fixed_length_result_in_a_ragged_field(target):
         in res.errors[1]
     np.testing.assert_array_equal(res.replies.offsets["t"], [0, 4, 8])
     np.testing.assert_array_equal(res.replies.columns["t"], np.concatenate([d[0:4], d[7:11]]) * 2)
+
+
+SPLIT = """\
+message In { v: f32, d: tensor<?xf32> }
+message Half { h: f32 }
+message Part { p: tensor<?xf32> }
+actor split {
+    on In(m) {
+        send low Half { h: m.v * 0.5 }
+        send high Part { p: m.d + m.v }
+    }
+}
+actor low { on Half(x) { } }
+actor high { on Part(x) { } }
+"""
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_handler_sends_to_several_actors_without_replying(target):
+    prog = compile_actor_program(SPLIT, target, filename="split.cn")
+    handler = prog.actors["split"].handlers["In"]
+    assert handler.reply is None and handler.sends == (("low", "Half"), ("high", "Part"))
+    v = np.array([2, 4, 6], np.float32)
+    d, off = np.arange(5, dtype=np.float32), np.array([0, 2, 2, 5])
+    res = run(prog, "split", "In", {}, 3, {"v": v, "d": d}, {"d": off})
+    assert res.replies is None and not res.failed.any()
+    assert (res.sends["low"].message, res.sends["high"].message) == ("Half", "Part")
+    np.testing.assert_array_equal(res.sends["low"].columns["h"], v / 2)
+    np.testing.assert_array_equal(res.sends["high"].offsets["p"], off)
+    np.testing.assert_array_equal(res.sends["high"].columns["p"], d + np.repeat(v, np.diff(off)))
