@@ -178,6 +178,9 @@ class NetworkLowering(State, Outputs, OpTable):
         pops: dict[SSAValue, Population] = {}
         slots = {o.result: 2 + max([c.delay.value.data for c in conns if c.post is o.result], default=0)
                  for o in ops if isinstance(o, snn.LifOp)}
+        # populations whose per-step spike flags something reads: deliveries and STDP
+        self.sending = {c.pre for c in conns} | {v for s in stdps.values() for v in (s.synapses.owner.pre,
+                                                                                   s.synapses.owner.post)}
         for o in ops:
             if isinstance(o, (snn.EncodeOp, snn.LifOp)):
                 pops[o.result] = self._population(b, o, decoded.get(o.result, set()), o.result in listed, slots,
@@ -266,7 +269,8 @@ class NetworkLowering(State, Outputs, OpTable):
         trace = getattr(self, "tr", {}).get(o.result)
         kinds = self.decoded.get(o.result, set())
         tally = frozenset(({"count"} if kinds & {"spike_count", "rate"} else set()) |
-                          ({"first"} if "first_spike" in kinds else set()))
+                          ({"first"} if "first_spike" in kinds else set()) |
+                          ({"spk"} if o.result in self.sending else set()))
         c = sk.Lif.of(o, self.dt, slots, p.rec is not None, trace.type.get_num_dims() if trace is not None else 0,
                       tally)
         name = self.kernel(("lif", c), lambda n: sk.membrane_kernel(n, c, o.location))

@@ -129,11 +129,11 @@ class Lif:
     slots: int  # of the input ring
     record: bool  # raster: spikes kept per step
     trace: int  # 0: no trace; else the rank of the trace output (2, or 3 when batched)
-    tally: frozenset[str] = frozenset({"count", "first"})  # which of them a decoder reads
+    tally: frozenset[str] = frozenset({"spk", "count", "first"})  # what is read: spike flags, counts, first spikes
 
     @staticmethod
     def of(op, dt: float, slots: int, record: bool, trace: int,
-           tally: frozenset[str] = frozenset({"count", "first"})) -> "Lif":
+           tally: frozenset[str] = frozenset({"spk", "count", "first"})) -> "Lif":
         return Lif(op.size.value.data, pymath.exp(-dt / op.value("tau")), op.value("v_th"), op.value("v_reset"),
                    op.value("v_rest"), op.value("r"), op.value("bias"), int(round(op.value("refractory") / dt)),
                    slots, record, trace, tally)
@@ -168,7 +168,8 @@ def membrane_kernel(name: str, c: Lif, loc: LocationAttr) -> kern.KernelOp:
     after = kb.i32(max(c.refractory_steps - 1, 0))
     kb.store(kb.select(resting, kb.subi(left, kb.i32(1)), kb.select(fired, after, kb.i32(0))), cd, k)
     one = kb.add(arith.ExtUIOp(fired, i32))
-    kb.store(one, spk, k)
+    if "spk" in c.tally:  # read by deliveries and STDP
+        kb.store(one, spk, k)
     if "count" in c.tally:  # memory traffic only for what a decoder reads
         kb.store(kb.addi(kb.load(count, k), one), count, k)
     if "first" in c.tally:

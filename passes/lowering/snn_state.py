@@ -60,8 +60,9 @@ class State:
                     slots: dict[SSAValue, int], isolated: bool = False) -> Population:
         n = snn.population_size(o.result)
         bn = b.muli(self.batch, b.index(n))
-        p = Population(o, n, self._zeros(b, sk.I1, bn))
-        if isinstance(o, snn.LifOp):
+        lif = isinstance(o, snn.LifOp)
+        p = Population(o, n, self._zeros(b, sk.I1, bn) if not lif or o.result in self.sending else self._unused(b))
+        if lif:
             counted = isolated or kinds & {"spike_count", "rate"}  # what the membrane kernel updates
             p.count = self._zeros(b, sk.I1, bn) if counted else self._unused(b)
             p.first = self._zeros(b, sk.I1, bn, -1) if isolated or "first_spike" in kinds else self._unused(b)
