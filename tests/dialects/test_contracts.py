@@ -17,6 +17,7 @@ from ccomp.diagnostics import Source
 from ccomp.dialects.actor_contracts import HOST_ATTRS
 from ccomp.dialects import graph, ports, sparse_format, sparse_parts
 from ccomp.dialects.context import make_context, parse_module
+from ccomp.dialects import snn
 from ccomp.dialects.contracts import FUNCTION_ATTRS, PORT_ATTRS, verify_contracts
 from ccomp.frontend import lower_to_l1
 from ccomp.passes import get_all_passes
@@ -56,7 +57,8 @@ def test_helpers_spell_the_declared_names():
         sparse_format.storage_attrs(sparse_format.FormatAttr("csr"))
     assert {ports.OUTPUTS, sparse_format.VARIANT_OF, *HOST_ATTRS} <= FUNCTION_ATTRS  # actor.*: actor_contracts
     assert PORT_ATTRS == {ports.PORT_NAME, ports.PORT_DEFAULT, ports.PORT_SHAPE, sparse_format.FORMAT, sparse_format.PART,
-                          sparse_format.AUTO}
+                          sparse_format.AUTO, snn.WEIGHTS_FILE}
+    assert snn.WEIGHTS_FILE == "snn.weights_file" and snn.DELIVERY in FUNCTION_ATTRS
     assert ports.port_shape(DictionaryAttr(ports.port_attrs("a", shape=(-1, 4)))) == (-1, 4)
     assert ports.PORT_SHAPE not in ports.port_attrs("a", shape=(-1, -1))  # nothing static: nothing to check
 
