@@ -35,8 +35,8 @@ async def drive(rt, name: str, sends: list[dict], total: int) -> tuple[dict, lis
 
 
 def both(path: Path, name: str, sends: list[dict], total: int) -> tuple[tuple, tuple]:
-    local = asyncio.run(drive(ccomp.actors.load(path), name, sends, total))
-    remote = asyncio.run(drive(ccomp.actors.load(path, runtime="ray"), name, sends, total))
+    local = asyncio.run(asyncio.wait_for(drive(ccomp.actors.load(path), name, sends, total), 240))
+    remote = asyncio.run(asyncio.wait_for(drive(ccomp.actors.load(path, runtime="ray"), name, sends, total), 240))
     return local, remote
 
 
@@ -101,7 +101,7 @@ def test_block_backpressure_holds_across_processes(ray_session):
         await rt.close()
         return hi, got, reply, tel
 
-    hi, got, reply, tel = asyncio.run(go())
+    hi, got, reply, tel = asyncio.run(asyncio.wait_for(go(), 240))
     vals = np.concatenate([g["v"] for g in got])
     keys = np.concatenate([g.correlation_ids for g in got])
     assert np.array_equal(vals[np.argsort(keys)], (np.arange(3000) + 1.0) * 2.0)

@@ -29,7 +29,7 @@ from ccomp.runtime.actors.spec import ActorProgram
 from ccomp.runtime.actors.wire import decode_batch, encode_batch
 from ccomp.runtime.scaleout.delivery import DeliveryLog
 from ccomp.runtime.scaleout.ray_env import require_ray
-from ccomp.runtime.scaleout.stage import RemoteStage
+from ccomp.runtime.scaleout.stage import RemoteStage, _dead
 
 log = logging.getLogger(__name__)
 MAX_RESTARTS = 3
@@ -58,6 +58,7 @@ class RayActorRuntime:
         self._stash: list[Replies] = []
         self._closed = False
         self._last_check = 0.0
+        self._resend_due = False
 
     # -- names -----------------------------------------------------------------------------
     def _unknown(self, name: str) -> UnknownActor:
@@ -124,6 +125,13 @@ class RayActorRuntime:
         for n, info in zip(order, infos):
             self.pids.setdefault(n, info["pid"])
 
+    async def deactivate(self, name: str) -> None:
+        """Stop processing in ``name``'s stages; their queues keep taking messages."""
+        await asyncio.gather(*(self.handles[n].lifecycle.remote("deactivate") for n in self.members(name)))
+
+    async def activate(self, name: str) -> None:
+        await asyncio.gather(*(self.handles[n].lifecycle.remote("activate") for n in self.members(name)))
+
     async def close(self, drain: bool = True, timeout: float = 120.0) -> list[dict]:
         """Wait (with ``drain``) until every stage is idle, collect what is left to
         receive, account for lost messages, and end the stage processes."""
@@ -132,10 +140,11 @@ class RayActorRuntime:
         if drain and self.handles:
             deadline = time.monotonic() + timeout
             quiet = 0
-            while quiet < 2 and time.monotonic() < deadline:
+            while (quiet < 2 or self._resend_due) and time.monotonic() < deadline:
                 await self._check_restarts(force=True)
-                idle = await asyncio.gather(*(h.idle.remote() for h in self.handles.values()))
-                quiet = quiet + 1 if all(idle) else 0
+                idle = await asyncio.gather(*(h.idle.remote() for h in self.handles.values()),
+                                            return_exceptions=True)  # a stage restarting is not idle
+                quiet = quiet + 1 if all(x is True for x in idle) else 0
                 await self._pull_into_stash(0.05)
             await self._pull_into_stash(0)
             self._account_losses()
@@ -152,12 +161,7 @@ class RayActorRuntime:
         """Hand ``data`` to stage ``name``; after a crash, wait for Ray's restart when the
         stage is at least once."""
         stage = RemoteStage(name, self.handles[name], self.delivery[name] == "at_least_once")
-        batch, meta = decode_batch(data, self.program.messages)
-        try:
-            await stage.offer_batch(self.program.messages[batch.message], batch, meta)
-        except SendRejected as exc:
-            return exc.rejected
-        return 0
+        return await stage.push_bytes(data)
 
     def _need(self, name: str) -> None:
         if self._closed:
@@ -201,7 +205,15 @@ class RayActorRuntime:
 
     # -- receiving ---------------------------------------------------------------------------
     async def _pull(self, name: str, max_messages: int | None, timeout: float) -> Replies:
-        raw = msgpack.unpackb(await self.handles[name].pull.remote(max_messages, timeout), raw=False)
+        try:
+            data = await self.handles[name].pull.remote(max_messages, timeout)
+        except Exception as exc:  # the stage is down (Ray restarts it): nothing to take now
+            if not _dead(exc):
+                raise
+            await asyncio.sleep(min(timeout, 0.2))
+            e = np.zeros(0, np.int64)
+            return Replies(None, e, e, np.zeros(0, np.uint8))
+        raw = msgpack.unpackb(data, raw=False)
         fails = [MessageFailed(*f) for f in raw["f"]]
         if raw["r"] is None:
             e = np.zeros(0, np.int64)
@@ -280,16 +292,33 @@ class RayActorRuntime:
             return
         self._last_check = now
         names = list(self.handles)
-        infos = await asyncio.gather(*(self.handles[n].info.remote() for n in names))
+        infos = await asyncio.gather(*(self.handles[n].info.remote() for n in names), return_exceptions=True)
         for n, info in zip(names, infos):
+            if isinstance(info, BaseException):  # down right now: looked at again next time
+                if not _dead(info):
+                    raise info
+                continue
             if info["pid"] != self.pids[n]:
                 self.pids[n] = info["pid"]
                 self.restarts[n] += 1
                 log.warning("stage %s was restarted by Ray (process %d)", n, info["pid"])
                 if self.delivery[n] == "at_least_once":
-                    for entries, data in self.log.to_resend(self.program.messages):
-                        for e in entries:
-                            await self._push(e, data)
+                    self._resend_due = True
+        if self._resend_due:
+            await self._resend_when_drained()
+
+    async def _resend_when_drained(self) -> None:
+        """Send again what an at-least-once stage's death may have lost: once every
+        stage is idle and every reply waiting has been taken, the unanswered messages
+        are exactly those (resending earlier would duplicate messages still on their way)."""
+        idle = await asyncio.gather(*(h.idle.remote() for h in self.handles.values()), return_exceptions=True)
+        if not all(x is True for x in idle):
+            return
+        await self._pull_into_stash(0)
+        self._resend_due = False
+        for entries, data in self.log.to_resend(self.program.messages):
+            for e in entries:
+                await self._push(e, data)
 
     def _account_losses(self) -> None:
         if not any(self.restarts.values()):

@@ -58,7 +58,12 @@ class RemoteStage:
         self.outbox = None
 
     async def offer_batch(self, spec: MessageSpec, batch: Any, meta: Meta) -> None:
-        data = encode_batch(spec, batch, meta)
+        rejected = await self.push_bytes(encode_batch(spec, batch, meta))
+        if rejected:
+            raise SendRejected(self.name, -1, accepted=meta.n - rejected, rejected=rejected)
+
+    async def push_bytes(self, data: bytes) -> int:
+        """Hand an encoded batch over; how many of its messages the queue rejected."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + RETRY_S
         while True:
@@ -74,8 +79,7 @@ class RemoteStage:
                     raise StageLost(f"stage '{self.name}' died while taking this batch: "
                                     f"{type(exc).__name__}") from None
                 await asyncio.sleep(0.2)
-        if rejected:
-            raise SendRejected(self.name, -1, accepted=meta.n - rejected, rejected=rejected)
+        return rejected
 
 
 class StageWorker:
@@ -173,6 +177,12 @@ class StageWorker:
             fut = asyncio.get_running_loop().create_future()
             box.waiters.append(fut)
             await fut
+
+    async def lifecycle(self, call: str) -> str:
+        """``activate`` / ``deactivate`` the actor (its queue keeps taking messages)."""
+        await self._start()
+        await getattr(self.rt, call)(self.name)
+        return self.actor.lifecycle.name
 
     async def idle(self) -> bool:
         """Nothing queued and the handler loop waiting: what the driver's drain polls."""
