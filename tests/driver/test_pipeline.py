@@ -29,7 +29,7 @@ def test_every_pass_of_the_pipeline_is_registered_and_parses() -> None:
     for target in ("llvm", "opencl", "glsl"):
         passes = PassPipeline.parse_spec(available_passes(), pipeline_spec(target)).passes
         assert [p.name for p in passes] == ["sparse-select-format", "graph-fuse", "graph-schedule", "actor-lower",
-                                            "sparse-lower",
+                                            "snn-lower", "sparse-lower",
                                             "graph-to-kern", "loop-pingpong", "canonicalize", "cse", "temporal-block"]
 
 
