@@ -23,7 +23,7 @@ from ccomp.diagnostics import CompileError  # noqa: E402
 __version__ = "0.1.0"
 
 
-_LAZY = {"compile", "compile_file", "compile_source", "load", "Program", "map"}
+_LAZY = {"compile", "compile_file", "compile_source", "load", "Program", "map", "row_blocks"}
 _NAMES = {"map": "map_program"}  # ccomp.map is api.map_program: a module-level map() would shadow the builtin there
 
 

@@ -255,11 +255,14 @@ class Program:
         stops the run and leaves the program usable."""
         from ccomp.runtime.signature import bind_inputs
 
-        progress = kwargs.pop("progress") if callable(kwargs.get("progress")) else None
-        profile = False  # profile=True: see last_profile (unless the program has an input named so)
-        if kwargs and isinstance(kwargs.get("profile"), bool) and all(p.name != "profile" for p in self.inputs):
-            profile = kwargs.pop("profile")
-        fast = self._binder.bind(args, kwargs) if self._binder is not None else None
+        progress, profile = None, False  # profile=True: see last_profile (unless an input is named so)
+        if kwargs:  # positional inputs only: nothing to look for
+            if callable(kwargs.get("progress")):
+                progress = kwargs.pop("progress")
+            if isinstance(kwargs.get("profile"), bool) and all(p.name != "profile" for p in self.inputs):
+                profile = kwargs.pop("profile")
+        binder = self._binder
+        fast = binder.bind(args, kwargs) if binder is not None else None
         if fast is not None:  # values already as the runtime wants them: skip the checks' costs
             with self._lock:
                 try:
@@ -389,6 +392,14 @@ def map_program(prog: Any, inputs: Any, runtime: str = "local", **options: Any) 
     from ccomp.driver.batch_map import map_program as run
 
     return run(prog, inputs, runtime, **options)
+
+
+def row_blocks(prog: Any, name: str, matrix: Any, blocks: int = 2, runtime: str = "ray", **options: Any) -> Any:
+    """``ccomp.row_blocks``: ``prog`` with its sparse input ``name`` split into row blocks
+    across workers (:func:`ccomp.driver.row_blocks.row_blocks`; docs/scaleout.md)."""
+    from ccomp.driver.row_blocks import row_blocks as split
+
+    return split(prog, name, matrix, blocks, runtime, **options)
 
 
 __all__ = ["compile", "compile_file", "compile_source", "load", "Program", "CompileError"]
