@@ -34,11 +34,9 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from xdsl.dialects.builtin import (
-    ArrayAttr,
     I64,
     FloatAttr,
     Float64Type,
-    IntAttr,
     IntegerAttr,
     StringAttr,
     TensorType,
@@ -47,15 +45,13 @@ from xdsl.dialects.builtin import (
     i32,
     i64,
 )
-from xdsl.ir import Attribute, Dialect, Operation, ParametrizedAttribute, Region, SSAValue, TypeAttribute
+from xdsl.ir import Attribute, Dialect, Region, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     ParsePropInAttrDict,
-    irdl_attr_definition,
     irdl_op_definition,
     operand_def,
     opt_prop_def,
-    param_def,
     prop_def,
     region_def,
     result_def,
@@ -63,66 +59,19 @@ from xdsl.irdl import (
     var_operand_def,
     var_result_def,
 )
-from xdsl.parser import AttrParser
-from xdsl.printer import Printer
 from xdsl.traits import HasParent, IsTerminator, RecursiveMemoryEffect
 from xdsl.utils.exceptions import VerifyException
 
 from ccomp.dialects.common import check_kind, check_types, enclosing, terminator
+from ccomp.dialects.snn_types import (  # noqa: F401 - re-exported: the dialect's types and contracts
+    DELIVERY, WEIGHTS_FILE, PopulationType, SynapsesType, delivery_lines, population_size,
+)
 
 ENCODERS = ("poisson", "latency", "spikes")
 DECODERS = ("spike_count", "rate", "first_spike", "voltage", "raster", "trace")
 INITIALISERS = ("uniform", "normal")
 STREAM_POISSON = 0x100  # Philox stream (counter word 3) of input encoder k: 0x100 + k
 STREAM_INIT = 0x200  # of the initialiser of connection k: 0x200 + k
-
-WEIGHTS_FILE = "snn.weights_file"
-"""Argument attribute: this input holds the weights a program read from a ``.npy``/``.npz``
-file at compile time (``StringAttr``, the absolute path); the runtime loads it (with
-``allow_pickle=False``) when the caller leaves the input out."""
-
-DELIVERY = "snn.delivery"
-"""Function attribute left by ``snn-lower``: one line per connection saying which
-delivery path it took and why (``ArrayAttr`` of ``StringAttr``); ``ccomp run --explain``
-prints it."""
-
-
-def delivery_lines(fn: Operation) -> list[str]:
-    """The :data:`DELIVERY` lines of a lowered network function (empty for others)."""
-    lines = fn.attributes.get(DELIVERY)
-    return [str(s.data) for s in lines.data] if isinstance(lines, ArrayAttr) else []
-
-
-@irdl_attr_definition
-class PopulationType(ParametrizedAttribute, TypeAttribute):
-    """A population of ``size`` neurons (an encoder's spike sources or a LIF layer)."""
-
-    name = "snn.population"
-    size: IntAttr = param_def(IntAttr)
-
-    def __init__(self, size: int):
-        super().__init__(IntAttr(size))
-
-    def print_parameters(self, printer: Printer) -> None:
-        printer.print_string(f"<{self.size.data}>")
-
-    @classmethod
-    def parse_parameters(cls, parser: AttrParser) -> list[Attribute]:
-        with parser.in_angle_brackets():
-            n = parser.parse_integer(allow_negative=False, allow_boolean=False)
-        return [IntAttr(n)]
-
-    def verify(self) -> None:
-        if self.size.data < 1:
-            raise VerifyException("a population has at least one neuron")
-
-
-@irdl_attr_definition
-class SynapsesType(ParametrizedAttribute, TypeAttribute):
-    """A connection between two populations (what ``snn.stdp`` and ``snn.weights`` name)."""
-
-    name = "snn.synapses"
-
 
 def _network(op: IRDLOperation) -> "NetworkOp":
     net = enclosing(op, NetworkOp)
@@ -137,12 +86,6 @@ def _f64(v: float) -> FloatAttr:
 
 def _i64(v: int) -> IntegerAttr:
     return IntegerAttr(int(v), i64)
-
-
-def population_size(v: SSAValue) -> int:
-    t = v.type
-    assert isinstance(t, PopulationType), t
-    return t.size.data
 
 
 @irdl_op_definition
