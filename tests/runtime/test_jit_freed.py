@@ -7,9 +7,9 @@ of the ``Jit``'s own (freed with it, where LLVM's global context keeps every con
 forever), and the native host's callbacks no longer form a cycle with their runner.
 
 One cause is not ours: each run of llvmlite 0.50's O3 pipeline leaks ~0.12 MB, so the
-``Jit`` reuses the optimised text of a program it has optimised before (``jit.py``);
-a program never seen before still costs that much (measured: 0.14 MB per distinct
-program). RSS is read from ``/proc/self/statm`` after ``gc.collect()`` and glibc's
+``Jit`` reuses the optimised text of a program it has optimised before (``jit.py``),
+and after the first few distinct programs runs the pipeline in a helper process
+(``jit_worker.py``; different programs: tests/runtime/test_program_memory.py). RSS is read from ``/proc/self/statm`` after ``gc.collect()`` and glibc's
 ``malloc_trim``, once 20 programs have warmed every cache, and again after 200 more:
 the issue's bound is 0.02 MB per program, 4 MB over 200 (before: ~24 MB). Linux only.
 """
