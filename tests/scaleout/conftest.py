@@ -1,12 +1,13 @@
-"""One local Ray instance per test module (ray.init costs seconds), bounded in time and
-shut down at the end; a module that needs Ray skips, saying why, where it is missing."""
+"""One local Ray instance (2 CPUs) for the tests of this folder, as ray.init costs
+seconds; shut down after them. A test that needs Ray skips, saying why, where it is
+not installed (CI installs it: pip install '.[test,ray]')."""
 
 from __future__ import annotations
 
 import pytest
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def ray_session():
     ray = pytest.importorskip("ray", reason="Ray is not installed (pip install '.[ray]'); CI installs it")
     if ray.is_initialized():

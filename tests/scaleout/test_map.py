@@ -73,3 +73,23 @@ def test_run_map_cli_on_ray(ray_session, tonemap, tmp_path, capsys):
         assert main(["run", str(EXAMPLES / "tonemap.cn"), "--input", f"src={src / name}", "--input", "gain=1.3",
                      "--output", f"out={local}"]) == 0
         assert np.array_equal(np.asarray(Image.open(tmp_path / "out" / name)), np.asarray(Image.open(local))), name
+
+
+def test_run_map_cli_locally_and_its_errors(tonemap, tmp_path, capsys):
+    src = tmp_path / "in"
+    src.mkdir()
+    for i, im in enumerate(images(3)):
+        np.save(src / f"a{i}.npy", im)
+    prog = str(EXAMPLES / "tonemap.cn")
+    assert main(["run", prog, "--map", f"src={src / '*.npy'}", "--out", str(tmp_path / "o"), "--on", "local"]) == 0
+    for i, im in enumerate(images(3)):
+        np.testing.assert_array_equal(np.load(tmp_path / "o" / f"a{i}.npy"), tonemap(src=im))
+    capsys.readouterr()
+    for argv, words in ((["--map", str(src / "*.npy"), "--out", "o", "--on", "mars"], "--on takes local, ray"),
+                        (["--map", str(src / "*.npy")], "--map needs --out DIR"),
+                        (["--map", str(tmp_path / "none*.png"), "--out", "o"], "no file matches"),
+                        (["--map", f"dst={src / '*.npy'}", "--out", "o"], "has no input 'dst'"),
+                        (["--on", "ray"], "add --map GLOB")):
+        assert main(["run", prog, *argv]) == 1
+        err = capsys.readouterr().err
+        assert words in err and "Traceback" not in err, (argv, err)

@@ -85,9 +85,9 @@ class RowBlocks:
             try:
                 got = self.ray.get([w.run.remote(inputs) for w in self.workers])
             except self.ray.exceptions.RayTaskError as exc:
-                cause = exc.as_instanceof_cause()
+                cause = getattr(exc, "cause", None)  # the worker's own exception
                 if isinstance(cause, CompileError):
-                    raise CompileError(str(cause).split("\n", 1)[-1] if "ray::" in str(cause) else str(cause)) from None
+                    raise CompileError(str(cause)) from None
                 raise
         else:
             got = [w.run(inputs) for w in self.workers]
