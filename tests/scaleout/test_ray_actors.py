@@ -7,6 +7,7 @@ comes back from every stage process."""
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import numpy as np
@@ -130,3 +131,14 @@ def test_run_on_ray_cli_equals_local(ray_session, tmp_path):
         rows = [json.loads(x) for x in out.read_text().splitlines()]
         outs[where] = sorted((r["@correlation_id"], r["@priority"], r["class"]) for r in rows)
     assert len(outs["ray"]) == 40 and outs["ray"] == outs["local"]
+
+
+def test_blocking_calls_on_ray(ray_session):
+    with ccomp.actors.load_sync(EXAMPLES / "stats.cn", runtime="ray") as rt:
+        rt.launch("stats")
+        first = rt.ask("stats", {"data": [1.0, 2.0, 3.0]}, correlation_id=9)
+        second = rt.ask("stats", rt.message("Samples", data=[4.0]))
+        tel = rt.telemetry("stats")
+    assert (first.correlation_id, first.total, first.count, first.mean) == (9, 6.0, 3, 2.0)
+    assert second.count == 4  # the state carried from the first message
+    assert tel["summarise"]["processed"] == 2 and tel["summarise"]["pid"] != os.getpid()

@@ -59,6 +59,7 @@ class RayActorRuntime:
         self._closed = False
         self._last_check = 0.0
         self._resend_due = False
+        self._shared: tuple | None = None
 
     # -- names -----------------------------------------------------------------------------
     def _unknown(self, name: str) -> UnknownActor:
@@ -103,6 +104,8 @@ class RayActorRuntime:
         if self._store is None and any(getattr(s, "checkpoint_every", 0) for s in self.actors.values()):
             self._store = ray.remote(CheckpointStore).options(num_cpus=0).remote()
         worker = ray.remote(StageWorker)
+        if self._shared is None:  # put once and held here, so a restart always finds them
+            self._shared = (ray.put(self.compile_fn), ray.put(self.text))
         order: list[str] = []
 
         def visit(n: str) -> None:
@@ -119,7 +122,7 @@ class RayActorRuntime:
             down = [(d, self.handles[d]) for d in self._downstream(n)]
             self.handles[n] = worker.options(max_restarts=MAX_RESTARTS, max_task_retries=0, num_cpus=0,
                                              max_concurrency=64).remote(
-                self.compile_fn, self.text, self.program.filename, self.program.target, n,
+                *self._shared, self.program.filename, self.program.target, n,
                 list(self.actors).index(n), down, self.delivery, getattr(spec, "checkpoint_every", 0), self._store)
         infos = await asyncio.gather(*(self.handles[n].info.remote() for n in order))
         for n, info in zip(order, infos):
