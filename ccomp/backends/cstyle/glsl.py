@@ -31,6 +31,11 @@ in GLSL; ``float_min_max`` spells the IEEE ``minimum``/``maximum`` out.
 GLSL leaves signed ``/`` and ``%`` on negative operands undefined, so ``divsi`` and
 ``remsi`` go through a helper with C semantics; ``math.round`` (half away from zero)
 is spelled out because GLSL's ``round`` may round halves either way.
+
+A kernel with loops counts them and reports an invocation that reached
+``max_loop_iterations`` (llvmpipe's loops stop silently after 65535 per invocation;
+builds are made once for any GL device, so every shader carries the count and the
+device decides whether to read the report): ``ccomp/runtime/devices/gl_limits.py``.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ import dataclasses
 import math
 from typing import ClassVar
 
-from xdsl.dialects import arith
+from xdsl.dialects import arith, scf
 from xdsl.dialects import math as xmath
 from xdsl.dialects.builtin import Float32Type, Float64Type, IntegerType, ModuleOp, VectorType
 from xdsl.ir import Attribute, Operation
@@ -49,6 +54,7 @@ from ccomp.backends.dispatch import emits
 from ccomp.backends.cstyle.errors import EmitError
 from ccomp.diagnostics import PassError
 from ccomp.runtime.abi import KernelSource
+from ccomp.runtime.devices.gl_limits import LLVMPIPE_LOOP_ITERATIONS, OVERRUN_SLOT, guard_threshold, kernel_tag
 from ccomp.dialects.kern import KernelOp
 
 _VEC = {"float": "vec", "double": "dvec", "bool": "bvec", "int": "ivec", "int64_t": "i64vec"}
@@ -81,8 +87,11 @@ class GLSLEmitter(CStyleEmitter):
         arith.MinnumfOp: "min", arith.MaxnumfOp: "max", xmath.RoundEvenOp: "roundEven", xmath.Atan2Op: "atan",
     }
 
-    def __init__(self, kernel: KernelOp, local_size: tuple[int, ...], max_textures: int = 16):
+    def __init__(self, kernel: KernelOp, local_size: tuple[int, ...], max_textures: int = 16,
+                 max_loop_iterations: int | None = LLVMPIPE_LOOP_ITERATIONS):
         self.max_textures, self.units = max_textures, 0
+        has_loops = any(isinstance(op, scf.ForOp) for op in kernel.walk())
+        self.loop_budget = max_loop_iterations if has_loops else None
         super().__init__(kernel, local_size)
         self.bases = tuple(f"ccomp_base{d}" for d in range(self.rank))
         self.helpers: dict[str, str] = {}
@@ -213,6 +222,17 @@ class GLSLEmitter(CStyleEmitter):
         self.define(op.result, f"trunc({a}) + step(0.5, abs({a} - trunc({a}))) * sign({a})")
 
     # ---- the translation unit ---------------------------------------------------------
+    def op_scf_for(self, op: scf.ForOp) -> None:
+        """Under a loop budget, one count per entry and per iteration: what llvmpipe's
+        limiter counts, or more (gl_limits)."""
+        if self.loop_budget is None:
+            return super().op_scf_for(op)
+        self.line("ccomp_loops++;")
+        start = len(self.lines)
+        super().op_scf_for(op)
+        head = next(k for k in range(start, len(self.lines)) if self.lines[k].lstrip().startswith("for ("))
+        self.lines.insert(head + 1, "    " * (self.depth + 1) + "ccomp_loops++;")
+
     def _buffer_decl(self, slot: int, name: str, access: str, t: Attribute) -> str:
         elem = self.storage_type(element_of(t))
         lanes = lanes_of(t)
@@ -241,6 +261,11 @@ class GLSLEmitter(CStyleEmitter):
             decls.append(f"layout(std430, binding = {self.partials.slot}) writeonly buffer ccomp_partials_buf "
                          f"{{ {self.scalar_type(element_of(yielded))} ccomp_partials[]; }};")
             decls.append(f"shared {self.red_type} ccomp_red[{self.red_count}];")
+        if self.loop_budget is not None:  # the count, and the overrun word the device reads
+            decls.append(f"layout(std430, binding = {OVERRUN_SLOT}) buffer ccomp_overrun_buf {{ uint ccomp_overrun[]; }};")
+            body = ["    uint ccomp_loops = 0u;", *body,
+                    f"    if (ccomp_loops >= {guard_threshold(self.loop_budget)}u) "
+                    f"atomicCompSwap(ccomp_overrun[0], 0u, {kernel_tag(self.kernel.kernel_name)}u);"]
         sizes = ", ".join(f"local_size_{'xyz'[d]} = {s}" for d, s in enumerate(self.local_size))
         head = ["#version 430"]
         if "int64" in self.features:
@@ -249,7 +274,8 @@ class GLSLEmitter(CStyleEmitter):
         return "\n".join(head + decls + list(self.helpers.values()) + ["void main() {"] + body + ["}", ""])
 
 
-def emit_glsl(module: ModuleOp, max_invocations: int = 1024, max_textures: int = 16) -> dict[str, KernelSource]:
+def emit_glsl(module: ModuleOp, max_invocations: int = 1024, max_textures: int = 16,
+              max_loop_iterations: int | None = LLVMPIPE_LOOP_ITERATIONS) -> dict[str, KernelSource]:
     """GLSL compute shaders for every ``kern.kernel`` in ``module``, keyed by kernel name.
 
     ``max_invocations`` is the driver's ``GL_MAX_COMPUTE_WORK_GROUP_INVOCATIONS``; the
@@ -258,10 +284,12 @@ def emit_glsl(module: ModuleOp, max_invocations: int = 1024, max_textures: int =
 
     A kernel that reads some buffer as a texture also carries its all-SSBO variant
     (``ssbo_only``), which a device runs when a buffer exceeds the driver's texel limit:
-    generated here, with the kernel, so that a device never needs the emitter."""
-    sources = emit_module(module, GLSLEmitter, max_invocations, max_textures=max_textures)
+    generated here, with the kernel, so that a device never needs the emitter.
+    ``max_loop_iterations``: the loop budget per invocation to report (None: no count)."""
+    guard = {"max_loop_iterations": max_loop_iterations}
+    sources = emit_module(module, GLSLEmitter, max_invocations, max_textures=max_textures, **guard)
     if not any(b.texture_format for ks in sources.values() for b in ks.bindings):
         return sources
-    plain = emit_module(module, GLSLEmitter, max_invocations, max_textures=0)
+    plain = emit_module(module, GLSLEmitter, max_invocations, max_textures=0, **guard)
     return {name: dataclasses.replace(ks, ssbo_only=plain[name]) if any(b.texture_format for b in ks.bindings)
             else ks for name, ks in sources.items()}

@@ -33,6 +33,7 @@ from xdsl.dialects.builtin import MemRefType, ModuleOp
 from ccomp.runtime.abi import DeviceUnavailableError, KernelBuildError, KernelSource
 from ccomp.runtime.devices.base import Device, array_shape, element_layout, nbytes
 from ccomp.runtime.devices.gl_launch import GLLaunches, current, held, outside
+from ccomp.runtime.devices.gl_limits import OVERRUN_SLOT, max_loop_iterations, overrun_error
 from ccomp.runtime.devices.gl_textures import TextureGL
 
 try:  # never fatal at import: probe() must report a missing driver
@@ -86,6 +87,7 @@ class GLDevice(GLLaunches, Device):
     name = "glsl"
     queue_depth = 64  # the most dispatches queued before the host waits (Device.queue_depth)
     ctx: Any = None  # set first, so __del__ of a half-built device finds it
+    module: ModuleOp | None = None  # the loaded kernels (names an overrun's kernel)
 
     def __init__(self) -> None:
         self.ctx = _context()
@@ -96,6 +98,12 @@ class GLDevice(GLLaunches, Device):
             self.max_block = int(info["GL_MAX_SHADER_STORAGE_BLOCK_SIZE"])
             self.max_texels = int(info["GL_MAX_TEXTURE_BUFFER_SIZE"])
             self.max_textures = int(info["GL_MAX_COMPUTE_TEXTURE_IMAGE_UNITS"])
+            self.renderer = str(info["GL_RENDERER"])
+            # llvmpipe cuts loops silently: shaders report an overrun here, which only a
+            # device with a loop budget reads (gl_limits)
+            self.max_loop_iterations = max_loop_iterations(self.renderer)
+            self.overrun = self.ctx.buffer(bytes(16))
+            self.overrun.bind_to_storage_buffer(OVERRUN_SLOT)
         try:
             self.tex: TextureGL | None = TextureGL()
         except (OSError, AttributeError) as e:  # no buffer textures: read-only buffers stay SSBOs
@@ -109,7 +117,18 @@ class GLDevice(GLLaunches, Device):
         log.debug("glsl device: %s, OpenGL %s", info["GL_RENDERER"], info["GL_VERSION"])
 
     def codegen_options(self) -> dict[str, Any]:
-        return {"max_invocations": self.max_invocations, "max_textures": self.max_textures}
+        return {"max_invocations": self.max_invocations, "max_textures": self.max_textures,
+                "max_loop_iterations": self.max_loop_iterations}
+
+    def check_loops(self) -> None:
+        """Raise the located error of a kernel whose loops the driver cut since the
+        last check (gl_limits); called before any result leaves the device."""
+        if self.max_loop_iterations is None:
+            return
+        tag = int(np.frombuffer(self.overrun.read(size=4), np.uint32)[0])
+        if tag:
+            self.overrun.write(bytes(4))
+            raise overrun_error(tag, self.module, self.renderer, self.max_loop_iterations)
 
     def missing_types(self) -> dict[str, str]:
         """``int64_t`` needs ``GL_ARB_gpu_shader_int64`` (the shaders require it);
@@ -120,6 +139,7 @@ class GLDevice(GLLaunches, Device):
         return {"i64": "GL_ARB_gpu_shader_int64 missing"}
 
     def load(self, module: ModuleOp, sources: dict[str, KernelSource]) -> None:
+        self.module = module  # where an overrun's kernel is found (check_loops)
         for ks in sources.values():
             self.compile(ks)
 
@@ -169,6 +189,7 @@ class GLDevice(GLLaunches, Device):
     def download(self, buffer: GLBuffer) -> np.ndarray:
         layout = element_layout(buffer.memref.element_type)
         out = np.empty(array_shape(buffer.memref, buffer.dims), dtype=layout.dtype)
+        self.check_loops()
         if buffer.nbytes:
             buffer.buffer.read_into(out, size=buffer.nbytes)
         return out
@@ -177,6 +198,7 @@ class GLDevice(GLLaunches, Device):
     def download_rows(self, buffer: GLBuffer, first: int, rows: int, out: np.ndarray) -> None:
         """Only the band's bytes, read at their offset."""
         row = out[0].nbytes if len(out) else 0
+        self.check_loops()
         if rows > 0 and row:
             buffer.buffer.read_into(out[first:first + rows], size=rows * row, offset=first * row)
 

@@ -222,6 +222,7 @@ class GLLaunches:
         data = partials.read(size=count * np.dtype(ks.partials.dtype).itemsize) if count else b""
         values = np.frombuffer(data, ks.partials.dtype)
         partials.release()
+        self.check_loops()  # type: ignore[attr-defined]  # GLDevice: a cut loop is an error (gl_limits)
         return combine_partials(ks, values)
 
     def _dispatch(self, ks: KernelSource, shader: Any, groups: tuple[int, ...]) -> None:
