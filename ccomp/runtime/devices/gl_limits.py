@@ -74,5 +74,5 @@ def overrun_error(tag: int, module: ModuleOp | None, renderer: str, budget: int)
     what = f"kernel @{kernel.kernel_name}" if kernel is not None else "a kernel"
     message = (f"glsl: {what} needs more than {budget} loop iterations in one shader invocation, and "
                f"{renderer} stops an invocation's loops there without an error (the result would be "
-               f"wrong); use -t llvm or -t opencl, or smaller rows")
+               f"wrong); use -t llvm or -t opencl")
     return error_at_location(kernel.location if kernel is not None else None, message)
