@@ -60,16 +60,16 @@ class FastBinder:
     def bind(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> list[Any] | None:
         """The runtime's arguments, or ``None`` when any value needs the full path."""
         n = len(self.specs)
-        if len(args) > n:
-            return None
         values = list(args)
-        if len(values) < n:
-            values += [_MISSING] * (n - len(values))
-        for name, value in kwargs.items():
-            i = self.index.get(name)
-            if i is None or values[i] is not _MISSING:
+        if kwargs or len(values) != n:  # else every input is given, in order: the usual call
+            if len(values) > n:
                 return None
-            values[i] = value
+            values += [_MISSING] * (n - len(values))
+            for name, value in kwargs.items():
+                i = self.index.get(name)
+                if i is None or values[i] is not _MISSING:
+                    return None
+                values[i] = value
         for i, spec in enumerate(self.specs):
             v = values[i]
             if v is _MISSING:

@@ -48,17 +48,23 @@ Progress = Callable[[int, int], None]
 LOG_ENTRIES = 1024
 HEADER_BLOCK = 64
 POLL_SECONDS = 0.05  # without a progress callback, Ctrl-C is seen within this much
+_clock = time.perf_counter
 
 
 def _weak_method(runner: Any, name: str) -> Callable[..., Any]:
     """``runner.name`` without a reference to ``runner``: the runner holds its ctypes
     callbacks, so bound methods would make a cycle that keeps it, its device and the
     device's JIT engine (native code) alive until the cyclic GC happens to run."""
-    ref = weakref.ref(runner)
+    ref, method = weakref.ref(runner), getattr(type(runner), name)  # no bound method per call
 
     def call(*args: Any) -> Any:
-        return getattr(ref(), name)(*args)  # only ever called inside the runner's own native call
+        return method(ref(), *args)  # only ever called inside the runner's own native call
     return call
+
+
+def _words(a: np.ndarray) -> memoryview:
+    """The int64 words of ``a`` as a flat memoryview (it keeps ``a`` alive)."""
+    return memoryview(a).cast("B").cast("q")
 
 
 class NativeHostRunner:
@@ -108,13 +114,21 @@ class NativeHostRunner:
         self.rt[A.RT_MIN_PARALLEL] = MIN_PARALLEL_POINTS
         self.rt[A.RT_CHUNKS_PER_THREAD] = CHUNKS_PER_THREAD
         self.pointers = tuple(address_of(a) for a in (self.rt, self.args, self.outs, self.status))
-        self.scalar_out = [None if isinstance(t, MemRefType) else element_layout(t) for t in abi.result_types]
+        # (first word, scalar layout or None for a buffer) of each result
+        self.result_specs = [(off, None if isinstance(t, MemRefType) else element_layout(t))
+                             for t, off in zip(abi.result_types, abi.result_offsets, strict=True)]
+        # the same words as memoryviews: reading one gives an int, not a NumPy scalar
+        self.rt_words, self.arg_words, self.out_words = (_words(a) for a in (self.rt, self.args, self.outs))
+        # one tuple per argument: (scalar box, dtype, first word, rank, header words, type)
+        self.plan = [(box, *(layout or (None, 0, 0)), _words(row), t) for box, layout, row, t
+                     in zip(self.boxes, self.arg_layouts, self.headers, abi.arg_types, strict=True)]
         # per call
         self.live: dict[int, Buffer] = {}  # header id -> buffer, for the call's allocations
-        self.alloc_types = [(t, t.get_num_dims()) for t in abi.allocs]
+        # (type, the rt words holding its dims) of each allocation
+        self.alloc_plan = [(t, self.rt_words[A.RT_DIMS: A.RT_DIMS + t.get_num_dims()]) for t in abi.allocs]
         # alloc_index -> the op's location, for an AllocationError (describe_host's walk order)
         self.alloc_where = [op.location for op in fn.walk() if isinstance(op, memref.AllocOp)]
-        self.header_rows: list[np.ndarray] = []
+        self.header_rows: list[memoryview] = []
         self.header_addresses: list[int] = []
         self.header_ids: dict[int, int] = {}  # address -> id, for the outputs' headers
         self.free_headers: list[int] = []
@@ -131,13 +145,14 @@ class NativeHostRunner:
 
     def _alloc(self, index: int, dims_address: int) -> int:
         try:
-            t, rank = self.alloc_types[index]
-            buf = self.pool.alloc(t, tuple(self.rt[A.RT_DIMS: A.RT_DIMS + rank].tolist()), self.alloc_where[index])
+            t, dims = self.alloc_plan[index]
+            buf = self.pool.alloc(t, tuple(dims), self.alloc_where[index])
             if not self.free_headers:
                 self._grow_headers()
             ident = self.free_headers.pop()
             header = self.header_rows[ident]
-            header[0], header[2] = 1, address_of(buf.handle)
+            header[0] = 1
+            header[2] = address_of(buf.handle)
             self.live[ident] = buf
             return self.header_addresses[ident]
         except BaseException as exc:  # noqa: BLE001 - re-raised after the native call returns
@@ -150,7 +165,8 @@ class NativeHostRunner:
         block = np.zeros((HEADER_BLOCK, 3), np.int64)
         first = len(self.header_rows)
         block[:, 1] = np.arange(first, first + HEADER_BLOCK)
-        self.header_rows.extend(block)  # rows are views: they keep their block alive
+        words = _words(block)  # item access without NumPy scalars
+        self.header_rows.extend(words[3 * i: 3 * i + 3] for i in range(HEADER_BLOCK))  # keep the block alive
         self.header_addresses.extend(address_of(block) + 24 * i for i in range(HEADER_BLOCK))
         self.header_ids.update((address, first + i) for i, address in enumerate(self.header_addresses[first:]))
         self.free_headers.extend(range(first + HEADER_BLOCK - 1, first - 1, -1))
@@ -197,7 +213,8 @@ class NativeHostRunner:
 
     def run(self, args: Sequence[Any], progress: Progress | None = None) -> list[Any]:
         """As :meth:`HostRunner.run`: arrays and scalars in, arrays and NumPy scalars out."""
-        self.reclaim()
+        if self.handed_out:
+            self.reclaim()
         self.pool.begin_call()
         self.progress, self.error, self.logged = progress, None, []
         try:
@@ -213,32 +230,30 @@ class NativeHostRunner:
             self.progress = None
 
     def _run(self, args: Sequence[Any]) -> list[Any]:
-        start = time.perf_counter()
-        abi, words = self.abi, self.args
+        start = _clock()
+        words = self.arg_words
         self.inputs = inputs = []
-        for i, (box, value) in enumerate(zip(self.boxes, args, strict=True)):
+        for (box, dtype, off, rank, header, t), value in zip(self.plan, args, strict=True):
             if box is not None:
                 inputs.append(None)
                 box[...] = value
                 continue
-            dtype, off, rank = self.arg_layouts[i]
-            if type(value) is np.ndarray and value.dtype == dtype and value.flags.c_contiguous:
-                array = value  # the common case, and what FastBinder guarantees: no call into the device
-            else:
-                array = self.device.upload(abi.arg_types[i], value)
-            inputs.append(array)
-            address = address_of(array)
-            header = self.headers[i]
-            header[0], header[2] = 1, address
-            words[off + 1] = address
-            words[off + 2: off + 2 + rank] = array.shape[:rank]
-        self.rt[A.RT_PROGRESS] = self.progress is not None
-        self.rt[A.RT_LAST_POLL] = time.monotonic_ns()
-        self.rt[A.RT_LOG_COUNT] = 0
+            if type(value) is not np.ndarray or value.dtype != dtype or not value.flags.c_contiguous:
+                value = self.device.upload(t, value)  # FastBinder's values never need this
+            inputs.append(value)
+            header[0] = 1
+            header[2] = words[off + 1] = address_of(value)
+            shape = value.shape
+            for d in range(rank):
+                words[off + 2 + d] = shape[d]
+        rt = self.rt_words
+        rt[A.RT_PROGRESS] = self.progress is not None
+        rt[A.RT_LAST_POLL] = time.monotonic_ns()
+        rt[A.RT_LOG_COUNT] = 0
         profiling = self.profiler is not None
         if profiling:
             self.stamps.start(self.rt)
-        run = time.perf_counter()
+        run = _clock()
         try:
             if self.loops and threading.current_thread() is threading.main_thread():
                 code = call_deferring_sigint(lambda: self.entry(*self.pointers), self)
@@ -247,12 +262,12 @@ class NativeHostRunner:
         finally:
             if profiling:
                 self.rt[A.RT_PROFILE] = 0
-        done = time.perf_counter()
+        done = _clock()
         self.timings = {"upload": run - start, "run": done - run}
         if code != A.OK:
             self._raise(code)
         outs = self._outputs()
-        self.timings["download"] = time.perf_counter() - done
+        self.timings["download"] = _clock() - done
         if profiling:
             self.stamps.record(self.profiler, self.device.name, self.launches, self.timings, start,
                                int(self.rt[A.RT_LOG_COUNT]))
@@ -275,15 +290,15 @@ class NativeHostRunner:
         raise RuntimeError(f"llvm: the native host of @{self.fn.sym_name.data} stopped with code {code}")
 
     def _outputs(self) -> list[Any]:
-        outs, seen = [], set()
-        for t, off, layout in zip(self.abi.result_types, self.abi.result_offsets, self.scalar_out, strict=True):
+        outs, seen, words = [], set(), self.out_words
+        for off, layout in self.result_specs:
             if layout is not None:
                 value = self.outs[off:].view(layout.dtype)[: layout.lanes].copy()
                 outs.append(value[0] if layout.lanes == 1 else value)
                 continue
-            ident = self.header_ids.get(int(self.outs[off]))
+            ident = self.header_ids.get(words[off])
             if ident is None:  # an input's header (its id says which input)
-                ident = ctypes.c_int64.from_address(int(self.outs[off]) + 8).value
+                ident = ctypes.c_int64.from_address(words[off] + 8).value
             if ident < 0:  # an input handed back: the caller's array, so a copy
                 outs.append(np.array(self.inputs[-1 - ident], copy=True))
                 continue

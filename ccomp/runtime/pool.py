@@ -134,6 +134,7 @@ class BufferPool:
         self.calls = 0
         self._ids = 0
         self._types: dict[int, _TypeInfo] = {}
+        self._free_floor = self._requested_floor = 0  # see begin_call
 
     def _info(self, t: MemRefType) -> _TypeInfo:
         """The type's info, keyed by identity (the entry keeps the type alive, so an id
@@ -148,9 +149,15 @@ class BufferPool:
         the last ``KEEP_CALLS`` calls, and forget shapes requested no more recently."""
         self.calls += 1
         oldest = self.calls - KEEP_CALLS
-        for token in [t for t, (_, _, _, used) in self.free.items() if used < oldest]:
-            self._release(token)
-        self.requested = {k: c for k, c in self.requested.items() if c >= oldest}
+        # the floors are lower bounds of the call numbers kept (later entries only add the
+        # current call's): a scan that could find nothing to drop is skipped
+        if self.free and self._free_floor < oldest:
+            for token in [t for t, (_, _, _, used) in self.free.items() if used < oldest]:
+                self._release(token)
+            self._free_floor = min((e[3] for e in self.free.values()), default=self.calls)
+        if self._requested_floor < oldest:
+            self.requested = {k: c for k, c in self.requested.items() if c >= oldest}
+            self._requested_floor = min(self.requested.values(), default=self.calls)
 
     def alloc(self, t: MemRefType, dims: Sequence[int], where: Any = None) -> Buffer:
         """A buffer of type ``t`` and shape ``dims``: a free one of the same type and
@@ -158,7 +165,7 @@ class BufferPool:
         the location of the op that asks, for its :class:`AllocationError`)."""
         if type(dims) is not tuple:  # the native host passes a tuple of ints already
             dims = tuple(int(d) for d in dims)
-        info = self._info(t)
+        info = self._types.get(id(t)) or self._info(t)  # (inlined: a call costs a program call's 3%)
         key = (info.key, dims)
         self.requested[key] = self.calls
         for token, (k, handle, size, _) in self.free.items():
@@ -166,7 +173,8 @@ class BufferPool:
                 del self.free[token]
                 self.free_bytes -= size
                 self.hits += 1
-                return self._live(Buffer(handle, t, dims, self), size)
+                self.live_bytes += size  # live + free unchanged: no new peak
+                return Buffer(handle, t, dims, self)
         self.misses += 1
         size = math.prod(dims) * info.element_bytes
         self._check(t, dims, size, where)
@@ -212,7 +220,7 @@ class BufferPool:
 
     def give_back(self, t: MemRefType, dims: tuple[int, ...], handle: Any, release: bool = False) -> None:
         """Take back a buffer nobody holds: kept for reuse, or (``release``) freed."""
-        info = self._info(t)
+        info = self._types.get(id(t)) or self._info(t)
         size = math.prod(dims) * info.element_bytes
         self.live_bytes -= size
         if release:
