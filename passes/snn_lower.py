@@ -267,29 +267,23 @@ class NetworkLowering(State, Outputs, OpTable):
 
     def _membrane(self, b: IRBuilder, o: snn.LifOp, p: Population, t, slots: int) -> None:
         trace = getattr(self, "tr", {}).get(o.result)
-        kinds = self.decoded.get(o.result, set())
-        tally = frozenset(({"count"} if kinds & {"spike_count", "rate"} else set()) |
-                          ({"first"} if "first_spike" in kinds else set()) |
-                          ({"spk"} if o.result in self.sending else set()))
         c = sk.Lif.of(o, self.dt, slots, p.rec is not None, trace.type.get_num_dims() if trace is not None else 0,
-                      tally)
+                      p.ints_at, p.count is not None)
         name = self.kernel(("lif", c), lambda n: sk.membrane_kernel(n, c, o.location))
-        v, cd, ring = self.v[o.result]
-        args = [v, cd, ring, p.spk, p.count, p.first, t, self.batch_i32]
+        args = [p.reals, p.ints] + ([p.count] if p.count is not None else []) + [t, self.batch_i32]
         args += [p.rec] if p.rec is not None else []
         args += [trace] if trace is not None else []
         self.launch(b, name, self._grid(b, p.n), args)
 
     def _isolated(self, b: IRBuilder, o: snn.LifOp, p: Population) -> None:
-        c = sk.Lif.of(o, self.dt, 1, False, 0)
+        c = sk.Lif.of(o, self.dt, 1, False, 0, p.ints_at)
         name = self.kernel(("isolated", c), lambda n: sk.isolated_kernel(n, c, o.location))
-        v, cd, _ring = self.v[o.result]
         points = b.index(-(-p.n // sk.unroll(p.n)))
-        self.launch(b, name, [self.batch, points], [v, cd, p.count, p.first, self.steps_i32])
+        self.launch(b, name, [self.batch, points], [p.reals, p.ints, p.count, self.steps_i32, self.batch_i32])
 
     def _deliver(self, b: IRBuilder, c: snn.ConnectOp, choice: dl.Choice, pops, w, slots: int, t) -> None:
         pre, post = pops[c.pre], pops[c.post]
-        ring = self.v[c.post][2]
+        ring = post.reals  # the ring is its first parts
         d, loc = c.delay.value.data, c.location
         key = (choice.path, pre.n, post.n, slots, d)
         sources = [pre.spk] if self.rows else [pre.lst, pre.lst_n]

@@ -65,6 +65,16 @@ def fill_kernel(name: str, elem: Attribute, loc: LocationAttr) -> kern.KernelOp:
     return kb.finish()
 
 
+def split_fill_kernel(name: str, elem: Attribute, loc: LocationAttr) -> kern.KernelOp:
+    """``buf[i] = i < at ? lo : hi``: a packed state buffer's initial values in one
+    launch. Bindings: buf, at (i32), lo, hi."""
+    kb = KernelBuilder(name, 1, [memref(elem, 1), i32, elem, elem], loc)
+    buf, at, lo, hi = kb.args
+    i = kb.point(0)
+    kb.store(kb.select(kb.cmpi("slt", i, kb.to_index(at)), lo, hi), buf, i)
+    return kb.finish()
+
+
 def _input_value(kb: KernelBuilder, x: SSAValue, j: SSAValue, bi: SSAValue, batched: bool) -> SSAValue:
     return kb.load(x, *([bi, j] if batched else [j]))
 
@@ -129,53 +139,63 @@ class Lif:
     slots: int  # of the input ring
     record: bool  # raster: spikes kept per step
     trace: int  # 0: no trace; else the rank of the trace output (2, or 3 when batched)
-    tally: frozenset[str] = frozenset({"spk", "count", "first"})  # what is read: spike flags, counts, first spikes
+    ints: tuple[str, ...] = ("spk", "cd", "first")  # the parts of the packed int buffer, in order
+    count: bool = True  # spike counts kept (a decoder reads them): memory traffic only for what is read
 
     @staticmethod
-    def of(op, dt: float, slots: int, record: bool, trace: int,
-           tally: frozenset[str] = frozenset({"spk", "count", "first"})) -> "Lif":
+    def of(op, dt: float, slots: int, record: bool, trace: int, ints: tuple[str, ...] = ("spk", "cd", "first"),
+           count: bool = True) -> "Lif":
         return Lif(op.size.value.data, pymath.exp(-dt / op.value("tau")), op.value("v_th"), op.value("v_reset"),
                    op.value("v_rest"), op.value("r"), op.value("bias"), int(round(op.value("refractory") / dt)),
-                   slots, record, trace, tally)
+                   slots, record, trace, ints, count)
+
+
+def _part(kb: KernelBuilder, c: Lif, name: str, bn: SSAValue, k: SSAValue) -> SSAValue:
+    """Element ``k`` of part ``name`` of the packed int buffer (``Population.ints``)."""
+    at = c.ints.index(name)
+    return k if at == 0 else kb.addi(kb.muli(bn, kb.index(at)), k)
 
 
 def membrane_kernel(name: str, c: Lif, loc: LocationAttr) -> kern.KernelOp:
-    """One step of a LIF layer. Bindings: v, countdown, ring, spk, count, first, t (i32),
-    B (i32)[, record][, trace]. Grid [n, B]."""
-    binds: list[Attribute] = [F1, I1, F1, I1, I1, I1, i32, i32]
+    """One step of a LIF layer. Bindings: reals (the ring's ``slots`` parts, then v),
+    ints (the parts ``c.ints``)[, count], t (i32), B (i32)[, record][, trace]. Grid [n, B]."""
+    binds: list[Attribute] = [F1, I1] + ([I1] if c.count else []) + [i32, i32]
     if c.record:
         binds.append(I1)
     if c.trace:
         binds.append(memref(f32, c.trace))
     kb = KernelBuilder(name, 2, binds, loc)
-    v, cd, ring, spk, count, first, t, batch = kb.args[:8]
-    extra = kb.args[8:]
+    rest = list(kb.args)
+    reals, ints = rest.pop(0), rest.pop(0)
+    count = rest.pop(0) if c.count else None
+    t, batch = rest.pop(0), rest.pop(0)
     i, bi, k = flat(kb, c.n)
     bn = kb.muli(kb.to_index(batch), kb.index(c.n))
     ti = kb.to_index(t)
     slot = kb.addi(kb.muli(kb.remi(ti, kb.index(c.slots)), bn), k)
-    current = fadd(kb, kb.f32(c.bias), kb.load(ring, slot))
-    kb.store(kb.f32(0.0), ring, slot)
-    left = kb.load(cd, k)
+    current = fadd(kb, kb.f32(c.bias), kb.load(reals, slot))
+    kb.store(kb.f32(0.0), reals, slot)
+    kv, kcd = kb.addi(kb.muli(bn, kb.index(c.slots)), k), _part(kb, c, "cd", bn, k)
+    left = kb.load(ints, kcd)
     resting = kb.cmpi("sgt", left, kb.i32(0))
-    v0 = kb.load(v, k)
+    v0 = kb.load(reals, kv)
     v_inf = fadd(kb, kb.f32(c.v_rest), fmul(kb, kb.f32(c.r), current))
     v1 = fadd(kb, v_inf, fmul(kb, fsub(kb, v0, v_inf), kb.f32(c.decay)))
     crossed = cmpf(kb, "oge", v1, kb.f32(c.v_th))
     fired = kb.add(arith.AndIOp(crossed, kb.cmpi("sle", left, kb.i32(0))))
     v_new = kb.select(resting, v0, kb.select(fired, kb.f32(c.v_reset), v1))
-    kb.store(v_new, v, k)
+    kb.store(v_new, reals, kv)
     after = kb.i32(max(c.refractory_steps - 1, 0))
-    kb.store(kb.select(resting, kb.subi(left, kb.i32(1)), kb.select(fired, after, kb.i32(0))), cd, k)
+    kb.store(kb.select(resting, kb.subi(left, kb.i32(1)), kb.select(fired, after, kb.i32(0))), ints, kcd)
     one = kb.add(arith.ExtUIOp(fired, i32))
-    if "spk" in c.tally:  # read by deliveries and STDP
-        kb.store(one, spk, k)
-    if "count" in c.tally:  # memory traffic only for what a decoder reads
+    if "spk" in c.ints:  # read by deliveries and STDP
+        kb.store(one, ints, _part(kb, c, "spk", bn, k))
+    if count is not None:
         kb.store(kb.addi(kb.load(count, k), one), count, k)
-    if "first" in c.tally:
-        f0 = kb.load(first, k)
-        kb.store(kb.select(kb.add(arith.AndIOp(fired, kb.cmpi("slt", f0, kb.i32(0)))), t, f0), first, k)
-    rest = list(extra)
+    if "first" in c.ints:
+        kf = _part(kb, c, "first", bn, k)
+        f0 = kb.load(ints, kf)
+        kb.store(kb.select(kb.add(arith.AndIOp(fired, kb.cmpi("slt", f0, kb.i32(0)))), t, f0), ints, kf)
     if c.record:
         rec = rest.pop(0)
         kb.store(one, rec, kb.addi(kb.muli(ti, bn), k))
@@ -226,18 +246,21 @@ def isolated_kernel(name: str, c: Lif, loc: LocationAttr) -> kern.KernelOp:
     """All steps of a layer that neither receives nor sends spikes (its input is its
     bias), state in registers: the membrane step of :func:`membrane_kernel`, operation
     for operation, looped over the steps inside the kernel, for ``UNROLL`` neurons per
-    point (``unroll(n)`` independent dependency chains). Bindings: v, countdown, count,
-    first, steps (i32). Grid [B, ceil(n / unroll(n))]."""
+    point (``unroll(n)`` independent dependency chains). Bindings: v, ints (the parts
+    countdown, first), count, steps (i32), B (i32). Grid [B, ceil(n / unroll(n))]."""
     U = unroll(c.n)
-    kb = KernelBuilder(name, 2, [F1, I1, I1, I1, i32], loc)
-    v, cd, count, first, steps = kb.args
+    kb = KernelBuilder(name, 2, [F1, I1, I1, i32, i32], loc)
+    v, ints, count, steps, batch = kb.args
     bi, p = kb.point(0), kb.point(1)  # groups along y: the native host shares rows between threads
     base = kb.muli(bi, kb.index(c.n))
+    bn = kb.muli(kb.to_index(batch), kb.index(c.n))
     idx = [kb.addi(base, kb.mini(kb.addi(kb.muli(p, kb.index(U)), kb.index(u)), kb.index(c.n - 1)))
            for u in range(U)]
+    places = [[(v, k), (ints, _part(kb, c, "cd", bn, k)), (count, k), (ints, _part(kb, c, "first", bn, k))]
+              for k in idx]
     inits: list[SSAValue] = []
-    for k in idx:
-        inits += [kb.load(v, k), kb.load(cd, k), kb.load(count, k), kb.load(first, k)]
+    for where in places:
+        inits += [kb.load(buf, at) for buf, at in where]
     current = kb.f32(c.bias)
     v_inf = fadd(kb, kb.f32(c.v_rest), fmul(kb, kb.f32(c.r), current))
     decay, v_th, v_reset = kb.f32(c.decay), kb.f32(c.v_th), kb.f32(c.v_reset)
@@ -265,12 +288,12 @@ def isolated_kernel(name: str, c: Lif, loc: LocationAttr) -> kern.KernelOp:
         end = b.mini(b.addi(start, b.index(BLOCK)), total)
         return b.loop(start, end, carried, step)
     final = kb.loop(kb.index(0), total, inits, block, step=BLOCK)
-    for u, k in enumerate(idx):
+    for u in range(U):
         inside = kb.cmpi("slt", kb.addi(kb.muli(p, kb.index(U)), kb.index(u)), kb.index(c.n))
 
-        def store(b: IRBuilder, u: int = u, k: SSAValue = k) -> list[SSAValue]:
-            for value, buf in zip(final[4 * u: 4 * u + 4], (v, cd, count, first)):
-                b.store(value, buf, k)
+        def store(b: IRBuilder, u: int = u) -> list[SSAValue]:
+            for value, (buf, at) in zip(final[4 * u: 4 * u + 4], places[u]):
+                b.store(value, buf, at)
             return []
         kb.if_(inside, store)
     return kb.finish()

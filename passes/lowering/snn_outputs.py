@@ -42,13 +42,17 @@ class Outputs:
             name = self.kernel(("rate", rank, n), lambda k: rk.rate_kernel(k, rank, n, loc))
             self.launch(b, name, self._grid(b, n), [p.count, out, seconds])
             return out
-        src = {"spike_count": p.count, "first_spike": p.first}.get(kind)
-        if kind == "voltage":
-            src = self.v[o.population][0]
+        src, part = p.part({"spike_count": "count", "first_spike": "first", "voltage": "v"}[kind])
+        returned = getattr(self, "returned", set())
+        if part == 0 and rank == 1 and isinstance(src.owner, memref.AllocOp) and src not in returned:
+            # unbatched counts: the network's own buffer is the result (no copy, no allocation)
+            self.returned = returned | {src}
+            return src
         elem = o.result.type.element_type
         out = self._alloc(b, sk.memref(elem, rank), *shape)
         name = self.kernel(("copy", str(elem), rank, n), lambda k: rk.copy_kernel(k, elem, rank, n, loc))
-        self.launch(b, name, self._grid(b, n), [src, out])
+        at = b.to_i32(b.muli(b.muli(self.batch, b.index(n)), b.index(part)))
+        self.launch(b, name, self._grid(b, n), [src, out, at])
         return out
 
     def _weights_out(self, b: IRBuilder, o: snn.WeightsOp, w, learned: bool) -> SSAValue:

@@ -14,11 +14,12 @@ from ccomp.passes.lowering.snn_kernels import I1, I2, flat, memref
 
 
 def copy_kernel(name: str, elem: Attribute, out_rank: int, n: int, loc: LocationAttr) -> kern.KernelOp:
-    """``out[b, i] = src[b*n + i]`` (``out[i]`` for an unbatched rank-1 result). Grid [n, B]."""
-    kb = KernelBuilder(name, 2, [memref(elem, 1), memref(elem, out_rank)], loc)
-    src, out = kb.args
+    """``out[b, i] = src[at + b*n + i]`` (``out[i]`` for an unbatched rank-1 result): ``at``
+    the part of a packed state buffer. Bindings: src, out, at (i32). Grid [n, B]."""
+    kb = KernelBuilder(name, 2, [memref(elem, 1), memref(elem, out_rank), i32], loc)
+    src, out, at = kb.args
     i, bi, k = flat(kb, n)
-    kb.store(kb.load(src, k), out, *([i] if out_rank == 1 else [bi, i]))
+    kb.store(kb.load(src, kb.addi(kb.to_index(at), k)), out, *([i] if out_rank == 1 else [bi, i]))
     return kb.finish()
 
 

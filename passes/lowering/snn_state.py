@@ -21,14 +21,33 @@ from ccomp.passes.lowering.sparse_values import Matrix
 
 @dataclass
 class Population:
+    """A population's buffers. A LIF layer keeps its state in two packed buffers (each
+    allocation is a call back into the runtime, most of a short call's cost): ``reals``
+    is the input ring (``slots`` parts of B·N) then the membrane (part ``slots``; part 0
+    for a layer without a ring), ``ints`` the parts named by ``ints_at`` (spike flags
+    first, where something reads them: deliveries and STDP read them at offset 0)."""
+
     op: Operation
     n: int
-    spk: SSAValue
+    spk: SSAValue | None
     count: SSAValue | None = None
     first: SSAValue | None = None
     rec: SSAValue | None = None
     lst: SSAValue | None = None  # spike list and its per-batch length (event/csr delivery)
     lst_n: SSAValue | None = None
+    reals: SSAValue | None = None  # LIF: [ring slots..., v]
+    v_at: int = 0  # LIF: the part of ``reals`` holding the membrane
+    ints: SSAValue | None = None  # LIF: the parts ``ints_at`` names, in that order
+    ints_at: tuple[str, ...] = ()
+
+    def part(self, name: str) -> tuple[SSAValue, int]:
+        """``(buffer, part)``: where ``name`` (``v``, ``cd``, ``first``, ``count``) lives,
+        at element ``part·B·N``."""
+        if name == "v":
+            return self.reals, self.v_at
+        if name in self.ints_at:
+            return self.ints, self.ints_at.index(name)
+        return getattr(self, name), 0
 
 
 class State:
@@ -48,29 +67,34 @@ class State:
         self._fill(b, buf, size, b.f32(float(value)) if t.element_type == f32 else b.i32(int(value)))
         return buf
 
-    def _unused(self, b: IRBuilder) -> SSAValue:
-        """One small buffer bound where a kernel takes a buffer it never touches (a
-        layer's counts when no decoder reads them): each buffer is an allocation, and
-        allocations are most of a short call's cost."""
-        if getattr(self, "dummy", None) is None:
-            self.dummy = self._alloc(b, sk.I1, b.index(1))
-        return self.dummy
+    def _packed(self, b: IRBuilder, t, parts: int, bn: SSAValue, zeros: int, value: float | int) -> SSAValue:
+        """One buffer of ``parts`` parts of ``bn`` elements: the first ``zeros`` parts 0,
+        the others ``value``, filled by one launch."""
+        buf = self._alloc(b, t, b.muli(bn, b.index(parts)))
+        elem = t.element_type
+        name = self.kernel(("split_fill", str(elem)), lambda n: sk.split_fill_kernel(n, elem, b.location))
+        lo, hi = (b.f32(0.0), b.f32(float(value))) if elem == f32 else (b.i32(0), b.i32(int(value)))
+        self.launch(b, name, [b.muli(bn, b.index(parts))], [buf, b.to_i32(b.muli(bn, b.index(zeros))), lo, hi])
+        return buf
 
     def _population(self, b: IRBuilder, o: Operation, kinds: set[str], listed: bool,
                     slots: dict[SSAValue, int], isolated: bool = False) -> Population:
         n = snn.population_size(o.result)
         bn = b.muli(self.batch, b.index(n))
-        lif = isinstance(o, snn.LifOp)
-        p = Population(o, n, self._zeros(b, sk.I1, bn) if not lif or o.result in self.sending else self._unused(b))
-        if lif:
+        if isinstance(o, snn.LifOp):
             counted = isolated or kinds & {"spike_count", "rate"}  # what the membrane kernel updates
-            p.count = self._zeros(b, sk.I1, bn) if counted else self._unused(b)
-            p.first = self._zeros(b, sk.I1, bn, -1) if isolated or "first_spike" in kinds else self._unused(b)
-            self.v = getattr(self, "v", {})
-            self.v[o.result] = (self._zeros(b, sk.F1, bn, o.value("v_rest")), self._zeros(b, sk.I1, bn),
-                                self._zeros(b, sk.F1, b.muli(bn, b.index(slots[o.result]))))
-        elif kinds & {"spike_count", "rate", "first_spike"}:
-            p.count, p.first = self._zeros(b, sk.I1, bn), self._zeros(b, sk.I1, bn, -1)
+            ints = (("spk",) if o.result in self.sending else ()) + ("cd",)
+            ints += ("first",) if isolated or "first_spike" in kinds else ()
+            p = Population(o, n, None, ints_at=ints)
+            p.ints = self._packed(b, sk.I1, len(ints), bn, len(ints) - (ints[-1] == "first"), -1)
+            p.spk = p.ints if "spk" in ints else None
+            p.count = self._zeros(b, sk.I1, bn) if counted else None
+            p.v_at = 0 if isolated else slots[o.result]  # an isolated layer reads no ring
+            p.reals = self._packed(b, sk.F1, p.v_at + 1, bn, p.v_at, o.value("v_rest"))
+        else:
+            p = Population(o, n, self._zeros(b, sk.I1, bn))
+            if kinds & {"spike_count", "rate", "first_spike"}:
+                p.count, p.first = self._zeros(b, sk.I1, bn), self._zeros(b, sk.I1, bn, -1)
         if "raster" in kinds:
             p.rec = self._zeros(b, sk.I1, b.muli(b.maxi(self.steps, b.index(1)), bn))
         if "trace" in kinds:
