@@ -96,6 +96,11 @@ class Device(ABC):
     host may queue before it waits with ``sync``, so Ctrl-C stops a run promptly
     instead of leaving a long queue to drain. None: launches run when called."""
 
+    max_loop_iterations: int | None = None
+    """The most loop iterations one kernel invocation may run in all its loops, where
+    the driver cuts them silently beyond (Mesa's llvmpipe: 65535, see
+    ``gl_limits.py``); None: no such limit. Runners that can split work consult it."""
+
     records_transfers: bool = False
     """True when the device reports its own copies to a profiler (a mixed placement's
     migrations), so the host does not time its uploads and downloads again."""
