@@ -126,3 +126,14 @@ def under_budget():
 def test_shapes_kept_under_the_budget_match(case):
     text, args, want = under_budget()[case]
     assert close(ccomp.compile(text, target="glsl", cache=False)(**args), want)
+
+
+@pytest.mark.skipif(BUDGET is None, reason="no loop budget on this renderer")
+def test_the_check_fires_at_the_budget_not_before():
+    """A dense row of 65,000 (65,001 counted turns, under the report threshold) runs and
+    is right; one of 65,536 — where llvmpipe has cut the loop — is reported."""
+    prog = ccomp.compile(MATVEC.format(fmt=""), target="glsl", cache=False)
+    a, v = rng().random((2, 65_536), np.float32), rng().random(65_536, np.float32)
+    assert close(prog(A=a[:, :65_000], v=v[:65_000]), a[:, :65_000].astype(np.float64) @ v[:65_000])
+    with pytest.raises(CompileError, match="65535"):
+        prog(A=a, v=v)
