@@ -26,7 +26,11 @@ pytestmark = pytest.mark.skipif(not AVAILABLE, reason=WHY)
 
 MATVEC = "fn f(A: tensor<?x?xf32{fmt}>, v: tensor<?xf32>) -> tensor<?xf32> {{\n    return A @ v\n}}\n"
 MATMUL = "fn f(A: tensor<?x?xf32, csr>, B: tensor<?x?xf32>) -> tensor<?x?xf32> {\n    return A @ B\n}\n"
-CONVERT = "fn c(A: tensor<?x?xf32, csr>) -> (s: tensor<?x?xf32, coo>, d: tensor<?x?xf32>) {\n    let s = to(A, coo)\n    return s, to_dense(s)\n}\n"
+CONVERT = """fn c(A: tensor<?x?xf32, csr>) -> (s: tensor<?x?xf32, coo>, d: tensor<?x?xf32>) {
+    let s = to(A, coo)
+    return s, to_dense(s)
+}
+"""
 STEPS = """network one() -> (c: tensor<1xi32>, v: tensor<1xf32>) steps 100000 dt 1ms {
     layer n = lif(1, tau: 10ms, v_th: 1.0, bias: 2.0, refractory: 0ms)
     return spike_count(n), voltage(n)

@@ -262,7 +262,8 @@ class GLSLEmitter(CStyleEmitter):
                          f"{{ {self.scalar_type(element_of(yielded))} ccomp_partials[]; }};")
             decls.append(f"shared {self.red_type} ccomp_red[{self.red_count}];")
         if self.loop_budget is not None:  # the count, and the overrun word the device reads
-            decls.append(f"layout(std430, binding = {OVERRUN_SLOT}) buffer ccomp_overrun_buf {{ uint ccomp_overrun[]; }};")
+            decls.append(f"layout(std430, binding = {OVERRUN_SLOT}) buffer ccomp_overrun_buf "
+                         "{ uint ccomp_overrun[]; };")
             body = ["    uint ccomp_loops = 0u;", *body,
                     f"    if (ccomp_loops >= {guard_threshold(self.loop_budget)}u) "
                     f"atomicCompSwap(ccomp_overrun[0], 0u, {kernel_tag(self.kernel.kernel_name)}u);"]
