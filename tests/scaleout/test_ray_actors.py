@@ -98,11 +98,22 @@ def test_block_backpressure_holds_across_processes(ray_session):
         while sum(map(len, got)) < 3000:
             got.append(await rt.receive_many("chain", timeout=60))
         reply = await rt.ask("chain", {"v": 1.5}, correlation_id=77)
+        # priorities: with the first stage held, a low batch then a high one queue in its
+        # bands; once it runs again the high band goes first, through both processes
+        await rt.deactivate("first")
+        await rt.send_many("chain", v=np.zeros(8, np.float32), priority=10)
+        await rt.send_many("chain", v=np.ones(8, np.float32), priority=250)
+        await rt.activate("first")
+        order = []
+        while len(order) < 16:
+            r = await rt.receive_many("chain", timeout=60)
+            order += r.priorities.tolist()
         tel = rt.telemetry("chain")
         await rt.close()
-        return hi, got, reply, tel
+        return hi, got, reply, tel, order
 
-    hi, got, reply, tel = asyncio.run(asyncio.wait_for(go(), 240))
+    hi, got, reply, tel, order = asyncio.run(asyncio.wait_for(go(), 240))
+    assert order == [250] * 8 + [10] * 8
     vals = np.concatenate([g["v"] for g in got])
     keys = np.concatenate([g.correlation_ids for g in got])
     assert np.array_equal(vals[np.argsort(keys)], (np.arange(3000) + 1.0) * 2.0)

@@ -54,6 +54,7 @@ class Receiving:
         exits, others = self.exits(name), [n for n in self.members(name) if n not in self.exits(name)]
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
+            self._stash = [g for g in self._stash if len(g) or g.failures]  # ask may leave empties
             if self._stash:
                 return self._stash.pop(0)
             if self._closed:
@@ -91,14 +92,29 @@ class Receiving:
                 if left is not None and left <= 0:
                     raise TimeoutError(f"no reply from '{name}' to message {ident} within {timeout} s")
                 got = await self.receive_many(name, None, left)
-                for f in got.failures:
-                    if f.correlation_id == key:
-                        raise f
+                mine = [f for f in got.failures if f.correlation_id == key]
                 hit = np.flatnonzero(got.correlation_ids == key)
-                kept.append(got)
+                if mine:  # the others stay to be received
+                    kept.append(_without(got, None, mine[0]))
+                    raise mine[0]
                 if hit.size:
                     i = int(hit[0])
+                    kept.append(_without(got, i, None))
                     return Message(got.batch.message, row_message(got.batch, i), int(got.ids[i]), key,
                                    int(got.priorities[i]))
+                kept.append(got)
         finally:
             self._stash[:0] = kept
+
+
+def _without(got: Replies, row: int | None, failure: MessageFailed | None) -> Replies:
+    """``got`` less the reply in ``row`` or the one ``failure`` (what ``ask`` took)."""
+    from ccomp.runtime.actors.columns import take_rows
+
+    fails = [f for f in got.failures if f is not failure]
+    if row is None or got.batch is None:
+        return Replies(got.batch, got.ids, got.correlation_ids, got.priorities, fails)
+    keep = np.flatnonzero(np.arange(len(got)) != row)
+    return Replies(take_rows(got.batch, keep) if keep.size else None, got.ids[keep], got.correlation_ids[keep],
+                   got.priorities[keep], fails)
+
