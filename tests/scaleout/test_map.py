@@ -93,3 +93,12 @@ def test_run_map_cli_locally_and_its_errors(tonemap, tmp_path, capsys):
         assert main(["run", prog, *argv]) == 1
         err = capsys.readouterr().err
         assert words in err and "Traceback" not in err, (argv, err)
+
+
+def test_import_ccomp_does_not_import_ray():
+    import subprocess
+    import sys
+
+    code = "import sys, ccomp, ccomp.actors; ccomp.map; assert 'ray' not in sys.modules, 'ray imported'"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
