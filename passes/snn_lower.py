@@ -88,7 +88,6 @@ class NetworkLowering(State, Outputs, OpTable):
 
     def __init__(self, fn: func.FuncOp, names: KernelNames):
         self.fn, self.names = fn, names
-        self.scratch: SSAValue | None = None
         self.kernels: list[kern.KernelOp] = []
         self.cache: dict[tuple, str] = {}
         self.mapping: dict[SSAValue, object] = {}
@@ -179,6 +178,8 @@ class NetworkLowering(State, Outputs, OpTable):
         slots = {o.result: 2 + max([c.delay.value.data for c in conns if c.post is o.result], default=0)
                  for o in ops if isinstance(o, snn.LifOp)}
         # populations whose per-step spike flags something reads: deliveries and STDP
+        # layers whose state buffer has a part for the scratch sums of by-rows delivery
+        self.summing = {c.post for c in conns if choices[c].path == "event"} if self.rows else set()
         self.sending = {c.pre for c in conns} | {v for s in stdps.values() for v in (s.synapses.owner.pre,
                                                                                    s.synapses.owner.post)}
         for o in ops:
@@ -193,9 +194,6 @@ class NetworkLowering(State, Outputs, OpTable):
                   for s in stdps.values()}
 
         self.pre_loop = b
-        widest = max([snn.population_size(c.post) for c in conns if choices[c].path == "event"], default=0)
-        if self.rows and widest:  # the scratch sums of by-rows delivery, used one launch at a time
-            self.scratch = self._alloc(b, sk.F1, b.muli(self.batch, b.index(widest)))
         isolated = {o for o in ops if isinstance(o, snn.LifOp) and _isolated(o, conns, decoded)}
         for o in isolated:
             self._isolated(b, o, pops[o.result])
@@ -292,8 +290,7 @@ class NetworkLowering(State, Outputs, OpTable):
             self.launch(b, name, [self.batch], [*sources, *w.parts, ring, t, self.batch_i32])
         elif choice.path == "event" and self.rows:
             name = self.kernel(key + ("rows",), lambda n: dl.rows_kernel(n, pre.n, post.n, slots, d, loc))
-            acc = self.scratch  # one buffer for every connection, allocated before the loop
-            self.launch(b, name, [self.batch], [pre.spk, w, acc, ring, t, self.batch_i32])
+            self.launch(b, name, [self.batch], [pre.spk, w, ring, t, self.batch_i32])
         elif choice.path == "event":
             name = self.kernel(key, lambda n: dl.event_kernel(n, pre.n, post.n, slots, d, loc))
             self.launch(b, name, self._grid(b, post.n), [pre.lst, pre.lst_n, w, ring, t, self.batch_i32])

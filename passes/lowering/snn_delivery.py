@@ -275,12 +275,16 @@ def rows_kernel(name: str, np_: int, nq: int, slots: int, delay: int, loc: Locat
     row is added to a scratch sum (contiguous, so the inner loop vectorises), which is
     then added to the ring — the same order of additions as :func:`event_kernel`, so the
     same bits. Sources come from the spike flags (no compaction launch) or a list.
-    Bindings: spk (``flags``) or list, count; then W, scratch (B·nq), ring, t, B. Grid [B]."""
+    Bindings: spk (``flags``) or list, count; then W, ring, t, B. The scratch sum is the
+    target's state buffer's part ``slots + 1`` (after the ring and the membrane:
+    ``Population.reals``), so it needs no allocation of its own. Grid [B]."""
     sources = [I1] if flags else [I1, I1]
-    kb = KernelBuilder(name, 1, [*sources, F2, F1, F1, i32, i32], loc)
-    src, (w, acc, ring, t, batch) = kb.args[:len(sources)], kb.args[len(sources):]
+    kb = KernelBuilder(name, 1, [*sources, F2, F1, i32, i32], loc)
+    src, (w, ring, t, batch) = kb.args[:len(sources)], kb.args[len(sources):]
+    acc = ring
     bi = kb.point(0)
-    base, row0 = kb.muli(bi, kb.index(np_)), kb.muli(bi, kb.index(nq))
+    base, row = kb.muli(bi, kb.index(np_)), kb.muli(bi, kb.index(nq))
+    row0 = kb.addi(kb.muli(kb.muli(kb.to_index(batch), kb.index(nq)), kb.index(slots + 1)), row)
     zero = kb.f32(0.0)
 
     def clear(b: IRBuilder, i: SSAValue, _c: list[SSAValue]) -> list[SSAValue]:
@@ -295,7 +299,7 @@ def rows_kernel(name: str, np_: int, nq: int, slots: int, delay: int, loc: Locat
             return []
         b.loop(b.index(0), b.index(nq), [], add)
     _each_source(kb, flags, list(src), base, np_, source)
-    out = kb.addi(_ring_slot(kb, t, batch, nq, slots, delay), row0)
+    out = kb.addi(_ring_slot(kb, t, batch, nq, slots, delay), row)
 
     def flush(b: IRBuilder, i: SSAValue, _c: list[SSAValue]) -> list[SSAValue]:
         at = b.addi(out, i)

@@ -23,8 +23,9 @@ from ccomp.passes.lowering.sparse_values import Matrix
 class Population:
     """A population's buffers. A LIF layer keeps its state in two packed buffers (each
     allocation is a call back into the runtime, most of a short call's cost): ``reals``
-    is the input ring (``slots`` parts of B·N) then the membrane (part ``slots``; part 0
-    for a layer without a ring), ``ints`` the parts named by ``ints_at`` (spike flags
+    is the input ring (``slots`` parts of B·N), the membrane (part ``slots``; part 0
+    for a layer without a ring), then the scratch sums of by-rows delivery into it
+    (:func:`~.snn_delivery.rows_kernel`) where it has one, ``ints`` the parts named by ``ints_at`` (spike flags
     first, where something reads them: deliveries and STDP read them at offset 0)."""
 
     op: Operation
@@ -90,7 +91,8 @@ class State:
             p.spk = p.ints if "spk" in ints else None
             p.count = self._zeros(b, sk.I1, bn) if counted else None
             p.v_at = 0 if isolated else slots[o.result]  # an isolated layer reads no ring
-            p.reals = self._packed(b, sk.F1, p.v_at + 1, bn, p.v_at, o.value("v_rest"))
+            parts = p.v_at + 1 + (o.result in self.summing)  # [ring, v, by-rows scratch sums]
+            p.reals = self._packed(b, sk.F1, parts, bn, p.v_at, o.value("v_rest"))
         else:
             p = Population(o, n, self._zeros(b, sk.I1, bn))
             if kinds & {"spike_count", "rate", "first_spike"}:
