@@ -1,5 +1,7 @@
 """Spiking networks (issue 11): ccomp ``network`` programs against the alternatives a
-user would pick, ratios from one run.
+user would pick. The contenders' calls are interleaved round by round and each is
+reported by its median (and best) time; ratios are of medians, and the load average is
+printed with every table (this machine is shared: compare figures of one run only).
 
     python bench/snn.py [--rounds 5] [--target llvm] [--no-brian2] [--only PART]
 
@@ -20,6 +22,8 @@ measurement of its main loop (no code generation or compilation).
 from __future__ import annotations
 
 import argparse
+import os
+import statistics
 import sys
 from pathlib import Path
 
@@ -55,23 +59,33 @@ network recurrent(W: tensor<{n}x{n}xf32, csr>) -> (c: tensor<{n}xi32>) steps {st
 DECAY_1MS = np.float32(np.exp(-0.1))
 
 
-def best_of(fn, rounds: int) -> float:
-    fn()
-    return min(timed(fn)[1] for _ in range(rounds))
+def interleaved(fns: list, rounds: int) -> list[tuple[float, float]]:
+    """``(median, best)`` seconds of each of ``fns``, called in turn once per round (after
+    one warm-up call each), so that a change of load touches them all alike."""
+    for fn in fns:
+        fn()
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(rounds):
+        for fn, got in zip(fns, times):
+            got.append(timed(fn)[1])
+    return [(statistics.median(t), min(t)) for t in times]
 
 
-def table(title: str, rows: list[tuple[str, float | None, str]], unit: str, amount: float, baseline: str) -> None:
-    """One line per contender: best time, throughput (``amount`` per second in ``unit``),
-    and the ratio of ``baseline``'s time to the contender's (above 1: faster)."""
-    print(f"\n{title}")
+def table(title: str, rows: list[tuple[str, tuple[float, float] | None, str]], unit: str, amount: float,
+          baseline: str) -> None:
+    """One line per contender: median and best time, throughput at the median (``amount``
+    per second in ``unit``), and the ratio of ``baseline``'s median to the contender's
+    (above 1: faster)."""
+    print(f"\n{title} (load average {' '.join(f'{x:.1f}' for x in os.getloadavg())})")
     base = dict((name, s) for name, s, _ in rows).get(baseline)
-    print(f"  {'contender':34} {'best (ms)':>10} {unit:>14} {'vs ' + baseline:>22}  note")
+    print(f"  {'contender':30} {'median (ms)':>12} {'best (ms)':>10} {unit:>12} {'vs ' + baseline:>22}  note")
     for name, seconds, note in rows:
         if seconds is None:
-            print(f"  {name:34} {'-':>10} {'-':>14} {'-':>22}  {note}")
+            print(f"  {name:30} {'-':>12} {'-':>10} {'-':>12} {'-':>22}  {note}")
             continue
-        ratio = f"{base / seconds:.2f}x" if base else "-"
-        print(f"  {name:34} {seconds * 1e3:10.3f} {amount / seconds:14.4g} {ratio:>22}  {note}")
+        ratio = f"{base[0] / seconds[0]:.2f}x" if base else "-"
+        print(f"  {name:30} {seconds[0] * 1e3:12.3f} {seconds[1] * 1e3:10.3f} {amount / seconds[0]:12.4g} "
+              f"{ratio:>22}  {note}")
 
 
 def numba_or_none(make):
@@ -98,13 +112,16 @@ def feedforward(ccomp, target: str, rounds: int) -> None:
         prog, compile_s = timed(lambda: ccomp.compile(src, target=target))
         args = dict(S=S[0] if batch == 1 else S, w1=w1, w2=w2)
         got = np.asarray(prog(**args)).reshape(batch, 10)
-        rows = [(f"ccomp ({target})", best_of(lambda: prog(**args), rounds), f"compile {compile_s:.2f} s")]
+        mine = lambda: prog(**args)  # noqa: E731
         if run_nb is None:
-            rows.append(("numba event-driven", None, why))
+            rows = [(f"ccomp ({target})", interleaved([mine], rounds)[0], f"compile {compile_s:.2f} s"),
+                    ("numba event-driven", None, why)]
         else:
             Sb = S.astype(np.bool_)
             call = lambda: run_nb(Sb, w1, w2, DECAY_1MS, 2)  # noqa: E731
-            rows.append(("numba event-driven", best_of(call, rounds), agreement(got, call())))
+            ours, theirs = interleaved([mine, call], rounds)
+            rows = [(f"ccomp ({target})", ours, f"compile {compile_s:.2f} s"),
+                    ("numba event-driven", theirs, agreement(got, call()))]
         table(f"784->128->10, 100 steps of 1 ms, batch {batch}, input spikes given "
               f"({int(S.sum())} input spikes, {int(got.sum())} output spikes)",
               rows, "steps/s", 100 * batch, "numba event-driven")
@@ -113,14 +130,15 @@ def feedforward(ccomp, target: str, rounds: int) -> None:
 def uncoupled(ccomp, target: str, rounds: int, brian: bool, n: int = 10_000, steps: int = 10_000) -> None:
     prog, compile_s = timed(lambda: ccomp.compile(UNCOUPLED.format(n=n, steps=steps), target=target))
     got = np.asarray(prog())
-    rows = [(f"ccomp ({target})", best_of(prog, rounds), f"compile {compile_s:.2f} s, {int(got.sum())} spikes")]
+    note = f"compile {compile_s:.2f} s, {int(got.sum())} spikes"
     run_nb, why = numba_or_none(snn_rivals.make_uncoupled)
     if run_nb is None:
-        rows.append(("numba parallel=True", None, why))
+        rows = [(f"ccomp ({target})", interleaved([prog], rounds)[0], note), ("numba parallel=True", None, why)]
     else:
         decay = np.float32(np.exp(-0.01))
         call = lambda: run_nb(n, steps, np.float32(1.5), decay, np.float32(1.0), 20)  # noqa: E731
-        rows.append(("numba parallel=True", best_of(call, rounds), agreement(got, call())))
+        ours, theirs = interleaved([prog, call], rounds)
+        rows = [(f"ccomp ({target})", ours, note), ("numba parallel=True", theirs, agreement(got, call()))]
     if brian:
         seconds, note = snn_rivals.brian2_standalone("uncoupled", n, steps, 0.1, 1.5, 10.0, 2.0, repeat=rounds)
         rows.append(("brian2 cpp_standalone", seconds, note))
@@ -136,7 +154,7 @@ def recurrent(ccomp, target: str, rounds: int, brian: bool, n: int = 4_000, step
     W.data = (W.data * 0.4 - 0.2).astype(np.float32)
     prog, compile_s = timed(lambda: ccomp.compile(RECURRENT.format(n=n, steps=steps), target=target))
     got = np.asarray(prog(W=W))
-    rows = [(f"ccomp ({target})", best_of(lambda: prog(W=W), rounds),
+    rows = [(f"ccomp ({target})", interleaved([lambda: prog(W=W)], rounds)[0],
              f"compile {compile_s:.2f} s, {int(got.sum())} spikes")]
     if brian:
         coo = W.tocoo()
