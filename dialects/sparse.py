@@ -1,6 +1,7 @@
 """The ``sparse`` dialect: tensor programs over dense and sparse matrices (level L1).
 
-Values are whole tensors — builtin ``tensor`` types of ``f32``, rank 1 or 2. A
+Values are whole tensors — builtin ``tensor`` types of ``f32`` (or dense ``f64``,
+``i32``, ``i64``; sparse ``f64``), rank 1 or 2. A
 rank-2 tensor may carry a storage *encoding*, ``#sparse.format<...>``: ``csr``,
 ``csc``, ``coo``, ``bsr[R, C]`` (R×C blocks) or ``auto`` (``sparse-select-format``
 compiles one variant per candidate format and the runtime picks one from the data).
@@ -34,10 +35,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from xdsl.dialects.builtin import I64, IntegerAttr, NoneAttr, StringAttr, TensorType, f32, i32, i64
+from xdsl.dialects.builtin import I64, IntegerAttr, NoneAttr, StringAttr, TensorType, f32, f64, i32, i64
 from xdsl.ir import Dialect, Region, SSAValue
 from xdsl.irdl import (
-    IRDLOperation, irdl_op_definition, operand_def, prop_def, region_def, result_def, traits_def, var_operand_def,
+    AnyAttr, IRDLOperation, VarConstraint, irdl_op_definition, operand_def, prop_def, region_def, result_def, traits_def, var_operand_def,
 )
 from xdsl.traits import HasParent, IsolatedFromAbove, IsTerminator, Pure, RecursiveMemoryEffect
 from xdsl.utils.exceptions import VerifyException
@@ -46,10 +47,18 @@ from ccomp.dialects.common import REDUCTIONS, check_arity, check_kind
 from ccomp.dialects.sparse_format import FormatAttr, tensor_type, with_format
 
 
+# What a tensor holds: any of these dense; sparse ones hold floats (their implicit zeros
+# are 0.0, and a stored value is told from a zero with a float comparison).
+ELEMENTS = (f32, f64, i32, i64)
+SPARSE_ELEMENTS = (f32, f64)
+
+
 def _check_tensor(value: SSAValue, what: str, ranks: Sequence[int] = (1, 2), dense: bool = False) -> TensorType:
     t = value.type
-    if not isinstance(t, TensorType) or t.element_type != f32:
-        raise VerifyException(f"{what} must be an f32 tensor, got {t}")
+    if not isinstance(t, TensorType) or t.element_type not in ELEMENTS:
+        raise VerifyException(f"{what} must be a tensor of f32, f64, i32 or i64, got {t}")
+    if isinstance(t.encoding, FormatAttr) and t.element_type not in SPARSE_ELEMENTS:
+        raise VerifyException(f"{what}: a sparse tensor holds f32 or f64, got {t}")
     if t.get_num_dims() not in ranks:
         raise VerifyException(f"{what} must have rank {' or '.join(map(str, ranks))}, got {t}")
     fmt = t.encoding
@@ -79,13 +88,16 @@ class _ProductOp(IRDLOperation):
 
     def __init__(self, lhs: SSAValue, rhs: SSAValue):
         shape = [lhs.type.get_shape()[0], *rhs.type.get_shape()[1:]]
-        super().__init__(operands=[lhs, rhs], result_types=[tensor_type(len(shape), shape=shape)])
+        super().__init__(operands=[lhs, rhs],
+                         result_types=[tensor_type(len(shape), shape=shape, elem=lhs.type.element_type)])
 
     def verify_(self) -> None:
         rank, what = self.RHS_RANK, ("vector", "right-hand matrix")[self.RHS_RANK - 1]
         a = _check_tensor(self.lhs, f"the matrix of {self.name}", (2,))
         b = _check_tensor(self.rhs, f"the {what} of {self.name}", (rank,), dense=True)
         r = _check_tensor(self.result, f"the result of {self.name}", (rank,), dense=True)
+        if not a.element_type == b.element_type == r.element_type:
+            raise VerifyException(f"{self.name} takes and gives tensors of one element type, got {a}, {b} -> {r}")
         if not _agree(a.get_shape()[1], b.get_shape()[0]):
             size = ("length", "rows")[rank - 1]
             raise VerifyException(f"{self.name} of a {a} by a {b}: the matrix's columns and the {what}'s {size} differ")
@@ -234,18 +246,22 @@ class FillOp(IRDLOperation):
 
     name = "sparse.fill"
     sizes = var_operand_def(i32)
-    value = operand_def(f32)
-    result = result_def(TensorType)
+    T: ClassVar = VarConstraint("T", AnyAttr())  # the value's type is the result's element type
+    value = operand_def(T)
+    result = result_def(TensorType.constr(element_type=T))
     traits = traits_def(Pure())
     assembly_format = "`(` $sizes `)` $value attr-dict `:` type($result)"
 
     def __init__(self, sizes: Sequence[SSAValue], value: SSAValue, shape: Sequence[int] | None = None):
-        super().__init__(operands=[sizes, value], result_types=[tensor_type(len(sizes), shape=shape)])
+        super().__init__(operands=[sizes, value],
+                         result_types=[tensor_type(len(sizes), shape=shape, elem=value.type)])
 
     def verify_(self) -> None:
         r = _check_tensor(self.result, "the result of sparse.fill", dense=True)
         if len(self.sizes) != r.get_num_dims():
             raise VerifyException(f"sparse.fill of a rank-{r.get_num_dims()} tensor needs {r.get_num_dims()} sizes")
+        if self.value.type != r.element_type:
+            raise VerifyException(f"sparse.fill of a {r} takes a {r.element_type} value, got {self.value.type}")
 
 
 @irdl_op_definition
@@ -254,15 +270,20 @@ class ReduceOp(_SourceOp):
 
     name = "sparse.reduce"
     kind = prop_def(StringAttr)
-    result = result_def(f32)
+    T: ClassVar = VarConstraint("T", AnyAttr())  # the result is the source's element type
+    source = operand_def(TensorType.constr(element_type=T))
+    result = result_def(T)
     SOURCE_DENSE: ClassVar[bool] = True
     assembly_format = "$kind $source attr-dict `:` type($source)"
 
     def __init__(self, kind: str, source: SSAValue):
-        super().__init__(operands=[source], properties={"kind": StringAttr(kind)}, result_types=[f32])
+        super().__init__(operands=[source], properties={"kind": StringAttr(kind)},
+                         result_types=[source.type.element_type])
 
     def verify_source(self, t: TensorType) -> None:
         check_kind("sparse.reduce kind", self.kind.data, REDUCTIONS)
+        if self.result.type != t.element_type:
+            raise VerifyException(f"sparse.reduce of a {t} gives a {t.element_type}, not {self.result.type}")
 
 
 Sparse = Dialect(

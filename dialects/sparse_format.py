@@ -86,10 +86,11 @@ def format_of(t: Attribute) -> FormatAttr | None:
     return None
 
 
-def tensor_type(rank: int, fmt: FormatAttr | None = None, shape: Sequence[int] | None = None) -> TensorType:
-    """A ``tensor<?x...xf32>`` (dynamic sizes unless ``shape`` is given)."""
+def tensor_type(rank: int, fmt: FormatAttr | None = None, shape: Sequence[int] | None = None,
+                elem: Attribute = f32) -> TensorType:
+    """A ``tensor<?x...xT>`` of ``elem`` (f32 unless given; dynamic sizes unless ``shape`` is given)."""
     dims = [DYNAMIC_INDEX if d < 0 else d for d in shape] if shape is not None else [DYNAMIC_INDEX] * rank
-    return TensorType(f32, dims, fmt if fmt is not None else NoneAttr())
+    return TensorType(elem, dims, fmt if fmt is not None else NoneAttr())
 
 
 def with_format(t: TensorType, fmt: FormatAttr | None) -> TensorType:

@@ -152,13 +152,14 @@ class FunctionLowering(OpTable):
         m = self.matrix(b, op.source) if op.source.type.get_num_dims() == 2 else None
         if m is None or m.fmt is None:
             buf = self.mapping[op.source] if m is None else m.parts[0]
-            rank = buf.type.get_num_dims()
-            name = self.kernel(("nnz", rank), lambda n: sk.nnz_kernel(n, None, op.location, rank))
+            rank, elem = buf.type.get_num_dims(), buf.type.element_type
+            name = self.kernel(("nnz", rank, elem), lambda n: sk.nnz_kernel(n, None, op.location, rank, elem))
             grid = [b.dim(buf, 0)] if rank == 1 else [b.dim(buf, 1), b.dim(buf, 0)]
             self.mapping[op.result] = self.launch(b, name, grid, [buf], i32)
             return
         stored = m.nnz if m.fmt.block is None else b.muli(m.nnz, b.index(m.fmt.block[0] * m.fmt.block[1]))
-        name = self.kernel(("nnz", "sparse"), lambda n: sk.nnz_kernel(n, m.fmt, op.location))
+        elem = m.parts[-1].type.element_type
+        name = self.kernel(("nnz", "sparse", elem), lambda n: sk.nnz_kernel(n, m.fmt, op.location, elem=elem))
         grid = b.maxi(stored, b.index(1))
         self.mapping[op.result] = self.launch(b, name, [grid], [m.parts[-1], b.to_i32(stored)], i32)
 
@@ -168,14 +169,16 @@ class FunctionLowering(OpTable):
             b.add(kern.CheckOp(b.cmpi("sgt", g, b.i32(0)), "fill needs sizes of at least 1, got {0}", [g]))
         sizes = [b.to_index(g) for g in given]
         out = b.add(memref.AllocOp(sizes, [], memref_of(op.result.type)))
-        name = self.kernel(("fill", len(sizes)), lambda n: sk.fill_kernel(n, len(sizes), op.location))
+        elem = op.value.type
+        name = self.kernel(("fill", len(sizes), elem), lambda n: sk.fill_kernel(n, len(sizes), op.location, elem))
         self.launch(b, name, list(reversed(sizes)), [out, self.mapping[op.value]])
         self.mapping[op.result] = out
 
     def op_sparse_reduce(self, op: sparse.ReduceOp, b: IRBuilder) -> None:
         src = self.mapping[op.source]
-        rank = src.type.get_num_dims()
-        name = self.kernel(("reduce", op.kind.data, rank), lambda n: sk.reduce_kernel(n, op.kind.data, rank, op.location))
+        rank, elem = src.type.get_num_dims(), src.type.element_type
+        name = self.kernel(("reduce", op.kind.data, rank, elem),
+                           lambda n: sk.reduce_kernel(n, op.kind.data, rank, op.location, elem))
         grid = [b.dim(src, 0)] if rank == 1 else [b.dim(src, 1), b.dim(src, 0)]
         self.mapping[op.result] = self.launch(b, name, grid, [src], op.result.type)
 
@@ -183,7 +186,8 @@ class FunctionLowering(OpTable):
         m, x = self.matrix(b, op.lhs), self.mapping[op.rhs]
         self.check_equal(b, m.cols, b.dim(x, 0), "the matrix has {0} columns but the vector has {1} elements")
         y = b.add(memref.AllocOp([m.rows], [], memref_of(op.result.type)))
-        name = self.kernel(("matvec", m.fmt), lambda n: sk.matvec_kernel(n, m.fmt, op.location))
+        elem = x.type.element_type
+        name = self.kernel(("matvec", m.fmt, elem), lambda n: sk.matvec_kernel(n, m.fmt, op.location, elem))
         grid = b.index(1) if sk.kind(m.fmt) == "csc" else m.rows
         self.launch(b, name, [grid], [*m.parts, x, y, *self.extra(m, b)])
         self.mapping[op.result] = y
@@ -192,7 +196,8 @@ class FunctionLowering(OpTable):
         m, rhs = self.matrix(b, op.lhs), self.mapping[op.rhs]
         self.check_equal(b, m.cols, b.dim(rhs, 0), "the left matrix has {0} columns but the right one has {1} rows")
         out = b.add(memref.AllocOp([m.rows, b.dim(rhs, 1)], [], memref_of(op.result.type)))
-        name = self.kernel(("matmul", m.fmt), lambda n: sk.matmul_kernel(n, m.fmt, op.location))
+        elem = rhs.type.element_type
+        name = self.kernel(("matmul", m.fmt, elem), lambda n: sk.matmul_kernel(n, m.fmt, op.location, elem))
         grid = b.index(1) if sk.kind(m.fmt) == "csc" else m.rows
         self.launch(b, name, [grid], [*m.parts, rhs, out, *self.extra(m, b)])
         self.mapping[op.result] = out
@@ -208,10 +213,11 @@ class FunctionLowering(OpTable):
         self.mapping[op.result] = value
 
     def to_dense(self, m: Matrix, b: IRBuilder, op: Operation) -> SSAValue:
-        dense = b.add(memref.AllocOp([m.rows, m.cols], [], sk.MAT))
-        fill = self.kernel(("fill", 2), lambda n: sk.fill_kernel(n, 2, op.location))
-        self.launch(b, fill, [m.cols, m.rows], [dense, b.f32(0.0)])
-        name = self.kernel(("to_dense", m.fmt), lambda n: sk.to_dense_kernel(n, m.fmt, op.location))
+        elem = m.parts[-1].type.element_type
+        dense = b.add(memref.AllocOp([m.rows, m.cols], [], sk.mat_of(elem)))
+        fill = self.kernel(("fill", 2, elem), lambda n: sk.fill_kernel(n, 2, op.location, elem))
+        self.launch(b, fill, [m.cols, m.rows], [dense, sk.zero(b, elem)])
+        name = self.kernel(("to_dense", m.fmt, elem), lambda n: sk.to_dense_kernel(n, m.fmt, op.location, elem))
         grid = m.cols if sk.kind(m.fmt) == "csc" else m.rows
         self.launch(b, name, [grid], [*m.parts, dense, *self.extra(m, b)])
         return dense
@@ -219,7 +225,8 @@ class FunctionLowering(OpTable):
     def pack(self, dense: SSAValue, fmt: FormatAttr, b: IRBuilder, op: Operation) -> Matrix:
         slices = pack.slice_count(b, dense, fmt)
         counts = b.add(memref.AllocOp([slices], [], sk.IDX))
-        count = self.kernel(("count", fmt), lambda n: pack.count_kernel(n, fmt, op.location))
+        elem = dense.type.element_type
+        count = self.kernel(("count", fmt, elem), lambda n: pack.count_kernel(n, fmt, op.location, elem))
         self.launch(b, count, [slices], [dense, counts])
         ptr = b.add(memref.AllocOp([b.addi(slices, b.index(1))], [], sk.IDX))
         self.launch(b, self.kernel(("scan",), lambda n: sk.scan_kernel(n, op.location)), [b.index(1)], [counts, ptr])
@@ -231,8 +238,8 @@ class FunctionLowering(OpTable):
             outs = [b.add(memref.AllocOp([size], [], sk.IDX)) for _ in range(2)]
         else:
             outs = [b.add(memref.AllocOp([size], [], sk.IDX))]
-        outs.append(b.add(memref.AllocOp([values], [], sk.VAL)))
-        emit = self.kernel(("emit", fmt), lambda n: pack.emit_kernel(n, fmt, op.location))
+        outs.append(b.add(memref.AllocOp([values], [], sk.vec_of(elem))))
+        emit = self.kernel(("emit", fmt, elem), lambda n: pack.emit_kernel(n, fmt, op.location, elem))
         self.launch(b, emit, [slices], [dense, ptr, *outs])
         parts = outs if fmt.kind.data == "coo" else [ptr, *outs]
         return Matrix(fmt, parts, b.dim(dense, 0), b.dim(dense, 1), total)

@@ -18,6 +18,9 @@ from ccomp.frontend.typecheck import did_you_mean
 from ccomp.frontend.types import IMAGE, IMAGE_ELEMENTS, SCALARS, TENSOR, UNIFORM, Ty, fits_literal, tensor_type
 
 Fail = Callable[[ast.Node, str], Exception]
+# What a fn tensor may hold: dense tensors any number type, sparse ones floats.
+TENSOR_ELEMENTS = ("f32", "f64", "i32", "i64")
+SPARSE_ELEMENTS = ("f32",)
 _ALIASES = {"float": "f32", "double": "f64", "long": "i64", "int": "i32", "uint": "i32", "boolean": "bool", "texture": "image"}
 
 
@@ -109,8 +112,9 @@ def tensor_type_of(t: ast.TypeRef, fail: Fail) -> TensorType:
     if m is None:  # pragma: no cover - the SHAPE token has this form
         raise fail(shape, f"cannot read the tensor shape '{shape.text}'")
     dims = [-1 if d == "?" else int(d) for d in m.group(1)[:-1].split("x")]
-    if m.group(2) != "f32":
-        raise fail(shape, f"only f32 tensors are supported by this version of ccomp, not {m.group(2)}")
+    elem = m.group(2)
+    if elem not in TENSOR_ELEMENTS:
+        raise fail(shape, f"tensors hold {', '.join(TENSOR_ELEMENTS)}, not {elem}")
     if len(dims) > 2:
         raise fail(shape, f"only tensors of rank 1 or 2 are supported by this version of ccomp, got rank {len(dims)}")
     if len(rest) > 1:
@@ -118,7 +122,10 @@ def tensor_type_of(t: ast.TypeRef, fail: Fail) -> TensorType:
     fmt = format_attr(rest[0], fail) if rest else None
     if fmt is not None and len(dims) != 2:
         raise fail(rest[0], f"only rank-2 tensors (matrices) can be sparse; this one has rank {len(dims)}")
-    return tensor_type(len(dims), fmt, dims)
+    if fmt is not None and elem not in SPARSE_ELEMENTS:
+        raise fail(shape, f"sparse tensors hold {' or '.join(SPARSE_ELEMENTS)} values in this version of ccomp, "
+                          f"not {elem}; declare it dense")
+    return tensor_type(len(dims), fmt, dims, elem)
 
 
 def format_attr(arg: ast.Node, fail: Fail) -> FormatAttr | None:

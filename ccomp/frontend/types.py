@@ -132,9 +132,10 @@ def fits_literal(value: float | int, elem: str) -> bool:
     return -(2 ** (bits - 1)) <= value < 2 ** (bits - 1)
 
 
-def tensor_type(rank: int, fmt: "sparse_format.FormatAttr | None" = None, shape: Sequence[int] | None = None) -> TensorType:
-    """An f32 tensor type (``fmt`` None: dense). Dynamic sizes — any negative size given,
+def tensor_type(rank: int, fmt: "sparse_format.FormatAttr | None" = None, shape: Sequence[int] | None = None,
+                elem: str = "f32") -> TensorType:
+    """A tensor type of ``elem`` (``fmt`` None: dense). Dynamic sizes — any negative size given,
     or all of them without ``shape`` — are xDSL's ``DYNAMIC_INDEX``, the size that
     prints and parses back as ``?``."""
     dims = [DYNAMIC_INDEX if d < 0 else d for d in shape] if shape is not None else [DYNAMIC_INDEX] * rank
-    return sparse_format.tensor_type(rank, fmt, dims)
+    return sparse_format.tensor_type(rank, fmt, dims, mlir_type(elem))

@@ -1,11 +1,13 @@
 """The ``sparse`` ops of the reference evaluator: the ``TENSOR_OPS`` table.
 
-Every tensor value, dense or sparse and whatever its ``#sparse.format``, is a float32
-NumPy array (rank 1 or 2) of its *dense contents*: an encoding only says how a
+Every tensor value, dense or sparse and whatever its ``#sparse.format``, is a NumPy
+array of its element type (float32, float64, int32, int64; rank 1 or 2) of its *dense contents*: an encoding only says how a
 backend stores a matrix, so the reference ignores it, and ``sparse.convert`` is a copy.
 
-Products are computed in float64 and rounded once to float32, so the reference is at
-least as accurate as any backend's f32 accumulation. ``sparse.elementwise`` runs its
+Products of f32 are computed in float64 and rounded once to float32, so the reference
+is at least as accurate as any backend's f32 accumulation; f64 products are float64,
+integer ones int64 and wrapped to the element width (as the backends' wrapping
+arithmetic gives). ``sparse.elementwise`` runs its
 body once, whole-array, over the NumPy-broadcast inputs with the scalar op table the
 ``graph.map`` bodies use (``ARITH_MATH_OPS``). ``sparse.reduce`` has ``graph.reduce``'s
 float semantics (``images.reduce``): ``add`` sums in float64, ``min``/``max`` propagate
@@ -34,8 +36,12 @@ def shape_fits(shape: tuple[int, ...], t: TensorType) -> bool:
     return len(shape) == len(want) and all(w < 0 or w == s for s, w in zip(shape, want))
 
 
+def _dtype(t: TensorType) -> np.dtype:
+    return np.dtype(scalar_dtype(t.element_type))
+
+
 def tensor_argument(arg: object, t: TensorType, index: int) -> np.ndarray:
-    """A tensor argument as a float32 array of its dense contents: a NumPy array (or
+    """A tensor argument as an array of ``t``'s element type of its dense contents: a NumPy array (or
     anything ``np.asarray`` takes) of ``t``'s rank, or a scipy.sparse matrix (any object
     with ``.toarray()``)."""
     if hasattr(arg, "toarray"):
@@ -45,7 +51,7 @@ def tensor_argument(arg: object, t: TensorType, index: int) -> np.ndarray:
         raise EvaluationError(f"argument {index}: expected real numbers for {t}, got {value.dtype}")
     if not shape_fits(value.shape, t):
         raise EvaluationError(f"argument {index}: expected a tensor of shape {_shape(t)} for {t}, got {value.shape}")
-    return np.array(value, dtype=np.float32)  # a copy: never alias the caller's array
+    return np.array(value, dtype=_dtype(t))  # a copy: never alias the caller's array
 
 
 def _conform(op: Operation, value: np.ndarray) -> np.ndarray:
@@ -67,7 +73,10 @@ def product(op: Operation, args: list[np.ndarray]) -> np.ndarray:
         else:
             rhs, why = f"a {b.shape[0]}x{b.shape[1]} matrix", "the inner sizes differ"
         raise EvaluationError(f"{describe(op)}: a {a.shape[0]}x{a.shape[1]} matrix times {rhs} ({why})")
-    return _conform(op, (a.astype(np.float64) @ b.astype(np.float64)).astype(np.float32))
+    dtype = _dtype(op.results[0].type)
+    wide = np.float64 if dtype.kind == "f" else np.int64
+    with np.errstate(over="ignore"):
+        return _conform(op, (a.astype(wide) @ b.astype(wide)).astype(dtype))
 
 
 def _result_shape(op: Operation, tensors: list[np.ndarray]) -> tuple[int, ...]:
@@ -102,7 +111,7 @@ def elementwise(op: Operation, args: list[np.ndarray]) -> np.ndarray:
     for inner in block.ops:
         operands = [values[v] for v in inner.operands]  # isolated: every value is the body's
         if isinstance(inner, sparse.YieldOp):
-            return _conform(op, np.array(np.broadcast_to(operands[0], shape), dtype=np.float32))
+            return _conform(op, np.array(np.broadcast_to(operands[0], shape), dtype=_dtype(op.results[0].type)))
         handler = ARITH_MATH_OPS.get(inner.name)
         if handler is None:
             raise EvaluationError(f"the reference evaluator does not support {describe(inner)} "
@@ -120,7 +129,7 @@ def fill(op: Operation, args: list[np.ndarray]) -> np.ndarray:
     shape = tuple(int(s) for s in sizes)
     if any(s < 0 for s in shape):
         raise EvaluationError(f"{describe(op)}: negative size in {shape}")
-    return _conform(op, np.full(shape, value, dtype=np.float32))
+    return _conform(op, np.full(shape, value, dtype=_dtype(op.results[0].type)))
 
 
 def _reduce(op: Operation, args: list[np.ndarray]) -> np.ndarray:

@@ -3,14 +3,14 @@
 Storage (the runtime fills it in exactly this layout, :mod:`ccomp.runtime.sparse.formats`):
 
 =======  ==================================================================
-format   parts (``memref<?xi32>`` indices, ``memref<?xf32>`` values)
+format   parts (``memref<?xi32>`` indices, ``memref<?xT>`` values, T f32 or f64)
 =======  ==================================================================
 csr      indptr (rows+1), indices (column ids, sorted per row), data
 csc      indptr (cols+1), indices (row ids, sorted per column), data
 coo      row, col (sorted row-major, no duplicates), data
 bsr R×C  indptr (block rows+1), indices (block column ids), data flat:
          entry (r, c) of block k at ``(k*R + r)*C + c``; padding is zero
-dense    values ``memref<?x?xf32>``
+dense    values ``memref<?x?xT>`` (T f32, f64, i32 or i64)
 =======  ==================================================================
 
 Every kernel is data-parallel over the rows of its result where the format allows:
@@ -18,7 +18,9 @@ CSR, BSR and dense rows are independent, and a row-sorted COO finds each row's
 entries by binary search. CSC stores columns, so its products scatter into rows
 and run as one sequential invocation (``auto`` never picks CSC for that reason).
 Indices read from storage are clamped into their buffer: memory safety never
-depends on the runtime's validation alone.
+depends on the runtime's validation alone. Every kernel takes the element type of
+its values (``elem``, f32 unless given) and does its arithmetic in it (:func:`add`,
+:func:`mul`): an f64 product accumulates in double, an i32 one wraps.
 """
 
 from __future__ import annotations
@@ -27,27 +29,30 @@ from collections.abc import Callable, Sequence
 
 from xdsl.dialects import arith
 from xdsl.dialects.builtin import DYNAMIC_INDEX, MemRefType, f32, i32
-from xdsl.ir import SSAValue
+from xdsl.ir import Attribute, SSAValue
 from xdsl.dialects.builtin import LocationAttr as Location
 
 from ccomp.dialects import kern
 from ccomp.dialects.sparse_format import FormatAttr
 from ccomp.dialects.sparse_parts import storage_parts
 from ccomp.passes.lowering.builder import IRBuilder, KernelBuilder
+from ccomp.passes.lowering.sparse_elements import add, elem_of, mat_of, mul, nonzero, vec_of, zero
 
 IDX = MemRefType(i32, [DYNAMIC_INDEX])
 VAL = MemRefType(f32, [DYNAMIC_INDEX])
 VEC = MemRefType(f32, [DYNAMIC_INDEX])
 MAT = MemRefType(f32, [DYNAMIC_INDEX, DYNAMIC_INDEX])
 
+
+
 Entry = Callable[[IRBuilder, SSAValue, SSAValue, list[SSAValue]], Sequence[SSAValue]]
 
 
-def part_types(fmt: FormatAttr | None) -> list[tuple[str, MemRefType]]:
-    """The storage buffers of a format, in binding order."""
+def part_types(fmt: FormatAttr | None, elem: Attribute = f32) -> list[tuple[str, MemRefType]]:
+    """The storage buffers of a format holding ``elem`` values, in binding order."""
     if fmt is None:
-        return list(zip(storage_parts("dense"), [MAT]))
-    return list(zip(storage_parts(fmt.kind.data), [IDX, IDX, VAL], strict=True))
+        return list(zip(storage_parts("dense"), [mat_of(elem)]))
+    return list(zip(storage_parts(fmt.kind.data), [IDX, IDX, vec_of(elem)], strict=True))
 
 
 def kind(fmt: FormatAttr | None) -> str:
@@ -84,19 +89,20 @@ def _row_range(b: IRBuilder, fmt: FormatAttr, parts: list[SSAValue], row: SSAVal
 SPLIT = 4  # independent partial sums per row: a single chain is bound by the add latency
 
 
-def split_sum(b: IRBuilder, lo: SSAValue, hi: SSAValue, term: Callable[[IRBuilder, SSAValue], SSAValue]) -> SSAValue:
+def split_sum(b: IRBuilder, lo: SSAValue, hi: SSAValue, term: Callable[[IRBuilder, SSAValue], SSAValue],
+              elem: Attribute = f32) -> SSAValue:
     """``sum(term(p) for p in [lo, hi))`` with ``SPLIT`` interleaved partial sums and a
     tail, so consecutive additions do not wait on each other."""
-    zero = b.f32(0.0)
+    nothing = zero(b, elem)
     main = b.addi(lo, b.muli(b.divi(b.subi(hi, lo), b.index(SPLIT)), b.index(SPLIT)))
 
     def unrolled(b: IRBuilder, p: SSAValue, accs: list[SSAValue]) -> list[SSAValue]:
-        return [b.add(arith.AddfOp(a, term(b, b.addi(p, b.index(j))))) for j, a in enumerate(accs)]
-    accs = b.loop(lo, main, [zero] * SPLIT, unrolled, step=SPLIT)
-    (tail,) = b.loop(main, hi, [zero], lambda b, p, acc: [b.add(arith.AddfOp(acc[0], term(b, p)))])
+        return [add(b, a, term(b, b.addi(p, b.index(j)))) for j, a in enumerate(accs)]
+    accs = b.loop(lo, main, [nothing] * SPLIT, unrolled, step=SPLIT)
+    (tail,) = b.loop(main, hi, [nothing], lambda b, p, acc: [add(b, acc[0], term(b, p))])
     total = accs[0]
     for a in [*accs[1:], tail]:
-        total = b.add(arith.AddfOp(total, a))
+        total = add(b, total, a)
     return total
 
 
@@ -144,13 +150,14 @@ def _extra(fmt: FormatAttr | None) -> list:
 Product = Callable[[KernelBuilder, FormatAttr | None, list[SSAValue], SSAValue, SSAValue, SSAValue | None], None]
 
 
-def _product_kernel(name: str, fmt: FormatAttr | None, loc: Location, matrix: bool, rows: Product) -> kern.KernelOp:
+def _product_kernel(name: str, fmt: FormatAttr | None, loc: Location, matrix: bool, rows: Product,
+                    elem: Attribute = f32) -> kern.KernelOp:
     """The frame matvec and matmul share. Bindings: A's parts, the right-hand side and
     the result (vectors, or matrices if ``matrix``), then nnz for coo. CSC goes to
     ``_csc_product``; every other format to ``rows(kb, fmt, parts, rhs, out, nnz)``,
     which writes the result row of point 0."""
-    dense = MAT if matrix else VEC
-    types = [t for _, t in part_types(fmt)] + [dense, dense] + _extra(fmt)
+    dense = mat_of(elem) if matrix else vec_of(elem)
+    types = [t for _, t in part_types(fmt, elem)] + [dense, dense] + _extra(fmt)
     if kind(fmt) == "csc":
         return _csc_product(name, types, loc, matrix)
     kb = KernelBuilder(name, 1, types, loc)
@@ -159,9 +166,9 @@ def _product_kernel(name: str, fmt: FormatAttr | None, loc: Location, matrix: bo
     return kb.finish()
 
 
-def matvec_kernel(name: str, fmt: FormatAttr | None, loc: Location) -> kern.KernelOp:
+def matvec_kernel(name: str, fmt: FormatAttr | None, loc: Location, elem: Attribute = f32) -> kern.KernelOp:
     """``y = A x``; bindings: A's parts, x, y (and nnz for coo)."""
-    return _product_kernel(name, fmt, loc, False, _matvec_row)
+    return _product_kernel(name, fmt, loc, False, _matvec_row, elem)
 
 
 def _matvec_row(kb: KernelBuilder, fmt: FormatAttr | None, parts: list[SSAValue], x: SSAValue, y: SSAValue,
@@ -171,35 +178,35 @@ def _matvec_row(kb: KernelBuilder, fmt: FormatAttr | None, parts: list[SSAValue]
         lo, hi, colv, data = _row_range(kb, fmt, parts, i, nnz)
 
         def term(b: IRBuilder, p: SSAValue) -> SSAValue:
-            return b.add(arith.MulfOp(b.load(data, p), b.load(x, b.clamp(b.load_index(colv, p), cols))))
-        kb.store(split_sum(kb, lo, hi, term), y, i)
+            return mul(b, b.load(data, p), b.load(x, b.clamp(b.load_index(colv, p), cols)))
+        kb.store(split_sum(kb, lo, hi, term, elem_of(y)), y, i)
         return
 
     def fma(b: IRBuilder, col: SSAValue, val: SSAValue, acc: list[SSAValue]) -> list[SSAValue]:
         xv = b.load(x, b.clamp(col, cols))
-        return [b.add(arith.AddfOp(acc[0], b.add(arith.MulfOp(val, xv))))]
-    (acc,) = row_entries(kb, fmt, parts, i, cols, nnz, [kb.f32(0.0)], fma)
+        return [add(b, acc[0], mul(b, val, xv))]
+    (acc,) = row_entries(kb, fmt, parts, i, cols, nnz, [zero(kb, elem_of(y))], fma)
     kb.store(acc, y, i)
 
 
-def matmul_kernel(name: str, fmt: FormatAttr | None, loc: Location) -> kern.KernelOp:
+def matmul_kernel(name: str, fmt: FormatAttr | None, loc: Location, elem: Attribute = f32) -> kern.KernelOp:
     """``Y = A B`` with B dense; one point per row of Y, whose columns the innermost
     loop walks contiguously (LLVM vectorises it); bindings: A's parts, B, Y (, nnz)."""
-    return _product_kernel(name, fmt, loc, True, _matmul_row)
+    return _product_kernel(name, fmt, loc, True, _matmul_row, elem)
 
 
 def _matmul_row(kb: KernelBuilder, fmt: FormatAttr | None, parts: list[SSAValue], bm: SSAValue, ym: SSAValue,
                 nnz: SSAValue | None) -> None:
     i, inner, width = kb.point(0), kb.dim(bm, 0), kb.dim(ym, 1)
-    zero = kb.f32(0.0)
-    kb.loop(kb.index(0), width, [], lambda b, c, _: (b.store(zero, ym, i, c), [])[1])
+    nothing = zero(kb, elem_of(ym))
+    kb.loop(kb.index(0), width, [], lambda b, c, _: (b.store(nothing, ym, i, c), [])[1])
 
     def axpy(b: IRBuilder, col: SSAValue, val: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
         j = b.clamp(col, inner)
 
         def lane(b: IRBuilder, c: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
-            prod = b.add(arith.MulfOp(val, b.load(bm, j, c)))
-            b.store(b.add(arith.AddfOp(b.load(ym, i, c), prod)), ym, i, c)
+            prod = mul(b, val, b.load(bm, j, c))
+            b.store(add(b, b.load(ym, i, c), prod), ym, i, c)
             return []
         return b.loop(b.index(0), width, [], lane)
     row_entries(kb, fmt, parts, i, inner, nnz, [], axpy)
@@ -211,13 +218,13 @@ def _csc_product(name: str, types: list, loc: Location, matrix: bool) -> kern.Ke
     (ptr, idx, data, rhs, out) = kb.args
     rows = kb.dim(out, 0)
     width = kb.dim(out, 1) if matrix else None
-    zero = kb.f32(0.0)
+    nothing = zero(kb, elem_of(out))
 
     def zero_row(b: IRBuilder, i: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
         if matrix:
-            b.loop(b.index(0), width, [], lambda b, c, _: (b.store(zero, out, i, c), [])[1])
+            b.loop(b.index(0), width, [], lambda b, c, _: (b.store(nothing, out, i, c), [])[1])
         else:
-            b.store(zero, out, i)
+            b.store(nothing, out, i)
         return []
     kb.loop(kb.index(0), rows, [], zero_row)
 
@@ -225,13 +232,13 @@ def _csc_product(name: str, types: list, loc: Location, matrix: bool) -> kern.Ke
         def entry(b: IRBuilder, p: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
             i, val = b.clamp(b.load_index(idx, p), rows), b.load(data, p)
             if not matrix:
-                prod = b.add(arith.MulfOp(val, b.load(rhs, j)))
-                b.store(b.add(arith.AddfOp(b.load(out, i), prod)), out, i)
+                prod = mul(b, val, b.load(rhs, j))
+                b.store(add(b, b.load(out, i), prod), out, i)
                 return []
 
             def lane(b: IRBuilder, c: SSAValue, _: list[SSAValue]) -> list[SSAValue]:
-                prod = b.add(arith.MulfOp(val, b.load(rhs, j, c)))
-                b.store(b.add(arith.AddfOp(b.load(out, i, c), prod)), out, i, c)
+                prod = mul(b, val, b.load(rhs, j, c))
+                b.store(add(b, b.load(out, i, c), prod), out, i, c)
                 return []
             return b.loop(b.index(0), width, [], lane)
         return b.loop(b.load_index(ptr, j), b.load_index(ptr, b.addi(j, b.index(1))), [], entry)
@@ -239,18 +246,18 @@ def _csc_product(name: str, types: list, loc: Location, matrix: bool) -> kern.Ke
     return kb.finish()
 
 
-def fill_kernel(name: str, rank: int, loc: Location) -> kern.KernelOp:
+def fill_kernel(name: str, rank: int, loc: Location, elem: Attribute = f32) -> kern.KernelOp:
     """``out[...] = value`` over a rank-1 or rank-2 buffer; bindings: out, value."""
-    kb = KernelBuilder(name, rank, [VEC if rank == 1 else MAT, f32], loc)
+    kb = KernelBuilder(name, rank, [vec_of(elem) if rank == 1 else mat_of(elem), elem], loc)
     out, value = kb.args
     kb.store(value, out, *([kb.point(0)] if rank == 1 else [kb.point(1), kb.point(0)]))
     return kb.finish()
 
 
-def to_dense_kernel(name: str, fmt: FormatAttr, loc: Location) -> kern.KernelOp:
+def to_dense_kernel(name: str, fmt: FormatAttr, loc: Location, elem: Attribute = f32) -> kern.KernelOp:
     """Scatter stored entries into a zeroed dense matrix; one point per row (per
     column for csc). Bindings: parts, D (, nnz)."""
-    kb = KernelBuilder(name, 1, [t for _, t in part_types(fmt)] + [MAT] + _extra(fmt), loc)
+    kb = KernelBuilder(name, 1, [t for _, t in part_types(fmt, elem)] + [mat_of(elem)] + _extra(fmt), loc)
     parts, (dense, *rest) = _binding_parts(kb, fmt)
     rows, cols = kb.dim(dense, 0), kb.dim(dense, 1)
     if kind(fmt) == "csc":
@@ -272,26 +279,26 @@ def to_dense_kernel(name: str, fmt: FormatAttr, loc: Location) -> kern.KernelOp:
     return kb.finish()
 
 
-def nnz_kernel(name: str, fmt: FormatAttr | None, loc: Location, rank: int = 2) -> kern.KernelOp:
+def nnz_kernel(name: str, fmt: FormatAttr | None, loc: Location, rank: int = 2, elem: Attribute = f32) -> kern.KernelOp:
     """Count nonzero values (a reduce kernel). Sparse: one point per stored value, with
     the stored count bound so padding is skipped; dense: one point per element."""
     if fmt is None:
-        kb = KernelBuilder(name, rank, [MAT if rank == 2 else VEC], loc, reduce="add")
+        kb = KernelBuilder(name, rank, [mat_of(elem) if rank == 2 else vec_of(elem)], loc, reduce="add")
         v = kb.load(kb.args[0], *([kb.point(1), kb.point(0)] if rank == 2 else [kb.point(0)]))
-        nonzero = kb.add(arith.CmpfOp(v, kb.f32(0.0), "une"))
+        stored = nonzero(kb, v)
     else:
-        kb = KernelBuilder(name, 1, [VAL, i32], loc, reduce="add")
+        kb = KernelBuilder(name, 1, [vec_of(elem), i32], loc, reduce="add")
         data, stored = kb.args
         k = kb.point(0)
         v = kb.load(data, kb.clamp(k, kb.dim(data, 0)))
         inside = kb.cmpi("slt", k, kb.to_index(stored))
-        nonzero = kb.add(arith.AndIOp(inside, kb.add(arith.CmpfOp(v, kb.f32(0.0), "une"))))
-    return kb.finish(kb.select(nonzero, kb.i32(1), kb.i32(0)))
+        stored = kb.add(arith.AndIOp(inside, nonzero(kb, v)))
+    return kb.finish(kb.select(stored, kb.i32(1), kb.i32(0)))
 
 
-def reduce_kernel(name: str, how: str, rank: int, loc: Location) -> kern.KernelOp:
-    """Combine every element of a dense tensor (``add``, ``min``, ``max``)."""
-    kb = KernelBuilder(name, rank, [VEC if rank == 1 else MAT], loc, reduce=how)
+def reduce_kernel(name: str, how: str, rank: int, loc: Location, elem: Attribute = f32) -> kern.KernelOp:
+    """Combine every element of a dense tensor (``add``, ``min``, ``max``), in its element type."""
+    kb = KernelBuilder(name, rank, [vec_of(elem) if rank == 1 else mat_of(elem)], loc, reduce=how)
     src = kb.args[0]
     return kb.finish(kb.load(src, *([kb.point(0)] if rank == 1 else [kb.point(1), kb.point(0)])))
 

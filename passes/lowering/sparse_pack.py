@@ -12,18 +12,15 @@ BSR matrix that lie partly outside the matrix are zero-padded.
 from __future__ import annotations
 
 from xdsl.dialects import arith
-from xdsl.dialects.builtin import i1
-from xdsl.ir import SSAValue
+from xdsl.dialects.builtin import f32, i1
+from xdsl.ir import Attribute, SSAValue
 from xdsl.dialects.builtin import LocationAttr as Location
 
 from ccomp.dialects import kern
 from ccomp.dialects.sparse_format import FormatAttr
 from ccomp.passes.lowering.builder import IRBuilder, KernelBuilder
-from ccomp.passes.lowering.sparse_kernels import IDX, MAT, VAL
-
-
-def _nonzero(b: IRBuilder, v: SSAValue) -> SSAValue:
-    return b.add(arith.CmpfOp(v, b.f32(0.0), "une"))
+from ccomp.passes.lowering.sparse_kernels import IDX, mat_of, vec_of, zero
+from ccomp.passes.lowering.sparse_kernels import nonzero as _nonzero
 
 
 def _block_value(b: IRBuilder, dense: SSAValue, fmt: FormatAttr, bi: SSAValue, bj: SSAValue,
@@ -34,7 +31,7 @@ def _block_value(b: IRBuilder, dense: SSAValue, fmt: FormatAttr, bi: SSAValue, b
     rows, cols = b.dim(dense, 0), b.dim(dense, 1)
     inside = b.add(arith.AndIOp(b.cmpi("slt", row, rows), b.cmpi("slt", col, cols)))
     v = b.load(dense, b.clamp(row, rows), b.clamp(col, cols))
-    return b.select(inside, v, b.f32(0.0))
+    return b.select(inside, v, zero(b, v.type))
 
 
 def _block_nonzero(b: IRBuilder, dense: SSAValue, fmt: FormatAttr, bi: SSAValue, bj: SSAValue) -> SSAValue:
@@ -70,9 +67,9 @@ def _element(b: IRBuilder, dense: SSAValue, fmt: FormatAttr, m: SSAValue, n: SSA
     return b.load(dense, n, m) if fmt.kind.data == "csc" else b.load(dense, m, n)
 
 
-def count_kernel(name: str, fmt: FormatAttr, loc: Location) -> kern.KernelOp:
+def count_kernel(name: str, fmt: FormatAttr, loc: Location, elem: Attribute = f32) -> kern.KernelOp:
     """``counts[m]`` = stored entries (blocks, for bsr) of major slice ``m``; bindings: D, counts."""
-    kb = KernelBuilder(name, 1, [MAT, IDX], loc)
+    kb = KernelBuilder(name, 1, [mat_of(elem), IDX], loc)
     dense, counts = kb.args
     m = kb.point(0)
     _, length = _slices(kb, dense, fmt)
@@ -86,12 +83,12 @@ def count_kernel(name: str, fmt: FormatAttr, loc: Location) -> kern.KernelOp:
     return kb.finish()
 
 
-def emit_kernel(name: str, fmt: FormatAttr, loc: Location) -> kern.KernelOp:
+def emit_kernel(name: str, fmt: FormatAttr, loc: Location, elem: Attribute = f32) -> kern.KernelOp:
     """Write slice ``m``'s entries from ``ptr[m]`` on. Bindings: D, ptr, then the
     format's index and value buffers (coo: row, col, data; others: indices, data)."""
     coo, bsr = fmt.kind.data == "coo", fmt.kind.data == "bsr"
-    outs = [IDX, IDX, VAL] if coo else [IDX, VAL]
-    kb = KernelBuilder(name, 1, [MAT, IDX, *outs], loc)
+    outs = [IDX, IDX, vec_of(elem)] if coo else [IDX, vec_of(elem)]
+    kb = KernelBuilder(name, 1, [mat_of(elem), IDX, *outs], loc)
     dense, ptr, *out = kb.args
     m = kb.point(0)
     _, length = _slices(kb, dense, fmt)

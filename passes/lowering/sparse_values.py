@@ -39,7 +39,7 @@ def expanded_types(t: Attribute) -> list[tuple[str | None, Attribute]]:
     """The L2 values one L1 value becomes: ``(part name or None, type)``."""
     fmt = format_of(t)
     if fmt is not None:
-        return [*sk.part_types(fmt), *[(n, i32) for n in SCALARS]]
+        return [*sk.part_types(fmt, t.element_type), *[(n, i32) for n in SCALARS]]
     return [(None, memref_of(t) if isinstance(t, TensorType) else t)]
 
 

@@ -2,9 +2,9 @@
 
 Scalars of every width are parameters, results, repeat-zone states and the values a
 tensor reduction is widened into; literals beside a 64-bit value take its type, as in
-graphs. Tensors hold f32 in this version: an f64/i64 scalar inside a tensor
-expression is a located error rather than a silent narrowing, and a tensor of another
-element type is refused at its declaration."""
+graphs. Tensors of f64/i32/i64 are tests/differential/test_fn_tensor_types.py; here,
+what the rules refuse: a promoted tensor is never narrowed implicitly, '@' takes one
+element type, sparse tensors hold floats."""
 
 from __future__ import annotations
 
@@ -78,11 +78,13 @@ def test_reductions_widened_and_explicit_conversions_into_tensors(target):
 
 
 @pytest.mark.parametrize("src,where,message", [
-    ("fn f(v: tensor<?xf32>, k: f64) -> tensor<?xf32> {\n    return v * k\n}\n", "2:16",
-     "an f64 scalar in an expression of f32 tensors would lose precision"),
-    ("fn f(v: tensor<?xf32>, k: i64) -> tensor<?xf32> {\n    return max(v, k)\n}\n", "2:19",
-     "an i64 scalar in an expression of f32 tensors"),
-    ("fn f(v: tensor<?xf64>) -> f32 {\n    return sum(v)\n}\n", "1:16", "only f32 tensors are supported"),
+    ("fn f(v: tensor<?xf32>, k: f64) -> tensor<?xf32> {\n    return v * k\n}\n", "2:14",
+     "expected tensor<?xf32>, got tensor<?xf64>; tensors are not converted implicitly: convert it with f32(...)"),
+    ("fn f(A: tensor<?x?xf64>, v: tensor<?xf32>) -> tensor<?xf64> {\n    return A @ v\n}\n", "2:14",
+     "'@' takes tensors of one element type"),
+    ("fn f(v: tensor<?xf64>) -> f32 {\n    return sum(v)\n}\n", "2:12", "expected f32, got f64"),
+    ("fn f(A: tensor<?x?xi32, csr>) -> i32 {\n    return nnz(A)\n}\n", "1:16", "sparse tensors hold f32"),
+    ("fn f(v: tensor<?xbool>) -> i32 {\n    return 1\n}\n", "1:16", "tensors hold f32, f64, i32, i64, not bool"),
     ("fn f(n: i64) -> tensor<?xf32> {\n    return fill(n, 1.0)\n}\n", "2:17", "fill() sizes must be i32, got i64"),
 ])
 def test_what_tensors_cannot_hold_is_a_located_error(src, where, message):

@@ -335,7 +335,7 @@ def test_static_repeat_state_is_widened():
 
 DIAGNOSTICS = [
     # types
-    (fn_of("A: tensor<?xi32>", "f32", "    return 1.0"), "1:16", "only f32 tensors are supported by this version of ccomp"),
+    (fn_of("A: tensor<?xbool>", "f32", "    return 1.0"), "1:16", "tensors hold f32, f64, i32, i64, not bool"),
     (fn_of("A: tensor<?xf32, csr>", "f32", "    return 1.0"), "1:23", "only rank-2 tensors (matrices) can be sparse"),
     (fn_of("A: tensor<?x?xf32, cssr>", "f32", "    return 1.0"), "1:25", "unknown tensor format 'cssr'; did you mean 'csr'?"),
     (fn_of("A: tensor<?x?xf32, bsr>", "f32", "    return 1.0"), "1:25", "bsr needs a block size, as in bsr(4x4)"),
@@ -377,7 +377,7 @@ DIAGNOSTICS = [
     (fn_of("v: tensor<?xf32>", "i32", "    return cols(v)"), "2:12", "cols() needs a matrix, but tensor<?xf32> is a vector"),
     (fn_of("k: f32", "i32", "    return rows(k)"), "2:17", "rows() expects a tensor, got f32"),
     (fn_of("k: f32", "tensor<?xf32>", "    return fill(k, 1.0)"), "2:17", "fill() sizes must be i32, got f32"),
-    (fn_of("n: i32", "tensor<?xf32>", "    return fill(n, true)"), "2:20", "the value of fill() must be an f32 number, got bool"),
+    (fn_of("n: i32", "tensor<?xf32>", "    return fill(n, true)"), "2:20", "the value of fill() must be a number, got bool"),
     (fn_of("n: i32", "tensor<?xf32>", "    return fill(n)"), "2:12", "fill() takes the sizes then the value"),
     (fn_of("A: tensor<?x?xf32>", "tensor<?x?xf32>", "    return to(A, cssr)"), "2:18",
      "unknown tensor format 'cssr'; did you mean 'csr'?"),

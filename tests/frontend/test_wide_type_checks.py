@@ -55,12 +55,12 @@ def test_errors(params, result, body, message, col):
     assert err.diagnostic.loc is not None and err.diagnostic.loc.col == col
 
 
-def test_fn_programs_refuse_64_bit_scalars_in_f32_tensor_expressions():
-    """f64/i64 scalars are fn values (tests/differential/test_fn_types.py), but tensors
-    hold f32: mixing one in would narrow it, so the scalar is refused, located."""
+def test_fn_programs_do_not_narrow_a_promoted_tensor_implicitly():
+    """An f64 scalar promotes an f32 tensor expression to f64 (as for scalars); handing
+    that to an f32 result would narrow it, so it is refused, located at the value."""
     err = compile_error("fn f(v: tensor<?xf32>, k: f64) -> tensor<?xf32> {\n    return v * k\n}\n")
-    assert "an f64 scalar in an expression of f32 tensors would lose precision" in err.message
-    assert err.diagnostic.loc.line == 2 and err.diagnostic.loc.col == 16
+    assert "expected tensor<?xf32>, got tensor<?xf64>" in err.message and "f32(...)" in err.message
+    assert err.diagnostic.loc.line == 2 and err.diagnostic.loc.col == 14
 
 
 def test_double_suggests_f64():

@@ -1,7 +1,8 @@
 """Elementwise tensor expressions of a ``fn``: one ``sparse.elementwise`` per tree.
 
-A maximal tree of elementwise nodes — ``+ - * / %``, unary ``-`` and the f32
-pointwise builtins (``sqrt``, ``max``, ``clamp``...) with at least one tensor operand
+A maximal tree of elementwise nodes — ``+ - * / %``, unary ``-``, the pointwise
+builtins (``sqrt``, ``max``, ``clamp``...) and the conversions (``f64(v)``) with at
+least one tensor operand
 — becomes ONE ``sparse.elementwise`` op, whose body computes one result element
 with plain ``arith``/``math`` ops (the builtins expand exactly as in graphs). The
 tree's leaves become the op's inputs, deduplicated, in order of first use:
@@ -12,11 +13,13 @@ tree's leaves become the op's inputs, deduplicated, in order of first use:
   implicit zeros included (``A * 2.0`` is dense even when ``A`` is csr);
 - scalar leaves that are not constant (parameters, lets, ``rows(A)``, reductions,
   scalar arithmetic on those) are computed once before the op, as plain arith, and
-  converted to ``f32`` there;
+  converted there to the element type their operation computes in;
 - constant scalars (literals and arithmetic on literals) are built inside the body,
   which is ``IsolatedFromAbove`` and so cannot use a value defined outside.
 
-Shapes broadcast NumPy-style; the result's static shape is the one type inference
+Each node computes its element in the element type inference gave it, converting
+its operands' elements as scalar arithmetic would (``f32`` with ``f64`` is ``f64``),
+so the body is exactly the scalar code for one element. Shapes broadcast NumPy-style; the result's static shape is the one type inference
 computed (:func:`ccomp.frontend.tensor.typecheck.broadcast`).
 """
 
@@ -24,21 +27,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from xdsl.dialects.builtin import TensorType, f32
+from xdsl.dialects.builtin import TensorType
 from xdsl.ir import Block, Region, SSAValue
 
 from ccomp.dialects import sparse
 from ccomp.frontend import ast
-from ccomp.frontend.builtins import BUILTINS, coerce
+from ccomp.frontend.builtins import BUILTINS, coerce, unify
 from ccomp.frontend.emit import Emitter
 from ccomp.frontend.irgen import at
-from ccomp.frontend.tensor.typecheck import is_tensor, rank
-from ccomp.frontend.types import Ty, tensor_type
+from ccomp.frontend.tensor.typecheck import elem_of, elem_ty, is_tensor, rank
+from ccomp.frontend.types import Ty, mlir_type, tensor_type
 
 if TYPE_CHECKING:  # pragma: no cover
     from ccomp.frontend.tensor.irgen import FnGen
-
-F32 = Ty("f32")
 
 
 class Elementwise:
@@ -69,33 +70,49 @@ class Elementwise:
             self.args[value] = self.em.block.insert_arg(elem, len(self.em.block.args))
         return self.args[value]
 
-    def element(self, e: ast.Expr) -> SSAValue:
-        """The f32 that ``e`` contributes to one result element, built in the body."""
+    def element(self, e: ast.Expr, want: str | None = None) -> SSAValue:
+        """The element ``e`` contributes to one result element, built in the body: of
+        ``e``'s own element type, except that a scalar computed outside is converted
+        there, once, to ``want`` (the type its operation computes in)."""
         types, gen = self.gen.types, self.gen
         t = types.type_of(e)
         if not is_tensor(t):
             if types.is_constant(e):
-                v = gen.scalar(e, self.em)
-                return coerce(at(self.em, e), v, t, "f32")
+                return gen.scalar(e, self.em)
             v = gen.gen(e)
-            return self.arg(coerce(at(gen.top, e), v, t, "f32"))
+            return self.arg(coerce(at(gen.top, e), v, t, want) if want else v)
         if not types.is_elementwise(e):
             return self.arg(gen.dense(gen.gen(e), e))
         return self.NODES[type(e)](self, e)
 
     def binary(self, e: ast.Binary) -> SSAValue:
-        a, b = self.element(e.lhs), self.element(e.rhs)
-        return at(self.em, e).binary(e.op, a, b, F32)
+        ta, tb = (elem_ty(self.gen.types.type_of(x)) for x in (e.lhs, e.rhs))
+        elem = unify([ta, tb], lambda m: self.gen.fail(e, m))
+        a, b = self.element(e.lhs, elem), self.element(e.rhs, elem)
+        em = at(self.em, e)
+        return em.binary(e.op, coerce(em, a, value_ty(a), elem), coerce(em, b, value_ty(b), elem), Ty(elem))
 
     def unary(self, e: ast.Unary) -> SSAValue:
-        return at(self.em, e).negate(self.element(e.operand), F32)
+        return at(self.em, e).negate(self.element(e.operand), elem_ty(self.gen.types.type_of(e)))
 
     def call(self, e: ast.Call) -> SSAValue:
-        vals = [self.element(a) for a in e.args]
-        return BUILTINS[e.func].emit(at(self.em, e), vals, [F32] * len(vals), "f32")
+        tys = [elem_ty(self.gen.types.type_of(a)) for a in e.args]
+        operand = BUILTINS[e.func].check(tys, lambda m: self.gen.fail(e, m))
+        want = None if e.func in CONVERSIONS else operand  # a conversion reads its argument as it is
+        vals = [self.element(a, want) for a in e.args]
+        return BUILTINS[e.func].emit(at(self.em, e), vals, [value_ty(v) for v in vals], operand)
 
     #: The elementwise nodes (see ``FnTypes.is_elementwise``) -> the method building them.
     NODES = {ast.Binary: binary, ast.Unary: unary, ast.Call: call}
+
+
+CONVERSIONS = ("f32", "f64", "i32", "i64")
+_NAMES = {str(mlir_type(n)): n for n in ("f32", "f64", "i32", "i64", "bool")}
+
+
+def value_ty(v: SSAValue) -> Ty:
+    """The language type of one element value in the body."""
+    return Ty(_NAMES[str(v.type)])
 
 
 def widen(gen: "FnGen", value: SSAValue, node: ast.Node) -> SSAValue:
@@ -109,7 +126,7 @@ def widen(gen: "FnGen", value: SSAValue, node: ast.Node) -> SSAValue:
     assert isinstance(t, TensorType)
     if all(d < 0 for d in t.get_shape()):
         return value
-    em = at(Emitter(Block(arg_types=[f32]), gen.source.name), node)
+    em = at(Emitter(Block(arg_types=[t.element_type]), gen.source.name), node)
     em.add(sparse.YieldOp(em.block.args[0]))
-    op = sparse.ElementwiseOp([value], tensor_type(rank(t)), Region(em.block))
+    op = sparse.ElementwiseOp([value], tensor_type(rank(t), elem=elem_of(t)), Region(em.block))
     return at(gen.top, node).add(op)

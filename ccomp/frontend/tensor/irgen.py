@@ -1,8 +1,8 @@
 """IR generation for ``fn`` tensor programs: a checked fn becomes an L1 ``func.func``
 over the ``sparse`` dialect (with ``loop.repeat`` for repeat zones).
 
-Parameters and results are ``f32``/``i32``/``bool`` scalars and ``f32`` tensors of
-rank 1 or 2, dense or sparse. The ops say *what* is computed, never how a format is
+Parameters and results are scalars and tensors of rank 1 or 2 (dense of f32, f64,
+i32 or i64; sparse of f32). The ops say *what* is computed, never how a format is
 traversed (``sparse-lower`` writes the loops), so the generator is format-agnostic
 except where an op needs a dense operand; there it inserts ``sparse.convert``:
 
@@ -28,7 +28,9 @@ from ccomp.frontend.builtins import BUILTINS, coerce, unify
 from ccomp.frontend.emit import Emitter
 from ccomp.frontend.irgen import FunctionGen, at
 from ccomp.frontend.tensor.exprs import Elementwise, widen
-from ccomp.frontend.tensor.typecheck import AUTO_ONLY_PARAMS, TENSOR_REDUCTIONS, FnTypes, FTy, is_tensor, rank, show
+from ccomp.frontend.tensor.typecheck import (
+    AUTO_ONLY_PARAMS, TENSOR_REDUCTIONS, FnTypes, FTy, elem_of, elem_ty, fill_elem, is_tensor, rank, show,
+)
 from ccomp.frontend.typecheck import CMP_OPS, LOGIC_OPS
 from ccomp.frontend.types import Ty, mlir_type, tensor_type
 
@@ -59,7 +61,8 @@ class FnGen(FunctionGen[FTy]):
 
     def result_value(self, e: ast.Expr, want: FTy) -> SSAValue:
         """A dense value for a sparse result is converted; a sparse value for a dense
-        result is an error (the user says to_dense()). A declared dynamic size accepts
+        result is an error (the user says to_dense()), and so is another element type
+        (the user says f32(...), f64(...)...). A declared dynamic size accepts
         a static one (the function's type keeps the static size); two different static
         sizes are an error."""
         got = self.types.type_of(e)
@@ -67,6 +70,9 @@ class FnGen(FunctionGen[FTy]):
             if not is_tensor(got) or rank(got) != rank(want) or any(
                     w >= 0 and g >= 0 and w != g for w, g in zip(want.get_shape(), got.get_shape())):
                 raise self.fail(e, f"expected {show(want)}, got {show(got)}")
+            if elem_of(got) != elem_of(want):
+                raise self.fail(e, f"expected {show(want)}, got {show(got)}; tensors are not converted implicitly: "
+                                   f"convert it with {elem_of(want)}(...)")
             if format_of(want) is None and format_of(got) is not None:
                 raise self.fail(e, f"expected a dense {show(want)}, got {show(got)}; convert it with to_dense()")
             return self.convert(self.gen(e), format_of(want), e)
@@ -123,7 +129,8 @@ class FnGen(FunctionGen[FTy]):
         if e.func == "fill":
             sizes = [self.gen(a) for a in e.args[:-1]]
             value = self.gen(e.args[-1])
-            value = coerce(at(self.top, e.args[-1]), value, self.types.type_of(e.args[-1]), "f32")
+            vt = self.types.type_of(e.args[-1])
+            value = coerce(at(self.top, e.args[-1]), value, vt, fill_elem(vt))
             shape = tensor_type(len(sizes)).get_shape()
             return at(self.top, e).add(sparse.FillOp(sizes, value, shape))
         fmt = self.types.target_format(e) if e.func == "to" else None  # to() or to_dense()
@@ -172,20 +179,22 @@ class FnGen(FunctionGen[FTy]):
               ast.Binary: scalar_binary, ast.Call: scalar_call}
 
     def reduce(self, e: ast.Call) -> SSAValue:
-        """``sum``/``min``/``max`` of a tensor; ``mean`` is the sum over the element
-        count (the sizes multiplied as f32, so a huge tensor cannot overflow i32)."""
+        """``sum``/``min``/``max`` of a tensor, in its element type; ``mean`` is the sum
+        over the element count (the sizes multiplied in the element type for floats, so a
+        huge tensor cannot overflow i32; for integers the division truncates, as in
+        graphs)."""
         v = self.dense(self.gen(e.args[0]), e.args[0])
         top = at(self.top, e)
         kind = TENSOR_REDUCTIONS[e.func]
         total = top.add(sparse.ReduceOp("add" if kind == "mean" else kind, v))
         if kind != "mean":
             return total
-        f32 = Ty("f32")
+        elem = elem_ty(v.type)
         count = None
         for axis in range(rank(v.type)):
-            size = top.convert(top.add(sparse.DimOp(v, axis)), Ty("i32"), "f32")
-            count = size if count is None else top.binary("*", count, size, f32)
-        return top.binary("/", total, count, f32)
+            size = top.convert(top.add(sparse.DimOp(v, axis)), Ty("i32"), elem.elem)
+            count = size if count is None else top.binary("*", count, size, elem)
+        return top.binary("/", total, count, elem)
 
     # ----- repeat zones ---------------------------------------------------------
 
@@ -202,7 +211,7 @@ class FnGen(FunctionGen[FTy]):
             if is_tensor(got) and format_of(got) is not None:
                 raise self.fail(value, f"repeat state must be a dense tensor or a scalar, but this is "
                                        f"{show(got)}; convert it with to_dense()")
-            if not is_tensor(got) or rank(got) != rank(want):
+            if not is_tensor(got) or rank(got) != rank(want) or elem_of(got) != elem_of(want):
                 raise self.fail(value, f"state '{name}' is {show(want)}, but this is {show(got)}")
             return widen(self, self.gen(value), value)
         if is_tensor(got):

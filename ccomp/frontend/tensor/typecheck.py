@@ -1,7 +1,11 @@
 """Type inference for ``fn`` tensor programs, with located errors.
 
-A value in a fn is a scalar (``Ty``: ``f32``, ``i32``, ``bool``) or a whole ``f32``
-tensor. A tensor's type *is* the builtin ``TensorType`` its op will have in the
+A value in a fn is a scalar (``Ty``: ``f32``, ``f64``, ``i32``, ``i64``, ``bool``) or a
+whole tensor of ``f32``, ``f64``, ``i32`` or ``i64``. Elementwise tensor arithmetic
+promotes element types exactly as scalar arithmetic does (the element type of a
+tensor operand is typed as if it were a scalar of that type, see :func:`elem_ty`), so
+``tensor<f32> + tensor<f64>`` is an f64 tensor and ``v * 0.1`` with ``v`` f64 reads
+0.1 as a double. A tensor's type *is* the builtin ``TensorType`` its op will have in the
 ``sparse`` dialect (dense ``tensor<?xf32>``, sparse ``tensor<?x?xf32,
 #sparse.format<csr>>``), so shapes and formats are checked once, here, and the
 generator can trust them. Types are inferred before any IR is built because the
@@ -20,8 +24,8 @@ from ccomp.dialects.sparse_format import format_of, with_format
 from ccomp.frontend import ast, decls
 from ccomp.frontend.builtins import BUILTINS, result_elem
 from ccomp.frontend.emit import MATH_UNARY
-from ccomp.frontend.typecheck import CMP_OPS, ExprChecker, did_you_mean
-from ccomp.frontend.types import WIDE, Ty, tensor_type
+from ccomp.frontend.typecheck import CMP_OPS, ExprChecker, did_you_mean, literal_of
+from ccomp.frontend.types import WIDE, Ty, mlir_type, tensor_type
 
 FTy = Ty | TensorType
 
@@ -31,7 +35,8 @@ TENSOR_REDUCTIONS = {"sum": "add", "min": "min", "max": "max", "mean": "mean"}
 FN_FUNCTIONS = ("rows", "cols", "nnz", "fill", "to", "to_dense", *TENSOR_REDUCTIONS)
 # The f32 pointwise builtins that apply to tensors element by element.
 ELEMENTWISE_BUILTINS = frozenset([*MATH_UNARY, "abs", "min", "max", "pow", "clamp", "mix", "step",
-                                  "smoothstep", "fract"])
+                                  "smoothstep", "fract", "f32", "f64", "i32", "i64"])
+_ELEMS = {str(mlir_type(n)): n for n in ("f32", "f64", "i32", "i64")}
 ELEMENTWISE_OPS = ("+", "-", "*", "/", "%")
 # sparse-select-format compiles one variant per format of each auto *parameter*; the
 # format of a computed value is never left to the data.
@@ -43,6 +48,16 @@ def is_tensor(t: object) -> bool:
     return isinstance(t, TensorType)
 
 
+def elem_of(t: FTy) -> str:
+    """The element type's name of a tensor (``f64``), or a scalar's own type."""
+    return _ELEMS[str(t.element_type)] if isinstance(t, TensorType) else t.elem
+
+
+def elem_ty(t: FTy) -> Ty:
+    """The scalar that stands for ``t`` when typing elementwise arithmetic."""
+    return Ty(elem_of(t))
+
+
 def rank(t: TensorType) -> int:
     return t.get_num_dims()
 
@@ -52,12 +67,12 @@ def show(t: FTy) -> str:
     if isinstance(t, TensorType):
         dims = "x".join("?" if d < 0 else str(d) for d in t.get_shape())
         fmt = format_of(t)
-        return f"tensor<{dims}xf32" + (f", {fmt.text()}" if fmt is not None else "") + ">"
+        return f"tensor<{dims}x{elem_of(t)}" + (f", {fmt.text()}" if fmt is not None else "") + ">"
     return t.show()
 
 
-def broadcast(tys: Sequence[TensorType], fail: Callable[[str], Exception]) -> TensorType:
-    """NumPy broadcasting of tensor shapes (trailing axes aligned) to a dense result.
+def broadcast(tys: Sequence[TensorType], fail: Callable[[str], Exception], elem: str = "f32") -> TensorType:
+    """NumPy broadcasting of tensor shapes (trailing axes aligned) to a dense result of ``elem``.
 
     A static size other than 1 wins over dynamic ones (which must then match it at run
     time); two different static sizes other than 1 are an error."""
@@ -70,7 +85,7 @@ def broadcast(tys: Sequence[TensorType], fail: Callable[[str], Exception]) -> Te
             raise fail(f"shapes {' and '.join(show(t) for t in tys)} do not broadcast "
                        f"(sizes {static[0]} and {static[1]})")
         dims.append(static[0] if static else (-1 if any(s < 0 for s in sizes) else 1))
-    return tensor_type(out_rank, shape=dims[::-1])
+    return tensor_type(out_rank, shape=dims[::-1], elem=elem)
 
 
 class FnTypes(ExprChecker[FTy]):
@@ -80,6 +95,16 @@ class FnTypes(ExprChecker[FTy]):
 
     def show(self, t: FTy) -> str:
         return show(t)
+
+    def operand_types(self, operands: Sequence[ast.Expr]) -> list[FTy]:
+        """As for scalars, a literal beside a 64-bit value takes its type; here a
+        tensor of f64/i64 counts as such a value too (``v * 0.1`` with ``v`` f64)."""
+        others = [self.type_of(o) for o in operands if literal_of(o) is None]
+        wide = {elem_of(t) for t in others} & set(WIDE)
+        if wide:
+            for o in operands:
+                self.seed_literal(o, "f64" if "f64" in wide else "i64")
+        return [self.type_of(o) for o in operands]
 
     # ----- classification, for the generator ----------------------------------
 
@@ -137,35 +162,31 @@ class FnTypes(ExprChecker[FTy]):
             return self._matmul(e, a, b)
         if not is_tensor(a) and not is_tensor(b):  # scalar arithmetic, as in graphs
             return Ty(self.scalar_binary(e, a, b))
-        self.no_wide_scalar(e, [e.lhs, e.rhs], [a, b])
         if e.op in ("&&", "||"):
             raise self.fail(e, f"'{e.op}' expects bools, got {show(a)} and {show(b)}")
         if e.op in CMP_OPS:
             raise self.fail(e, f"comparison of tensors ('{e.op}') is not supported by this version of ccomp")
         if any(not is_tensor(t) and t.elem == "bool" for t in (a, b)):
             raise self.fail(e, f"cannot apply '{e.op}' to {show(a)} and {show(b)}: expected numbers, got bool")
-        return broadcast([t for t in (a, b) if is_tensor(t)], lambda m: self.fail(e, f"cannot apply '{e.op}': {m}"))
-
-    def no_wide_scalar(self, e: ast.Expr, args: Sequence[ast.Expr], tys: Sequence[FTy]) -> None:
-        """Tensors hold f32: an f64 or i64 scalar in a tensor expression would be
-        narrowed, so it is refused at the scalar, with the conversion to write."""
-        for a, t in zip(args, tys):
-            if not is_tensor(t) and t.elem in WIDE:
-                raise self.fail(a, f"an {t.elem} scalar in an expression of f32 tensors would lose precision; "
-                                   f"tensors hold f32 in this version of ccomp: convert it with f32(...)")
+        elem = self.scalar_binary(e, elem_ty(a), elem_ty(b))  # promotion as for scalars
+        return broadcast([t for t in (a, b) if is_tensor(t)], lambda m: self.fail(e, f"cannot apply '{e.op}': {m}"),
+                         elem)
 
     def _matmul(self, e: ast.Binary, a: FTy, b: FTy) -> TensorType:
         if not is_tensor(a) or rank(a) != 2:
             raise self.fail(e, f"the left operand of '@' must be a matrix (a rank-2 tensor), got {show(a)}")
         if not is_tensor(b):
             raise self.fail(e, f"the right operand of '@' must be a tensor, got {show(b)}")
+        if elem_of(a) != elem_of(b):
+            raise self.fail(e, f"cannot multiply {show(a)} by {show(b)}: '@' takes tensors of one element type; "
+                               f"convert one with {elem_of(a)}(...) or {elem_of(b)}(...)")
         inner, k = a.get_shape()[1], b.get_shape()[0]
         if inner >= 0 and k >= 0 and inner != k:
             what = f"the vector has {k} elements" if rank(b) == 1 else f"the right matrix has {k} rows"
             raise self.fail(e, f"cannot multiply {show(a)} by {show(b)}: the matrix has {inner} columns but {what}")
         if rank(b) == 1:
-            return tensor_type(1, shape=[a.get_shape()[0]])
-        return tensor_type(2, shape=[a.get_shape()[0], b.get_shape()[1]])
+            return tensor_type(1, shape=[a.get_shape()[0]], elem=elem_of(a))
+        return tensor_type(2, shape=[a.get_shape()[0], b.get_shape()[1]], elem=elem_of(a))
 
     def unary(self, e: ast.Unary) -> FTy:
         t = self.type_of(e.operand)
@@ -195,19 +216,18 @@ class FnTypes(ExprChecker[FTy]):
             if name == "cols" and rank(t) != 2:
                 raise self.fail(e, f"cols() needs a matrix, but {show(t)} is a vector; its length is rows()")
             return with_format(t, None) if name == "to_dense" else Ty("i32")
+        if name == "fill":  # sizes are i32 whatever the value is: no literal is read as the value's type
+            return self._fill(e, [self.type_of(a) for a in e.args])
         tys = self.operand_types(list(e.args))
-        if name == "fill":
-            return self._fill(e, tys)
         if name in TENSOR_REDUCTIONS and len(tys) == 1:
             if not is_tensor(tys[0]):
                 raise self.fail(e, f"{name}() of one argument reduces a tensor, got {show(tys[0])}")
-            return Ty("f32")
+            return elem_ty(tys[0])
         if name in ("sum", "mean"):
             self.arity(e, 1, "a tensor")
         if name not in BUILTINS:
             raise self.fail(e, f"unknown function '{name}'" + did_you_mean(name, [*BUILTINS, *FN_FUNCTIONS]))
         if any(is_tensor(t) for t in tys):
-            self.no_wide_scalar(e, e.args, tys)
             return self._elementwise_call(e, tys)
         elem = result_elem(name, tys, lambda m: self.fail(e, m))
         if Ty(elem).is_vector:
@@ -238,9 +258,9 @@ class FnTypes(ExprChecker[FTy]):
             if is_tensor(t) or t.elem != "i32":
                 raise self.fail(a, f"fill() sizes must be i32, got {show(t)}")
         v = tys[-1]
-        if is_tensor(v) or v.elem not in ("f32", "i32"):
-            raise self.fail(e.args[-1], f"the value of fill() must be an f32 number, got {show(v)}")
-        return tensor_type(len(tys) - 1)
+        if is_tensor(v) or v.elem not in ("f32", "i32", "f64", "i64"):
+            raise self.fail(e.args[-1], f"the value of fill() must be a number, got {show(v)}")
+        return tensor_type(len(tys) - 1, elem=fill_elem(v))
 
     def _elementwise_call(self, e: ast.Call, tys: list[FTy]) -> TensorType:
         name = e.func
@@ -254,7 +274,9 @@ class FnTypes(ExprChecker[FTy]):
         for a, t in zip(e.args, tys):
             if not is_tensor(t) and t.elem == "bool":
                 raise self.fail(a, f"{name}() expects numbers, got bool")
-        return broadcast([t for t in tys if is_tensor(t)], lambda m: self.fail(e, f"cannot apply {name}(): {m}"))
+        elem = result_elem(name, [elem_ty(t) for t in tys], lambda m: self.fail(e, m))
+        return broadcast([t for t in tys if is_tensor(t)], lambda m: self.fail(e, f"cannot apply {name}(): {m}"),
+                         elem)
 
     def is_count(self, t: FTy) -> bool:
         return not is_tensor(t) and t.elem == "i32"
@@ -267,4 +289,10 @@ class FnTypes(ExprChecker[FTy]):
         if format_of(t) is not None:
             raise self.fail(st.init, f"repeat state must be a dense tensor or a scalar, but this is "
                                      f"{show(t)}; convert it with to_dense()")
-        return tensor_type(rank(t))
+        return tensor_type(rank(t), elem=elem_of(t))
+
+
+def fill_elem(value: Ty) -> str:
+    """``fill(n, v)``: an f32 tensor for an f32 or i32 value (as it always was: ``fill(n,
+    1)`` is f32), an f64/i64 tensor for a 64-bit value; ``i32(fill(n, 1))`` for i32."""
+    return value.elem if value.elem in WIDE else "f32"

@@ -36,11 +36,19 @@ func.func @f(%v: tensor<?xf32, #sparse.format<csr>>) -> i32 {
 
 // -----
 
-func.func @f(%a: tensor<?x?xf64>) -> i32 {
-  %n = sparse.nnz %a : tensor<?x?xf64>
+func.func @f(%a: tensor<?x?xf16>) -> i32 {
+  %n = sparse.nnz %a : tensor<?x?xf16>
   func.return %n : i32
 }
-// CHECK: the operand of sparse.nnz must be an f32 tensor, got tensor<?x?xf64>
+// CHECK: the operand of sparse.nnz must be a tensor of f32, f64, i32 or i64, got tensor<?x?xf16>
+
+// -----
+
+func.func @f(%a: tensor<?x?xi32, #sparse.format<csr>>) -> i32 {
+  %n = sparse.nnz %a : tensor<?x?xi32, #sparse.format<csr>>
+  func.return %n : i32
+}
+// CHECK: the operand of sparse.nnz: a sparse tensor holds f32 or f64, got tensor<?x?xi32, #sparse.format<csr>>
 
 // -----
 
