@@ -59,3 +59,47 @@ def test_dense_f64_tensors_compute_in_double(target):
     _check(got, _numpy_dense(*args), 1e-13)
     _check(got, reference(DENSE_F64, "dense64", args), 1e-13)
     assert got[7][0] != np.float32(got[7][0])  # the 1e-12 steps survive: not an f32 computation
+
+
+INTS = """fn ints(a: tensor<?xi32>, b: tensor<?xi32>, c: tensor<?xi64>, M: tensor<?x?xi32>, n: i32)
+    -> (q: tensor<?xi32>, r: tensor<?xi32>, w: tensor<?xi32>, x: tensor<?xi64>, s: i32, m: i32, lo: i64, hi: i64,
+        p: tensor<?xi32>, f: tensor<?xf64>, g: tensor<?xi64>, z: tensor<?xi64>, h: tensor<?xi32>) {
+    let k = repeat n (s = c) { yield s * 3 + 1 }
+    return a / b, a % b, a * 65536 + b, c * 3000000000 + a, sum(a), mean(a), min(c), max(c), M @ a, f64(a) / 4.0,
+           i64(a) + c, k, i32(c)
+}"""
+
+
+def _c_div(a, b, dtype):
+    """C's truncating / and % with the language's totals: x / 0 and x % 0 are 0, MIN / -1 is MIN."""
+    a, b = a.astype(np.int64), b.astype(np.int64)
+    safe = np.where(b == 0, 1, b)
+    q = np.where(b == 0, 0, np.trunc(a / safe).astype(np.int64))
+    q = np.where((a == np.iinfo(dtype).min) & (b == -1), a, q)
+    r = np.where(b == 0, 0, a - np.trunc(a / safe).astype(np.int64) * safe)
+    return q.astype(dtype), r.astype(dtype)
+
+
+def _numpy_ints(a, b, c, M, n):
+    q, r = _c_div(a, b, np.int32)
+    k = c.copy()
+    with np.errstate(over="ignore"):
+        for _ in range(n):
+            k = k * np.int64(3) + np.int64(1)
+        total = np.sum(a.astype(np.int64)).astype(np.int32)  # the low 32 bits
+        mean = int(np.trunc(int(np.sum(a.astype(np.int64))) / len(a)))
+        return [q, r, a * np.int32(65536) + b, c * np.int64(3000000000) + a.astype(np.int64), total,
+                np.int32(mean), c.min(), c.max(), (M.astype(np.int64) @ a.astype(np.int64)).astype(np.int32),
+                a.astype(np.float64) / 4.0, a.astype(np.int64) + c, k, c.astype(np.int32)]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_integer_tensors_wrap_and_divide_as_specified(target):
+    a = np.array([7, -7, -2**31, 5, 2**31 - 1, 100000], np.int32)
+    b = np.array([2, 2, -1, 0, 65536, -3], np.int32)
+    c = np.array([2**40, -3, 2**62, -2**63, 1, 77], np.int64)
+    M = np.arange(18, dtype=np.int32).reshape(3, 6) * 1000003
+    args = [a, b, c, M, 4]
+    got = program(INTS, target)(*args)
+    _check(got, _numpy_ints(*args), 0)
+    _check(got, reference(INTS, "ints", args), 0)
