@@ -9,14 +9,14 @@ and divide as "Numeric semantics" says (``a / 0`` is 0, ``MIN / -1`` is MIN)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-import ccomp
-from ccomp import CompileError
 
 sys.path.insert(0, str(Path(__file__).parent))
 from looputil import TARGETS, program, reference  # noqa: E402
@@ -103,3 +103,17 @@ def test_integer_tensors_wrap_and_divide_as_specified(target):
     got = program(INTS, target)(*args)
     _check(got, _numpy_ints(*args), 0)
     _check(got, reference(INTS, "ints", args), 0)
+
+
+def test_glsl_without_int64_refuses_an_i64_tensor_where_it_is_declared(tmp_path: Path) -> None:
+    """Mesa switches the extension off for real in a fresh process (as in
+    tests/runtime/test_wide_capabilities.py): the error is located at the parameter."""
+    prog = tmp_path / "wide.cn"
+    prog.write_text("fn f(v: tensor<?xi64>) -> i64 {\n    return sum(v * 3)\n}\n")
+    np.save(tmp_path / "v.npy", np.arange(4, dtype=np.int64))
+    env = {**os.environ, "MESA_EXTENSION_OVERRIDE": "-GL_ARB_gpu_shader_int64 -GL_AMD_gpu_shader_int64"}
+    run = subprocess.run([str(Path(sys.executable).parent / "ccomp"), "run", str(prog), "-t", "glsl", "--no-cache",
+                          "--input", f"v={tmp_path / 'v.npy'}"], capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    assert (f"{prog}:1:6: error: the glsl target has no 64-bit integers (i64) on this driver "
+            f"(GL_ARB_gpu_shader_int64 missing); use -t llvm or -t opencl") in run.stderr, run.stderr
