@@ -34,7 +34,7 @@ from xdsl.dialects.builtin import MemRefType
 
 from ccomp.runtime.devices import native_host_abi as A
 from ccomp.runtime.devices.base import address_of, element_layout
-from ccomp.runtime.host import ScheduleCheckError
+from ccomp.runtime.native_status import logged_launches, stop_error
 from ccomp.runtime.pool import Buffer, BufferPool, reclaim_outputs
 from ccomp.runtime.profile_native import NativeStamps
 from ccomp.runtime.sigint import call_deferring_sigint
@@ -203,13 +203,8 @@ class NativeHostRunner:
     @property
     def launches(self) -> list[tuple[str, tuple[int, ...]]]:
         """The kernels the last call ran, with their grids, from the native launch log."""
-        entries = np.concatenate([*self.logged, self.log[: int(self.rt[A.RT_LOG_COUNT]) * A.LOG_WORDS]])
-        names = self.abi.kernels
-        out = []
-        for k, x, y, z in entries.reshape(-1, A.LOG_WORDS).tolist():
-            rank = self.device.kernels[names[k]].abi.rank
-            out.append((names[k], (x, y, z)[:rank]))
-        return out
+        current = self.log[: self.rt_words[A.RT_LOG_COUNT] * A.LOG_WORDS]
+        return logged_launches(self.abi, self.device, [*self.logged, current])
 
     def run(self, args: Sequence[Any], progress: Progress | None = None) -> list[Any]:
         """As :meth:`HostRunner.run`: arrays and scalars in, arrays and NumPy scalars out."""
@@ -277,17 +272,7 @@ class NativeHostRunner:
         if self.error is not None:
             error, self.error = self.error, None
             raise error
-        if code == A.CHECK_FAILED:
-            check = self.abi.checks[int(self.status[0])]
-            values, at = [], 1
-            for v in check.values:
-                layout = element_layout(v.type)
-                values.append(self.status[at:].view(layout.dtype)[0])
-                at += A.words_of(v.type)
-            raise ScheduleCheckError(check.message.data.format(*values), check.location)
-        if code == A.STOPPED:  # a SIGINT whose handler did not raise: stop as Ctrl-C does
-            raise KeyboardInterrupt
-        raise RuntimeError(f"llvm: the native host of @{self.fn.sym_name.data} stopped with code {code}")
+        raise stop_error(self.abi, self.status, code, self.fn.sym_name.data)
 
     def _outputs(self) -> list[Any]:
         outs, seen, words = [], set(), self.out_words
