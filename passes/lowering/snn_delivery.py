@@ -76,10 +76,16 @@ def _ring_slot(kb: IRBuilder, t: SSAValue, batch: SSAValue, nq: int, slots: int,
     return kb.muli(kb.remi(at, kb.index(slots)), kb.muli(kb.to_index(batch), kb.index(nq)))
 
 
+SCAN = 16
+"""Spike flags tested at once by :func:`_each_source`: a step's spikes are few, so most
+blocks have none and cost one vector test instead of a branch per source."""
+
+
 def _each_source(kb: KernelBuilder, flags: bool, src: list[SSAValue], base: SSAValue, np_: int,
                  body: Callable[[IRBuilder, SSAValue], None]) -> None:
     """Run ``body(j)`` for every source j that spiked, in increasing order: from the spike
-    flags (``src`` = [spk]; a branch per source, no list to build) or from the compacted
+    flags (``src`` = [spk]; ``SCAN`` flags at a time, then a branch per source of a
+    block with a spike; no list to build) or from the compacted
     list (``src`` = [list, count])."""
     if flags:
         (spk,) = src
@@ -90,7 +96,23 @@ def _each_source(kb: KernelBuilder, flags: bool, src: list[SSAValue], base: SSAV
                 return []
             b.if_(b.cmpi("ne", b.load(spk, b.addi(base, j)), b.i32(0)), hit)
             return []
-        kb.loop(kb.index(0), kb.index(np_), [], scan)
+
+        def block(b: IRBuilder, k: SSAValue, _c: list[SSAValue]) -> list[SSAValue]:
+            start = b.muli(k, b.index(SCAN))
+            at = b.addi(base, start)
+            words = [b.load(spk, b.addi(at, b.index(u))) for u in range(SCAN)]
+            while len(words) > 1:  # a tree of ors: one vector load and test
+                words = [b.add(arith.OrIOp(x, y)) for x, y in zip(words[::2], words[1::2])]
+
+            def hit(b: IRBuilder) -> list[SSAValue]:
+                b.loop(start, b.addi(start, b.index(SCAN)), [], scan)
+                return []
+            b.if_(b.cmpi("ne", words[0], b.i32(0)), hit)
+            return []
+        whole = np_ // SCAN
+        kb.loop(kb.index(0), kb.index(whole), [], block)
+        if np_ % SCAN:
+            kb.loop(kb.index(whole * SCAN), kb.index(np_), [], scan)
         return
     lst, count = src
 
