@@ -20,7 +20,7 @@ from ccomp.frontend.types import IMAGE, IMAGE_ELEMENTS, SCALARS, TENSOR, UNIFORM
 Fail = Callable[[ast.Node, str], Exception]
 # What a fn tensor may hold: dense tensors any number type, sparse ones floats.
 TENSOR_ELEMENTS = ("f32", "f64", "i32", "i64")
-SPARSE_ELEMENTS = ("f32",)
+SPARSE_ELEMENTS = ("f32", "f64")
 _ALIASES = {"float": "f32", "double": "f64", "long": "i64", "int": "i32", "uint": "i32", "boolean": "bool", "texture": "image"}
 
 

@@ -38,6 +38,7 @@ class Port:
     tensor: str | None = None  # tensors: "dense", or a sparse format ("csr", "bsr(4x4)", "auto")
     arity: int = 1  # host-function arguments (or results) the port covers
     shape: tuple[int, ...] | None = None  # the declared static size (graph.shape; -1: dynamic)
+    values_type: Any = None  # sparse: the type of the part holding the values (its element: f32 or f64)
 
     @property
     def is_buffer(self) -> bool:
@@ -56,7 +57,8 @@ class Port:
             rank = 2 if self.is_sparse else self.type.get_num_dims()
             dims = self.shape or (-1,) * rank
             text = "x".join("?" if d < 0 else str(d) for d in dims)
-            elem = "f32" if self.is_sparse else _element_name(element_layout(self.type.element_type))
+            t = self.values_type if self.is_sparse and self.values_type is not None else self.type
+            elem = _element_name(element_layout(t.element_type)) if isinstance(t, MemRefType) else "f32"
             return f"tensor<{text}x{elem}" + (f", {self.tensor}>" if self.is_sparse else ">")
         if not self.is_buffer:
             return _element_name(element_layout(self.type))
@@ -136,7 +138,9 @@ def _ports(types: Sequence[Any], attrs: Sequence[Any], names: Sequence[str],
             default = load_weights(attrs[k].data[WEIGHTS_FILE].data, tensor not in (None, "dense"))
         if default is not None and types[k] == i1:  # an i1 literal is 0 or 1; the language's is a bool
             default = bool(default)
-        ports.append(Port(name, types[k], default, locs.get(name), tensor, arity, port_shape(attrs[k])))
+        values = next((types[j] for j in range(k, k + arity) if sparse_format.part_of(attrs[j]) in ("data", "values")),
+                      None)
+        ports.append(Port(name, types[k], default, locs.get(name), tensor, arity, port_shape(attrs[k]), values))
         k += arity
     return ports
 

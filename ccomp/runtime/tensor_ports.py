@@ -46,12 +46,18 @@ def check_sparse(port: Port, value: Any, fail: Fail) -> Any:
 
 def convert(port: Port, value: Any, fmt: Format, fail: Fail) -> SparseArrays:
     try:
-        arrays = from_value(value, fmt)
+        arrays = from_value(value, fmt, values_dtype(port))
     except SparseInputError as exc:
         raise fail(f"input '{port.name}': {exc}") from None
     if min(arrays.shape) < 1:
         raise fail(f"input '{port.name}' is empty (shape {arrays.shape})")
     return arrays
+
+
+def values_dtype(port: Port) -> Any:
+    """The NumPy dtype a sparse port's values have in the program (float32 or float64)."""
+    t = port.values_type if port.values_type is not None else port.type  # auto: the dense variant's matrix
+    return np.dtype(np.float64) if str(getattr(t, "element_type", "")) == "f64" else np.dtype(np.float32)
 
 
 def stored(arrays: SparseArrays) -> int:

@@ -1,4 +1,5 @@
-"""``fn`` tensors of f64, i32 and i64 on every target, against NumPy and the reference.
+"""``fn`` tensors of f64, i32 and i64 (dense) and sparse f64 matrices (csr, csc, coo,
+bsr, auto) on every target, against NumPy/scipy.sparse and the reference.
 
 Each program is run on llvm, opencl and glsl (llvmpipe has GL_ARB_gpu_shader_fp64 and
 _int64) and checked two ways: against a NumPy computation written independently with
@@ -117,3 +118,29 @@ def test_glsl_without_int64_refuses_an_i64_tensor_where_it_is_declared(tmp_path:
     assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
     assert (f"{prog}:1:6: error: the glsl target has no 64-bit integers (i64) on this driver "
             f"(GL_ARB_gpu_shader_int64 missing); use -t llvm or -t opencl") in run.stderr, run.stderr
+
+
+SPARSE_F64 = """fn sp(A: tensor<?x?xf64, FMT>, v: tensor<?xf64>, B: tensor<?x?xf64>)
+    -> (y: tensor<?xf64>, C: tensor<?x?xf64>, n: i32, s: f64, D: tensor<?x?xf64, csr>, E: tensor<?x?xf64>) {
+    return A @ v + 1e-12, A @ B, nnz(A), sum(A), to(A * 2.0, csr), to_dense(A) - 1e-13
+}"""
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo", "bsr(2x2)", "auto"])
+def test_sparse_f64_matrices_against_scipy(target, fmt):
+    """Values that differ from their f32 rounding (``+ 1e-9``) must come back exactly
+    as scipy.sparse computes them in float64, in every storage format."""
+    from scipy import sparse as scipy_sparse
+
+    rng = np.random.default_rng(5)
+    A = scipy_sparse.random(7, 5, density=0.4, format="csr", dtype=np.float64, random_state=4)
+    A.data += 1e-9
+    v, B = rng.standard_normal(5), rng.standard_normal((5, 3))
+    src = SPARSE_F64.replace("FMT", fmt)
+    got = program(src, target)(A, v, B)
+    want = [A @ v + 1e-12, A @ B, np.int32(A.nnz), np.float64(A.sum()), (A * 2.0).toarray(), A.toarray() - 1e-13]
+    dense = [g.toarray() if hasattr(g, "toarray") else g for g in got]
+    assert hasattr(got[4], "toarray")  # a sparse result comes back as a scipy matrix
+    _check(dense, want, 1e-13)
+    _check(dense, [w.toarray() if hasattr(w, "toarray") else w for w in reference(src, "sp", [A, v, B])], 1e-13)

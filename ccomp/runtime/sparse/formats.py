@@ -22,7 +22,8 @@ outside the logical shape is 0. dense: values (rows, cols). Every part has at le
 element (GPU APIs cannot make zero-size buffers): an all-zero matrix stores one padding 0,
 indptr stays truthful so kernels never read it, and ``nnz`` reports the true count.
 
-Values are converted to float32: integers and float16/float64 are accepted (float64 rounds to
+Values are converted to float32 (float64 for a program whose tensor holds f64: every
+conversion takes ``dtype``, float32 unless given): integers and float16/float64 are accepted (float64 rounds to
 nearest, magnitudes beyond float32 become inf). Duplicates are summed in the input's own dtype
 first (scipy's ``sum_duplicates``; float16, which scipy cannot hold, is widened to float32
 first), then entries that are zero in float32 are dropped.
@@ -177,8 +178,8 @@ def check_input(value: Any) -> tuple[int, int]:
     return _wrap(value)[0]
 
 
-def canonical_csr(value: Any) -> tuple[tuple[int, int], Any]:
-    """(shape, scipy csr) of any accepted input: float32, indices sorted, duplicates summed,
+def canonical_csr(value: Any, dtype: Any = np.float32) -> tuple[tuple[int, int], Any]:
+    """(shape, scipy csr) of any accepted input: ``dtype`` values, indices sorted, duplicates summed,
     zeros dropped. It may share memory with ``value``, which is never modified."""
     shape, wrapped, canonical = _wrap(value)
     m = wrapped
@@ -186,9 +187,9 @@ def canonical_csr(value: Any) -> tuple[tuple[int, int], Any]:
         m = m.tocsr(copy=True)  # new arrays: sum_duplicates works in place, the input stays as it was
         m.sum_duplicates()
     owned = m is not wrapped
-    if m.dtype != np.float32:
+    if m.dtype != dtype:
         with np.errstate(over="ignore"):
-            m, owned = m.astype(np.float32), True
+            m, owned = m.astype(dtype), True
     if not m.data.all():
         if not owned:
             m = m.copy()
@@ -205,12 +206,12 @@ def canonical_coo(value: Any) -> tuple[tuple[int, int], np.ndarray, np.ndarray, 
     return shape, row, m.indices.astype(np.int64), m.data
 
 
-def _part(name: str, values: np.ndarray) -> np.ndarray:
-    out = np.ascontiguousarray(values, dtype=np.float32 if name in ("data", "values") else np.int32)
+def _part(name: str, values: np.ndarray, dtype: Any = np.float32) -> np.ndarray:
+    out = np.ascontiguousarray(values, dtype=dtype if name in ("data", "values") else np.int32)
     return out if out.size or name == "indptr" else np.zeros(1, out.dtype)
 
 
-def _build(fmt: Format, shape: tuple[int, int], m: Any) -> SparseArrays:
+def _build(fmt: Format, shape: tuple[int, int], m: Any, dtype: Any = np.float32) -> SparseArrays:
     """The arrays of ``fmt`` from a canonical scipy csr."""
     kind = fmt.kind
     if kind == "dense":
@@ -241,13 +242,13 @@ def _build(fmt: Format, shape: tuple[int, int], m: Any) -> SparseArrays:
             order = np.argsort(key, kind="stable")
             indices, data = indices[order], data[order]
         parts = {"indptr": b.indptr, "indices": indices, "data": data.reshape(-1)}
-    return SparseArrays(fmt, shape, {name: _part(name, v) for name, v in parts.items()})
+    return SparseArrays(fmt, shape, {name: _part(name, v, dtype) for name, v in parts.items()})
 
 
-def _fast(value: Any, fmt: Format) -> SparseArrays | None:
-    """A canonical float32/int32 scipy csr/csc as-is (no copy), or None to take the general route."""
+def _fast(value: Any, fmt: Format, dtype: Any = np.float32) -> SparseArrays | None:
+    """A canonical ``dtype``/int32 scipy csr/csc as-is (no copy), or None to take the general route."""
     indptr, indices, data = value.indptr, value.indices, value.data
-    if not (indptr.dtype == indices.dtype == np.int32 and data.dtype == np.float32
+    if not (indptr.dtype == indices.dtype == np.int32 and data.dtype == dtype
             and indices.ndim == data.ndim == 1 and len(data) == len(indices) > 0):
         return None
     shape = check_shape(value.shape)
@@ -259,22 +260,23 @@ def _fast(value: Any, fmt: Format) -> SparseArrays | None:
     return SparseArrays(fmt, shape, {n: np.ascontiguousarray(v) for n, v in parts.items()})
 
 
-def from_value(value: Any, fmt: Format | str) -> SparseArrays:
-    """Any accepted input as the arrays of ``fmt`` (see the module docstring for the fast paths)."""
+def from_value(value: Any, fmt: Format | str, dtype: Any = np.float32) -> SparseArrays:
+    """Any accepted input as the arrays of ``fmt`` holding ``dtype`` values (see the module
+    docstring for the fast paths)."""
     fmt = Format.parse(fmt) if isinstance(fmt, str) else fmt
     if (fmt.kind == "dense" and isinstance(value, np.ndarray) and value.ndim == 2
-            and value.dtype == np.float32 and value.flags.c_contiguous):
+            and value.dtype == dtype and value.flags.c_contiguous):
         return SparseArrays(fmt, check_shape(value.shape), {"values": value})
     if fmt.kind in ("csr", "csc") and _is_scipy(value) and value.format == fmt.kind:
-        fast = _fast(value, fmt)
+        fast = _fast(value, fmt, dtype)
         if fast is not None:
             return fast
     if fmt.kind == "dense" and not (_is_scipy(value) or isinstance(value, SparseArrays)):
         with np.errstate(over="ignore"):
-            values = np.array(check_dense(value), dtype=np.float32, order="C")
+            values = np.array(check_dense(value), dtype=dtype, order="C")
         np.add(values, 0.0, out=values)  # -0.0 becomes 0.0, as a dropped zero would
         return SparseArrays(fmt, values.shape, {"values": values})
-    arrays = _build(fmt, *canonical_csr(value))
+    arrays = _build(fmt, *canonical_csr(value, dtype), dtype)
     log.debug("%s %s -> %s with %d stored entries", type(value).__name__, arrays.shape, fmt, arrays.nnz)
     return arrays
 
