@@ -281,14 +281,21 @@ def from_value(value: Any, fmt: Format | str, dtype: Any = np.float32) -> Sparse
     return arrays
 
 
+def stored_dtype(arrays: SparseArrays) -> np.dtype:
+    """The dtype the values of ``arrays`` keep: float64 where they are float64 (a program's
+    f64 matrix), float32 otherwise."""
+    values = arrays.parts.get("data", arrays.parts.get("values"))
+    return np.dtype(np.float64 if getattr(values, "dtype", None) == np.float64 else np.float32)
+
+
 def to_dense(arrays: SparseArrays) -> np.ndarray:
-    """The float32 (rows, cols) matrix."""
+    """The (rows, cols) matrix, float32 (float64 for float64 values)."""
     if arrays.format.kind == "dense":
-        values = from_value(arrays.parts["values"], arrays.format).parts["values"]
+        values = from_value(arrays.parts["values"], arrays.format, stored_dtype(arrays)).parts["values"]
         if values.shape != tuple(arrays.shape):
             raise SparseInputError(f"dense values have shape {values.shape}, not {tuple(arrays.shape)}")
         return values
-    return canonical_csr(arrays)[1].toarray()
+    return canonical_csr(arrays, stored_dtype(arrays))[1].toarray()
 
 
 def to_scipy(arrays: SparseArrays) -> Any:
@@ -301,7 +308,7 @@ def to_scipy(arrays: SparseArrays) -> Any:
         return _wrap_compressed(kind, shape, p["indptr"], p["indices"], p["data"])[1]
     if kind == "bsr" and shape[0] % arrays.format.block[0] == 0 and shape[1] % arrays.format.block[1] == 0:
         return _wrap_bsr(shape, arrays.format.block, p["indptr"], p["indices"], p["data"])[1]
-    m = canonical_csr(arrays)[1]
+    m = canonical_csr(arrays, stored_dtype(arrays))[1]
     return m.tocoo() if kind == "coo" else m
 
 
