@@ -268,24 +268,35 @@ def _read_matrix(path: str, what: str):
 def _write_matrix(path: str, value, fmt: str, what: str) -> str:
     """A sparse output: ``.npz`` as ``scipy.sparse.save_npz`` writes it, in its format (what
     ``load_npz`` and ``--input`` read back), or ``.npy``/``.png`` densified to a (rows, cols)
-    float32 array, since neither can hold a sparse matrix. Returns how it was written."""
+    array of the matrix's own value type (float32 or float64), since neither can hold a sparse
+    matrix. Returns how it was written."""
     from ccomp.runtime.imageio import write_array
     from ccomp.runtime.sparse.formats import SparseInputError, from_value
     from ccomp.runtime.sparse.npz import save_npz
 
     suffix = Path(path).suffix.lower()
+    dtype = _values_dtype(value)
     try:
         if suffix in (".npy", ".png"):
-            write_array(path, from_value(value, "dense").parts["values"], what)
+            write_array(path, from_value(value, "dense", dtype).parts["values"], what)
             return f"densified from {fmt}"
         if suffix != ".npz":
             raise CompileError(f"{what}: a sparse matrix is written as .npz (or densified as .npy or .png), "
                                f"not '{Path(path).suffix}'")
         Path(path).parent.mkdir(parents=True, exist_ok=True)  # as write_array does for images
-        save_npz(path, from_value(value, "csr" if fmt in ("auto", "dense") else fmt))
+        save_npz(path, from_value(value, "csr" if fmt in ("auto", "dense") else fmt, dtype), dtype)
     except (SparseInputError, OSError) as exc:
         raise CompileError(f"{what}: cannot write '{path}': {exc}") from None
     return fmt
+
+
+def _values_dtype(value) -> np.dtype:
+    """A sparse result's value type: f64 programs return float64 matrices, which must not be
+    narrowed to float32 on the way to a file."""
+    parts = getattr(value, "parts", None)
+    data = (parts.get("data", parts.get("values")) if parts else None)
+    dtype = np.dtype(getattr(value, "dtype", None) or getattr(data, "dtype", np.float32))
+    return np.dtype(np.float64) if dtype == np.float64 else np.dtype(np.float32)
 
 
 def targets(args: argparse.Namespace) -> int:

@@ -171,11 +171,11 @@ def load_npz(path: str | os.PathLike) -> Any:
     return matrix
 
 
-def save_npz(path: str | os.PathLike, arrays: SparseArrays) -> None:
+def save_npz(path: str | os.PathLike, arrays: SparseArrays, dtype: Any = np.float32) -> None:
     """Write ``arrays`` with ``scipy.sparse.save_npz`` (csr/csc/coo as they are, bsr as bsr when
     its shape is a block multiple, anything else as csr). The arrays are canonicalised first,
     so the file holds exactly the nonzeros, without padding."""
     fmt, (rows, cols) = arrays.format, arrays.shape
     if fmt.kind == "dense" or (fmt.kind == "bsr" and (rows % fmt.block[0] or cols % fmt.block[1])):
         fmt = Format("csr")
-    sp.save_npz(path, to_scipy(from_value(arrays, fmt)))
+    sp.save_npz(path, to_scipy(from_value(arrays, fmt, dtype)))
