@@ -29,9 +29,9 @@ from typing import ClassVar
 from xdsl.context import Context
 from xdsl.dialects import arith, func
 from xdsl.dialects.builtin import (
-    ArrayAttr, DictionaryAttr, IntegerAttr, ModuleOp, StringAttr, TensorType, f32, i32, i64,
+    ArrayAttr, DictionaryAttr, IntegerAttr, ModuleOp, StringAttr, f32, i32, i64,
 )
-from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.ir import Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
 from ccomp.diagnostics import PassError
@@ -44,7 +44,7 @@ from ccomp.passes.lowering.builder import IRBuilder
 from ccomp.passes.lowering.functions import KernelNames, OpTable, lower_functions
 from ccomp.passes.lowering.snn_outputs import Outputs
 from ccomp.passes.lowering.snn_state import Population, State
-from ccomp.passes.lowering.sparse_values import Matrix, expanded_types, tagged
+from ccomp.passes.lowering.sparse_values import Matrix, expand_arguments, tagged
 
 
 def choice_of(conn: snn.ConnectOp, net: snn.NetworkOp) -> dl.Choice:
@@ -106,27 +106,8 @@ class NetworkLowering(State, Outputs, OpTable):
     # ----- the function ---------------------------------------------------------------------
     def lower(self) -> func.FuncOp:
         old = self.fn.body.block
-        arg_attrs = ports.arg_ports(self.fn)
-        types, attrs = [], []
-        for arg, a in zip(old.args, arg_attrs):
-            for part, t in expanded_types(arg.type):
-                types.append(t)
-                attrs.append(tagged(a, format_of(arg.type), part, isinstance(arg.type, TensorType)))
-        block = Block(arg_types=types)
-        slot = 0
-        for arg in old.args:
-            n = len(expanded_types(arg.type))
-            new = list(block.args[slot: slot + n])
-            slot += n
-            for v in new:
-                v.name_hint = arg.name_hint
-            fmt = format_of(arg.type)
-            if fmt is None:
-                self.mapping[arg] = new[0]
-            else:
-                b = IRBuilder.at_end(block, self.fn.location)
-                rows, cols, nnz = (b.to_index(v) for v in new[-3:])
-                self.mapping[arg] = Matrix(fmt, new[:-3], rows, cols, nnz)
+        block, attrs, mapping = expand_arguments(old.args, ports.arg_ports(self.fn), self.fn.location)
+        self.mapping.update(mapping)
         for op in old.ops:
             b = IRBuilder.at_end(block, op.location)
             if isinstance(op, snn.NetworkOp):
@@ -139,7 +120,7 @@ class NetworkLowering(State, Outputs, OpTable):
         names = ports.output_names(self.fn) or []
         res_attrs = [tagged(DictionaryAttr(ports.port_attrs(names[k] if k < len(names) else f"out{k}")), None, None,
                             True) for k in range(len(outs))]
-        new_fn = func.FuncOp(self.fn.sym_name.data, (types, outs), Region(block), arg_attrs=ArrayAttr(attrs),
+        new_fn = func.FuncOp(self.fn.sym_name.data, (block.arg_types, outs), Region(block), arg_attrs=ArrayAttr(attrs),
                              res_attrs=ArrayAttr(res_attrs))
         new_fn.attributes.update(self.fn.attributes)
         if self.delivery:

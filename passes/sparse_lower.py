@@ -38,7 +38,7 @@ from ccomp.passes.lowering import sparse_pack as pack
 from ccomp.passes.lowering.builder import IRBuilder
 from ccomp.passes.lowering.functions import KernelNames, OpTable, lower_functions
 from ccomp.passes.lowering.sparse_elementwise import broadcast_shape, elementwise_kernel
-from ccomp.passes.lowering.sparse_values import Matrix, expanded_types, memref_of, tagged
+from ccomp.passes.lowering.sparse_values import Matrix, expand_arguments, expanded_types, memref_of, tagged
 
 
 class FunctionLowering(OpTable):
@@ -93,26 +93,8 @@ class FunctionLowering(OpTable):
         old = self.fn.body.block
 
         arg_attrs = self.fn.arg_attrs.data if self.fn.arg_attrs else [DictionaryAttr({})] * len(old.args)
-        types, attrs = [], []
-        for arg, a in zip(old.args, arg_attrs):
-            for part, t in expanded_types(arg.type):
-                types.append(t)
-                attrs.append(tagged(a, format_of(arg.type), part, isinstance(arg.type, TensorType)))
-        block = Block(arg_types=types)
-        slot = 0
-        for arg in old.args:
-            n = len(expanded_types(arg.type))
-            new = list(block.args[slot: slot + n])
-            slot += n
-            for v in new:
-                v.name_hint = arg.name_hint
-            fmt = format_of(arg.type)
-            if fmt is None:
-                self.mapping[arg] = new[0]
-                continue
-            b = IRBuilder.at_end(block, self.fn.location)
-            rows, cols, nnz = (b.to_index(v) for v in new[-3:])
-            self.mapping[arg] = Matrix(fmt, new[:-3], rows, cols, nnz)
+        block, attrs, mapping = expand_arguments(old.args, arg_attrs, self.fn.location)
+        self.mapping.update(mapping)
         self.block = block
         for op in old.ops:
             self.lower_op(op, IRBuilder.at_end(block, op.location))
@@ -125,7 +107,7 @@ class FunctionLowering(OpTable):
             for part, pt in expanded_types(t):
                 out_types.append(pt)
                 out_attrs.append(tagged(base, format_of(t), part, isinstance(t, TensorType)))
-        new_fn = func.FuncOp(self.fn.sym_name.data, (types, out_types), Region(block),
+        new_fn = func.FuncOp(self.fn.sym_name.data, (block.arg_types, out_types), Region(block),
                              arg_attrs=ArrayAttr(attrs), res_attrs=ArrayAttr(out_attrs))
         new_fn.attributes.update(self.fn.attributes)
         new_fn.location = self.fn.location
