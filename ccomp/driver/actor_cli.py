@@ -125,17 +125,25 @@ def _read(rt: Any, item: str, to: str | None) -> list[tuple[str, Any, int, int |
     return out
 
 
+async def send_all(rt: Any, names: list[str], batches: list) -> None:
+    """Launch ``names`` and send every message read from the JSONL files, in file order; a
+    message the runtime refuses is an error at its line (shared by the local and Ray runs)."""
+    from ccomp.runtime.actors import ActorError
+
+    for name in names:
+        await rt.launch(name)
+    for target, msg, prio, cid, loc in (m for b in batches for m in b):
+        try:
+            await rt.send(target, msg, priority=prio, correlation_id=cid)
+        except ActorError as exc:
+            raise CompileError(str(exc), loc) from None
+
+
 async def _drive(rt: Any, batches: list, out: TextIO) -> int:
     from ccomp.runtime.actors import ActorError
 
     async with rt:
-        for name in rt.actors:
-            await rt.launch(name)
-        for target, msg, prio, cid, loc in (m for b in batches for m in b):
-            try:
-                await rt.send(target, msg, priority=prio, correlation_id=cid)
-            except ActorError as exc:
-                raise CompileError(str(exc), loc) from None
+        await send_all(rt, list(rt.actors), batches)
     failed = 0
     for actor in rt.actors.values():
         while (got := actor.outbox.pop_one()) is not None:

@@ -50,18 +50,11 @@ def _default_target(rt: Any, item: str) -> str:
 
 
 async def _drive(rt: Any, batches: list, out: TextIO) -> tuple[int, dict]:
-    from ccomp.driver.actor_cli import _plain
-    from ccomp.runtime.actors import ActorError
+    from ccomp.driver.actor_cli import _plain, send_all
     from ccomp.runtime.actors.messages import row_message
 
     names = list(rt.pipelines) or list(rt.actors)
-    for name in names:
-        await rt.launch(name)
-    for target, msg, prio, cid, loc in (m for b in batches for m in b):
-        try:
-            await rt.send(target, msg, priority=prio, correlation_id=cid)
-        except ActorError as exc:
-            raise CompileError(str(exc), loc) from None
+    await send_all(rt, names, batches)
     await rt.close()
     telemetry = {n: rt.telemetry(n) for n in names}
     failed = 0

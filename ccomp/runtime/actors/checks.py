@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+import numpy as np
+
 from ccomp.runtime.actors.errors import BadMessage
 from ccomp.runtime.actors.messages import Codec, Message
 
@@ -56,3 +58,13 @@ def correlation(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << 63:
         raise BadMessage(f"correlation_id must be None or a non-negative integer, got {value!r}")
     return value
+
+
+def correlations(values: Any, n: int) -> np.ndarray | None:
+    """A batch's correlation ids: None, or ``n`` non-negative integers (one per message)."""
+    if values is None:
+        return None
+    keys = np.asarray(values)
+    if keys.shape != (n,) or keys.dtype.kind not in "iu" or (keys.size and keys.min() < 0):
+        raise BadMessage(f"correlation_ids must be {n} non-negative integers")
+    return keys

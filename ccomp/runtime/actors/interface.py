@@ -185,11 +185,7 @@ class ActorRuntime(RuntimeCore):
         targets = self.entries(name)
         kind = checks.message_type(targets, message_type, "send_many")
         batch = self.codecs[kind].columns({**(fields or {}), **field_arrays})
-        keys = None
-        if correlation_ids is not None:
-            keys = np.asarray(correlation_ids)
-            if keys.shape != (batch.n,) or keys.dtype.kind not in "iu" or (keys.size and keys.min() < 0):
-                raise BadMessage(f"correlation_ids must be {batch.n} non-negative integers")
+        keys = checks.correlations(correlation_ids, batch.n)
         meta = meta_for(batch.n, self.new_ids(batch.n), keys, checks.priority(priority), time.perf_counter_ns())
         for actor in targets:
             await actor.offer_batch(self.program.messages[kind], batch, meta)

@@ -186,11 +186,7 @@ class RayActorRuntime(Receiving):
         entries = self.entries(name)
         kind = checks.message_type([_Taker(self.actors[e]) for e in entries], message_type, "send_many")
         batch = self.codecs[kind].columns({**(fields or {}), **field_arrays})
-        keys = None
-        if correlation_ids is not None:
-            keys = np.asarray(correlation_ids)
-            if keys.shape != (batch.n,) or keys.dtype.kind not in "iu" or (keys.size and keys.min() < 0):
-                raise BadMessage(f"correlation_ids must be {batch.n} non-negative integers")
+        keys = checks.correlations(correlation_ids, batch.n)
         meta = meta_for(batch.n, self._next_id, keys, checks.priority(priority), 0)
         self._next_id += batch.n
         data = encode_batch(self.program.messages[kind], batch, meta)
