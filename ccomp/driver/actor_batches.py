@@ -161,7 +161,7 @@ class HandlerRunner:
         for k, name in enumerate(self.written):
             state[name][...] = outs[1 + k][0]
         failed = status != 0
-        any_failed = bool(failed.any())
+        any_failed = bool(status[0]) if batch.n == 1 else bool(failed.any())  # one message: no reduction
         ok = ~failed if any_failed else None
         result = HandlerResult(None, {}, failed, self._errors(status, row0) if any_failed else {})
         for key, spec, cols in self.outgoing:
