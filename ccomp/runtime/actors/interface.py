@@ -148,8 +148,9 @@ class ActorRuntime(RuntimeCore):
         t = time.perf_counter_ns()
         spec = self.program.messages[m.type]
         try:
-            for actor in targets:
-                await actor.offer_one(spec, m.fields, ident, key, prio, t)
+            if fut is None or len(targets) != 1 or not await targets[0].ask_inline(spec, m.fields, ident, key, prio, t):
+                for actor in targets:
+                    await actor.offer_one(spec, m.fields, ident, key, prio, t)
         except BaseException:
             if fut is not None:
                 self.forget(key if key >= 0 else ident)
@@ -162,6 +163,9 @@ class ActorRuntime(RuntimeCore):
         of the message raises :class:`MessageFailed`; no reply in time, ``TimeoutError``."""
         points = frozenset(a.name for a in self.exits(name))
         ident, fut = await self._send_one(name, msg, priority, correlation_id, points)
+        if fut.done():  # answered on this task (Actor.ask_inline): no timer; one turn
+            await asyncio.sleep(0)  # of the loop still, so a loop of asks lets others run
+            return fut.result()
         if timeout is None:
             return await fut
         # A timer that fails the future, rather than asyncio.wait_for, whose extra

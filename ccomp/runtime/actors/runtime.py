@@ -49,6 +49,7 @@ class RuntimeCore:
                     self.actors[a].downstream.append(self.actors[b])
         for actor in self.actors.values():
             actor.to_outbox = not actor.downstream
+            actor.inline = actor.to_outbox and not any(h.sends for h in actor.spec.handlers.values())
         for actor in self.actors.values():  # failures surface where the replies would
             actor.failure_sinks = [a.outbox for a in self._exits_below(actor)]
 
