@@ -91,6 +91,7 @@ class HandlerRunner:
         # (see _launch); other targets run the host function through the Program
         self.kernel = DirectLaunch(self.program.device, f"{name}_0") if target == "llvm" else None
         self.out_dtypes = [np.dtype(dtype_of(t.element_type)) for t in host.function_type.outputs]
+        self._sized: dict[int, list] = {}  # batch size -> outputs' (shape, dtype), see _launch
         # each output's size: ("rows", shape of a row), ("one", None) for a state, or a
         # variable-length output's ("values", input field) / ("fixed", length per row)
         self.out_shapes: list[tuple[str, object]] = [("rows", ())] + [("one", None)] * len(self.written)
@@ -178,9 +179,14 @@ class HandlerRunner:
         variable-length output shares offsets with) and launch its one kernel. Through
         the buffer pool and the native host this cost about 100 us per batch for five
         outputs; allocating with NumPy and launching directly costs a few."""
-        shapes = [(n, *arg) if kind == "rows" else (1,) if kind == "one" else
-                  (int(offsets[arg][-1]),) if kind == "values" else (n * arg,) for kind, arg in self.out_shapes]
-        outs = [np.empty(shape, dtype) for shape, dtype in zip(shapes, self.out_dtypes)]
+        shapes = self._sized.get(n) if not offsets else None  # sizes that follow n alone: kept per n
+        if shapes is None:
+            shapes = [((n, *arg) if kind == "rows" else (1,) if kind == "one" else
+                       (int(offsets[arg][-1]),) if kind == "values" else (n * arg,), dtype)
+                      for (kind, arg), dtype in zip(self.out_shapes, self.out_dtypes)]
+            if not offsets and n <= 64:
+                self._sized[n] = shapes
+        outs = [np.empty(shape, dtype) for shape, dtype in shapes]
         self.kernel((1,) if self.written else (n,), [*args, *outs])
         return outs
 
