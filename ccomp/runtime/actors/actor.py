@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ccomp.runtime.actors.columns import Meta, Segment, slice_batch
+from ccomp.runtime.actors.columns import Meta, Segment, one_row, slice_batch
 from ccomp.runtime.actors.errors import ActorError, ActorStateError, SendRejected
 from ccomp.runtime.actors.lifecycle import ACCEPTING, ActorState, next_state
 from ccomp.runtime.actors.outbox import Outbox
@@ -103,14 +103,20 @@ class Actor:
         (~5-10 us, a third of the latency at low load). Only for an actor the wiring
         marked ``inline`` (an exit stage whose handlers send nothing), whose ``process``
         never suspends, while the runner is not inside a batch (parked, or about to look
-        at the empty queue again): so the runner cannot run meanwhile and order holds. The message
-        still goes through the queue (same columns, ids, depth, telemetry). False: the
-        caller queues it as usual."""
+        at the empty queue again): so the runner cannot run meanwhile and order holds.
+        The message becomes the one-row batch the queue would give (same columns and
+        casts, ids, queue_depth_max, telemetry) without a segment's put and take. False:
+        the caller queues it as usual."""
         q = self.queue
         if not self.inline or self._busy or q.depth or not q.capacity or self.lifecycle is not S.ACTIVE:
             return False
-        q.put_one(spec, fields, ident, key, prio, t)
-        batch, meta = q.take(1)
+        got = one_row(spec, fields, ident, key, prio, t)
+        if got is None:
+            q.put_one(spec, fields, ident, key, prio, t)
+            got = q.take(1)
+        elif not q.max_depth:
+            q.max_depth = 1  # it was queued, for an instant
+        batch, meta = got
         try:
             await self.rt.process(self, batch, meta)
         except (ActorError, ValueError, TypeError, KeyError, IndexError) as exc:  # as in _run

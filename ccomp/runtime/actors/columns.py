@@ -123,6 +123,21 @@ class Segment:
         return meta
 
 
+def one_row(spec: MessageSpec, fields: dict, ident: int, key: int, prio: int, t: int) -> tuple[Batch, Meta] | None:
+    """One checked message as the one-row batch and bookkeeping that queueing and taking
+    it would give, built directly (~3 us instead of ~8 through a segment). None when a
+    field has a variable length (its offsets take the queue's path)."""
+    cols = {}
+    for f in spec.fields:
+        if None in f.shape:
+            return None
+        col = np.empty((1, *f.shape), f.dtype)
+        col[0] = fields[f.name]  # the same cast as Segment.append
+        cols[f.name] = col
+    return Batch(spec.name, 1, cols), Meta(np.array([ident], np.int64), np.array([key], np.int64),
+                                           np.array([prio], np.uint8), np.array([t], np.int64))
+
+
 def concat_batches(parts: list[Batch]) -> Batch:
     """One batch of several of the same message type, in order."""
     if len(parts) == 1:
