@@ -121,6 +121,11 @@ class BandQueue:
 
 def meta_for(n: int, first_id: int, keys: np.ndarray | None, prio: int | np.ndarray, t: int) -> Meta:
     """Bookkeeping columns for ``n`` new messages with consecutive ids."""
+    if n == 1:  # one message (low load, a stage's one-message batch): 2 us less than arange/full
+        k = -1 if keys is None else int(keys[0])
+        p = int(prio[0]) if isinstance(prio, np.ndarray) else int(prio)  # (np.isscalar: 1.5 us)
+        return Meta(np.array([first_id], np.int64), np.array([k], np.int64), np.array([p], np.uint8),
+                    np.array([t], np.int64))
     ids = np.arange(first_id, first_id + n, dtype=np.int64)
     k = np.full(n, -1, np.int64) if keys is None else np.asarray(keys, np.int64)
     p = np.full(n, prio, np.uint8) if np.isscalar(prio) else np.asarray(prio, np.uint8)
