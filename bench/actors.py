@@ -13,8 +13,9 @@ Rows (messages per second through all three stages, best of ``--rounds``):
   * NumPy over the whole array, for the floor of the arithmetic.
 Latency: ``--latency`` single messages at low load (each sent after the previous reply
 came back) through one stage: enqueue to reply as the runtime's telemetry measures it,
-the ``ask`` round trip as a caller sees it, and the compiled handler's own call on one
-message (the floor under both), p50/p99 in microseconds.
+the ``ask`` round trip as a caller sees it, the ``ask`` through the 3-stage pipeline, and
+the compiled handler's own call on one message (the floor under them), p50/p99 in
+microseconds.
 """
 
 from __future__ import annotations
@@ -111,12 +112,12 @@ def direct_calls(x: np.ndarray) -> tuple[float, np.ndarray]:
     return time.perf_counter() - start, np.array(out)
 
 
-async def latency(rt, count: int) -> tuple[dict, np.ndarray]:
+async def latency(rt, count: int, name: str = "square") -> tuple[dict, np.ndarray]:
     msg = rt.message("V8", x=np.arange(8, dtype=np.float32))
     trips = np.empty(count)
     for i in range(count):
         start = time.perf_counter_ns()
-        await rt.ask("square", msg)
+        await rt.ask(name, msg)
         trips[i] = (time.perf_counter_ns() - start) / 1e3
     return rt.telemetry("square")["latency_us"], trips
 
@@ -164,10 +165,16 @@ async def main() -> None:
         await latency(rt, 200)  # warm up, then count only the measured messages
         rt.actors["square"].telemetry.__init__()
         lat, trips = await latency(rt, args.latency)
+    async with ccomp.actors.load(program) as rt:  # each stage's runner on the way (no inline ask)
+        await rt.launch("pipe")
+        await latency(rt, 200, "pipe")
+        _, pipe_trips = await latency(rt, args.latency, "pipe")
     print(f"\nlatency, one message at a time through one stage ({args.latency} messages, microseconds):")
     print(f"  enqueue -> reply (telemetry): p50 {lat['p50']:.1f}, p99 {lat['p99']:.1f}, max {lat['max']:.1f}")
     p50, p99 = np.percentile(trips, [50, 99])
     print(f"  ask round trip (caller):      p50 {p50:.1f}, p99 {p99:.1f}, max {trips.max():.1f}")
+    p50, p99 = np.percentile(pipe_trips, [50, 99])
+    print(f"  ask through the 3 stages:     p50 {p50:.1f}, p99 {p99:.1f}, max {pipe_trips.max():.1f}")
     p50, p99 = np.percentile(handler_alone(program, args.latency), [50, 99])
     print(f"  the compiled handler alone:   p50 {p50:.1f}, p99 {p99:.1f} (one call on one message, no runtime)")
 
