@@ -8,7 +8,8 @@ thousands of launches costs no Python per launch.
 
 Python stays in charge of what it does best and what users see: buffers come from
 the program's :class:`BufferPool` (reuse, budget, reclaimed outputs) through the
-``RT_ALLOC``/``RT_RELEASE`` callbacks; a failed ``kern.check`` becomes the same
+``RT_ALLOC``/``RT_RELEASE`` callbacks (or, for a call with the last call's input
+shapes, allocated before it: ``native_buffers.Prepared``); a failed ``kern.check`` becomes the same
 located :class:`ScheduleCheckError` as under the Python host; ``progress(done,
 total)`` and Ctrl-C are served by ``RT_POLL`` between iterations of an outermost
 repeat zone; the launch log gives ``Program.launches``. Whatever a callback raises
@@ -34,8 +35,9 @@ from xdsl.dialects.builtin import MemRefType
 
 from ccomp.runtime.devices import native_host_abi as A
 from ccomp.runtime.devices.base import address_of, element_layout
+from ccomp.runtime.native_buffers import BufferHeaders, Prepared, words as _words
 from ccomp.runtime.native_status import logged_launches, stop_error
-from ccomp.runtime.pool import Buffer, BufferPool, reclaim_outputs
+from ccomp.runtime.pool import BufferPool, reclaim_outputs
 from ccomp.runtime.profile_native import NativeStamps
 from ccomp.runtime.sigint import call_deferring_sigint
 
@@ -46,7 +48,6 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int], None]
 LOG_ENTRIES = 1024
-HEADER_BLOCK = 64
 POLL_SECONDS = 0.05  # without a progress callback, Ctrl-C is seen within this much
 _clock = time.perf_counter
 
@@ -62,12 +63,7 @@ def _weak_method(runner: Any, name: str) -> Callable[..., Any]:
     return call
 
 
-def _words(a: np.ndarray) -> memoryview:
-    """The int64 words of ``a`` as a flat memoryview (it keeps ``a`` alive)."""
-    return memoryview(a).cast("B").cast("q")
-
-
-class NativeHostRunner:
+class NativeHostRunner(BufferHeaders):
     """Drop-in for :class:`ccomp.runtime.host.HostRunner` on the llvm device when the
     backend lowered ``fn`` natively (``device.hosts`` has its symbol)."""
 
@@ -113,6 +109,9 @@ class NativeHostRunner:
         self.rt[A.RT_POLL_NS] = int(POLL_SECONDS * 1e9)
         self.rt[A.RT_MIN_PARALLEL] = MIN_PARALLEL_POINTS
         self.rt[A.RT_CHUNKS_PER_THREAD] = CHUNKS_PER_THREAD
+        self.prepared = Prepared()  # buffers the native code takes without a callback
+        self.rt[A.RT_PREPARED] = address_of(self.prepared.table)
+        self.alloc_calls = 0  # RT_ALLOC callbacks, over all calls (for tests)
         self.pointers = tuple(address_of(a) for a in (self.rt, self.args, self.outs, self.status))
         # (first word, scalar layout or None for a buffer) of each result
         self.result_specs = [(off, None if isinstance(t, MemRefType) else element_layout(t))
@@ -123,15 +122,11 @@ class NativeHostRunner:
         self.plan = [(box, *(layout or (None, 0, 0)), _words(row), t) for box, layout, row, t
                      in zip(self.boxes, self.arg_layouts, self.headers, abi.arg_types, strict=True)]
         # per call
-        self.live: dict[int, Buffer] = {}  # header id -> buffer, for the call's allocations
         # (type, the rt words holding its dims) of each allocation
         self.alloc_plan = [(t, self.rt_words[A.RT_DIMS: A.RT_DIMS + t.get_num_dims()]) for t in abi.allocs]
         # alloc_index -> the op's location, for an AllocationError (describe_host's walk order)
         self.alloc_where = [op.location for op in fn.walk() if isinstance(op, memref.AllocOp)]
-        self.header_rows: list[memoryview] = []
-        self.header_addresses: list[int] = []
-        self.header_ids: dict[int, int] = {}  # address -> id, for the outputs' headers
-        self.free_headers: list[int] = []
+        self.init_headers()
         self.inputs: list[np.ndarray | None] = []
         self.progress: Progress | None = None
         self.error: BaseException | None = None
@@ -145,35 +140,14 @@ class NativeHostRunner:
 
     def _alloc(self, index: int, dims_address: int) -> int:
         try:
+            self.alloc_calls += 1
             t, dims = self.alloc_plan[index]
-            buf = self.pool.alloc(t, tuple(dims), self.alloc_where[index])
-            if not self.free_headers:
-                self._grow_headers()
-            ident = self.free_headers.pop()
-            header = self.header_rows[ident]
-            header[0] = 1
-            header[2] = address_of(buf.handle)
-            self.live[ident] = buf
-            return self.header_addresses[ident]
+            dims = tuple(dims)
+            self.prepared.note(index, dims)
+            return self.hold(self.pool.alloc(t, dims, self.alloc_where[index]))
         except BaseException as exc:  # noqa: BLE001 - re-raised after the native call returns
             self.error = exc
             return 0
-
-    def _grow_headers(self) -> None:
-        """Another block of headers (rows ``[refs, id, data]``); blocks never move, so a
-        header's address stays valid while the native code holds it."""
-        block = np.zeros((HEADER_BLOCK, 3), np.int64)
-        first = len(self.header_rows)
-        block[:, 1] = np.arange(first, first + HEADER_BLOCK)
-        words = _words(block)  # item access without NumPy scalars
-        self.header_rows.extend(words[3 * i: 3 * i + 3] for i in range(HEADER_BLOCK))  # keep the block alive
-        self.header_addresses.extend(address_of(block) + 24 * i for i in range(HEADER_BLOCK))
-        self.header_ids.update((address, first + i) for i, address in enumerate(self.header_addresses[first:]))
-        self.free_headers.extend(range(first + HEADER_BLOCK - 1, first - 1, -1))
-
-    def _release(self, ident: int) -> None:
-        if self.live.pop(ident, None) is not None:  # the Buffer's last reference: back to the pool
-            self.free_headers.append(ident)
 
     def _poll(self, done: int, total: int) -> int:
         try:
@@ -228,10 +202,12 @@ class NativeHostRunner:
         start = _clock()
         words = self.arg_words
         self.inputs = inputs = []
+        key = []  # what the sizes of the call's allocations follow from
         for (box, dtype, off, rank, header, t), value in zip(self.plan, args, strict=True):
             if box is not None:
                 inputs.append(None)
                 box[...] = value
+                key.append(box.tobytes())
                 continue
             if type(value) is not np.ndarray or value.dtype != dtype or not value.flags.c_contiguous:
                 value = self.device.upload(t, value)  # FastBinder's values never need this
@@ -239,8 +215,10 @@ class NativeHostRunner:
             header[0] = 1
             header[2] = words[off + 1] = address_of(value)
             shape = value.shape
+            key.append(shape)
             for d in range(rank):
                 words[off + 2 + d] = shape[d]
+        self.prepared.prepare(self, key)
         rt = self.rt_words
         rt[A.RT_PROGRESS] = self.progress is not None
         rt[A.RT_LAST_POLL] = time.monotonic_ns()
@@ -249,12 +227,14 @@ class NativeHostRunner:
         if profiling:
             self.stamps.start(self.rt)
         run = _clock()
+        code = None
         try:
             if self.loops and threading.current_thread() is threading.main_thread():
                 code = call_deferring_sigint(lambda: self.entry(*self.pointers), self)
             else:
                 code = self.entry(*self.pointers)
         finally:
+            self.prepared.finish(self, code == A.OK)
             if profiling:
                 self.rt[A.RT_PROFILE] = 0
         done = _clock()

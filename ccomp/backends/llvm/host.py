@@ -34,7 +34,7 @@ from xdsl.ir import Block, Operation, SSAValue
 
 from ccomp.backends.llvm.builder import Lowering, unsupported
 from ccomp.backends.llvm.emitter import PURE_OPS
-from ccomp.backends.llvm.host_calls import emit_poll, release_function
+from ccomp.backends.llvm.host_calls import alloc_function, emit_poll, release_function
 from ccomp.backends.llvm.host_launch import KernelInfo, emit_launch
 from ccomp.backends.llvm.types import I32, I64, PTR, llvm_type, storage_type
 from ccomp.dialects import kern
@@ -222,10 +222,10 @@ class HostEmitter(Lowering):
         t: MemRefType = op.memref.type
         dynamic = iter(op.dynamic_sizes)
         dims = [self.values[next(dynamic)] if s < 0 else ir.Constant(I64, s) for s in t.get_shape()]
-        for d, v in enumerate(dims):
+        for d in range(3):  # unused sizes 0: the prepared table compares all three
+            v = dims[d] if d < len(dims) else ir.Constant(I64, 0)
             b.store(v, self.word_ptr(self.rt, abi_.RT_DIMS + d), align=8)
-        where = self.word_ptr(self.rt, abi_.RT_DIMS)
-        header = self.rt_call(abi_.RT_ALLOC, PTR, [ir.Constant(I64, self.alloc_index[op]), where])
+        header = b.call(alloc_function(self.module), [self.rt, ir.Constant(I64, self.alloc_index[op])])
         self.exit_if(b.icmp_unsigned("==", b.ptrtoint(header, I64), ir.Constant(I64, 0)), abi_.ALLOC_FAILED)
         data = b.load(b.gep(header, [ir.Constant(I64, 2)], source_etype=I64), typ=PTR, align=8)
         self.values[op.memref] = self.buffer(header, data, dims)

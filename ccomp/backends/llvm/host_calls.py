@@ -1,5 +1,5 @@
 """The native host's calls back into the runtime table that are emitted once, not per
-op: dropping a buffer reference, and polling Python between repeat-zone iterations
+op: taking a buffer (prepared, or from Python), dropping a buffer reference, and polling Python between repeat-zone iterations
 (see ``host.py`` and ``ccomp.runtime.devices.native_host_abi``)."""
 
 from __future__ import annotations
@@ -15,6 +15,48 @@ if TYPE_CHECKING:
     from ccomp.backends.llvm.host import HostEmitter
 
 RELEASE = "ccomp.host.release"
+ALLOC = "ccomp.host.alloc"
+
+
+def alloc_function(module: ir.Module) -> ir.Function:
+    """``ptr alloc(rt, i64 alloc_index)``, the sizes in ``rt[RT_DIMS..]``: the next
+    prepared buffer when its index and sizes match (no call into Python, which costs
+    more than the rest of a trivial program's allocation), else ``RT_ALLOC``'s."""
+    existing = module.globals.get(ALLOC)
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    fn = ir.Function(module, ir.FunctionType(PTR, [PTR, I64]), name=ALLOC)
+    fn.linkage = "internal"
+    rt, index = fn.args
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    check, compare, take, slow = (fn.append_basic_block(n) for n in ("check", "compare", "take", "slow"))
+
+    def word(base: ir.Value, i: int | ir.Value) -> ir.Value:
+        at = ir.Constant(I64, i) if isinstance(i, int) else i
+        return b.load(b.gep(base, [at], source_etype=I64), typ=I64, align=8)
+
+    zero = ir.Constant(I64, 0)
+    table_word = word(rt, abi_.RT_PREPARED)
+    b.cbranch(b.icmp_unsigned("!=", table_word, zero), check, slow)
+    b.position_at_end(check)
+    table = b.inttoptr(table_word, PTR)
+    taken = word(table, 1)
+    b.cbranch(b.icmp_signed("<", taken, word(table, 0)), compare, slow)
+    b.position_at_end(compare)
+    entry = b.gep(table, [b.add(ir.Constant(I64, 2), b.mul(taken, ir.Constant(I64, abi_.PREPARED_ENTRY)))],
+                  source_etype=I64)
+    same = b.icmp_signed("==", word(entry, 0), index)
+    for d in range(3):
+        same = b.and_(same, b.icmp_signed("==", word(entry, 1 + d), word(rt, abi_.RT_DIMS + d)))
+    b.cbranch(same, take, slow)
+    b.position_at_end(take)
+    b.store(b.add(taken, ir.Constant(I64, 1)), b.gep(table, [ir.Constant(I64, 1)], source_etype=I64), align=8)
+    b.ret(b.inttoptr(word(entry, 4), PTR))
+    b.position_at_end(slow)
+    slot = word(rt, abi_.RT_ALLOC)
+    dims = b.gep(rt, [ir.Constant(I64, abi_.RT_DIMS)], source_etype=I64)
+    b.ret(b.call(b.inttoptr(slot, ir.PointerType(ir.FunctionType(PTR, [I64, PTR]))), [index, dims]))
+    return fn
 
 
 def release_function(module: ir.Module) -> ir.Function:

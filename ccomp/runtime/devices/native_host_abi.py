@@ -44,7 +44,7 @@ from ccomp.runtime.devices.base import element_layout
 
 # ----- rt words ---------------------------------------------------------------------
 RT_PARALLEL_FOR = 0  # void (ptr kernel, ptr ctx, i64 rows, i64 nchunks, ptr partials, i64 stride, i64 nthreads)
-RT_ALLOC = 1  # ptr header (i64 alloc_index, ptr dims)  — null: Python raised, stop
+RT_ALLOC = 1  # ptr header (i64 alloc_index, ptr dims)  — null: Python raised, stop; see RT_PREPARED
 RT_RELEASE = 2  # void (i64 id)
 RT_POLL = 3  # i32 (i64 done, i64 total)  — non-zero: stop (Ctrl-C, or progress raised)
 RT_ALIAS = 4  # ptr (i64 kernel_index): the kernel's may-alias variant — null: stop
@@ -60,7 +60,20 @@ RT_MIN_PARALLEL = 13  # points below which a launch runs on the calling thread
 RT_CHUNKS_PER_THREAD = 14
 RT_PROFILE = 15  # i64* or 0: per launch-log entry, [start ns, end ns] (CLOCK_MONOTONIC) when profiling
 RT_DIMS = 16  # 3 words: the sizes of the buffer RT_ALLOC is asked for (also its ``dims`` argument)
-RT_WORDS = 19
+RT_PREPARED = 19  # i64* or 0: buffers Python allocated before the call, taken in order (below)
+RT_WORDS = 20
+
+# The prepared table: ``[count, taken, entries...]``, each entry ``[alloc_index, d0, d1,
+# d2, header]`` (unused dims 0). An allocation whose index and sizes equal entry
+# ``taken`` takes its header (refs 1) without calling Python; any other goes to
+# RT_ALLOC. Python allocates the entries from the pool (same checks) and drops the
+# ones not taken once the call returns.
+PREPARED_ENTRY = 5
+PREPARED_MAX = 8
+
+# Bumped whenever the words above change meaning: it is part of the fingerprint, so a
+# build folder compiled against an older layout runs on the Python host instead.
+ABI_VERSION = 2
 
 # A loaded build's launch guards (``ccomp.runtime.launch_guard``) are checks the compiled
 # schedule never had: they do not count in the ABI, and the native host, which runs
@@ -127,8 +140,11 @@ class HostABI:
         ``<symbol>.abi()``; the runtime uses the native host only when it equals the
         digest of the ``func.func`` it loaded, so a build folder whose ``host.mlir`` was
         edited after its ``.ll`` was made runs the loaded schedule on the Python host,
-        launch guards and all, rather than the compiled one or words at wrong offsets."""
-        return int.from_bytes(hashlib.sha256(self.schedule.encode()).digest()[:8], "little", signed=True)
+        launch guards and all, rather than the compiled one or words at wrong offsets.
+        ``ABI_VERSION`` is in it too: a native host compiled against another layout of
+        the ``rt`` words is refused the same way."""
+        text = f"native host ABI {ABI_VERSION}\n{self.schedule}"
+        return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little", signed=True)
 
 
 def _without_guards(fn: func.FuncOp) -> func.FuncOp:
