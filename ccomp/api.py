@@ -253,8 +253,6 @@ class Program:
         ``progress`` takes anything else) is called as ``progress(done, total)`` after
         each iteration of an outermost repeat zone; an exception it raises, or Ctrl-C,
         stops the run and leaves the program usable."""
-        from ccomp.runtime.signature import bind_inputs
-
         progress, profile = None, False  # profile=True: see last_profile (unless an input is named so)
         if kwargs:  # positional inputs only: nothing to look for
             if callable(kwargs.get("progress")):
@@ -271,6 +269,8 @@ class Program:
                 except (ScheduleCheckError, AllocationError) as exc:
                     raise self._located(exc.location, exc.message) from None
             return outs[0] if self._result_type is None else self._result_type(*outs)
+        from ccomp.runtime.signature import bind_inputs  # here, not above: ~1 us a call on the fast path
+
         bound = bind_inputs(self.inputs, args, kwargs, self.source, f"'{self.name}'")
         with self._lock:  # one device, one pool: calls from several threads take turns
             index, bound = self.variants.select(self.inputs, bound, self._input_error)
