@@ -39,7 +39,7 @@ def part_of(module: str) -> str:
     parts = module.split(".")
     if module == "ccomp":
         return "package"
-    if parts[1] in ("api", "actors") and len(parts) == 2:  # ccomp.actors: the actors' face
+    if parts[1] in ("api", "actors", "program") and len(parts) == 2:  # ccomp.actors: the actors' face
         return "face"
     return parts[1]
 
